@@ -1,0 +1,98 @@
+"""The JSON API under /api/v1/ (django-ninja, OpenAPI 3.1 at /api/v1/openapi.json)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import APIKeyCookie, HttpBearer
+
+from accord.members.actions import TokenRejected, authenticate_token
+from accord.members.models import Account, ApiToken
+from accord.records.errors import ActionError
+
+
+class TokenAuth(HttpBearer):
+    """`Authorization: Bearer accord_...`; a refused token is answered with the reason."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Account:
+        try:
+            account, api_token = authenticate_token(token)
+        except TokenRejected as error:
+            raise HttpError(401, error.message) from None
+        request.user = account
+        request.accord_token = api_token  # type: ignore[attr-defined]
+        return account
+
+
+class SessionAuth(APIKeyCookie):
+    """The web session (cookie), with Django's CSRF check on unsafe methods."""
+
+    param_name = "sessionid"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Account | None:
+        user = request.user
+        if isinstance(user, Account) and user.is_active:
+            return user
+        return None
+
+
+class ScopeError(ActionError):
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__("this token may only read; create a token with scope 'write'")
+
+
+def require_write(request: HttpRequest) -> None:
+    token: ApiToken | None = getattr(request, "accord_token", None)
+    if token is not None and token.scope != ApiToken.Scope.WRITE:
+        raise ScopeError()
+
+
+api = NinjaAPI(
+    title="Accord API",
+    version="1",
+    description="Emergency information sharing for the SCO member states.",
+    urls_namespace="api",
+    auth=[TokenAuth(), SessionAuth()],
+)
+
+
+def _error(request: HttpRequest, status: int, detail: str, **extra: Any) -> HttpResponse:
+    return api.create_response(request, {"detail": detail, **extra}, status=status)
+
+
+@api.exception_handler(ActionError)
+def _action_error(request: HttpRequest, exc: ActionError) -> HttpResponse:
+    extra = {"field": exc.field} if exc.field else {}
+    return _error(request, exc.status, exc.message, **extra)
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    problems = []
+    for error in exc.errors:
+        location = ".".join(str(part) for part in error.get("loc", ()))
+        problems.append(f"{location}: {error.get('msg', 'invalid')}")
+    return _error(request, 422, "; ".join(problems) or "the request is not valid", errors=exc.errors)
+
+
+@api.exception_handler(AuthenticationError)
+def _authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(request, 401, "authentication required: send 'Authorization: Bearer <token>' or log in")
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return _error(request, 413, "the request body is larger than this node accepts")
+
+
+from accord.members.api import router as members_router  # noqa: E402
+from accord.records.api import router as records_router  # noqa: E402
+
+api.add_router("/", members_router)
+api.add_router("/records", records_router)

@@ -1,0 +1,1 @@
+"""Pure-Python helpers. Nothing in this package may import Django."""

@@ -1,0 +1,260 @@
+"""Every change to members, organisations, accounts, tokens and the node identity."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accord.members.identity import default_node_name, signing_key
+from accord.members.models import (
+    Account,
+    AccountRole,
+    ApiToken,
+    Member,
+    NodeIdentity,
+    NodeKey,
+    Organisation,
+    Role,
+)
+from accord.members.seed import MEMBERS
+from accord.records import audit
+from accord.records.errors import ActionError, Conflict, Forbidden, NotFound
+
+TOKEN_PREFIX = "accord_"
+
+
+def seed_members() -> int:
+    """Create the SCO members that are missing. Returns how many were created."""
+    created = 0
+    with transaction.atomic():
+        for code, kind, en, zh, ru in MEMBERS:
+            if Member.objects.filter(code=code).exists():
+                continue
+            Member.objects.create(code=code, kind=kind, name_en=en, name_zh=zh, name_ru=ru)
+            audit.append("member.create", actor=None, object_type="member", object_id=code, data={"name": en})
+            created += 1
+    return created
+
+
+def ensure_node_identity(name: str | None = None, member_code: str | None = None) -> NodeIdentity:
+    """Give this node its identity on first start, and register its current public key."""
+    key = signing_key()
+    with transaction.atomic():
+        node = NodeIdentity.objects.select_related("member").filter(id=1).first()
+        if node is None:
+            code = member_code or settings.ACCORD_NODE_MEMBER
+            member = Member.objects.filter(code=code).first()
+            if member is None:
+                raise ActionError(f"ACCORD_NODE_MEMBER={code!r} is not a known member code")
+            node = NodeIdentity.objects.create(name=name or default_node_name(), member=member)
+            audit.append(
+                "node.create",
+                actor=None,
+                object_type="node",
+                object_id=str(node.node_id),
+                data={"name": node.name, "member": member.code},
+            )
+        if not NodeKey.objects.filter(kid=key.kid).exists():
+            NodeKey.objects.filter(node_id=node.node_id, active=True).update(active=False)
+            NodeKey.objects.create(node_id=node.node_id, kid=key.kid, public_key=key.public_key)
+            audit.append(
+                "node.key.add", actor=None, object_type="node", object_id=str(node.node_id), data={"kid": key.kid}
+            )
+    return node
+
+
+def create_organisation(
+    *, member_code: str, slug: str, kind: str, name_en: str, name_zh: str = "", name_ru: str = "",
+    acting_user: Account | None,
+) -> Organisation:
+    member = Member.objects.filter(code=member_code).first()
+    if member is None:
+        raise NotFound(f"no member with code {member_code!r}")
+    if kind not in Organisation.Kind.values:
+        raise ActionError(f"organisation kind {kind!r} is not one of {', '.join(Organisation.Kind.values)}")
+    with transaction.atomic():
+        if Organisation.objects.filter(slug=slug).exists():
+            raise Conflict(f"an organisation {slug!r} exists already")
+        organisation = Organisation.objects.create(
+            member=member, slug=slug, kind=kind, name_en=name_en, name_zh=name_zh, name_ru=name_ru
+        )
+        audit.append(
+            "organisation.create",
+            actor=acting_user,
+            object_type="organisation",
+            object_id=str(organisation.uuid),
+            data={"slug": slug, "member": member_code, "kind": kind},
+        )
+    return organisation
+
+
+def _check_roles(roles: list[str]) -> list[str]:
+    unknown = sorted(set(roles) - set(Role.values))
+    if unknown:
+        raise ActionError(f"unknown roles: {', '.join(unknown)}; roles are {', '.join(Role.values)}", field="role")
+    if not roles:
+        raise ActionError("an account needs at least one role", field="role")
+    return sorted(set(roles))
+
+
+def create_account(
+    *,
+    username: str,
+    organisation: Organisation,
+    roles: list[str],
+    email: str = "",
+    password: str | None = None,
+    acting_user: Account | None,
+    check_password: bool = True,
+) -> Account:
+    roles = _check_roles(roles)
+    if not username or len(username) > 150 or not all(c.isalnum() or c in "._-@" for c in username):
+        raise ActionError("a username is 1-150 letters, digits and . _ - @", field="username")
+    if Role.COORDINATOR in roles and organisation.member.kind != Member.Kind.SECRETARIAT:
+        raise ActionError("the coordinator role is for Secretariat accounts", field="role")
+    account = Account(username=username, organisation=organisation, email=email)
+    if password is not None:
+        if check_password:
+            try:
+                validate_password(password, account)
+            except ValidationError as error:
+                raise ActionError(" ".join(error.messages), field="password") from None
+        account.set_password(password)
+    else:
+        account.set_unusable_password()
+    with transaction.atomic():
+        if Account.objects.filter(username=username).exists():
+            raise Conflict(f"an account {username!r} exists already")
+        account.save()
+        AccountRole.objects.bulk_create([AccountRole(account=account, role=role) for role in roles])
+        audit.append(
+            "account.create",
+            actor=acting_user,
+            object_type="account",
+            object_id=str(account.uuid),
+            data={"username": username, "organisation": organisation.slug, "roles": roles},
+        )
+    return account
+
+
+def set_active(account: Account, active: bool, *, acting_user: Account | None) -> Account:
+    with transaction.atomic():
+        account.is_active = active
+        account.save(update_fields=["is_active"])
+        if not active:
+            revoked = ApiToken.objects.filter(account=account, revoked_at__isnull=True).update(
+                revoked_at=timezone.now()
+            )
+        else:
+            revoked = 0
+        audit.append(
+            "account.enable" if active else "account.disable",
+            actor=acting_user,
+            object_type="account",
+            object_id=str(account.uuid),
+            data={"username": account.username, "tokens_revoked": revoked},
+        )
+    return account
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def create_token(
+    account: Account, *, name: str, scope: str = "write", days: int | None = None, acting_user: Account | None
+) -> tuple[ApiToken, str]:
+    """Create a token; returns it with its secret text, which is never stored and never shown again."""
+    if not account.is_active:
+        raise Forbidden("a disabled account cannot have tokens")
+    if scope not in ApiToken.Scope.values:
+        raise ActionError(f"token scope {scope!r} is not one of {', '.join(ApiToken.Scope.values)}", field="scope")
+    if not name.strip() or len(name) > 100:
+        raise ActionError("a token needs a name of 1-100 characters", field="name")
+    lifetime = days if days is not None else settings.ACCORD_TOKEN_DAYS
+    if not 1 <= lifetime <= 3650:
+        raise ActionError("a token lives from 1 to 3650 days", field="days")
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    text = f"{TOKEN_PREFIX}{prefix}.{secret}"
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            account=account,
+            name=name.strip(),
+            prefix=prefix,
+            digest=_digest(text),
+            scope=scope,
+            expires_at=timezone.now() + timedelta(days=lifetime),
+        )
+        audit.append(
+            "token.create",
+            actor=acting_user,
+            object_type="token",
+            object_id=prefix,
+            data={"account": account.username, "scope": scope, "days": lifetime},
+        )
+    return token, text
+
+
+def revoke_token(token: ApiToken, *, acting_user: Account | None) -> ApiToken:
+    with transaction.atomic():
+        if token.revoked_at is None:
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+            audit.append(
+                "token.revoke",
+                actor=acting_user,
+                object_type="token",
+                object_id=token.prefix,
+                data={"account": token.account.username},
+            )
+    return token
+
+
+class TokenRejected(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def authenticate_token(text: str) -> tuple[Account, ApiToken]:
+    """Find the account of a bearer token. The message says why a token is refused."""
+    if not text.startswith(TOKEN_PREFIX) or "." not in text:
+        raise TokenRejected("the token is malformed")
+    prefix = text[len(TOKEN_PREFIX) :].split(".", 1)[0]
+    token = ApiToken.objects.select_related("account", "account__organisation__member").filter(prefix=prefix).first()
+    if token is None or not hmac.compare_digest(token.digest, _digest(text)):
+        raise TokenRejected("the token is not valid")
+    if token.revoked_at is not None:
+        raise TokenRejected("the token was revoked")
+    if token.expires_at is not None and token.expires_at <= timezone.now():
+        raise TokenRejected("the token has expired")
+    if not token.account.is_active:
+        raise TokenRejected("the token's account is disabled")
+    # Recording use is not a change of state worth an audit entry; it is throttled to once a minute.
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.account, token
+
+
+def describe_account(account: Account) -> dict[str, Any]:
+    organisation = account.organisation
+    return {
+        "username": account.username,
+        "uuid": str(account.uuid),
+        "member": organisation.member.code if organisation else None,
+        "organisation": organisation.slug if organisation else None,
+        "roles": sorted(account.role_names()),
+        "email": account.email,
+        "active": account.is_active,
+    }

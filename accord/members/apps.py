@@ -1,0 +1,21 @@
+from typing import Any
+
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _after_migrate(sender: AppConfig, **kwargs: Any) -> None:
+    from accord.members.actions import ensure_node_identity, seed_members
+
+    seed_members()
+    ensure_node_identity()
+
+
+class MembersConfig(AppConfig):
+    name = "accord.members"
+    label = "members"
+    verbose_name = "Members and accounts"
+
+    def ready(self) -> None:
+        # Reference data and this node's identity exist as soon as the schema does.
+        post_migrate.connect(_after_migrate, sender=self, dispatch_uid="accord-members-seed")

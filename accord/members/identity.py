@@ -1,0 +1,69 @@
+"""This node's identity and signing key.
+
+The private key lives in `<data dir>/keys/node-ed25519.pem` (mode 0600), created on first
+start, or comes from ACCORD_NODE_PRIVATE_KEY (PEM or base64 of the 32-byte seed). Its public
+half is registered as a NodeKey, so old keys remain to verify old versions after a change.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.conf import settings
+
+from accord.lib import canonical
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    public_key: str
+    private_key: Ed25519PrivateKey
+
+    def sign(self, data: bytes) -> str:
+        return canonical.sign(self.private_key, data)
+
+
+def key_path() -> Path:
+    return Path(settings.DATA_DIR) / "keys" / "node-ed25519.pem"
+
+
+def _load_or_create_private_key() -> Ed25519PrivateKey:
+    if settings.ACCORD_NODE_PRIVATE_KEY:
+        return canonical.private_key_from_text(settings.ACCORD_NODE_PRIVATE_KEY.encode("ascii"))
+    path = key_path()
+    if path.exists():
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            raise PermissionError(f"{path} is readable by others (mode {mode:o}); run: chmod 600 {path}")
+        return canonical.private_key_from_text(path.read_bytes())
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key = canonical.generate_private_key()
+    # O_EXCL: two processes starting together must not both write a key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return canonical.private_key_from_text(path.read_bytes())
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(canonical.private_key_to_pem(key))
+    return key
+
+
+@lru_cache(maxsize=1)
+def signing_key() -> SigningKey:
+    private = _load_or_create_private_key()
+    public = canonical.public_key_b64(private)
+    return SigningKey(kid=canonical.key_id(public), public_key=public, private_key=private)
+
+
+def reset_cache() -> None:
+    signing_key.cache_clear()
+
+
+def default_node_name() -> str:
+    return settings.ACCORD_NODE_NAME or f"accord@{socket.gethostname()}"

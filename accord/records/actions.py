@@ -1,0 +1,422 @@
+"""Every change to records goes through these functions.
+
+Each runs in one transaction that writes the version, its audience rows and an audit
+entry, and queues side effects (the `version_committed` task, admin alerts) to run only
+after the commit. Views, the API, the CLI and importers call these; none writes models.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from accord.lib.canonical import content_hash
+from accord.members.identity import signing_key
+from accord.records import attachments as attachment_store
+from accord.records import audit, kinds
+from accord.records.envelope import (
+    STATUSES,
+    Audience,
+    build_envelope,
+    decode,
+    encode,
+)
+from accord.records.errors import ActionError, Conflict, Forbidden, NotFound, TooLarge
+from accord.records.models import (
+    Attachment,
+    AudienceEntry,
+    QuarantinedVersion,
+    Record,
+    Version,
+    VersionAttachment,
+)
+
+if TYPE_CHECKING:
+    from accord.members.models import Account
+
+
+@dataclass(frozen=True)
+class NewAttachment:
+    name: str
+    media_type: str
+    data: bytes
+
+
+def _node() -> Any:
+    from accord.members.models import NodeIdentity
+
+    node = NodeIdentity.objects.select_related("member").filter(id=1).first()
+    if node is None:
+        raise ActionError("this node has no identity yet; run `accord migrate` first")
+    return node
+
+
+def _check_publisher(kind: kinds.RecordKind, user: Account) -> None:
+    if not user.is_active:
+        raise Forbidden("this account is disabled")
+    if user.organisation is None:
+        raise Forbidden("this account belongs to no organisation and cannot publish")
+    if kind.publish_roles and not (user.role_names() & kind.publish_roles):
+        allowed = ", ".join(sorted(kind.publish_roles))
+        raise Forbidden(f"publishing a {kind.name} needs one of the roles: {allowed}")
+
+
+def _check_status(status: str) -> None:
+    if status not in STATUSES:
+        raise ActionError(f"status {status!r} is not one of {', '.join(STATUSES)}", field="status")
+
+
+def _check_audience_members(audience: Audience) -> None:
+    from accord.members.models import Member
+
+    if audience.members:
+        known = set(Member.objects.filter(code__in=audience.members).values_list("code", flat=True))
+        unknown = sorted(set(audience.members) - known)
+        if unknown:
+            raise ActionError(f"audience names unknown members: {', '.join(unknown)}", field="audience")
+
+
+def _store_attachments(items: list[NewAttachment]) -> list[dict[str, Any]]:
+    described = []
+    names = set()
+    for item in items:
+        if item.name in names:
+            raise ActionError(f"attachment name {item.name!r} is used twice", field="attachments")
+        names.add(item.name)
+        if len(item.data) > settings.ACCORD_MAX_BODY_BYTES:
+            raise TooLarge(f"attachment {item.name!r} is larger than {settings.ACCORD_MAX_BODY_BYTES} bytes")
+        digest = attachment_store.store_bytes(item.data)
+        described.append(
+            {"name": item.name, "media_type": item.media_type, "sha256": digest, "size": len(item.data)}
+        )
+    return sorted(described, key=lambda a: str(a["name"]))
+
+
+def _write_version(data: bytes, digest: str, signature: str, kid: str, shape: Any) -> Version:
+    """Insert a version whose bytes are already verified; update its record's current pointer."""
+    origin = shape.origin
+    record, _ = Record.objects.get_or_create(
+        origin_node=uuid.UUID(str(origin["node"])),
+        uuid=shape.record,
+        defaults={"origin_member": origin.get("member") or "", "kind": shape.kind},
+    )
+    if record.kind != shape.kind:
+        raise ActionError(f"version kind {shape.kind!r} differs from the record's kind {record.kind!r}")
+    kind = kinds.get(shape.kind)
+    version = Version.objects.create(
+        record=record,
+        origin_node=record.origin_node,
+        record_uuid=record.uuid,
+        seq=shape.seq,
+        kind=shape.kind,
+        status=shape.status,
+        state=shape.state,
+        tlp=shape.tlp,
+        audience_everyone=shape.audience.everyone,
+        origin_member=origin.get("member") or "",
+        origin_organisation=origin.get("organisation"),
+        author=origin.get("account"),
+        created_at=shape.created_at,
+        prev_hash=shape.prev_hash,
+        content_hash=digest,
+        canonical=data,
+        signature=signature,
+        sig_alg="Ed25519",
+        sig_kid=kid,
+        search_text=kind.search_text(shape.body) if kind is not None else "",
+    )
+    AudienceEntry.objects.bulk_create(
+        [AudienceEntry(version=version, target=target) for target in shape.audience.targets()]
+    )
+    for item in shape.attachments:
+        attachment, _ = Attachment.objects.get_or_create(
+            sha256=item["sha256"], defaults={"size": item["size"], "media_type": item["media_type"]}
+        )
+        VersionAttachment.objects.create(version=version, attachment=attachment, name=item["name"])
+    if shape.seq > record.current_seq:
+        record.current_seq = shape.seq
+        record.current_version = version
+        record.save(update_fields=["current_seq", "current_version"])
+    return version
+
+
+def _on_commit_version(version_id: int) -> None:
+    from accord.records.tasks import version_committed
+
+    transaction.on_commit(lambda: version_committed.enqueue(version_id))
+
+
+def _issue(
+    *,
+    record_uuid: uuid.UUID,
+    kind: kinds.RecordKind,
+    seq: int,
+    prev_hash: str | None,
+    status: str,
+    state: str,
+    audience: Audience,
+    tlp: str,
+    body: dict[str, Any],
+    files: list[dict[str, Any]],
+    acting_user: Account,
+    action: str,
+    reason: str | None = None,
+) -> Version:
+    node = _node()
+    organisation = acting_user.organisation
+    assert organisation is not None
+    envelope = build_envelope(
+        kind=kind.name,
+        origin={
+            "node": str(node.node_id),
+            "member": organisation.member.code,
+            "organisation": str(organisation.uuid),
+            "account": str(acting_user.uuid),
+        },
+        record=record_uuid,
+        seq=seq,
+        prev_hash=prev_hash,
+        status=status,
+        state=state,
+        audience=audience,
+        tlp=tlp,
+        body=body,
+        attachments=files,
+        reason=reason,
+    )
+    data, digest = encode(envelope)
+    key = signing_key()
+    shape = decode(data)
+    try:
+        with transaction.atomic():
+            version = _write_version(data, digest, key.sign(data), key.kid, shape)
+            audit.append(
+                action,
+                actor=acting_user,
+                object_type=kind.name,
+                object_id=f"{record_uuid}#{seq}",
+                data={"content_hash": digest, "tlp": tlp, "status": status, "state": state, "reason": reason},
+            )
+            _on_commit_version(version.pk)
+    except IntegrityError:
+        raise Conflict("another version of this record was issued at the same time; reload and retry") from None
+    return version
+
+
+def publish(
+    kind_name: str,
+    body: Any,
+    *,
+    audience: Audience,
+    tlp: str,
+    status: str = "actual",
+    acting_user: Account,
+    files: list[NewAttachment] | None = None,
+) -> Version:
+    """Create a new record of `kind_name` and issue its first version."""
+    kind = kinds.require(kind_name)
+    _check_publisher(kind, acting_user)
+    _check_status(status)
+    audience.check_against(tlp)
+    _check_audience_members(audience)
+    clean_body = kind.validate_body(body)
+    return _issue(
+        record_uuid=uuid.uuid4(),
+        kind=kind,
+        seq=1,
+        prev_hash=None,
+        status=status,
+        state="active",
+        audience=audience,
+        tlp=tlp,
+        body=clean_body,
+        files=_store_attachments(files or []),
+        acting_user=acting_user,
+        action="record.publish",
+    )
+
+
+def _own_current(record: Record, acting_user: Account) -> tuple[kinds.RecordKind, Version]:
+    node = _node()
+    if record.origin_node != node.node_id:
+        raise Forbidden("only the origin node issues versions of a record; react with a record of your own")
+    kind = kinds.require(record.kind)
+    _check_publisher(kind, acting_user)
+    current = record.current_version
+    assert current is not None
+    organisation = acting_user.organisation
+    assert organisation is not None
+    if current.origin_organisation != organisation.uuid:
+        raise Forbidden("only the organisation that published this record may issue new versions of it")
+    return kind, current
+
+
+def revise(
+    record: Record,
+    *,
+    acting_user: Account,
+    expected_seq: int | None = None,
+    body: Any = None,
+    audience: Audience | None = None,
+    tlp: str | None = None,
+    status: str | None = None,
+) -> Version:
+    """Issue the next version of a record this node originated, changing what is given."""
+    with transaction.atomic():
+        record = Record.objects.select_for_update().get(pk=record.pk)
+        kind, current = _own_current(record, acting_user)
+        if current.state == "withdrawn":
+            raise Conflict("this record is withdrawn; publish a new record instead")
+        if expected_seq is not None and expected_seq != record.current_seq:
+            raise Conflict(f"the record is at version {record.current_seq}, not {expected_seq}; reload and retry")
+        envelope = current.envelope()
+        new_audience = audience if audience is not None else Audience.model_validate(envelope["audience"])
+        new_tlp = tlp if tlp is not None else current.tlp
+        new_status = status if status is not None else current.status
+        _check_status(new_status)
+        if current.status != "draft" and new_status == "draft":
+            raise ActionError("a published record cannot go back to draft", field="status")
+        new_audience.check_against(new_tlp)
+        _check_audience_members(new_audience)
+        clean_body = kind.validate_body(body) if body is not None else envelope["body"]
+        return _issue(
+            record_uuid=record.uuid,
+            kind=kind,
+            seq=current.seq + 1,
+            prev_hash=current.content_hash,
+            status=new_status,
+            state="active",
+            audience=new_audience,
+            tlp=new_tlp,
+            body=clean_body,
+            files=envelope["attachments"],
+            acting_user=acting_user,
+            action="record.revise",
+        )
+
+
+def withdraw(record: Record, *, acting_user: Account, reason: str) -> Version:
+    """Retract a record: a new version with state 'withdrawn'. Nothing is deleted."""
+    if not reason.strip():
+        raise ActionError("say why the record is withdrawn", field="reason")
+    if len(reason) > 2000:
+        raise ActionError("the reason is longer than 2000 characters", field="reason")
+    with transaction.atomic():
+        record = Record.objects.select_for_update().get(pk=record.pk)
+        kind, current = _own_current(record, acting_user)
+        if current.state == "withdrawn":
+            raise Conflict("this record is already withdrawn")
+        envelope = current.envelope()
+        body = dict(envelope["body"])
+        return _issue(
+            record_uuid=record.uuid,
+            kind=kind,
+            seq=current.seq + 1,
+            prev_hash=current.content_hash,
+            status=current.status,
+            state="withdrawn",
+            audience=Audience.model_validate(envelope["audience"]),
+            tlp=current.tlp,
+            body=body,
+            files=envelope["attachments"],
+            acting_user=acting_user,
+            action="record.withdraw",
+            reason=reason.strip(),
+        )
+
+
+IngestOutcome = Literal["stored", "duplicate", "quarantined"]
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    outcome: IngestOutcome
+    version: Version | None = None
+    quarantined: QuarantinedVersion | None = None
+
+
+def ingest(data: bytes, signature: str, kid: str, *, source: str) -> IngestResult:
+    """Store a signed version received from elsewhere (a peer, a bundle), after verifying it.
+
+    The same version twice is a no-op success. The same (origin, record, seq) with other
+    bytes is equivocation: the newcomer is quarantined and the admins are told.
+    """
+    from accord.members.models import NodeKey
+    from accord.lib.canonical import verify
+
+    if len(data) > settings.ACCORD_MAX_BODY_BYTES:
+        raise TooLarge(f"the version is larger than {settings.ACCORD_MAX_BODY_BYTES} bytes")
+    shape = decode(data)
+    digest = content_hash(data)
+    origin_node = uuid.UUID(str(shape.origin["node"]))
+    key = NodeKey.objects.filter(kid=kid, node_id=origin_node).first()
+    if key is None:
+        raise Forbidden(f"key {kid} is not a known key of node {origin_node}")
+    if key.revoked_at is not None:
+        raise Forbidden(f"key {kid} of node {origin_node} is revoked")
+    if not verify(key.public_key, data, signature):
+        raise Forbidden("the signature does not verify")
+
+    with transaction.atomic():
+        existing = Version.objects.filter(
+            origin_node=origin_node, record_uuid=shape.record, seq=shape.seq
+        ).first()
+        if existing is not None:
+            if existing.content_hash == digest:
+                return IngestResult("duplicate", version=existing)
+            quarantined, created = QuarantinedVersion.objects.get_or_create(
+                origin_node=origin_node,
+                record_uuid=shape.record,
+                seq=shape.seq,
+                content_hash=digest,
+                defaults={
+                    "existing_hash": existing.content_hash,
+                    "canonical": data,
+                    "signature": signature,
+                    "sig_kid": kid,
+                    "reason": f"equivocation: {existing.content_hash} is already stored for this seq (from {source})",
+                },
+            )
+            if created:
+                audit.append(
+                    "record.quarantine",
+                    actor=None,
+                    actor_name=f"ingest:{source}",
+                    object_type=shape.kind,
+                    object_id=f"{shape.record}#{shape.seq}",
+                    data={"origin": str(origin_node), "stored": existing.content_hash, "received": digest},
+                )
+                from accord.records.tasks import notify_admins_of_quarantine
+
+                quarantine_id = quarantined.pk
+                transaction.on_commit(lambda: notify_admins_of_quarantine.enqueue(quarantine_id))
+            return IngestResult("quarantined", quarantined=quarantined)
+        if shape.seq > 1:
+            previous = Version.objects.filter(
+                origin_node=origin_node, record_uuid=shape.record, seq=shape.seq - 1
+            ).first()
+            if previous is not None and previous.content_hash != shape.prev_hash:
+                raise ActionError(
+                    f"prev_hash {shape.prev_hash} does not match the stored version {shape.seq - 1}"
+                )
+        for item in shape.attachments:
+            if attachment_store.hash_file(str(item.get("sha256", ""))) is None:
+                raise ActionError(f"attachment {item.get('name')!r} was not received with the version")
+        version = _write_version(data, digest, signature, kid, shape)
+        audit.append(
+            "record.ingest",
+            actor=None,
+            actor_name=f"ingest:{source}",
+            object_type=shape.kind,
+            object_id=f"{shape.record}#{shape.seq}",
+            data={"origin": str(origin_node), "content_hash": digest},
+        )
+        _on_commit_version(version.pk)
+    return IngestResult("stored", version=version)
+
+
+__all__ = ["NewAttachment", "IngestResult", "publish", "revise", "withdraw", "ingest", "NotFound"]

@@ -1,0 +1,229 @@
+"""/api/v1/records: list, read, publish, revise and withdraw records."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Query, Router, Schema
+
+from accord.api import require_write
+from accord.members.models import Account
+from accord.records import actions, kinds
+from accord.records import attachments as attachment_store
+from accord.records.envelope import parse_audience
+from accord.records.errors import NotFound
+from accord.records.models import Record, Version
+from accord.records.principal import Principal
+from accord.records.queries import RecordFilter, record_for, records_for, versions_for
+
+router = Router(tags=["records"])
+
+
+class SignatureOut(Schema):
+    alg: str
+    kid: str
+    value: str
+
+
+class VersionOut(Schema):
+    seq: int
+    kind: str
+    status: str
+    state: str
+    tlp: str
+    created_at: str
+    content_hash: str
+    prev_hash: str | None
+    envelope: dict[str, Any]
+    signature: SignatureOut
+
+
+class RecordOut(Schema):
+    uuid: uuid.UUID
+    kind: str
+    title: str
+    origin_node: uuid.UUID
+    origin_member: str
+    seq: int
+    status: str
+    state: str
+    tlp: str
+    created_at: str
+    content_hash: str
+    audience: dict[str, Any]
+    body: dict[str, Any]
+    attachments: list[dict[str, Any]]
+
+
+class RecordPage(Schema):
+    count: int
+    items: list[RecordOut]
+    next_offset: int | None
+
+
+class RecordIn(Schema):
+    kind: str = Field(max_length=40)
+    body: dict[str, Any]
+    audience: dict[str, Any]
+    tlp: str
+    status: str = "actual"
+
+
+class RevisionIn(Schema):
+    expected_seq: int | None = Field(default=None, ge=1)
+    body: dict[str, Any] | None = None
+    audience: dict[str, Any] | None = None
+    tlp: str | None = None
+    status: str | None = None
+
+
+class WithdrawIn(Schema):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ListFilters(Schema):
+    kind: str | None = None
+    status: Literal["actual", "exercise", "test", "draft"] | None = None
+    state: Literal["active", "withdrawn"] | None = None
+    member: str | None = None
+    tlp: Literal["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"] | None = None
+    q: str | None = Field(default=None, max_length=200)
+    limit: int = Field(default=50, ge=1, le=200)
+    offset: int = Field(default=0, ge=0)
+
+
+def _principal(request: HttpRequest) -> Principal:
+    return Principal.of(request.auth)  # type: ignore[attr-defined]
+
+
+def _account(request: HttpRequest) -> Account:
+    account = request.auth  # type: ignore[attr-defined]
+    assert isinstance(account, Account)
+    return account
+
+
+def version_out(version: Version) -> dict[str, Any]:
+    return {
+        "seq": version.seq,
+        "kind": version.kind,
+        "status": version.status,
+        "state": version.state,
+        "tlp": version.tlp,
+        "created_at": version.created_at,
+        "content_hash": version.content_hash,
+        "prev_hash": version.prev_hash,
+        "envelope": version.envelope(),
+        "signature": {"alg": version.sig_alg, "kid": version.sig_kid, "value": version.signature},
+    }
+
+
+def record_out(record: Record) -> dict[str, Any]:
+    version = record.current_version
+    assert version is not None
+    envelope = version.envelope()
+    kind = kinds.get(record.kind)
+    return {
+        "uuid": record.uuid,
+        "kind": record.kind,
+        "title": kind.title(envelope["body"]) if kind else record.kind,
+        "origin_node": record.origin_node,
+        "origin_member": record.origin_member,
+        "seq": version.seq,
+        "status": version.status,
+        "state": version.state,
+        "tlp": version.tlp,
+        "created_at": version.created_at,
+        "content_hash": version.content_hash,
+        "audience": envelope["audience"],
+        "body": envelope["body"],
+        "attachments": envelope["attachments"],
+    }
+
+
+@router.get("", response=RecordPage, summary="Records you may see, newest first")
+def list_records(request: HttpRequest, filters: Query[ListFilters]) -> dict[str, Any]:
+    rows = records_for(
+        _principal(request),
+        RecordFilter(
+            kind=filters.kind,
+            status=filters.status,
+            state=filters.state,
+            member=filters.member,
+            tlp=filters.tlp,
+            q=filters.q,
+        ),
+    )
+    count = rows.count()
+    page = list(rows[filters.offset : filters.offset + filters.limit])
+    following = filters.offset + len(page)
+    return {
+        "count": count,
+        "items": [record_out(r) for r in page],
+        "next_offset": following if following < count else None,
+    }
+
+
+@router.post("", response={201: RecordOut}, summary="Publish a new record")
+def create_record(request: HttpRequest, payload: RecordIn) -> tuple[int, dict[str, Any]]:
+    require_write(request)
+    version = actions.publish(
+        payload.kind,
+        payload.body,
+        audience=parse_audience(payload.audience),
+        tlp=payload.tlp,
+        status=payload.status,
+        acting_user=_account(request),
+    )
+    return 201, record_out(Record.objects.select_related("current_version").get(pk=version.record_id))
+
+
+@router.get("/{record_uuid}", response=RecordOut, summary="One record, at its current version")
+def get_record(request: HttpRequest, record_uuid: str) -> dict[str, Any]:
+    return record_out(record_for(_principal(request), record_uuid))
+
+
+@router.get("/{record_uuid}/versions", response=list[VersionOut], summary="The versions of a record you may see")
+def list_versions(request: HttpRequest, record_uuid: str) -> list[dict[str, Any]]:
+    principal = _principal(request)
+    record = record_for(principal, record_uuid)
+    return [version_out(v) for v in versions_for(principal, record)]
+
+
+@router.post("/{record_uuid}/versions", response={201: RecordOut}, summary="Issue the next version")
+def revise_record(request: HttpRequest, record_uuid: str, payload: RevisionIn) -> tuple[int, dict[str, Any]]:
+    require_write(request)
+    record = record_for(_principal(request), record_uuid)
+    actions.revise(
+        record,
+        acting_user=_account(request),
+        expected_seq=payload.expected_seq,
+        body=payload.body,
+        audience=parse_audience(payload.audience) if payload.audience is not None else None,
+        tlp=payload.tlp,
+        status=payload.status,
+    )
+    return 201, record_out(Record.objects.select_related("current_version").get(pk=record.pk))
+
+
+@router.post("/{record_uuid}/withdraw", response={201: RecordOut}, summary="Withdraw a record")
+def withdraw_record(request: HttpRequest, record_uuid: str, payload: WithdrawIn) -> tuple[int, dict[str, Any]]:
+    require_write(request)
+    record = record_for(_principal(request), record_uuid)
+    actions.withdraw(record, acting_user=_account(request), reason=payload.reason)
+    return 201, record_out(Record.objects.select_related("current_version").get(pk=record.pk))
+
+
+@router.get("/{record_uuid}/attachments/{name}", summary="An original document, byte for byte")
+def get_attachment(request: HttpRequest, record_uuid: str, name: str) -> HttpResponse:
+    record = record_for(_principal(request), record_uuid)
+    version = record.current_version
+    assert version is not None
+    for item in version.envelope()["attachments"]:
+        if item["name"] == name:
+            response = HttpResponse(attachment_store.read_bytes(item["sha256"]), content_type=item["media_type"])
+            response["Digest"] = f"sha-256={item['sha256']}"
+            response["Content-Disposition"] = f'attachment; filename="{name}"'
+            return response
+    raise NotFound("no such attachment")

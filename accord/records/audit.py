@@ -1,0 +1,111 @@
+"""The append-only, hash-chained audit log.
+
+Each entry's hash covers its fields and the previous entry's hash, so removing, reordering
+or editing any entry breaks every later link. Appends lock the single AuditHead row, which
+serialises concurrent writers on PostgreSQL (SELECT ... FOR UPDATE) and on SQLite (whose
+IMMEDIATE transactions already hold the write lock).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection
+
+from accord.lib.canonical import canonical_bytes, content_hash
+from accord.records.envelope import now_rfc3339
+from accord.records.models import AuditEntry, AuditHead
+
+if TYPE_CHECKING:
+    from accord.members.models import Account
+
+GENESIS = "sha256:" + "0" * 64
+
+
+def entry_payload(
+    *,
+    seq: int,
+    at: str,
+    node_id: str | None,
+    actor: str | None,
+    actor_name: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    data: dict[str, Any],
+    prev_hash: str,
+) -> dict[str, Any]:
+    return {
+        "seq": seq,
+        "at": at,
+        "node": node_id,
+        "actor": actor,
+        "actor_name": actor_name,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "data": data,
+        "prev_hash": prev_hash,
+    }
+
+
+def hash_of(entry: AuditEntry) -> str:
+    return content_hash(
+        canonical_bytes(
+            entry_payload(
+                seq=entry.seq,
+                at=entry.at,
+                node_id=str(entry.node_id) if entry.node_id else None,
+                actor=str(entry.actor) if entry.actor else None,
+                actor_name=entry.actor_name,
+                action=entry.action,
+                object_type=entry.object_type,
+                object_id=entry.object_id,
+                data=entry.data,
+                prev_hash=entry.prev_hash,
+            )
+        )
+    )
+
+
+def append(
+    action: str,
+    *,
+    actor: Account | None,
+    object_type: str = "",
+    object_id: str = "",
+    data: dict[str, Any] | None = None,
+    actor_name: str | None = None,
+) -> AuditEntry:
+    """Append one entry. Must run inside the caller's transaction: the entry lands with the change."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit.append() must be called inside transaction.atomic()")
+    from accord.members.models import NodeIdentity
+
+    AuditHead.objects.get_or_create(id=1)
+    head = AuditHead.objects.select_for_update().get(id=1)
+    node = NodeIdentity.objects.filter(id=1).values_list("node_id", flat=True).first()
+    entry = AuditEntry(
+        seq=head.seq + 1,
+        at=now_rfc3339(),
+        node_id=node,
+        actor=actor.uuid if actor is not None else None,
+        actor_name=actor_name if actor_name is not None else (actor.username if actor is not None else "system"),
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        data=data or {},
+        prev_hash=head.entry_hash or GENESIS,
+    )
+    canonical_bytes(entry.data)  # refuse floats and the like before anything is written
+    entry.entry_hash = hash_of(entry)
+    entry.save()
+    head.seq = entry.seq
+    head.entry_hash = entry.entry_hash
+    head.save(update_fields=["seq", "entry_hash"])
+    return entry
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())

@@ -1,0 +1,188 @@
+"""Settings, all read from environment variables with strict parsers (see docs/configuration in README)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from accord.lib.env import (
+    ConfigError,
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_optional,
+    env_path,
+    env_str,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+try:
+    ACCORD_ENV = env_choice("ACCORD_ENV", "development", ("development", "test", "production"))
+    DEBUG = env_bool("ACCORD_DEBUG", False)
+    DATA_DIR = env_path("ACCORD_DATA_DIR", BASE_DIR / "var")
+    _secret = env_optional("ACCORD_SECRET_KEY")
+    ALLOWED_HOSTS = env_list("ACCORD_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+    CSRF_TRUSTED_ORIGINS = env_list("ACCORD_CSRF_TRUSTED_ORIGINS", [])
+    ACCORD_MAX_BODY_BYTES = env_int("ACCORD_MAX_BODY_BYTES", 1_048_576, minimum=1024, maximum=512 * 1_048_576)
+    ACCORD_NODE_NAME = env_optional("ACCORD_NODE_NAME")
+    ACCORD_NODE_MEMBER = env_str("ACCORD_NODE_MEMBER", "SCO")
+    ACCORD_NODE_PRIVATE_KEY = env_optional("ACCORD_NODE_PRIVATE_KEY")
+    ACCORD_WORKER_HEARTBEAT_SECONDS = env_int("ACCORD_WORKER_HEARTBEAT_SECONDS", 5, minimum=1, maximum=300)
+    ACCORD_WORKER_STALE_SECONDS = env_int("ACCORD_WORKER_STALE_SECONDS", 30, minimum=2, maximum=3600)
+    ACCORD_TOKEN_DAYS = env_int("ACCORD_TOKEN_DAYS", 90, minimum=1, maximum=3650)
+    _database_url = env_optional("DATABASE_URL")
+    _tasks_backend = env_choice("ACCORD_TASKS_BACKEND", "database", ("database", "immediate"))
+    EMAIL_HOST = env_str("ACCORD_SMTP_HOST", "127.0.0.1")
+    EMAIL_PORT = env_int("ACCORD_SMTP_PORT", 25, minimum=1, maximum=65535)
+    DEFAULT_FROM_EMAIL = env_str("ACCORD_MAIL_FROM", "accord@localhost")
+    _email_backend = env_choice("ACCORD_EMAIL_BACKEND", "console", ("console", "smtp"))
+except ConfigError as error:
+    raise ImproperlyConfigured(str(error)) from None
+
+_DEVELOPMENT_SECRET = "accord-development-only-secret-key-do-not-use-in-production"  # noqa: S105
+if _secret is None:
+    if ACCORD_ENV == "production":
+        raise ImproperlyConfigured("ACCORD_SECRET_KEY must be set when ACCORD_ENV=production")
+    _secret = _DEVELOPMENT_SECRET
+elif ACCORD_ENV == "production" and (_secret == _DEVELOPMENT_SECRET or len(_secret) < 32):
+    raise ImproperlyConfigured("ACCORD_SECRET_KEY must be a private value of at least 32 characters in production")
+SECRET_KEY = _secret
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "accord.members",
+    "accord.records",
+    "accord.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "accord.web.middleware.BodySizeLimitMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "accord.urls"
+ASGI_APPLICATION = "accord.asgi.application"
+AUTH_USER_MODEL = "members.Account"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "records"
+LOGOUT_REDIRECT_URL = "login"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "accord.web.context.node",
+            ],
+        },
+    },
+]
+
+if _database_url is None:
+    DATABASES: dict[str, Any] = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "accord.sqlite3",
+            "OPTIONS": {
+                # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of
+                # failing half-way; the audit chain depends on appends being serialised.
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+            },
+            "TEST": {"NAME": env_optional("ACCORD_TEST_SQLITE_NAME")},
+        }
+    }
+else:
+    try:
+        DATABASES = {"default": dict(dj_database_url.parse(_database_url, conn_max_age=60))}
+    except ValueError as error:
+        raise ImproperlyConfigured(f"DATABASE_URL is not a database URL we understand: {error}") from None
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("zh-hans", _("Chinese")), ("ru", _("Russian"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "UTC"
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+# Served from the finders, so a fresh checkout needs no collectstatic step.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = ACCORD_MAX_BODY_BYTES
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+if ACCORD_ENV == "production":
+    SESSION_COOKIE_SECURE = env_bool("ACCORD_SECURE_COOKIES", True)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+TASKS = {
+    "default": {
+        "BACKEND": (
+            "django_tasks_db.DatabaseBackend"
+            if _tasks_backend == "database"
+            else "django_tasks.backends.immediate.ImmediateBackend"
+        ),
+        "QUEUES": ["default"],
+    }
+}
+
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if _email_backend == "smtp"
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_TIMEOUT = 10
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {"accord": {"level": "INFO"}, "django_tasks_db": {"level": "WARNING"}},
+}

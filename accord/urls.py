@@ -1,0 +1,11 @@
+from django.urls import URLPattern, URLResolver, include, path
+
+from accord.api import api
+from accord.web import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("api/v1/", api.urls),
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("accord.web.urls")),
+]

@@ -1,0 +1,103 @@
+"""The web shell: login, the records list and a record's page, and the health check."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from accord.records import kinds
+from accord.records.errors import NotFound
+from accord.records.models import Status, Tlp, WorkerHeartbeat
+from accord.records.principal import Principal
+from accord.records.queries import RecordFilter, record_for, records_for, versions_for
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 when the database answers and a worker has beaten recently; 503 otherwise, saying which."""
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as error:  # noqa: BLE001  (any failure means: not healthy)
+        checks["database"] = f"error: {type(error).__name__}"
+        return JsonResponse({"status": "error", **checks, "workers": "unknown"}, status=503)
+    fresh = timezone.now() - timedelta(seconds=settings.ACCORD_WORKER_STALE_SECONDS)
+    alive = WorkerHeartbeat.objects.filter(seen_at__gte=fresh).count()
+    checks["workers"] = "ok" if alive else "no worker has reported recently"
+    ok = alive > 0
+    return JsonResponse({"status": "ok" if ok else "error", **checks, "worker_count": alive}, status=200 if ok else 503)
+
+
+@login_required
+def records(request: HttpRequest) -> HttpResponse:
+    principal = Principal.of(request.user)  # type: ignore[arg-type]
+    status = request.GET.get("status") or None
+    if status not in Status.values:
+        status = None
+    tlp = request.GET.get("tlp") or None
+    if tlp not in Tlp.values:
+        tlp = None
+    where = RecordFilter(status=status, tlp=tlp, q=(request.GET.get("q") or "").strip()[:200] or None)
+    rows = records_for(principal, where)
+    page = Paginator(rows, 25).get_page(request.GET.get("page"))
+    items = []
+    for record in page.object_list:
+        version = record.current_version
+        assert version is not None
+        kind = kinds.get(record.kind)
+        body = version.body
+        items.append(
+            {
+                "record": record,
+                "version": version,
+                "title": kind.title(body) if kind else record.kind,
+                "kind_label": kind.label if kind else record.kind,
+            }
+        )
+    return render(
+        request,
+        "web/records.html",
+        {
+            "page": page,
+            "items": items,
+            "filters": where,
+            "statuses": Status.choices,
+            "tlps": Tlp.choices,
+        },
+    )
+
+
+@login_required
+def record_detail(request: HttpRequest, record_uuid: str) -> HttpResponse:
+    principal = Principal.of(request.user)  # type: ignore[arg-type]
+    try:
+        record = record_for(principal, record_uuid)
+    except NotFound:
+        raise Http404("no such record") from None
+    version = record.current_version
+    assert version is not None
+    kind = kinds.get(record.kind)
+    body = version.body
+    return render(
+        request,
+        "web/record_detail.html",
+        {
+            "record": record,
+            "version": version,
+            "envelope": version.envelope(),
+            "body": body,
+            "title": kind.title(body) if kind else record.kind,
+            "kind_label": kind.label if kind else record.kind,
+            "versions": versions_for(principal, record),
+        },
+    )
