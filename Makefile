@@ -1,0 +1,54 @@
+# Accord: the two entry points are `make run` and `make test` (see README).
+SHELL := /bin/bash
+PYTHON ?= python3
+PORT ?= 8000
+SHARED ?= ../shared
+
+VENV := .venv
+UV := .cache/uv/bin/uv
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: run test env messages check-sys lint typecheck openapi conformance clean
+
+## run: set up, migrate, load the demo data and serve Accord on http://127.0.0.1:$(PORT)
+run: env messages
+	$(VENV)/bin/accord demo
+	$(VENV)/bin/accord serve --port $(PORT)
+
+## test: set up, install and start what the tests need, run the suite on SQLite and PostgreSQL
+test: env
+	scripts/test-services.sh
+	$(MAKE) --no-print-directory messages
+	scripts/run-tests.sh
+
+env: $(VENV)/.synced
+
+$(UV):
+	scripts/bootstrap-uv.sh $(PYTHON)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --python $(PYTHON)
+	@touch $@
+
+messages: env
+	@scripts/need-gettext.sh
+	cd accord && ../$(VENV)/bin/django-admin compilemessages --settings=accord.settings -v 0
+
+lint: env
+	$(VENV)/bin/ruff check accord tests bench
+	$(VENV)/bin/ruff format --check accord tests bench
+
+typecheck: env
+	$(VENV)/bin/mypy
+
+## openapi: rewrite the committed OpenAPI document after an intended API change
+openapi: env
+	$(VENV)/bin/accord manage export_openapi > docs/openapi.json
+
+## conformance: checks against the shared corpora (added by the alerts and surveillance issues)
+conformance: env
+	scripts/conformance.sh $(SHARED)
+
+clean:
+	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache

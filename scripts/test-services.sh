@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Install and start what the test suite needs: PostgreSQL, Chromium and gettext (Debian packages).
+# Writes the PostgreSQL URL for the tests to .cache/test-database-url.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p .cache
+
+missing=()
+command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v msgfmt >/dev/null || missing+=(gettext)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing ${missing[*]} ..."
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "accord: the tests need ${missing[*]}; install with: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+if [ -n "${ACCORD_TEST_DATABASE_URL:-}" ]; then
+  echo "$ACCORD_TEST_DATABASE_URL" > .cache/test-database-url
+  exit 0
+fi
+
+PGVER=$(ls /etc/postgresql | sort -V | tail -1)
+if [ -z "$PGVER" ]; then
+  echo "accord: no PostgreSQL cluster found under /etc/postgresql" >&2; exit 1
+fi
+if ! pg_lsclusters -h | awk -v v="$PGVER" '$1==v && $2=="main" {print $4}' | grep -q online; then
+  if [ "$(id -u)" = 0 ]; then
+    pg_ctlcluster --skip-systemctl-redirect "$PGVER" main start
+  else
+    echo "accord: PostgreSQL $PGVER is not running; start it with: sudo pg_ctlcluster $PGVER main start" >&2; exit 1
+  fi
+fi
+PORT=$(pg_lsclusters -h | awk -v v="$PGVER" '$1==v && $2=="main" {print $3}')
+for _ in $(seq 1 30); do
+  pg_isready -q -h 127.0.0.1 -p "$PORT" && break
+  sleep 1
+done
+run_psql() {
+  if [ "$(id -u)" = 0 ]; then su postgres -c "psql -p $PORT -v ON_ERROR_STOP=1 -qtAc \"$1\""; else psql -p "$PORT" -qtAc "$1"; fi
+}
+if [ "$(run_psql "SELECT 1 FROM pg_roles WHERE rolname='accord_test'")" != "1" ]; then
+  run_psql "CREATE ROLE accord_test LOGIN CREATEDB PASSWORD 'accord_test'"
+fi
+if [ "$(run_psql "SELECT 1 FROM pg_database WHERE datname='accord_test'")" != "1" ]; then
+  run_psql "CREATE DATABASE accord_test OWNER accord_test"
+fi
+echo "postgres://accord_test:accord_test@127.0.0.1:$PORT/accord_test" > .cache/test-database-url
+echo "PostgreSQL $PGVER ready on port $PORT"

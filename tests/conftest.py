@@ -1,0 +1,116 @@
+"""Shared fixtures: a small world of named people, built through the action functions.
+
+alice   focal point, CN ministry of health
+bob     focal point, CN ministry of emergencies (same member as alice, other organisation)
+carol   focal point, KZ ministry of health
+dave    viewer,      KZ ministry of health (carol's colleague, may not publish)
+sam     coordinator, SCO Secretariat
+eve     focal point, RU ministry of health, disabled
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+# Keys and attachments of the test run live in a throw-away folder, never in var/.
+os.environ.setdefault("ACCORD_DATA_DIR", tempfile.mkdtemp(prefix="accord-test-"))
+os.environ.setdefault("ACCORD_ENV", "test")
+
+import pytest  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from accord.members import actions as member_actions  # noqa: E402
+from accord.members.models import Account, Organisation  # noqa: E402
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@dataclass
+class World:
+    alice: Account
+    bob: Account
+    carol: Account
+    dave: Account
+    sam: Account
+    eve: Account
+    cn_health: Organisation
+    cn_emergency: Organisation
+    kz_health: Organisation
+    ru_health: Organisation
+    secretariat: Organisation
+
+    def everyone(self) -> dict[str, Account]:
+        return {"alice": self.alice, "bob": self.bob, "carol": self.carol, "dave": self.dave, "sam": self.sam}
+
+
+def _org(member: str, slug: str, kind: str) -> Organisation:
+    return member_actions.create_organisation(
+        member_code=member, slug=slug, kind=kind, name_en=slug, acting_user=None
+    )
+
+
+def _account(username: str, organisation: Organisation, role: str) -> Account:
+    return member_actions.create_account(
+        username=username,
+        organisation=organisation,
+        roles=[role],
+        email=f"{username}@example.org",
+        password=PASSWORD,
+        acting_user=None,
+    )
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(settings: pytest.FixtureRequest) -> None:
+    # Argon2 is the production hasher (tested in test_settings); MD5 keeps fixtures quick.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    cn_health = _org("CN", "cn-health", "health_ministry")
+    cn_emergency = _org("CN", "cn-emergency", "emergency_ministry")
+    kz_health = _org("KZ", "kz-health", "health_ministry")
+    ru_health = _org("RU", "ru-health", "health_ministry")
+    secretariat = _org("SCO", "sco-secretariat", "secretariat")
+    eve = _account("eve", ru_health, "focal_point")
+    member_actions.set_active(eve, False, acting_user=None)
+    return World(
+        alice=_account("alice", cn_health, "focal_point"),
+        bob=_account("bob", cn_emergency, "focal_point"),
+        carol=_account("carol", kz_health, "focal_point"),
+        dave=_account("dave", kz_health, "viewer"),
+        sam=_account("sam", secretariat, "coordinator"),
+        eve=Account.objects.get(pk=eve.pk),
+        cn_health=cn_health,
+        cn_emergency=cn_emergency,
+        kz_health=kz_health,
+        ru_health=ru_health,
+        secretariat=secretariat,
+    )
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    from django.conf import settings
+
+    return Path(settings.DATA_DIR)
+
+
+def client_for(account: Account) -> Client:
+    client = Client()
+    client.force_login(account)
+    return client
+
+
+@pytest.fixture
+def token_for(world: World) -> Iterator[object]:
+    def make(account: Account, scope: str = "write") -> str:
+        _, text = member_actions.create_token(account, name="test", scope=scope, acting_user=None)
+        return text
+
+    yield make
