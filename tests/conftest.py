@@ -16,12 +16,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-# Keys and attachments of the test run live in a throw-away folder, never in var/.
-os.environ.setdefault("ACCORD_DATA_DIR", tempfile.mkdtemp(prefix="accord-test-"))
-os.environ.setdefault("ACCORD_ENV", "test")
+import pytest
+from django.conf import settings
+from django.test import Client
 
-import pytest  # noqa: E402
-from django.test import Client  # noqa: E402
+# Keys and attachments of the test run live in a throw-away folder, never in var/.
+# pytest-django has read the settings before this file is imported, so set the value there.
+settings.DATA_DIR = Path(tempfile.mkdtemp(prefix="accord-test-"))
+os.environ["ACCORD_DATA_DIR"] = str(settings.DATA_DIR)
 
 from accord.members import actions as member_actions  # noqa: E402
 from accord.members.models import Account, Organisation  # noqa: E402

@@ -258,3 +258,25 @@ def describe_account(account: Account) -> dict[str, Any]:
         "email": account.email,
         "active": account.is_active,
     }
+
+
+def register_node_key(node_id: str, public_key: str, *, acting_user: Account | None) -> NodeKey:
+    """Trust a public key of another node (its admin gave it to ours). Returns the key row."""
+    import uuid as uuid_module
+
+    from accord.lib.canonical import key_id
+
+    try:
+        node = uuid_module.UUID(str(node_id))
+        kid = key_id(public_key)
+    except ValueError:
+        raise ActionError("the node id must be a UUID and the key base64 of 32 bytes", field="public_key") from None
+    with transaction.atomic():
+        existing = NodeKey.objects.filter(kid=kid).first()
+        if existing is not None:
+            if existing.node_id != node:
+                raise Conflict(f"key {kid} already belongs to node {existing.node_id}")
+            return existing
+        key = NodeKey.objects.create(node_id=node, kid=kid, public_key=public_key)
+        audit.append("node.key.trust", actor=acting_user, object_type="node", object_id=str(node), data={"kid": kid})
+    return key
