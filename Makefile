@@ -8,6 +8,8 @@ VENV := .venv
 UV := .cache/uv/bin/uv
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_PYTHON_DOWNLOADS := never
+# Byte-compile at install: imports are then 2-3x faster for every `accord` command.
+export UV_COMPILE_BYTECODE := 1
 
 .PHONY: run test env messages check-sys lint typecheck openapi conformance clean
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
@@ -84,6 +85,18 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
 @api.exception_handler(AuthenticationError)
 def _authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return _error(request, 401, "authentication required: send 'Authorization: Bearer <token>' or log in")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    cause = exc.__cause__
+    if isinstance(cause, UnicodeDecodeError):
+        return _error(request, 400, "the request body is not UTF-8 text")
+    if isinstance(cause, json.JSONDecodeError):
+        return _error(request, 400, f"the request body is not valid JSON: {cause.msg} at line {cause.lineno} column {cause.colno}")
+    if isinstance(cause, RequestDataTooBig):
+        return _error(request, 413, "the request body is larger than this node accepts")
+    return _error(request, exc.status_code, str(exc))
 
 
 @api.exception_handler(RequestDataTooBig)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -249,7 +250,7 @@ def test_the_catalogues_hold_exactly_the_messages_of_the_source(tmp_path: Path) 
         missing, stale = sorted(extracted - committed, key=str), sorted(committed - extracted, key=str)
         assert not missing and not stale, (
             f"{_po(folder)} is out of step with the source; run "
-            f"`cd accord && ../.venv/bin/django-admin {' '.join(MAKEMESSAGES)}` and translate.\n"
+            f"`cd accord && ../.venv/bin/django-admin {shlex.join(MAKEMESSAGES)}` and translate.\n"
             f"missing from the catalogue: {missing}\nno longer in the source: {stale}"
         )
 
@@ -263,9 +264,7 @@ def _require_compiled(folder: str) -> None:
         pytest.fail(f"{mo} is older than {po.name}: the catalogues are stale; run `make messages`")
 
 
-@pytest.mark.parametrize(
-    ("folder", "records", "log_in"), [("zh_Hans", "记录", "登录"), ("ru", "Записи", "Войти")]
-)
+@pytest.mark.parametrize(("folder", "records", "log_in"), [("zh_Hans", "记录", "登录"), ("ru", "Записи", "Войти")])
 def test_django_uses_the_compiled_catalogue(folder: str, records: str, log_in: str) -> None:
     _require_compiled(folder)
     language, _ = LOCALES[folder]

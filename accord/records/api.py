@@ -6,7 +6,7 @@ import uuid
 from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from accord.api import require_write
 from accord.members.models import Account
@@ -166,7 +166,7 @@ def list_records(request: HttpRequest, filters: Query[ListFilters]) -> dict[str,
 
 
 @router.post("", response={201: RecordOut}, summary="Publish a new record")
-def create_record(request: HttpRequest, payload: RecordIn) -> tuple[int, dict[str, Any]]:
+def create_record(request: HttpRequest, payload: RecordIn) -> Status[dict[str, Any]]:
     require_write(request)
     version = actions.publish(
         payload.kind,
@@ -176,7 +176,7 @@ def create_record(request: HttpRequest, payload: RecordIn) -> tuple[int, dict[st
         status=payload.status,
         acting_user=_account(request),
     )
-    return 201, record_out(Record.objects.select_related("current_version").get(pk=version.record_id))
+    return Status(201, record_out(Record.objects.select_related("current_version").get(pk=version.record_id)))
 
 
 @router.get("/{record_uuid}", response=RecordOut, summary="One record, at its current version")
@@ -192,7 +192,7 @@ def list_versions(request: HttpRequest, record_uuid: str) -> list[dict[str, Any]
 
 
 @router.post("/{record_uuid}/versions", response={201: RecordOut}, summary="Issue the next version")
-def revise_record(request: HttpRequest, record_uuid: str, payload: RevisionIn) -> tuple[int, dict[str, Any]]:
+def revise_record(request: HttpRequest, record_uuid: str, payload: RevisionIn) -> Status[dict[str, Any]]:
     require_write(request)
     record = record_for(_principal(request), record_uuid)
     actions.revise(
@@ -204,15 +204,15 @@ def revise_record(request: HttpRequest, record_uuid: str, payload: RevisionIn) -
         tlp=payload.tlp,
         status=payload.status,
     )
-    return 201, record_out(Record.objects.select_related("current_version").get(pk=record.pk))
+    return Status(201, record_out(Record.objects.select_related("current_version").get(pk=record.pk)))
 
 
 @router.post("/{record_uuid}/withdraw", response={201: RecordOut}, summary="Withdraw a record")
-def withdraw_record(request: HttpRequest, record_uuid: str, payload: WithdrawIn) -> tuple[int, dict[str, Any]]:
+def withdraw_record(request: HttpRequest, record_uuid: str, payload: WithdrawIn) -> Status[dict[str, Any]]:
     require_write(request)
     record = record_for(_principal(request), record_uuid)
     actions.withdraw(record, acting_user=_account(request), reason=payload.reason)
-    return 201, record_out(Record.objects.select_related("current_version").get(pk=record.pk))
+    return Status(201, record_out(Record.objects.select_related("current_version").get(pk=record.pk)))
 
 
 @router.get("/{record_uuid}/attachments/{name}", summary="An original document, byte for byte")

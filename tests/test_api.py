@@ -1,0 +1,188 @@
+"""The JSON API: authentication, bad input, and that nothing stored changes on a refusal."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from accord.members import actions as member_actions
+from accord.members.models import ApiToken
+from accord.records.models import AuditEntry, Record, Version
+from tests.conftest import World, client_for
+
+NOTE = {"kind": "note", "body": {"title": "Anthrax suspected", "text": "two cases"}, "audience": {"members": ["CN", "KZ"]}, "tlp": "AMBER"}
+
+
+def _state() -> tuple[int, int, int]:
+    return Record.objects.count(), Version.objects.count(), AuditEntry.objects.count()
+
+
+def _post(client: Client, path: str, payload: Any, token: str | None = None, raw: bytes | None = None) -> Any:
+    headers: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+    data = raw if raw is not None else json.dumps(payload)
+    return client.post(path, data=data, content_type="application/json", **headers)
+
+
+@pytest.fixture
+def alice_token(world: World) -> str:
+    return member_actions.create_token(world.alice, name="t", acting_user=None)[1]
+
+
+def test_publish_read_revise_and_withdraw(world: World, alice_token: str) -> None:
+    client = Client()
+    created = _post(client, "/api/v1/records", NOTE, alice_token)
+    assert created.status_code == 201, created.content
+    record = created.json()
+    assert record["seq"] == 1 and record["tlp"] == "AMBER" and record["origin_member"] == "CN"
+    revised = _post(client, f"/api/v1/records/{record['uuid']}/versions", {"expected_seq": 1, "tlp": "GREEN"}, alice_token)
+    assert revised.status_code == 201 and revised.json()["seq"] == 2 and revised.json()["tlp"] == "GREEN"
+    withdrawn = _post(client, f"/api/v1/records/{record['uuid']}/withdraw", {"reason": "duplicate"}, alice_token)
+    assert withdrawn.json()["state"] == "withdrawn"
+    versions = client.get(f"/api/v1/records/{record['uuid']}/versions", HTTP_AUTHORIZATION=f"Bearer {alice_token}")
+    chain = versions.json()
+    assert [v["seq"] for v in chain] == [1, 2, 3]
+    assert chain[1]["prev_hash"] == chain[0]["content_hash"]
+    assert chain[0]["signature"]["alg"] == "Ed25519"
+
+
+def test_session_auth_works_and_needs_csrf_for_changes(world: World) -> None:
+    client = client_for(world.alice)
+    client.handler.enforce_csrf_checks = True
+    assert client.get("/api/v1/me").json()["username"] == "alice"
+    before = _state()
+    refused = _post(client, "/api/v1/records", NOTE)
+    assert refused.status_code in (401, 403)
+    assert _state() == before
+
+
+@pytest.mark.parametrize(
+    ("header", "status", "message"),
+    [
+        ("Bearer nonsense", 401, "malformed"),
+        ("Bearer accord_000000000000.secret", 401, "not valid"),
+        ("Basic YWxpY2U6cHc=", 401, "authentication required"),
+        (None, 401, "authentication required"),
+    ],
+)
+def test_bad_credentials_are_refused_with_the_reason(world: World, header: str | None, status: int, message: str) -> None:
+    headers = {"HTTP_AUTHORIZATION": header} if header else {}
+    response = Client().get("/api/v1/records", **headers)
+    assert response.status_code == status
+    assert message in response.json()["detail"]
+
+
+def test_expired_revoked_and_disabled_tokens_are_refused(world: World) -> None:
+    client = Client()
+    token, text = member_actions.create_token(world.carol, name="t", acting_user=None)
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {text}").json()["detail"] == "the token has expired"
+    token, text = member_actions.create_token(world.carol, name="t2", acting_user=None)
+    member_actions.revoke_token(token, acting_user=world.carol)
+    assert client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {text}").json()["detail"] == "the token was revoked"
+    _, text = member_actions.create_token(world.carol, name="t3", acting_user=None)
+    member_actions.set_active(world.carol, False, acting_user=None)
+    response = client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {text}")
+    assert response.status_code == 401
+
+
+def test_tokens_are_stored_hashed(world: World, alice_token: str) -> None:
+    stored = ApiToken.objects.get(account=world.alice)
+    assert alice_token not in (stored.digest, stored.prefix)
+    assert alice_token.split(".")[1] not in stored.digest
+
+
+def test_a_read_token_cannot_write(world: World) -> None:
+    _, text = member_actions.create_token(world.alice, name="ro", scope="read", acting_user=None)
+    before = _state()
+    response = _post(Client(), "/api/v1/records", NOTE, text)
+    assert response.status_code == 403 and "only read" in response.json()["detail"]
+    assert _state() == before
+    assert Client().get("/api/v1/records", HTTP_AUTHORIZATION=f"Bearer {text}").status_code == 200
+
+
+def _with(**changes: Any) -> dict[str, Any]:
+    payload = json.loads(json.dumps(NOTE))
+    payload.update(changes)
+    return payload
+
+
+@pytest.mark.parametrize(
+    ("payload", "raw", "status", "message"),
+    [
+        (None, b'{"kind": "note", "body": ', 400, "not valid JSON"),
+        (None, b"\xff\xfe", 400, "not"),
+        (_with(kind="rumour"), None, 400, "unknown record kind 'rumour'"),
+        (_with(tlp="AMBER-ISH"), None, 400, "tlp 'AMBER-ISH'"),
+        (_with(tlp="RED"), None, 400, "TLP:RED is limited to named persons"),
+        (_with(audience={"members": ["cn"]}), None, 400, "not a member code"),
+        (_with(audience={"members": ["CN"], "planets": ["Mars"]}), None, 400, "audience.planets"),
+        (_with(audience={"everyone": True}), None, 400, "needs a named audience"),
+        (_with(status="rumoured"), None, 400, "status 'rumoured'"),
+        (_with(body={"text": "no title"}), None, 400, "body.title"),
+        (_with(body={"title": "x", "extra": 1}), None, 400, "body.extra"),
+        (_with(body={"title": "x", "text": 1.5}), None, 400, "body.text"),
+        ({"kind": "note"}, None, 422, "body"),
+        ([1, 2], None, 422, ""),
+    ],
+)
+def test_bad_input_gets_a_4xx_naming_the_problem_and_changes_nothing(
+    world: World, alice_token: str, payload: Any, raw: bytes | None, status: int, message: str
+) -> None:
+    before = _state()
+    response = _post(Client(), "/api/v1/records", payload, alice_token, raw=raw)
+    assert response.status_code == status, response.content
+    assert message in response.json()["detail"]
+    assert _state() == before
+
+
+def test_oversized_bodies_are_refused_before_parsing(world: World, alice_token: str, settings: Any) -> None:
+    settings.ACCORD_MAX_BODY_BYTES = 2048
+    before = _state()
+    big = _with(body={"title": "x", "text": "y" * 5000})
+    response = _post(Client(), "/api/v1/records", big, alice_token)
+    assert response.status_code == 413
+    assert "at most 2048 bytes" in response.json()["detail"]
+    assert _state() == before
+
+
+def test_revising_someone_elses_record_is_refused(world: World, alice_token: str) -> None:
+    created = _post(Client(), "/api/v1/records", NOTE, alice_token).json()
+    _, carol = member_actions.create_token(world.carol, name="t", acting_user=None)
+    before = _state()
+    response = _post(Client(), f"/api/v1/records/{created['uuid']}/versions", {"body": {"title": "mine now"}}, carol)
+    assert response.status_code == 403
+    assert _state() == before
+
+
+def test_filters_and_paging(world: World, alice_token: str) -> None:
+    client = Client()
+    for n in range(5):
+        status = "exercise" if n % 2 else "actual"
+        _post(client, "/api/v1/records", _with(status=status, body={"title": f"item {n}"}), alice_token)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {alice_token}"}
+    page = client.get("/api/v1/records", {"limit": 2}, **auth).json()  # type: ignore[arg-type]
+    assert page["count"] == 5 and len(page["items"]) == 2 and page["next_offset"] == 2
+    actual = client.get("/api/v1/records", {"status": "actual"}, **auth).json()  # type: ignore[arg-type]
+    assert {i["title"] for i in actual["items"]} == {"item 0", "item 2", "item 4"}
+    assert client.get("/api/v1/records", {"limit": 1000}, **auth).status_code == 422  # type: ignore[arg-type]
+
+
+def test_the_committed_openapi_document_matches_the_code() -> None:
+    from accord.web.management.commands.export_openapi import openapi_text
+
+    committed = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
+    assert committed.read_text(encoding="utf-8") == openapi_text(), (
+        "the API changed: run `make openapi` and commit docs/openapi.json"
+    )
+    assert json.loads(committed.read_text())["openapi"].startswith("3.1")
+
+
+def test_the_openapi_document_is_served(db: None) -> None:
+    response = Client().get("/api/v1/openapi.json")
+    assert response.status_code == 200 and "/api/v1/records" in response.json()["paths"]

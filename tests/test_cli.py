@@ -1,0 +1,185 @@
+"""The `accord` command, run as separate processes against their own data dirs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import stat
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.cli_support import ACCORD, Node, new_node
+
+pytestmark = pytest.mark.xdist_group("cli")
+
+
+def test_node_identity_is_created_once_with_a_private_key_file(tmp_path: Path) -> None:
+    with new_node(tmp_path) as node:
+        first = json.loads(node.run("node", "show", "--json").stdout)
+        assert first["member"] == "SCO" and first["kid"].startswith("ed25519:")
+        key_file = node.data_dir / "keys" / "node-ed25519.pem"
+        assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+        assert json.loads(node.run("node", "show", "--json").stdout) == first
+
+
+def test_demo_is_idempotent_and_verifies_and_a_tampered_copy_does_not(tmp_path: Path) -> None:
+    with new_node(tmp_path, "origin") as node:
+        first = node.run("demo")
+        assert "sco.coordinator" in first.stdout and "accord-demo-2026" in first.stdout
+        assert "23 accounts and 3 records created now" in first.stdout
+        assert "0 accounts and 0 records created now" in node.run("demo").stdout
+        verified = node.run("audit", "verify")
+        assert "OK" in verified.stdout and "versions:      3" in verified.stdout
+        report = json.loads(node.run("audit", "verify", "--json").stdout)
+        assert report["ok"] and report["audit_entries"] > 50
+
+        with new_node(tmp_path, "copy", template=node) as copy:
+            assert copy.run("audit", "verify", check=False).returncode == 0
+            (vid, record, seq), = copy.sql("SELECT id, record_uuid, seq FROM records_version WHERE tlp = 'AMBER'")
+            copy.sql("UPDATE records_version SET tlp = 'GREEN' WHERE id = ?", (vid,))
+            (entry,), = copy.sql("SELECT max(seq) - 3 FROM records_auditentry")
+            copy.sql("UPDATE records_auditentry SET actor_name = 'mallory' WHERE seq = ?", (entry,))
+            broken = copy.run("audit", "verify", check=False)
+            assert broken.returncode == 1
+            record_text = str(record) if "-" in str(record) else f"{str(record)[:8]}-"
+            assert "BROKEN: version" in broken.stdout and "column tlp" in broken.stdout
+            assert record_text[:8] in broken.stdout
+            assert f"BROKEN: audit entry {entry} " in broken.stdout
+            assert "FAILED: 2 problems" in broken.stdout
+        # The original is untouched by what was done to its copy.
+        assert node.run("audit", "verify", check=False).returncode == 0
+
+
+def test_accounts_and_tokens_from_the_command_line(tmp_path: Path) -> None:
+    with new_node(tmp_path) as node:
+        added = node.run(
+            "account", "add", "--username", "aigerim", "--member", "KZ", "--role", "focal_point,analyst",
+            "--email", "a@kz.example", "--password-stdin", stdin="a-long-enough-password\n",
+        )
+        account = json.loads(added.stdout)
+        assert account["member"] == "KZ" and account["roles"] == ["analyst", "focal_point"]
+        assert "created organisation kz-national" in added.stderr
+        token = node.run("token", "create", "--username", "aigerim", "--scope", "read")
+        lines = token.stdout.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("accord_")
+        assert "shown only this once" in token.stderr
+        prefix = lines[0][len("accord_"):].split(".")[0]
+        assert node.sql("SELECT digest != ? FROM members_apitoken WHERE prefix = ?", (lines[0], prefix)) == [(True,)] or \
+            node.sql("SELECT digest != ? FROM members_apitoken WHERE prefix = ?", (lines[0], prefix)) == [(1,)]
+
+        listed = [json.loads(line) for line in node.run("account", "list", "--json").stdout.splitlines()]
+        assert [a["username"] for a in listed] == ["aigerim"]
+        node.run("account", "disable", "--username", "aigerim")
+        listed = [json.loads(line) for line in node.run("account", "list", "--json").stdout.splitlines()]
+        assert listed[0]["active"] is False
+        revoked = node.sql("SELECT count(*) FROM members_apitoken WHERE revoked_at IS NOT NULL")
+        assert revoked == [(1,)]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["account", "add", "--username", "x", "--member", "ZZ", "--role", "viewer"], 2, "no member with code 'ZZ'"),
+        (["account", "add", "--username", "x", "--member", "CN", "--role", "king"], 1, "unknown roles: king"),
+        (["account", "add", "--username", "x", "--member", "CN", "--role", "coordinator"], 1, "coordinator role is for Secretariat"),
+        (["token", "create", "--username", "nobody"], 1, "no account 'nobody'"),
+        (["serve", "--port", "99999"], 2, "not between 1 and 65535"),
+    ],
+)
+def test_bad_command_lines_say_what_is_wrong(tmp_path: Path, args: list[str], code: int, message: str) -> None:
+    with new_node(tmp_path) as node:
+        result = node.run(*args, check=False)
+        assert result.returncode == code, result.stderr
+        assert message in result.stderr
+
+
+def test_a_weak_password_is_refused(tmp_path: Path) -> None:
+    with new_node(tmp_path) as node:
+        result = node.run(
+            "account", "add", "--username", "u", "--member", "CN", "--role", "viewer", "--password-stdin",
+            stdin="short\n", check=False,
+        )
+        assert result.returncode == 1 and "too short" in result.stderr
+        assert node.sql("SELECT count(*) FROM members_account") == [(0,)]
+
+
+def test_production_refuses_the_default_secret_key(tmp_path: Path) -> None:
+    with new_node(tmp_path) as node:
+        node.extra_env = {"ACCORD_ENV": "production"}
+        result = node.run("node", "show", check=False)
+        assert result.returncode == 1 and "ACCORD_SECRET_KEY must be set" in result.stderr
+        node.extra_env = {"ACCORD_ENV": "production", "ACCORD_SECRET_KEY": "short"}
+        assert "at least 32 characters" in node.run("node", "show", check=False).stderr
+        node.extra_env = {"ACCORD_MAX_BODY_BYTES": "lots"}
+        assert "ACCORD_MAX_BODY_BYTES='lots' is not a whole number" in node.run("node", "show", check=False).stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310  (loopback only)
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def _processes_of(data_dir: Path) -> list[int]:
+    marker = f"ACCORD_DATA_DIR={data_dir}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker in (entry / "environ").read_bytes().split(b"\0"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def test_serve_runs_the_web_app_and_a_worker_and_ctrl_c_stops_both(tmp_path: Path) -> None:
+    with new_node(tmp_path) as node:
+        node.run("demo")
+        port = _free_port()
+        env = node.env() | {"ACCORD_DATA_DIR": str(node.data_dir)}
+        server = subprocess.Popen([ACCORD, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 60
+            health: tuple[int, bytes] = (0, b"")
+            while time.monotonic() < deadline:
+                try:
+                    health = _get(f"http://127.0.0.1:{port}/healthz")
+                except (urllib.error.URLError, ConnectionError):
+                    health = (0, b"")
+                if health[0] == 200:
+                    break
+                time.sleep(0.5)
+            assert health[0] == 200, health
+            assert json.loads(health[1]) == {"status": "ok", "database": "ok", "workers": "ok", "worker_count": 1}
+            status, page = _get(f"http://127.0.0.1:{port}/login/")
+            assert status == 200 and b"id_username" in page
+            assert len(_processes_of(node.data_dir)) == 2  # the server and its worker
+        finally:
+            server.send_signal(signal.SIGINT)
+            output = server.communicate(timeout=30)[0].decode()
+        assert "Accord serving on" in output
+        deadline = time.monotonic() + 15
+        while _processes_of(node.data_dir) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _processes_of(node.data_dir) == [], output
+
+
+def test_the_command_is_installed_in_the_venv() -> None:
+    assert os.access(ACCORD, os.X_OK)
+    assert "audit" in subprocess.run([ACCORD, "--help"], capture_output=True, text=True, check=True).stdout
