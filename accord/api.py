@@ -93,7 +93,9 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if isinstance(cause, UnicodeDecodeError):
         return _error(request, 400, "the request body is not UTF-8 text")
     if isinstance(cause, json.JSONDecodeError):
-        return _error(request, 400, f"the request body is not valid JSON: {cause.msg} at line {cause.lineno} column {cause.colno}")
+        return _error(
+            request, 400, f"the request body is not valid JSON: {cause.msg} at line {cause.lineno} column {cause.colno}"
+        )
     if isinstance(cause, RequestDataTooBig):
         return _error(request, 413, "the request body is larger than this node accepts")
     return _error(request, exc.status_code, str(exc))

@@ -36,10 +36,10 @@ def _setup(args: argparse.Namespace) -> None:
 
 
 def _migrate(quiet: bool = True) -> None:
+    from pathlib import Path
+
     from django.conf import settings
     from django.core.management import call_command
-
-    from pathlib import Path
 
     Path(settings.DATA_DIR).mkdir(parents=True, exist_ok=True)
     call_command("migrate", interactive=False, verbosity=0 if quiet else 1)
@@ -116,7 +116,11 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         print(f"attachments:   {report.attachments}")
         for problem in report.problems:
             print(f"BROKEN: {problem}")
-        print("OK: the audit chain and every signature verify" if report.ok else f"FAILED: {len(report.problems)} problems")
+        print(
+            "OK: the audit chain and every signature verify"
+            if report.ok
+            else f"FAILED: {len(report.problems)} problems"
+        )
     return EXIT_OK if report.ok else EXIT_FAIL
 
 
@@ -137,7 +141,9 @@ def _organisation_for(member_code: str, slug: str | None) -> Any:
         return organisations[0]
     if len(organisations) > 1:
         choices = ", ".join(o.slug for o in organisations)
-        raise CliError(f"member {member.code} has several organisations; choose one with --organisation ({choices})", EXIT_USAGE)
+        raise CliError(
+            f"member {member.code} has several organisations; choose one with --organisation ({choices})", EXIT_USAGE
+        )
     organisation = actions.create_organisation(
         member_code=member.code,
         slug=f"{member.code.lower()}-national",
@@ -184,7 +190,8 @@ def cmd_account_list(args: argparse.Namespace) -> int:
             print(json.dumps(info))
         else:
             state = "" if info["active"] else "  (disabled)"
-            print(f"{info['username']:24} {info['member'] or '-':4} {info['organisation'] or '-':22} {','.join(info['roles'])}{state}")
+            roles = ",".join(info["roles"])
+            print(f"{info['username']:24} {info['member'] or '-':4} {info['organisation'] or '-':22} {roles}{state}")
     return EXIT_OK
 
 
@@ -260,9 +267,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     _migrate()
     name = f"{socket.gethostname()}:{os.getpid()}"
     stop = threading.Event()
-    beat = threading.Thread(
-        target=_heartbeat, args=(stop, name, settings.ACCORD_WORKER_HEARTBEAT_SECONDS), daemon=True
-    )
+    beat = threading.Thread(target=_heartbeat, args=(stop, name, settings.ACCORD_WORKER_HEARTBEAT_SECONDS), daemon=True)
     beat.start()
     try:
         call_command("db_worker", interval=args.interval, reload=False, worker_id=name[:64], verbosity=1)
@@ -284,7 +289,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     env = dict(os.environ, ACCORD_DATA_DIR=str(settings.DATA_DIR))
     for _ in range(args.workers):
         workers.append(subprocess.Popen([sys.executable, "-m", "accord.cli", "worker"], env=env))
-    print(f"Accord serving on http://{args.host}:{args.port} with {args.workers} worker(s); Ctrl-C stops it", flush=True)
+    print(
+        f"Accord serving on http://{args.host}:{args.port} with {args.workers} worker(s); Ctrl-C stops it", flush=True
+    )
     try:
         uvicorn.run("accord.asgi:application", host=args.host, port=args.port, log_level="warning", lifespan="off")
     finally:
@@ -320,10 +327,14 @@ def _port(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", help="where the database, keys and attachments live (default: ACCORD_DATA_DIR)")
-    parser = argparse.ArgumentParser(prog="accord", description="Accord: emergency information sharing.", parents=[common])
+    parser = argparse.ArgumentParser(
+        prog="accord", description="Accord: emergency information sharing.", parents=[common]
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def add(name: str, func: Callable[[argparse.Namespace], int], help_: str, into: Any = sub) -> argparse.ArgumentParser:
+    def add(
+        name: str, func: Callable[[argparse.Namespace], int], help_: str, into: Any = sub
+    ) -> argparse.ArgumentParser:
         p: argparse.ArgumentParser = into.add_parser(name, help=help_, parents=[common])
         p.set_defaults(func=func)
         return p

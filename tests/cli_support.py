@@ -53,12 +53,12 @@ class Node:
         if self.database_url:
             import psycopg
 
-            with psycopg.connect(self.database_url, autocommit=True) as conn:
-                cursor = conn.execute(statement.replace("?", "%s"), params)  # type: ignore[arg-type]
+            with psycopg.connect(self.database_url, autocommit=True) as pg:
+                cursor = pg.execute(statement.replace("?", "%s"), list(params))
                 return list(cursor.fetchall()) if cursor.description else []
         conn = sqlite3.connect(self.data_dir / "accord.sqlite3")
         try:
-            rows = conn.execute(statement, params).fetchall()
+            rows = conn.execute(statement, list(params)).fetchall()
             conn.commit()
             return rows
         finally:

@@ -50,9 +50,7 @@ class World:
 
 
 def _org(member: str, slug: str, kind: str) -> Organisation:
-    return member_actions.create_organisation(
-        member_code=member, slug=slug, kind=kind, name_en=slug, acting_user=None
-    )
+    return member_actions.create_organisation(member_code=member, slug=slug, kind=kind, name_en=slug, acting_user=None)
 
 
 def _account(username: str, organisation: Organisation, role: str) -> Account:

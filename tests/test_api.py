@@ -16,7 +16,12 @@ from accord.members.models import ApiToken
 from accord.records.models import AuditEntry, Record, Version
 from tests.conftest import World, client_for
 
-NOTE = {"kind": "note", "body": {"title": "Anthrax suspected", "text": "two cases"}, "audience": {"members": ["CN", "KZ"]}, "tlp": "AMBER"}
+NOTE = {
+    "kind": "note",
+    "body": {"title": "Anthrax suspected", "text": "two cases"},
+    "audience": {"members": ["CN", "KZ"]},
+    "tlp": "AMBER",
+}
 
 
 def _state() -> tuple[int, int, int]:
@@ -40,7 +45,9 @@ def test_publish_read_revise_and_withdraw(world: World, alice_token: str) -> Non
     assert created.status_code == 201, created.content
     record = created.json()
     assert record["seq"] == 1 and record["tlp"] == "AMBER" and record["origin_member"] == "CN"
-    revised = _post(client, f"/api/v1/records/{record['uuid']}/versions", {"expected_seq": 1, "tlp": "GREEN"}, alice_token)
+    revised = _post(
+        client, f"/api/v1/records/{record['uuid']}/versions", {"expected_seq": 1, "tlp": "GREEN"}, alice_token
+    )
     assert revised.status_code == 201 and revised.json()["seq"] == 2 and revised.json()["tlp"] == "GREEN"
     withdrawn = _post(client, f"/api/v1/records/{record['uuid']}/withdraw", {"reason": "duplicate"}, alice_token)
     assert withdrawn.json()["state"] == "withdrawn"
@@ -70,9 +77,11 @@ def test_session_auth_works_and_needs_csrf_for_changes(world: World) -> None:
         (None, 401, "authentication required"),
     ],
 )
-def test_bad_credentials_are_refused_with_the_reason(world: World, header: str | None, status: int, message: str) -> None:
-    headers = {"HTTP_AUTHORIZATION": header} if header else {}
-    response = Client().get("/api/v1/records", **headers)
+def test_bad_credentials_are_refused_with_the_reason(
+    world: World, header: str | None, status: int, message: str
+) -> None:
+    headers = {"Authorization": header} if header else {}
+    response = Client().get("/api/v1/records", headers=headers)
     assert response.status_code == status
     assert message in response.json()["detail"]
 
@@ -107,7 +116,7 @@ def test_a_read_token_cannot_write(world: World) -> None:
 
 
 def _with(**changes: Any) -> dict[str, Any]:
-    payload = json.loads(json.dumps(NOTE))
+    payload: dict[str, Any] = json.loads(json.dumps(NOTE))
     payload.update(changes)
     return payload
 

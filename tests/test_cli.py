@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_support import ACCORD, Node, new_node
+from tests.cli_support import ACCORD, new_node
 
 pytestmark = pytest.mark.xdist_group("cli")
 
@@ -42,9 +42,9 @@ def test_demo_is_idempotent_and_verifies_and_a_tampered_copy_does_not(tmp_path: 
 
         with new_node(tmp_path, "copy", template=node) as copy:
             assert copy.run("audit", "verify", check=False).returncode == 0
-            (vid, record, seq), = copy.sql("SELECT id, record_uuid, seq FROM records_version WHERE tlp = 'AMBER'")
+            ((vid, record, _seq),) = copy.sql("SELECT id, record_uuid, seq FROM records_version WHERE tlp = 'AMBER'")
             copy.sql("UPDATE records_version SET tlp = 'GREEN' WHERE id = ?", (vid,))
-            (entry,), = copy.sql("SELECT max(seq) - 3 FROM records_auditentry")
+            ((entry,),) = copy.sql("SELECT max(seq) - 3 FROM records_auditentry")
             copy.sql("UPDATE records_auditentry SET actor_name = 'mallory' WHERE seq = ?", (entry,))
             broken = copy.run("audit", "verify", check=False)
             assert broken.returncode == 1
@@ -60,8 +60,18 @@ def test_demo_is_idempotent_and_verifies_and_a_tampered_copy_does_not(tmp_path: 
 def test_accounts_and_tokens_from_the_command_line(tmp_path: Path) -> None:
     with new_node(tmp_path) as node:
         added = node.run(
-            "account", "add", "--username", "aigerim", "--member", "KZ", "--role", "focal_point,analyst",
-            "--email", "a@kz.example", "--password-stdin", stdin="a-long-enough-password\n",
+            "account",
+            "add",
+            "--username",
+            "aigerim",
+            "--member",
+            "KZ",
+            "--role",
+            "focal_point,analyst",
+            "--email",
+            "a@kz.example",
+            "--password-stdin",
+            stdin="a-long-enough-password\n",
         )
         account = json.loads(added.stdout)
         assert account["member"] == "KZ" and account["roles"] == ["analyst", "focal_point"]
@@ -70,9 +80,10 @@ def test_accounts_and_tokens_from_the_command_line(tmp_path: Path) -> None:
         lines = token.stdout.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("accord_")
         assert "shown only this once" in token.stderr
-        prefix = lines[0][len("accord_"):].split(".")[0]
-        assert node.sql("SELECT digest != ? FROM members_apitoken WHERE prefix = ?", (lines[0], prefix)) == [(True,)] or \
-            node.sql("SELECT digest != ? FROM members_apitoken WHERE prefix = ?", (lines[0], prefix)) == [(1,)]
+        prefix = lines[0][len("accord_") :].split(".")[0]
+        assert node.sql("SELECT digest != ? FROM members_apitoken WHERE prefix = ?", (lines[0], prefix)) == [
+            (True,)
+        ] or node.sql("SELECT digest != ? FROM members_apitoken WHERE prefix = ?", (lines[0], prefix)) == [(1,)]
 
         listed = [json.loads(line) for line in node.run("account", "list", "--json").stdout.splitlines()]
         assert [a["username"] for a in listed] == ["aigerim"]
@@ -88,7 +99,11 @@ def test_accounts_and_tokens_from_the_command_line(tmp_path: Path) -> None:
     [
         (["account", "add", "--username", "x", "--member", "ZZ", "--role", "viewer"], 2, "no member with code 'ZZ'"),
         (["account", "add", "--username", "x", "--member", "CN", "--role", "king"], 1, "unknown roles: king"),
-        (["account", "add", "--username", "x", "--member", "CN", "--role", "coordinator"], 1, "coordinator role is for Secretariat"),
+        (
+            ["account", "add", "--username", "x", "--member", "CN", "--role", "coordinator"],
+            1,
+            "coordinator role is for Secretariat",
+        ),
         (["token", "create", "--username", "nobody"], 1, "no account 'nobody'"),
         (["serve", "--port", "99999"], 2, "not between 1 and 65535"),
     ],
@@ -103,8 +118,17 @@ def test_bad_command_lines_say_what_is_wrong(tmp_path: Path, args: list[str], co
 def test_a_weak_password_is_refused(tmp_path: Path) -> None:
     with new_node(tmp_path) as node:
         result = node.run(
-            "account", "add", "--username", "u", "--member", "CN", "--role", "viewer", "--password-stdin",
-            stdin="short\n", check=False,
+            "account",
+            "add",
+            "--username",
+            "u",
+            "--member",
+            "CN",
+            "--role",
+            "viewer",
+            "--password-stdin",
+            stdin="short\n",
+            check=False,
         )
         assert result.returncode == 1 and "too short" in result.stderr
         assert node.sql("SELECT count(*) FROM members_account") == [(0,)]
@@ -153,7 +177,9 @@ def test_serve_runs_the_web_app_and_a_worker_and_ctrl_c_stops_both(tmp_path: Pat
         node.run("demo")
         port = _free_port()
         env = node.env() | {"ACCORD_DATA_DIR": str(node.data_dir)}
-        server = subprocess.Popen([ACCORD, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            [ACCORD, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
         try:
             deadline = time.monotonic() + 60
             health: tuple[int, bytes] = (0, b"")

@@ -32,7 +32,10 @@ def test_key_order_does_not_change_the_bytes(value: dict[str, int]) -> None:
 
 
 def test_rfc8785_example_ordering_and_escaping() -> None:
-    assert canonical.canonical_bytes({"b": 1, "a": "\u00e9\n", "c": [True, None]}) == b'{"a":"\xc3\xa9\\n","b":1,"c":[true,null]}'
+    assert (
+        canonical.canonical_bytes({"b": 1, "a": "\u00e9\n", "c": [True, None]})
+        == b'{"a":"\xc3\xa9\\n","b":1,"c":[true,null]}'
+    )
 
 
 @pytest.mark.parametrize(
@@ -98,7 +101,11 @@ def test_production_hashes_passwords_with_argon2() -> None:
     from accord import settings as accord_settings
 
     assert accord_settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
-    assert settings.LANGUAGES == [("en", "English"), ("zh-hans", "Chinese"), ("ru", "Russian")]
+    assert [(code, str(name)) for code, name in settings.LANGUAGES] == [
+        ("en", "English"),
+        ("zh-hans", "Chinese"),
+        ("ru", "Russian"),
+    ]
 
 
 def test_lib_does_not_import_django() -> None:

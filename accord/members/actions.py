@@ -29,7 +29,7 @@ from accord.members.seed import MEMBERS
 from accord.records import audit
 from accord.records.errors import ActionError, Conflict, Forbidden, NotFound
 
-TOKEN_PREFIX = "accord_"
+TOKEN_PREFIX = "accord_"  # noqa: S105  (a label, not a secret)
 
 
 def seed_members() -> int:
@@ -73,7 +73,13 @@ def ensure_node_identity(name: str | None = None, member_code: str | None = None
 
 
 def create_organisation(
-    *, member_code: str, slug: str, kind: str, name_en: str, name_zh: str = "", name_ru: str = "",
+    *,
+    member_code: str,
+    slug: str,
+    kind: str,
+    name_en: str,
+    name_zh: str = "",
+    name_ru: str = "",
     acting_user: Account | None,
 ) -> Organisation:
     member = Member.objects.filter(code=member_code).first()

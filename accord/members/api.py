@@ -12,7 +12,7 @@ from accord.members.actions import describe_account
 from accord.members.models import Account, Member, NodeIdentity, NodeKey
 from accord.records import kinds
 
-router = Router(tags=["members"])
+router: Router = Router(tags=["members"])
 
 
 class AccountOut(Schema):

@@ -39,9 +39,7 @@ def demo_accounts() -> list[DemoAccount]:
         if kind != "state":
             continue
         for suffix, _kind, *_names in _ORG_KINDS:
-            accounts.append(
-                DemoAccount(f"{code.lower()}.{suffix}", code, f"{code.lower()}-{suffix}", ("focal_point",))
-            )
+            accounts.append(DemoAccount(f"{code.lower()}.{suffix}", code, f"{code.lower()}-{suffix}", ("focal_point",)))
     accounts += [
         DemoAccount("sco.coordinator", "SCO", SECRETARIAT_ORG[0], ("coordinator",)),
         DemoAccount("sco.analyst", "SCO", SECRETARIAT_ORG[0], ("analyst",)),
@@ -87,21 +85,33 @@ def _demo_records() -> int:
     notes = [
         (
             cn,
-            {"title": "Seasonal influenza activity rising in the north", "text": "ILI rates above the seasonal threshold in three provinces.", "language": "en"},
+            {
+                "title": "Seasonal influenza activity rising in the north",
+                "text": "ILI rates above the seasonal threshold in three provinces.",
+                "language": "en",
+            },
             Audience(everyone=True),
             "GREEN",
             "actual",
         ),
         (
             kz,
-            {"title": "Паводок на реке Ишим: эвакуация двух сёл", "text": "Эвакуировано 1200 человек; помощь не запрашивается.", "language": "ru"},
+            {
+                "title": "Паводок на реке Ишим: эвакуация двух сёл",
+                "text": "Эвакуировано 1200 человек; помощь не запрашивается.",
+                "language": "ru",
+            },
             Audience(members=["KZ", "RU", "KG", "UZ"]),
             "AMBER",
             "actual",
         ),
         (
             coordinator,
-            {"title": "Joint exercise 'Steppe Shield': cholera scenario", "text": "Exercise traffic only.", "language": "en"},
+            {
+                "title": "Joint exercise 'Steppe Shield': cholera scenario",
+                "text": "Exercise traffic only.",
+                "language": "en",
+            },
             Audience(everyone=True),
             "CLEAR",
             "exercise",

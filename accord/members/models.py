@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -85,8 +85,6 @@ class Account(AbstractUser):
         Organisation, on_delete=models.PROTECT, related_name="accounts", null=True, blank=True
     )
     preferred_language = models.CharField(max_length=10, blank=True)
-
-    objects: UserManager[Account] = UserManager()  # type: ignore[assignment]
 
     @property
     def member_code(self) -> str | None:

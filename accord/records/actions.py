@@ -90,9 +90,7 @@ def _store_attachments(items: list[NewAttachment]) -> list[dict[str, Any]]:
         if len(item.data) > settings.ACCORD_MAX_BODY_BYTES:
             raise TooLarge(f"attachment {item.name!r} is larger than {settings.ACCORD_MAX_BODY_BYTES} bytes")
         digest = attachment_store.store_bytes(item.data)
-        described.append(
-            {"name": item.name, "media_type": item.media_type, "sha256": digest, "size": len(item.data)}
-        )
+        described.append({"name": item.name, "media_type": item.media_type, "sha256": digest, "size": len(item.data)})
     return sorted(described, key=lambda a: str(a["name"]))
 
 
@@ -345,8 +343,8 @@ def ingest(data: bytes, signature: str, kid: str, *, source: str) -> IngestResul
     The same version twice is a no-op success. The same (origin, record, seq) with other
     bytes is equivocation: the newcomer is quarantined and the admins are told.
     """
-    from accord.members.models import NodeKey
     from accord.lib.canonical import verify
+    from accord.members.models import NodeKey
 
     if len(data) > settings.ACCORD_MAX_BODY_BYTES:
         raise TooLarge(f"the version is larger than {settings.ACCORD_MAX_BODY_BYTES} bytes")
@@ -362,9 +360,7 @@ def ingest(data: bytes, signature: str, kid: str, *, source: str) -> IngestResul
         raise Forbidden("the signature does not verify")
 
     with transaction.atomic():
-        existing = Version.objects.filter(
-            origin_node=origin_node, record_uuid=shape.record, seq=shape.seq
-        ).first()
+        existing = Version.objects.filter(origin_node=origin_node, record_uuid=shape.record, seq=shape.seq).first()
         if existing is not None:
             if existing.content_hash == digest:
                 return IngestResult("duplicate", version=existing)
@@ -400,9 +396,7 @@ def ingest(data: bytes, signature: str, kid: str, *, source: str) -> IngestResul
                 origin_node=origin_node, record_uuid=shape.record, seq=shape.seq - 1
             ).first()
             if previous is not None and previous.content_hash != shape.prev_hash:
-                raise ActionError(
-                    f"prev_hash {shape.prev_hash} does not match the stored version {shape.seq - 1}"
-                )
+                raise ActionError(f"prev_hash {shape.prev_hash} does not match the stored version {shape.seq - 1}")
         for item in shape.attachments:
             if attachment_store.hash_file(str(item.get("sha256", ""))) is None:
                 raise ActionError(f"attachment {item.get('name')!r} was not received with the version")
@@ -419,4 +413,4 @@ def ingest(data: bytes, signature: str, kid: str, *, source: str) -> IngestResul
     return IngestResult("stored", version=version)
 
 
-__all__ = ["NewAttachment", "IngestResult", "publish", "revise", "withdraw", "ingest", "NotFound"]
+__all__ = ["IngestResult", "NewAttachment", "NotFound", "ingest", "publish", "revise", "withdraw"]

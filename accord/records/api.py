@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any, Literal
+from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
@@ -18,7 +18,7 @@ from accord.records.models import Record, Version
 from accord.records.principal import Principal
 from accord.records.queries import RecordFilter, record_for, records_for, versions_for
 
-router = Router(tags=["records"])
+router: Router = Router(tags=["records"])
 
 
 class SignatureOut(Schema):
@@ -41,10 +41,10 @@ class VersionOut(Schema):
 
 
 class RecordOut(Schema):
-    uuid: uuid.UUID
+    uuid: UUID
     kind: str
     title: str
-    origin_node: uuid.UUID
+    origin_node: UUID
     origin_member: str
     seq: int
     status: str

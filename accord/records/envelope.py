@@ -62,11 +62,15 @@ class Audience(BaseModel):
         if self.everyone and named:
             raise ActionError("an audience of everyone names no members, organisations or persons", field="audience")
         if not self.everyone and not named:
-            raise ActionError("the audience names nobody: set everyone, or name members, organisations or persons", field="audience")
+            raise ActionError(
+                "the audience names nobody: set everyone, or name members, organisations or persons", field="audience"
+            )
         if tlp in ("AMBER", "AMBER+STRICT", "RED") and self.everyone:
             raise ActionError(f"TLP:{tlp} needs a named audience, not everyone", field="audience")
         if tlp == "AMBER+STRICT" and self.members:
-            raise ActionError("TLP:AMBER+STRICT is limited to named organisations and persons, not whole members", field="audience")
+            raise ActionError(
+                "TLP:AMBER+STRICT is limited to named organisations and persons, not whole members", field="audience"
+            )
         if tlp == "RED" and (self.members or self.organisations):
             raise ActionError("TLP:RED is limited to named persons", field="audience")
 

@@ -44,17 +44,13 @@ class Record(models.Model):
     origin_member = models.CharField(max_length=8)
     kind = models.CharField(max_length=40, db_index=True)
     current_seq = models.PositiveIntegerField(default=0)
-    current_version = models.OneToOneField(
-        "Version", on_delete=models.PROTECT, null=True, related_name="+"
-    )
+    current_version = models.OneToOneField("Version", on_delete=models.PROTECT, null=True, related_name="+")
     first_seen_at = models.DateTimeField(default=timezone.now)
 
     objects = RecordQuerySet.as_manager()
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["origin_node", "uuid"], name="record_origin_uuid_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["origin_node", "uuid"], name="record_origin_uuid_unique")]
         indexes = [models.Index(fields=["uuid"])]
 
     def __str__(self) -> str:
@@ -77,7 +73,7 @@ class Version(models.Model):
     origin_organisation = models.UUIDField(null=True)
     author = models.UUIDField(null=True)
     created_at = models.CharField(max_length=40)  # as signed, RFC 3339 UTC
-    prev_hash = models.CharField(max_length=71, null=True)
+    prev_hash = models.CharField(max_length=71, null=True)  # noqa: DJ001  (null: first version, as signed)
     content_hash = models.CharField(max_length=71)
     canonical = models.BinaryField()
     signature = models.CharField(max_length=100)
@@ -95,6 +91,9 @@ class Version(models.Model):
         ]
         indexes = [models.Index(fields=["tlp", "status"])]
 
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.record_uuid}#{self.seq}"
+
     def envelope(self) -> dict[str, Any]:
         import json
 
@@ -105,9 +104,6 @@ class Version(models.Model):
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = self.envelope()["body"]
         return body
-
-    def __str__(self) -> str:
-        return f"{self.kind}:{self.record_uuid}#{self.seq}"
 
 
 class AudienceEntry(models.Model):

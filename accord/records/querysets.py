@@ -22,7 +22,7 @@ from django.db.models import Exists, OuterRef, Q
 from accord.records.principal import Principal
 
 if TYPE_CHECKING:
-    from accord.records.models import Record, Version
+    from accord.records.models import Record, Version  # noqa: F401  (named in the QuerySet generics)
 
 _OPEN = ("CLEAR", "GREEN")
 _MEMBER_WIDE = ("CLEAR", "GREEN", "AMBER")
@@ -35,8 +35,8 @@ def audience_q(principal: Principal, prefix: str = "") -> Q:
     p = prefix
     version_ref = OuterRef(f"{p}pk") if p else OuterRef("pk")
 
-    def named(targets: list[str]) -> Exists:
-        return Exists(AudienceEntry.objects.filter(version=version_ref, target__in=targets))
+    def named(targets: list[str]) -> Q:
+        return Q(Exists(AudienceEntry.objects.filter(version=version_ref, target__in=targets)))
 
     not_draft = ~Q(**{f"{p}status": "draft"})
     if principal.is_anonymous:

@@ -54,8 +54,8 @@ def _versions(report: Report, progress: Callable[[], None] | None) -> None:
 
     keys = {k.kid: k for k in NodeKey.objects.all()}
     hashes: dict[tuple[str, str, int], str] = {}
-    rows: Iterator[Version] = Version.objects.order_by("id").prefetch_related("audience_entries").iterator(
-        chunk_size=500
+    rows: Iterator[Version] = (
+        Version.objects.order_by("id").prefetch_related("audience_entries").iterator(chunk_size=500)
     )
     for version in rows:
         report.versions += 1

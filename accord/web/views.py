@@ -40,7 +40,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @login_required
 def records(request: HttpRequest) -> HttpResponse:
-    principal = Principal.of(request.user)  # type: ignore[arg-type]
+    principal = Principal.of(request.user)
     status = request.GET.get("status") or None
     if status not in Status.values:
         status = None
@@ -79,7 +79,7 @@ def records(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def record_detail(request: HttpRequest, record_uuid: str) -> HttpResponse:
-    principal = Principal.of(request.user)  # type: ignore[arg-type]
+    principal = Principal.of(request.user)
     try:
         record = record_for(principal, record_uuid)
     except NotFound:

@@ -27,7 +27,9 @@ class Peer:
     key: Any
     kid: str
 
-    def version(self, record: uuid.UUID, seq: int, prev_hash: str | None, body: dict[str, Any], **kw: Any) -> tuple[bytes, str, str]:
+    def version(
+        self, record: uuid.UUID, seq: int, prev_hash: str | None, body: dict[str, Any], **kw: Any
+    ) -> tuple[bytes, str, str]:
         envelope = build_envelope(
             kind=kw.get("kind", "note"),
             origin={"node": str(self.node_id), "member": "KZ", "organisation": None, "account": None},
@@ -79,8 +81,12 @@ def test_an_equivocating_version_is_quarantined_and_the_admins_told(
     world: World, peer: Peer, django_capture_on_commit_callbacks: Any
 ) -> None:
     member_actions.create_account(
-        username="root", organisation=world.secretariat, roles=["admin"], email="admin@sco.example",
-        password=None, acting_user=None,
+        username="root",
+        organisation=world.secretariat,
+        roles=["admin"],
+        email="admin@sco.example",
+        password=None,
+        acting_user=None,
     )
     record = uuid.uuid4()
     data, first_hash, signature = peer.version(record, 1, None, {"title": "ten cases"})

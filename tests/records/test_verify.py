@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -29,7 +30,7 @@ def history(world: World) -> list[Version]:
     return [first, second]
 
 
-def _sql(statement: str, *params: object) -> None:
+def _sql(statement: str, *params: Any) -> None:
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
 

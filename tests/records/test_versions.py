@@ -133,10 +133,13 @@ def test_side_effects_are_queued_only_when_the_transaction_commits(
     queued = DBTaskResult.objects.filter(task_path="accord.records.tasks.version_committed")
     assert [task.args_kwargs["args"] for task in queued] == [[version.pk]]
 
-    with django_capture_on_commit_callbacks(execute=False) as callbacks, pytest.raises(RuntimeError):
-        with transaction.atomic():
-            _note(world)
-            raise RuntimeError("rolled back")
+    with (
+        django_capture_on_commit_callbacks(execute=False) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        _note(world)
+        raise RuntimeError("rolled back")
     assert callbacks == []
 
 
@@ -179,7 +182,9 @@ def test_floats_are_refused_in_signed_bodies(world: World) -> None:
         ({"everyone": True}, "PURPLE", "tlp 'PURPLE'"),
     ],
 )
-def test_unclear_audiences_and_labels_are_refused(world: World, audience: dict[str, Any], tlp: str, message: str) -> None:
+def test_unclear_audiences_and_labels_are_refused(
+    world: World, audience: dict[str, Any], tlp: str, message: str
+) -> None:
     with pytest.raises(ActionError, match=message):
         _note(world, audience=Audience.model_validate(audience), tlp=tlp)
     assert not Record.objects.exists()

@@ -6,165 +6,218 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Attachment',
+            name="Attachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sha256', models.CharField(max_length=64, unique=True)),
-                ('size', models.PositiveBigIntegerField()),
-                ('media_type', models.CharField(max_length=120)),
-                ('stored_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("sha256", models.CharField(max_length=64, unique=True)),
+                ("size", models.PositiveBigIntegerField()),
+                ("media_type", models.CharField(max_length=120)),
+                ("stored_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveBigIntegerField(unique=True)),
-                ('at', models.CharField(max_length=40)),
-                ('node_id', models.UUIDField(null=True)),
-                ('actor', models.UUIDField(null=True)),
-                ('actor_name', models.CharField(blank=True, max_length=150)),
-                ('action', models.CharField(db_index=True, max_length=60)),
-                ('object_type', models.CharField(blank=True, max_length=40)),
-                ('object_id', models.CharField(blank=True, max_length=100)),
-                ('data', models.JSONField(default=dict)),
-                ('prev_hash', models.CharField(max_length=71)),
-                ('entry_hash', models.CharField(max_length=71)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("seq", models.PositiveBigIntegerField(unique=True)),
+                ("at", models.CharField(max_length=40)),
+                ("node_id", models.UUIDField(null=True)),
+                ("actor", models.UUIDField(null=True)),
+                ("actor_name", models.CharField(blank=True, max_length=150)),
+                ("action", models.CharField(db_index=True, max_length=60)),
+                ("object_type", models.CharField(blank=True, max_length=40)),
+                ("object_id", models.CharField(blank=True, max_length=100)),
+                ("data", models.JSONField(default=dict)),
+                ("prev_hash", models.CharField(max_length=71)),
+                ("entry_hash", models.CharField(max_length=71)),
             ],
             options={
-                'ordering': ['seq'],
+                "ordering": ["seq"],
             },
         ),
         migrations.CreateModel(
-            name='AuditHead',
+            name="AuditHead",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
-                ('seq', models.PositiveBigIntegerField(default=0)),
-                ('entry_hash', models.CharField(default='', max_length=71)),
+                ("id", models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
+                ("seq", models.PositiveBigIntegerField(default=0)),
+                ("entry_hash", models.CharField(default="", max_length=71)),
             ],
         ),
         migrations.CreateModel(
-            name='Record',
+            name="Record",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField()),
-                ('origin_node', models.UUIDField()),
-                ('origin_member', models.CharField(max_length=8)),
-                ('kind', models.CharField(db_index=True, max_length=40)),
-                ('current_seq', models.PositiveIntegerField(default=0)),
-                ('first_seen_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("uuid", models.UUIDField()),
+                ("origin_node", models.UUIDField()),
+                ("origin_member", models.CharField(max_length=8)),
+                ("kind", models.CharField(db_index=True, max_length=40)),
+                ("current_seq", models.PositiveIntegerField(default=0)),
+                ("first_seen_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.CreateModel(
-            name='WorkerHeartbeat',
+            name="WorkerHeartbeat",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('worker', models.CharField(max_length=100, unique=True)),
-                ('seen_at', models.DateTimeField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("worker", models.CharField(max_length=100, unique=True)),
+                ("seen_at", models.DateTimeField()),
             ],
         ),
         migrations.CreateModel(
-            name='QuarantinedVersion',
+            name="QuarantinedVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('origin_node', models.UUIDField()),
-                ('record_uuid', models.UUIDField()),
-                ('seq', models.PositiveIntegerField()),
-                ('content_hash', models.CharField(max_length=71)),
-                ('existing_hash', models.CharField(max_length=71)),
-                ('canonical', models.BinaryField()),
-                ('signature', models.CharField(max_length=100)),
-                ('sig_kid', models.CharField(max_length=40)),
-                ('reason', models.TextField()),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("origin_node", models.UUIDField()),
+                ("record_uuid", models.UUIDField()),
+                ("seq", models.PositiveIntegerField()),
+                ("content_hash", models.CharField(max_length=71)),
+                ("existing_hash", models.CharField(max_length=71)),
+                ("canonical", models.BinaryField()),
+                ("signature", models.CharField(max_length=100)),
+                ("sig_kid", models.CharField(max_length=40)),
+                ("reason", models.TextField()),
+                ("received_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('origin_node', 'record_uuid', 'seq', 'content_hash'), name='quarantine_unique')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("origin_node", "record_uuid", "seq", "content_hash"), name="quarantine_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Version',
+            name="Version",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('origin_node', models.UUIDField()),
-                ('record_uuid', models.UUIDField()),
-                ('seq', models.PositiveIntegerField()),
-                ('kind', models.CharField(max_length=40)),
-                ('status', models.CharField(choices=[('actual', 'Actual'), ('exercise', 'Exercise'), ('test', 'Test'), ('draft', 'Draft')], max_length=10)),
-                ('state', models.CharField(choices=[('active', 'Active'), ('withdrawn', 'Withdrawn')], default='active', max_length=10)),
-                ('tlp', models.CharField(choices=[('CLEAR', 'TLP:CLEAR'), ('GREEN', 'TLP:GREEN'), ('AMBER', 'TLP:AMBER'), ('AMBER+STRICT', 'TLP:AMBER+STRICT'), ('RED', 'TLP:RED')], max_length=12)),
-                ('audience_everyone', models.BooleanField(default=False)),
-                ('origin_member', models.CharField(max_length=8)),
-                ('origin_organisation', models.UUIDField(null=True)),
-                ('author', models.UUIDField(null=True)),
-                ('created_at', models.CharField(max_length=40)),
-                ('prev_hash', models.CharField(max_length=71, null=True)),
-                ('content_hash', models.CharField(max_length=71)),
-                ('canonical', models.BinaryField()),
-                ('signature', models.CharField(max_length=100)),
-                ('sig_alg', models.CharField(max_length=20)),
-                ('sig_kid', models.CharField(max_length=40)),
-                ('search_text', models.TextField(blank=True)),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('record', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='records.record')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("origin_node", models.UUIDField()),
+                ("record_uuid", models.UUIDField()),
+                ("seq", models.PositiveIntegerField()),
+                ("kind", models.CharField(max_length=40)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("actual", "Actual"), ("exercise", "Exercise"), ("test", "Test"), ("draft", "Draft")],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("active", "Active"), ("withdrawn", "Withdrawn")], default="active", max_length=10
+                    ),
+                ),
+                (
+                    "tlp",
+                    models.CharField(
+                        choices=[
+                            ("CLEAR", "TLP:CLEAR"),
+                            ("GREEN", "TLP:GREEN"),
+                            ("AMBER", "TLP:AMBER"),
+                            ("AMBER+STRICT", "TLP:AMBER+STRICT"),
+                            ("RED", "TLP:RED"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("audience_everyone", models.BooleanField(default=False)),
+                ("origin_member", models.CharField(max_length=8)),
+                ("origin_organisation", models.UUIDField(null=True)),
+                ("author", models.UUIDField(null=True)),
+                ("created_at", models.CharField(max_length=40)),
+                ("prev_hash", models.CharField(max_length=71, null=True)),
+                ("content_hash", models.CharField(max_length=71)),
+                ("canonical", models.BinaryField()),
+                ("signature", models.CharField(max_length=100)),
+                ("sig_alg", models.CharField(max_length=20)),
+                ("sig_kid", models.CharField(max_length=40)),
+                ("search_text", models.TextField(blank=True)),
+                ("received_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "record",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="versions", to="records.record"
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='record',
-            name='current_version',
-            field=models.OneToOneField(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='records.version'),
+            model_name="record",
+            name="current_version",
+            field=models.OneToOneField(
+                null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to="records.version"
+            ),
         ),
         migrations.CreateModel(
-            name='AudienceEntry',
+            name="AudienceEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('target', models.CharField(max_length=60)),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='audience_entries', to='records.version')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("target", models.CharField(max_length=60)),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="audience_entries",
+                        to="records.version",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='VersionAttachment',
+            name="VersionAttachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('attachment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='records.attachment')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachment_links', to='records.version')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "attachment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="records.attachment"
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attachment_links",
+                        to="records.version",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='version',
-            index=models.Index(fields=['tlp', 'status'], name='records_ver_tlp_eebd7d_idx'),
+            model_name="version",
+            index=models.Index(fields=["tlp", "status"], name="records_ver_tlp_eebd7d_idx"),
         ),
         migrations.AddConstraint(
-            model_name='version',
-            constraint=models.UniqueConstraint(fields=('origin_node', 'record_uuid', 'seq'), name='version_identity_unique'),
+            model_name="version",
+            constraint=models.UniqueConstraint(
+                fields=("origin_node", "record_uuid", "seq"), name="version_identity_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='record',
-            index=models.Index(fields=['uuid'], name='records_rec_uuid_d992e1_idx'),
+            model_name="record",
+            index=models.Index(fields=["uuid"], name="records_rec_uuid_d992e1_idx"),
         ),
         migrations.AddConstraint(
-            model_name='record',
-            constraint=models.UniqueConstraint(fields=('origin_node', 'uuid'), name='record_origin_uuid_unique'),
+            model_name="record",
+            constraint=models.UniqueConstraint(fields=("origin_node", "uuid"), name="record_origin_uuid_unique"),
         ),
         migrations.AddIndex(
-            model_name='audienceentry',
-            index=models.Index(fields=['target', 'version'], name='records_aud_target_7f3293_idx'),
+            model_name="audienceentry",
+            index=models.Index(fields=["target", "version"], name="records_aud_target_7f3293_idx"),
         ),
         migrations.AddConstraint(
-            model_name='audienceentry',
-            constraint=models.UniqueConstraint(fields=('version', 'target'), name='audience_entry_unique'),
+            model_name="audienceentry",
+            constraint=models.UniqueConstraint(fields=("version", "target"), name="audience_entry_unique"),
         ),
         migrations.AddConstraint(
-            model_name='versionattachment',
-            constraint=models.UniqueConstraint(fields=('version', 'name'), name='version_attachment_unique'),
+            model_name="versionattachment",
+            constraint=models.UniqueConstraint(fields=("version", "name"), name="version_attachment_unique"),
         ),
     ]
