@@ -42,6 +42,7 @@ def _migrate(quiet: bool = True) -> None:
     from django.core.management import call_command
 
     Path(settings.DATA_DIR).mkdir(parents=True, exist_ok=True)
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
     call_command("migrate", interactive=False, verbosity=0 if quiet else 1)
     # Reference data and identity are also made by post_migrate; this covers a database
     # that was already fully migrated before this node's key existed.
@@ -325,11 +326,14 @@ def _port(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    data_dir_help = "where the database, keys and attachments live (default: ACCORD_DATA_DIR)"
+    # The option may stand before or after the subcommand; SUPPRESS keeps a subcommand
+    # that was not given the option from overwriting a value given before it.
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", help="where the database, keys and attachments live (default: ACCORD_DATA_DIR)")
-    parser = argparse.ArgumentParser(
-        prog="accord", description="Accord: emergency information sharing.", parents=[common]
-    )
+    common.add_argument("--data-dir", default=argparse.SUPPRESS, help=data_dir_help)
+    top = argparse.ArgumentParser(add_help=False)
+    top.add_argument("--data-dir", default=None, help=data_dir_help)
+    parser = argparse.ArgumentParser(prog="accord", description="Accord: emergency information sharing.", parents=[top])
     sub = parser.add_subparsers(dest="command", required=True)
 
     def add(
@@ -395,6 +399,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error.code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away; that is not an error of ours.
+        sys.stderr.close()
+        return EXIT_OK
     except Exception as error:
         from django.core.exceptions import ImproperlyConfigured
 

@@ -28,7 +28,10 @@ try:
     DEBUG = env_bool("ACCORD_DEBUG", False)
     DATA_DIR = env_path("ACCORD_DATA_DIR", BASE_DIR / "var")
     _secret = env_optional("ACCORD_SECRET_KEY")
-    ALLOWED_HOSTS = env_list("ACCORD_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+    ALLOWED_HOSTS = env_list(
+        "ACCORD_ALLOWED_HOSTS",
+        ["127.0.0.1", "localhost", "[::1]"] + (["testserver"] if ACCORD_ENV != "production" else []),
+    )
     CSRF_TRUSTED_ORIGINS = env_list("ACCORD_CSRF_TRUSTED_ORIGINS", [])
     ACCORD_MAX_BODY_BYTES = env_int("ACCORD_MAX_BODY_BYTES", 1_048_576, minimum=1024, maximum=512 * 1_048_576)
     ACCORD_NODE_NAME = env_optional("ACCORD_NODE_NAME")

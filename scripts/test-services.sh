@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 mkdir -p .cache
 
 missing=()
-command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
+if [ -z "${ACCORD_TEST_DATABASE_URL:-}" ]; then
+  command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
+fi
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v msgfmt >/dev/null || missing+=(gettext)
 if [ ${#missing[@]} -gt 0 ]; then

@@ -27,6 +27,15 @@ def test_node_identity_is_created_once_with_a_private_key_file(tmp_path: Path) -
         key_file = node.data_dir / "keys" / "node-ed25519.pem"
         assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
         assert json.loads(node.run("node", "show", "--json").stdout) == first
+        # --data-dir may also stand before the subcommand.
+        before = subprocess.run(
+            [ACCORD, "--data-dir", str(node.data_dir), "node", "show", "--json"],
+            capture_output=True,
+            text=True,
+            env=node.env(),
+            check=True,
+        )
+        assert json.loads(before.stdout) == first
 
 
 def test_demo_is_idempotent_and_verifies_and_a_tampered_copy_does_not(tmp_path: Path) -> None:

@@ -84,7 +84,6 @@ class Account(AbstractUser):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="accounts", null=True, blank=True
     )
-    preferred_language = models.CharField(max_length=10, blank=True)
 
     @property
     def member_code(self) -> str | None:

@@ -71,13 +71,24 @@ def _check_status(status: str) -> None:
 
 
 def _check_audience_members(audience: Audience) -> None:
-    from accord.members.models import Member
+    """Everyone an audience names must exist here, or a typo would silently share with nobody."""
+    from accord.members.models import Account, Member, Organisation
 
     if audience.members:
         known = set(Member.objects.filter(code__in=audience.members).values_list("code", flat=True))
         unknown = sorted(set(audience.members) - known)
         if unknown:
             raise ActionError(f"audience names unknown members: {', '.join(unknown)}", field="audience")
+    if audience.organisations:
+        found = set(Organisation.objects.filter(uuid__in=audience.organisations).values_list("uuid", flat=True))
+        missing = sorted(str(o) for o in set(audience.organisations) - found)
+        if missing:
+            raise ActionError(f"audience names unknown organisations: {', '.join(missing)}", field="audience")
+    if audience.persons:
+        found = set(Account.objects.filter(uuid__in=audience.persons).values_list("uuid", flat=True))
+        missing = sorted(str(p) for p in set(audience.persons) - found)
+        if missing:
+            raise ActionError(f"audience names unknown persons: {', '.join(missing)}", field="audience")
 
 
 def _store_attachments(items: list[NewAttachment]) -> list[dict[str, Any]]:
@@ -250,6 +261,8 @@ def _own_current(record: Record, acting_user: Account) -> tuple[kinds.RecordKind
     assert organisation is not None
     if current.origin_organisation != organisation.uuid:
         raise Forbidden("only the organisation that published this record may issue new versions of it")
+    if current.status == "draft" and current.author != acting_user.uuid:
+        raise Forbidden("only the author of a draft may change it")
     return kind, current
 
 
@@ -276,8 +289,11 @@ def revise(
         new_tlp = tlp if tlp is not None else current.tlp
         new_status = status if status is not None else current.status
         _check_status(new_status)
-        if current.status != "draft" and new_status == "draft":
-            raise ActionError("a published record cannot go back to draft", field="status")
+        if current.status not in ("draft", new_status):
+            # Exercise traffic must never turn into actual traffic, nor the reverse.
+            raise ActionError(
+                f"a published {current.status} record keeps its status; publish a new record instead", field="status"
+            )
         new_audience.check_against(new_tlp)
         _check_audience_members(new_audience)
         clean_body = kind.validate_body(body) if body is not None else envelope["body"]
@@ -349,8 +365,12 @@ def ingest(data: bytes, signature: str, kid: str, *, source: str) -> IngestResul
     if len(data) > settings.ACCORD_MAX_BODY_BYTES:
         raise TooLarge(f"the version is larger than {settings.ACCORD_MAX_BODY_BYTES} bytes")
     shape = decode(data)
+    shape.audience.check_against(shape.tlp)
     digest = content_hash(data)
-    origin_node = uuid.UUID(str(shape.origin["node"]))
+    try:
+        origin_node = uuid.UUID(str(shape.origin["node"]))
+    except ValueError:
+        raise ActionError("envelope field origin.node is not a UUID") from None
     key = NodeKey.objects.filter(kid=kid, node_id=origin_node).first()
     if key is None:
         raise Forbidden(f"key {kid} is not a known key of node {origin_node}")
@@ -358,7 +378,21 @@ def ingest(data: bytes, signature: str, kid: str, *, source: str) -> IngestResul
         raise Forbidden(f"key {kid} of node {origin_node} is revoked")
     if not verify(key.public_key, data, signature):
         raise Forbidden("the signature does not verify")
+    try:
+        return _ingest_verified(
+            data, digest=digest, signature=signature, kid=kid, shape=shape, origin=origin_node, source=source
+        )
+    except IntegrityError:
+        # Another process stored this identity between our check and our insert: decide again.
+        return _ingest_verified(
+            data, digest=digest, signature=signature, kid=kid, shape=shape, origin=origin_node, source=source
+        )
 
+
+def _ingest_verified(
+    data: bytes, *, digest: str, signature: str, kid: str, shape: Any, origin: uuid.UUID, source: str
+) -> IngestResult:
+    origin_node = origin
     with transaction.atomic():
         existing = Version.objects.filter(origin_node=origin_node, record_uuid=shape.record, seq=shape.seq).first()
         if existing is not None:
@@ -397,6 +431,9 @@ def ingest(data: bytes, signature: str, kid: str, *, source: str) -> IngestResul
             ).first()
             if previous is not None and previous.content_hash != shape.prev_hash:
                 raise ActionError(f"prev_hash {shape.prev_hash} does not match the stored version {shape.seq - 1}")
+        following = Version.objects.filter(origin_node=origin_node, record_uuid=shape.record, seq=shape.seq + 1).first()
+        if following is not None and following.prev_hash != digest:
+            raise ActionError(f"the stored version {shape.seq + 1} does not follow from this version (prev_hash)")
         for item in shape.attachments:
             if attachment_store.hash_file(str(item.get("sha256", ""))) is None:
                 raise ActionError(f"attachment {item.get('name')!r} was not received with the version")

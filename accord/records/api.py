@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any, Literal
 from uuid import UUID
 
@@ -223,7 +224,7 @@ def get_attachment(request: HttpRequest, record_uuid: str, name: str) -> HttpRes
     for item in version.envelope()["attachments"]:
         if item["name"] == name:
             response = HttpResponse(attachment_store.read_bytes(item["sha256"]), content_type=item["media_type"])
-            response["Digest"] = f"sha-256={item['sha256']}"
+            response["Digest"] = "sha-256=" + base64.b64encode(bytes.fromhex(item["sha256"])).decode("ascii")
             response["Content-Disposition"] = f'attachment; filename="{name}"'
             return response
     raise NotFound("no such attachment")

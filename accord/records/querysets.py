@@ -39,8 +39,12 @@ def audience_q(principal: Principal, prefix: str = "") -> Q:
         return Q(Exists(AudienceEntry.objects.filter(version=version_ref, target__in=targets)))
 
     not_draft = ~Q(**{f"{p}status": "draft"})
+    public = Q(**{f"{p}tlp": "CLEAR", f"{p}audience_everyone": True}) & not_draft
     if principal.is_anonymous:
-        return Q(**{f"{p}tlp": "CLEAR", f"{p}audience_everyone": True}) & not_draft
+        return public
+    if principal.member is None:
+        # An account outside every organisation is no member's account: public records and its own.
+        return public | Q(**{f"{p}author": principal.account})
 
     member_org_person = principal.targets()
     org_person = [t for t in member_org_person if not t.startswith("member:")]

@@ -6,6 +6,8 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from django.db.models import Max
+
 from accord.lib.canonical import content_hash, verify
 from accord.records import attachments as attachment_store
 from accord.records.audit import GENESIS, hash_of
@@ -66,6 +68,8 @@ def _versions(report: Report, progress: Callable[[], None] | None) -> None:
         key = keys.get(version.sig_kid)
         if key is None:
             report.problems.append(f"{where}: signed by unknown key {version.sig_kid}")
+        elif key.node_id != version.origin_node:
+            report.problems.append(f"{where}: signed with key {key.kid} of node {key.node_id}, not of its origin")
         elif not verify(key.public_key, data, version.signature):
             report.problems.append(f"{where}: signature does not verify")
         try:
@@ -78,6 +82,8 @@ def _versions(report: Report, progress: Callable[[], None] | None) -> None:
             "seq": (version.seq, shape.seq),
             "record": (str(version.record_uuid), str(shape.record)),
             "origin node": (str(version.origin_node), str(shape.origin.get("node"))),
+            "origin member": (version.origin_member, shape.origin.get("member") or ""),
+            "created_at": (version.created_at, shape.created_at),
             "status": (version.status, shape.status),
             "state": (version.state, shape.state),
             "tlp": (version.tlp, shape.tlp),
@@ -111,10 +117,13 @@ def _versions(report: Report, progress: Callable[[], None] | None) -> None:
             report.problems.append(
                 f"version {version.record_uuid}#{version.seq}: prev_hash does not match version {version.seq - 1}"
             )
+    highest = dict(Version.objects.values("record_id").annotate(top=Max("seq")).values_list("record_id", "top"))
     for record in Record.objects.select_related("current_version"):
         current = record.current_version
-        if current is None or current.seq != record.current_seq:
-            report.problems.append(f"record {record.uuid}: current version pointer is wrong")
+        if current is None or current.seq != record.current_seq or highest.get(record.pk) != record.current_seq:
+            report.problems.append(f"record {record.uuid}: current version pointer is not the highest seq")
+        elif current.kind != record.kind or current.record_id != record.pk:
+            report.problems.append(f"record {record.uuid}: kind or current version does not match its versions")
 
 
 def verify_all(progress: Callable[[], None] | None = None) -> Report:

@@ -180,6 +180,16 @@ def test_a_disabled_account_is_no_more_than_anonymous(world: World) -> None:
     assert Principal.of(world.eve).is_anonymous
 
 
+def test_an_account_of_no_organisation_sees_only_public_records(world: World) -> None:
+    from accord.members.models import Account
+
+    loose = Account.objects.create_user(username="loose", password=None)
+    actions.publish("note", {"title": "open"}, audience=Audience(everyone=True), tlp="CLEAR", acting_user=world.alice)
+    actions.publish("note", {"title": "green"}, audience=Audience(everyone=True), tlp="GREEN", acting_user=world.alice)
+    visible = Record.objects.visible_to(Principal.of(loose))
+    assert [r.current_version.body["title"] for r in visible if r.current_version] == ["open"]
+
+
 def test_narrowing_the_audience_hides_the_record_at_its_new_version(world: World) -> None:
     first = actions.publish(
         "note", {"title": "wide"}, audience=Audience(everyone=True), tlp="GREEN", acting_user=world.alice

@@ -132,6 +132,23 @@ def test_a_version_whose_prev_hash_breaks_the_chain_is_refused(world: World, pee
     assert Version.objects.filter(record_uuid=record).count() == 1
 
 
+def test_an_earlier_version_that_does_not_lead_to_the_stored_one_is_refused(world: World, peer: Peer) -> None:
+    record = uuid.uuid4()
+    v1, h1, s1 = peer.version(record, 1, None, {"title": "v1"})
+    v2, _, s2 = peer.version(record, 2, h1, {"title": "v2"})
+    actions.ingest(v2, s2, peer.kid, source="t")
+    other_v1, _, other_s1 = peer.version(record, 1, None, {"title": "a different v1"})
+    with pytest.raises(ActionError, match="does not follow"):
+        actions.ingest(other_v1, other_s1, peer.kid, source="t")
+    assert actions.ingest(v1, s1, peer.kid, source="t").outcome == "stored"
+
+
+def test_a_received_version_with_an_unclear_audience_is_refused(world: World, peer: Peer) -> None:
+    data, _, signature = peer.version(uuid.uuid4(), 1, None, {"title": "x"}, tlp="RED")
+    with pytest.raises(ActionError, match="TLP:RED needs a named audience"):
+        actions.ingest(data, signature, peer.kid, source="t")
+
+
 def test_bad_signatures_unknown_keys_and_altered_bytes_are_refused(world: World, peer: Peer) -> None:
     record = uuid.uuid4()
     data, _, signature = peer.version(record, 1, None, {"title": "genuine"})

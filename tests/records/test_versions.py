@@ -100,10 +100,24 @@ def test_exercise_and_test_records_never_appear_as_actual(world: World) -> None:
     assert Version.objects.visible_to(carol).actual().count() == 1
 
 
-def test_a_published_record_cannot_return_to_draft(world: World) -> None:
-    version = _note(world)
-    with pytest.raises(ActionError, match="draft"):
-        actions.revise(version.record, acting_user=world.alice, status="draft")
+@pytest.mark.parametrize(("start", "change"), [("actual", "draft"), ("exercise", "actual"), ("actual", "test")])
+def test_a_published_record_keeps_its_status(world: World, start: str, change: str) -> None:
+    version = _note(world, status=start)
+    with pytest.raises(ActionError, match=f"published {start} record keeps its status"):
+        actions.revise(version.record, acting_user=world.alice, status=change)
+
+
+def test_a_draft_is_published_by_its_author_only(world: World) -> None:
+    from accord.members import actions as member_actions
+
+    colleague = member_actions.create_account(
+        username="chen", organisation=world.cn_health, roles=["focal_point"], password=None, acting_user=None
+    )
+    draft = _note(world, status="draft")
+    with pytest.raises(Forbidden, match="author of a draft"):
+        actions.revise(draft.record, acting_user=colleague, status="actual")
+    published = actions.revise(draft.record, acting_user=world.alice, status="actual")
+    assert published.status == "actual" and published.seq == 2
 
 
 def test_every_change_writes_its_audit_entry_in_the_same_transaction(world: World) -> None:
@@ -179,6 +193,8 @@ def test_floats_are_refused_in_signed_bodies(world: World) -> None:
         ({}, "GREEN", "names nobody"),
         ({"everyone": True, "members": ["CN"]}, "GREEN", "everyone names no"),
         ({"members": ["XX"]}, "GREEN", "unknown members: XX"),
+        ({"organisations": ["00000000-0000-4000-8000-000000000000"]}, "AMBER", "unknown organisations"),
+        ({"persons": ["00000000-0000-4000-8000-000000000001"]}, "RED", "unknown persons"),
         ({"everyone": True}, "PURPLE", "tlp 'PURPLE'"),
     ],
 )
