@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from playwright.sync_api import Browser, Error, Page, expect, sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
@@ -18,8 +20,8 @@ from accord.records import actions
 from accord.records.envelope import Audience
 from tests.conftest import PASSWORD, World
 
-# Playwright's sync API runs an event loop in this thread, and the test also touches the
-# database from it (fixtures, assertions); Django would refuse that without this.
+# Playwright's sync API runs an asyncio event loop in this thread while it is open; Django
+# refuses database work in a thread with a running loop unless this is set.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = pytest.mark.browser
@@ -41,43 +43,20 @@ OTHER_SHARED_TITLE = "Flood warning for the Ili river basin"
 HIDDEN_TITLE = "Kazakhstan-only situation report on anthrax"
 
 
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"Chromium is missing at {CHROMIUM}; the browser tests need it "
-            "(install the distribution's chromium package, e.g. sudo apt-get install chromium)"
-        )
-    with sync_playwright() as playwright:
-        try:
-            launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        except Error as error:
-            pytest.fail(f"Chromium at {CHROMIUM} did not start under Playwright: {error}")
-        try:
-            yield launched
-        finally:
-            launched.close()
+@dataclass(frozen=True)
+class Published:
+    shared_uuid: str
+    hidden_uuid: str
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+def published(transactional_db: None, world: World) -> Published:
+    """Two notes alice shares with everyone, and one carol shares with Kazakhstan only.
 
-
-def _switch_language(page: Page, code: str) -> None:
-    # The select submits its form to Django's set_language view on change, which redirects back.
-    with page.expect_navigation():
-        page.select_option("#language-select", code)
-
-
-def test_alice_logs_in_sees_what_was_shared_and_reads_it_in_three_languages(
-    transactional_db: None, world: World, live_server: LiveServer, page: Page, tmp_path: Path
-) -> None:
+    Made before the browser starts: while Playwright's event loop runs in this thread, Django
+    hands out a separate database connection (its connections are context-local), so the test
+    does no database work of its own inside the browser session.
+    """
     everyone = Audience(everyone=True)
     shared = actions.publish(
         "note",
@@ -100,7 +79,50 @@ def test_alice_logs_in_sees_what_was_shared_and_reads_it_in_three_languages(
         tlp="AMBER",
         acting_user=world.carol,
     )
+    return Published(shared_uuid=str(shared.record.uuid), hidden_uuid=str(hidden.record.uuid))
 
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"Chromium is missing at {CHROMIUM}; the browser tests need it "
+            "(install the distribution's chromium package, e.g. sudo apt-get install chromium)"
+        )
+    with sync_playwright() as playwright:
+        try:
+            launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        except Error as error:
+            pytest.fail(f"Chromium at {CHROMIUM} did not start under Playwright: {error}")
+        try:
+            yield launched
+        finally:
+            launched.close()
+            # Should anything have opened a database connection while the loop ran, close it
+            # here: it is not the test's connection, and left open it blocks dropping the
+            # PostgreSQL test database at the end of the session.
+            connections.close_all()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def _switch_language(page: Page, code: str) -> None:
+    # The select submits its form to Django's set_language view on change, which redirects back.
+    with page.expect_navigation():
+        page.select_option("#language-select", code)
+
+
+def test_alice_logs_in_sees_what_was_shared_and_reads_it_in_three_languages(
+    published: Published, live_server: LiveServer, page: Page, tmp_path: Path
+) -> None:
     page.goto(f"{live_server.url}/login/")
     expect(page.locator("h1")).to_have_text("Log in")
     page.fill("#id_username", "alice")
@@ -144,7 +166,7 @@ def test_alice_logs_in_sees_what_was_shared_and_reads_it_in_three_languages(
     # The record's own page, still in Russian.
     with page.expect_navigation():
         page.get_by_role("link", name=SHARED_TITLE).click()
-    assert page.url == f"{live_server.url}/records/{shared.record.uuid}/"
+    assert page.url == f"{live_server.url}/records/{published.shared_uuid}/"
     expect(page.locator("h1")).to_have_text(SHARED_TITLE)
     expect(page).to_have_title(f"{SHARED_TITLE} · Accord")
     expect(page.locator("dl.facts")).to_contain_text("Информационная записка")
@@ -152,7 +174,7 @@ def test_alice_logs_in_sees_what_was_shared_and_reads_it_in_three_languages(
     expect(page.get_by_role("link", name="Назад к записям")).to_be_visible()
 
     # Carol's record is not there for alice even by its address: the same answer as no record at all.
-    response = page.goto(f"{live_server.url}/records/{hidden.record.uuid}/")
+    response = page.goto(f"{live_server.url}/records/{published.hidden_uuid}/")
     assert response is not None
     assert response.status == 404
     assert HIDDEN_TITLE not in page.content()
