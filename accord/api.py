@@ -24,6 +24,8 @@ class TokenAuth(HttpBearer):
             account, api_token = authenticate_token(token)
         except TokenRejected as error:
             raise HttpError(401, error.message) from None
+        if api_token.scope == ApiToken.Scope.FEED:
+            raise HttpError(401, "this token opens alert feeds only; create a token with scope 'read' or 'write'")
         request.user = account
         request.accord_token = api_token  # type: ignore[attr-defined]
         return account
@@ -69,7 +71,10 @@ def _error(request: HttpRequest, status: int, detail: str, **extra: Any) -> Http
 
 @api.exception_handler(ActionError)
 def _action_error(request: HttpRequest, exc: ActionError) -> HttpResponse:
-    extra = {"field": exc.field} if exc.field else {}
+    extra: dict[str, Any] = {"field": exc.field} if exc.field else {}
+    findings = getattr(exc, "findings", None)
+    if findings is not None:
+        extra["errors"] = findings
     return _error(request, exc.status, exc.message, **extra)
 
 
@@ -106,8 +111,12 @@ def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return _error(request, 413, "the request body is larger than this node accepts")
 
 
+from accord.alerts.api import assessments as assessments_router  # noqa: E402
+from accord.alerts.api import router as alerts_router  # noqa: E402
 from accord.members.api import router as members_router  # noqa: E402
 from accord.records.api import router as records_router  # noqa: E402
 
 api.add_router("/", members_router)
 api.add_router("/records", records_router)
+api.add_router("/alerts", alerts_router)
+api.add_router("/assessments", assessments_router)

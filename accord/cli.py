@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -36,8 +37,6 @@ def _setup(args: argparse.Namespace) -> None:
 
 
 def _migrate(quiet: bool = True) -> None:
-    from pathlib import Path
-
     from django.conf import settings
     from django.core.management import call_command
 
@@ -308,6 +307,75 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _service_account() -> Any:
+    """This node's own account for imports from the shell: created on first use, focal point of the node's member."""
+    from accord.members import actions
+    from accord.members.models import Account, NodeIdentity
+
+    existing = Account.objects.filter(username="accord-node").first()
+    if existing is not None:
+        return existing
+    node = NodeIdentity.objects.select_related("member").get(id=1)
+    organisation = _organisation_for(node.member.code, None) if node.member.organisations.count() != 1 else None
+    if organisation is None:
+        organisation = node.member.organisations.get()
+    return actions.create_account(
+        username="accord-node", organisation=organisation, roles=["focal_point"], acting_user=None
+    )
+
+
+def cmd_alert_import(args: argparse.Namespace) -> int:
+    from rich.progress import Progress
+
+    from accord.alerts.actions import import_alert
+    from accord.lib import cap as caplib
+    from accord.records.envelope import Audience
+    from accord.records.errors import ActionError
+
+    _migrate()
+    user = _account(args.username) if args.username else _service_account()
+    audience = (
+        Audience(members=[c.strip().upper() for c in args.audience.split(",") if c.strip()]) if args.audience else None
+    )
+    if (audience is None) != (args.tlp is None):
+        raise CliError("give --audience and --tlp together, or neither (then the CAP scope decides)", EXIT_USAGE)
+    documents: list[tuple[str, bytes]] = []
+    for name in args.files:
+        try:
+            data = Path(name).read_bytes()
+        except OSError as error:
+            raise CliError(f"cannot read {name}: {error.strerror}", EXIT_USAGE) from None
+        report = caplib.validate(data)
+        if report.kind in ("atom-feed", "rss-feed"):
+            documents += [(f"{name}#{i + 1}", caplib.to_xml(a)) for i, a in enumerate(report.alerts)]
+            if report.links:
+                print(f"{name}: {len(report.links)} linked alerts were not fetched", file=sys.stderr)
+        else:
+            documents.append((name, data))
+    failures = 0
+    with Progress(transient=True, disable=len(documents) < 5 or not sys.stderr.isatty()) as progress:
+        task = progress.add_task("importing", total=len(documents))
+        for name, data in documents:
+            try:
+                result = import_alert(data, acting_user=user, audience=audience, tlp=args.tlp)
+            except ActionError as error:
+                failures += 1
+                print(f"{name}: not imported: {error.message}", file=sys.stderr)
+            else:
+                version = result.version
+                line = {
+                    "file": name,
+                    "record": str(version.record_uuid),
+                    "seq": version.seq,
+                    "status": version.status,
+                    "tlp": version.tlp,
+                    "warnings": len(result.warnings),
+                }
+                print(json.dumps(line) if args.json else f"{name}: imported as {version.record_uuid}#{version.seq}")
+            progress.advance(task)
+    return EXIT_FAIL if failures else EXIT_OK
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     from django.core.management import execute_from_command_line
 
@@ -377,10 +445,26 @@ def build_parser() -> argparse.ArgumentParser:
     token_create = add("create", cmd_token_create, "create an API token and print it once", token)
     token_create.add_argument("--username", required=True)
     token_create.add_argument("--name", default="cli")
-    token_create.add_argument("--scope", choices=["read", "write"], default="write")
+    token_create.add_argument("--scope", choices=["read", "write", "feed"], default="write")
     token_create.add_argument("--days", type=int)
     token_revoke = add("revoke", cmd_token_revoke, "revoke an API token", token)
     token_revoke.add_argument("--prefix", required=True)
+
+    from accord.lib.cap.commands import add_commands
+
+    add_commands(sub, common)
+
+    alert = sub.add_parser("alert", help="alerts").add_subparsers(dest="alert_command", required=True)
+    alert_import = add(
+        "import", cmd_alert_import, "import CAP alerts (files, or Atom/RSS feeds with embedded alerts)", alert
+    )
+    alert_import.add_argument("files", nargs="+", metavar="FILE_OR_FEED")
+    alert_import.add_argument(
+        "--as", dest="username", help="the account that imports (default: this node's service account)"
+    )
+    alert_import.add_argument("--audience", help="member codes, e.g. KZ,RU (default: from the CAP scope)")
+    alert_import.add_argument("--tlp", choices=["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"])
+    alert_import.add_argument("--json", action="store_true", help="one JSON line per imported alert")
 
     manage = add("manage", cmd_manage, "run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)
@@ -391,7 +475,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        _setup(args)
+        if getattr(args, "django", True):
+            _setup(args)
         result: int = args.func(args)
         return result
     except CliError as error:

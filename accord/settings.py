@@ -13,6 +13,7 @@ from accord.lib.env import (
     ConfigError,
     env_bool,
     env_choice,
+    env_hours_table,
     env_int,
     env_list,
     env_optional,
@@ -46,6 +47,9 @@ try:
     EMAIL_PORT = env_int("ACCORD_SMTP_PORT", 25, minimum=1, maximum=65535)
     DEFAULT_FROM_EMAIL = env_str("ACCORD_MAIL_FROM", "accord@localhost")
     _email_backend = env_choice("ACCORD_EMAIL_BACKEND", "console", ("console", "smtp"))
+    ACCORD_ACK_HOURS = env_hours_table(
+        "ACCORD_ACK_HOURS", {"Extreme": 1, "Severe": 4, "Moderate": 24, "Minor": 72, "Unknown": 24}
+    )
 except ConfigError as error:
     raise ImproperlyConfigured(str(error)) from None
 
@@ -68,6 +72,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "accord.members",
     "accord.records",
+    "accord.alerts",
     "accord.web",
 ]
 

@@ -7,5 +7,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("accord.alerts.urls")),
     path("", include("accord.web.urls")),
 ]

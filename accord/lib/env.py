@@ -92,3 +92,23 @@ def env_list(name: str, default: list[str], environ: Mapping[str, str] | None = 
 def env_path(name: str, default: Path, environ: Mapping[str, str] | None = None) -> Path:
     value = _raw(name, environ)
     return (default if value is None else Path(value)).expanduser().resolve()
+
+
+def env_hours_table(name: str, default: dict[str, int], environ: Mapping[str, str] | None = None) -> dict[str, int]:
+    """`Key=hours,Key=hours`: override some keys of `default`; unknown keys and bad numbers are refused."""
+    value = _raw(name, environ)
+    table = dict(default)
+    if value is None:
+        return table
+    for item in value.split(","):
+        key, sep, hours = item.strip().partition("=")
+        if not sep or key not in default:
+            raise ConfigError(f"{name}: {item.strip()!r} is not one of {', '.join(default)} = hours")
+        try:
+            number = int(hours)
+        except ValueError:
+            raise ConfigError(f"{name}: {hours!r} is not a whole number of hours") from None
+        if not 1 <= number <= 24 * 365:
+            raise ConfigError(f"{name}: {number} hours is out of range (1..8760)")
+        table[key] = number
+    return table

@@ -110,6 +110,7 @@ class ApiToken(models.Model):
     class Scope(models.TextChoices):
         READ = "read", _("Read")
         WRITE = "write", _("Read and write")
+        FEED = "feed", _("Alert feeds only")
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="tokens")
     name = models.CharField(max_length=100)

@@ -150,6 +150,8 @@ def _write_version(data: bytes, digest: str, signature: str, kid: str, shape: An
         record.current_seq = shape.seq
         record.current_version = version
         record.save(update_fields=["current_seq", "current_version"])
+        if kind is not None and kind.project is not None:
+            kind.project(version)
     return version
 
 
@@ -275,8 +277,11 @@ def revise(
     audience: Audience | None = None,
     tlp: str | None = None,
     status: str | None = None,
+    files: list[NewAttachment] | None = None,
 ) -> Version:
-    """Issue the next version of a record this node originated, changing what is given."""
+    """Issue the next version of a record this node originated, changing what is given.
+
+    `files` replaces the attachments when given; otherwise they carry over."""
     with transaction.atomic():
         record = Record.objects.select_for_update().get(pk=record.pk)
         kind, current = _own_current(record, acting_user)
@@ -307,14 +312,24 @@ def revise(
             audience=new_audience,
             tlp=new_tlp,
             body=clean_body,
-            files=envelope["attachments"],
+            files=envelope["attachments"] if files is None else _store_attachments(files),
             acting_user=acting_user,
             action="record.revise",
         )
 
 
-def withdraw(record: Record, *, acting_user: Account, reason: str) -> Version:
-    """Retract a record: a new version with state 'withdrawn'. Nothing is deleted."""
+def withdraw(
+    record: Record,
+    *,
+    acting_user: Account,
+    reason: str,
+    body: Any = None,
+    files: list[NewAttachment] | None = None,
+) -> Version:
+    """Retract a record: a new version with state 'withdrawn'. Nothing is deleted.
+
+    `body` (validated by the kind) and `files` replace the current ones when given, e.g. an
+    alert's withdrawal carries its CAP Cancel message."""
     if not reason.strip():
         raise ActionError("say why the record is withdrawn", field="reason")
     if len(reason) > 2000:
@@ -325,7 +340,7 @@ def withdraw(record: Record, *, acting_user: Account, reason: str) -> Version:
         if current.state == "withdrawn":
             raise Conflict("this record is already withdrawn")
         envelope = current.envelope()
-        body = dict(envelope["body"])
+        new_body = kind.validate_body(body) if body is not None else dict(envelope["body"])
         return _issue(
             record_uuid=record.uuid,
             kind=kind,
@@ -335,8 +350,8 @@ def withdraw(record: Record, *, acting_user: Account, reason: str) -> Version:
             state="withdrawn",
             audience=Audience.model_validate(envelope["audience"]),
             tlp=current.tlp,
-            body=body,
-            files=envelope["attachments"],
+            body=new_body,
+            files=envelope["attachments"] if files is None else _store_attachments(files),
             acting_user=acting_user,
             action="record.withdraw",
             reason=reason.strip(),

@@ -26,6 +26,9 @@ class RecordKind:
     title: Callable[[dict[str, Any]], str]
     search_text: Callable[[dict[str, Any]], str]
     publish_roles: frozenset[str] = field(default_factory=frozenset)
+    # Called in the writing transaction when a version becomes its record's current one,
+    # so a kind can keep its own query tables (projections) in step with the signed versions.
+    project: Callable[[Any], None] | None = None
 
     def validate_body(self, raw: Any) -> dict[str, Any]:
         if not isinstance(raw, dict):

@@ -1,0 +1,406 @@
+"""/api/v1/alerts and /api/v1/assessments."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Query, Router, Schema, Status
+
+from accord.alerts import actions, queries
+from accord.alerts.models import AlertView, view_of
+from accord.api import require_write
+from accord.lib import cap as caplib
+from accord.members.models import Account
+from accord.records import attachments as attachment_store
+from accord.records.envelope import Audience, parse_audience
+from accord.records.errors import ActionError, NotFound
+from accord.records.models import Record, Version
+from accord.records.principal import Principal
+from accord.records.queries import record_for
+
+router: Router = Router(tags=["alerts"])
+assessments: Router = Router(tags=["alerts"])
+
+CAP_TYPES = ("application/cap+xml", "application/xml", "text/xml")
+
+
+class AlertOut(Schema):
+    uuid: UUID
+    identifier: str
+    sender: str
+    sent: datetime
+    msg_type: str
+    status: str
+    state: str
+    scope: str
+    tlp: str
+    origin_member: str
+    seq: int
+    event: str
+    headline: str
+    categories: list[str]
+    severity: str
+    urgency: str
+    certainty: str
+    expires: datetime | None
+    expired: bool
+    bbox: list[float] | None
+    disease: dict[str, str] | None
+    cases: int | None
+    deaths: int | None
+    audience: dict[str, Any]
+    cap: dict[str, Any]
+
+
+class Finding(Schema):
+    rule: str
+    severity: str
+    path: str
+    message: str
+
+
+class PublishedOut(Schema):
+    alert: AlertOut
+    warnings: list[Finding]
+
+
+class AlertPage(Schema):
+    count: int
+    items: list[AlertOut]
+    next_offset: int | None
+
+
+class AlertIn(Schema):
+    cap: dict[str, Any] = Field(
+        description="CAP JSON form; identifier, sender, sent, status, msgType and scope are set by Accord"
+    )
+    audience: dict[str, Any]
+    tlp: str
+    status: str = "actual"
+    epidemic: dict[str, Any] | None = None
+
+
+class UpdateIn(Schema):
+    cap: dict[str, Any]
+    audience: dict[str, Any] | None = None
+    tlp: str | None = None
+    epidemic: dict[str, Any] | None = None
+
+
+class CancelIn(Schema):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class AckIn(Schema):
+    note: str = Field(default="", max_length=2000)
+
+
+class BoardRow(Schema):
+    member: str
+    acknowledged_at: datetime | None
+    overdue: bool
+    escalated: bool
+    deadline: datetime | None
+
+
+class AnswerIn(Schema):
+    answer: bool
+    evidence: str = ""
+
+
+class AssessmentIn(Schema):
+    event: str = Field(min_length=1, max_length=500)
+    answers: dict[Literal["serious_impact", "unusual", "international_spread", "travel_trade"], AnswerIn]
+    alert: UUID | None = None
+    disease: dict[str, str] | None = None
+
+
+class AssessmentOut(Schema):
+    uuid: UUID
+    event: str
+    outcome: str
+    reason: str
+    always_notifiable: bool
+    answers: dict[str, Any]
+    disease: dict[str, str] | None
+    alert: UUID | None
+    assessed_at: str
+    clock: str
+    deadline: datetime | None
+    notified_at: datetime | None
+
+
+class AlertFilters(Schema):
+    member: str | None = None
+    status: Literal["actual", "exercise", "test", "draft"] | None = None
+    category: str | None = None
+    event: str | None = None
+    severity: Literal["Extreme", "Severe", "Moderate", "Minor", "Unknown"] | None = None
+    urgency: Literal["Immediate", "Expected", "Future", "Past", "Unknown"] | None = None
+    certainty: Literal["Observed", "Likely", "Possible", "Unlikely", "Unknown"] | None = None
+    bbox: str | None = Field(default=None, description="west,south,east,north in degrees")
+    since: datetime | None = None
+    until: datetime | None = None
+    q: str | None = Field(default=None, max_length=200)
+    disease: str | None = Field(default=None, max_length=100)
+    active: bool | None = None
+    limit: int = Field(default=50, ge=1, le=200)
+    offset: int = Field(default=0, ge=0)
+
+
+def _principal(request: HttpRequest) -> Principal:
+    return Principal.of(request.auth)  # type: ignore[attr-defined]
+
+
+def _account(request: HttpRequest) -> Account:
+    account = request.auth  # type: ignore[attr-defined]
+    assert isinstance(account, Account)
+    return account
+
+
+def alert_out(record: Record) -> dict[str, Any]:
+    version = record.current_version
+    view = view_of(record)
+    assert version is not None
+    body = version.body
+    return {
+        "uuid": record.uuid,
+        "identifier": view.identifier,
+        "sender": view.sender,
+        "sent": view.sent_at,
+        "msg_type": view.msg_type,
+        "status": version.status,
+        "state": version.state,
+        "scope": view.scope,
+        "tlp": version.tlp,
+        "origin_member": record.origin_member,
+        "seq": version.seq,
+        "event": view.event,
+        "headline": view.headline,
+        "categories": [c for c in view.categories.split(",") if c],
+        "severity": view.severity,
+        "urgency": view.urgency,
+        "certainty": view.certainty,
+        "expires": view.expires_at,
+        "expired": view.is_expired(),
+        "bbox": [view.bbox_west, view.bbox_south, view.bbox_east, view.bbox_north]
+        if view.bbox_west is not None
+        else None,
+        "disease": (body.get("epidemic") or {}).get("disease"),
+        "cases": view.cases,
+        "deaths": view.deaths,
+        "audience": version.envelope()["audience"],
+        "cap": body["cap"],
+    }
+
+
+def _published(result: actions.Published) -> dict[str, Any]:
+    record = Record.objects.select_related("current_version").get(pk=result.version.record_id)
+    return {"alert": alert_out(record), "warnings": result.warnings}
+
+
+def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    if not text:
+        return None
+    try:
+        west, south, east, north = (float(v) for v in text.split(","))
+    except ValueError:
+        raise ActionError("bbox is west,south,east,north: four numbers", field="bbox") from None
+    if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= north <= 90):
+        raise ActionError(
+            "bbox is out of range (longitudes -180..180, latitudes -90..90, south <= north)", field="bbox"
+        )
+    return west, south, east, north
+
+
+@router.get("", response=AlertPage, summary="Alerts you may see, newest first")
+def list_alerts(request: HttpRequest, filters: Query[AlertFilters]) -> dict[str, Any]:
+    rows = queries.alerts_for(
+        _principal(request),
+        queries.AlertFilter(
+            member=filters.member,
+            status=filters.status,
+            category=filters.category,
+            event=filters.event,
+            severity=filters.severity,
+            urgency=filters.urgency,
+            certainty=filters.certainty,
+            bbox=_bbox(filters.bbox),
+            since=filters.since,
+            until=filters.until,
+            q=filters.q,
+            active=filters.active,
+            disease=filters.disease,
+        ),
+    )
+    count = rows.count()
+    page = list(rows[filters.offset : filters.offset + filters.limit])
+    following = filters.offset + len(page)
+    return {
+        "count": count,
+        "items": [alert_out(r) for r in page],
+        "next_offset": following if following < count else None,
+    }
+
+
+_CREATE_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/AlertIn"}},
+            "application/cap+xml": {"schema": {"type": "string", "description": "a CAP 1.2 (or 1.1/1.0) alert"}},
+            "application/xml": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+@router.post(
+    "",
+    response={201: PublishedOut},
+    summary="Publish an alert from CAP XML (imported as is) or from JSON (composed)",
+    openapi_extra=_CREATE_DOC,
+)
+def create_alert(request: HttpRequest) -> Status[dict[str, Any]]:
+    require_write(request)
+    content_type = (request.content_type or "").lower()
+    if content_type in CAP_TYPES:
+        audience = request.GET.get("audience")
+        tlp = request.GET.get("tlp")
+        chosen = Audience(members=[c.strip() for c in audience.split(",") if c.strip()]) if audience else None
+        result = actions.import_alert(request.body, acting_user=_account(request), audience=chosen, tlp=tlp)
+        return Status(201, _published(result))
+    if content_type != "application/json":
+        raise ActionError(f"send application/json or application/cap+xml, not {content_type or 'nothing'}")
+    try:
+        raw = json.loads(request.body)
+        payload = AlertIn.model_validate(raw)
+    except json.JSONDecodeError as error:
+        raise ActionError(
+            f"the request body is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
+        ) from None
+    except ValueError as error:
+        raise ActionError(
+            f"the request body is not an alert: {error}".splitlines()[0] + " " + str(error).splitlines()[-1]
+        ) from None
+    result = actions.publish_alert(
+        payload.cap,
+        audience=parse_audience(payload.audience),
+        tlp=payload.tlp,
+        status=payload.status,
+        acting_user=_account(request),
+        epidemic=payload.epidemic,
+    )
+    return Status(201, _published(result))
+
+
+@router.get("/{uuid:record_uuid}.cap", summary="The alert as CAP 1.2 XML (the original bytes if imported)")
+def alert_cap(request: HttpRequest, record_uuid: UUID) -> HttpResponse:
+    return cap_response(queries.alert_for(_principal(request), str(record_uuid)))
+
+
+def cap_response(record: Record) -> HttpResponse:
+    version = record.current_version
+    assert version is not None
+    for item in version.envelope()["attachments"]:
+        if item["media_type"] == "application/cap+xml":
+            return HttpResponse(attachment_store.read_bytes(item["sha256"]), content_type="application/cap+xml")
+    xml = caplib.to_xml(caplib.from_json(version.body["cap"]))
+    return HttpResponse(xml, content_type="application/cap+xml")
+
+
+@router.get("/{uuid:record_uuid}.geojson", summary="The alert's areas as GeoJSON")
+def alert_geojson(request: HttpRequest, record_uuid: UUID) -> dict[str, Any]:
+    record = queries.alert_for(_principal(request), str(record_uuid))
+    view = AlertView.objects.get(record=record)
+    return {"type": "FeatureCollection", "features": view.areas}
+
+
+@router.get("/{uuid:record_uuid}", response=AlertOut, summary="One alert")
+def get_alert(request: HttpRequest, record_uuid: UUID) -> dict[str, Any]:
+    return alert_out(queries.alert_for(_principal(request), str(record_uuid)))
+
+
+@router.post("/{uuid:record_uuid}/update", response={201: PublishedOut}, summary="Issue a CAP Update")
+def update_alert(request: HttpRequest, record_uuid: UUID, payload: UpdateIn) -> Status[dict[str, Any]]:
+    require_write(request)
+    record = queries.alert_for(_principal(request), str(record_uuid))
+    result = actions.update_alert(
+        record,
+        payload.cap,
+        acting_user=_account(request),
+        audience=parse_audience(payload.audience) if payload.audience is not None else None,
+        tlp=payload.tlp,
+        epidemic=payload.epidemic,
+    )
+    return Status(201, _published(result))
+
+
+@router.post("/{uuid:record_uuid}/cancel", response={201: PublishedOut}, summary="Issue a CAP Cancel")
+def cancel_alert(request: HttpRequest, record_uuid: UUID, payload: CancelIn) -> Status[dict[str, Any]]:
+    require_write(request)
+    record = queries.alert_for(_principal(request), str(record_uuid))
+    return Status(201, _published(actions.cancel_alert(record, acting_user=_account(request), reason=payload.reason)))
+
+
+@router.post("/{uuid:record_uuid}/acknowledge", response={201: list[BoardRow]}, summary="Acknowledge for your member")
+def acknowledge(request: HttpRequest, record_uuid: UUID, payload: AckIn) -> Status[list[dict[str, Any]]]:
+    require_write(request)
+    record = queries.alert_for(_principal(request), str(record_uuid))
+    actions.acknowledge(record, acting_user=_account(request), note=payload.note)
+    record.refresh_from_db()
+    assert record.current_version is not None
+    return Status(201, actions.ack_board(record.current_version))
+
+
+@router.get("/{uuid:record_uuid}/acknowledgements", response=list[BoardRow], summary="Who has acknowledged")
+def board(request: HttpRequest, record_uuid: UUID) -> list[dict[str, Any]]:
+    record = queries.alert_for(_principal(request), str(record_uuid))
+    assert record.current_version is not None
+    return actions.ack_board(record.current_version)
+
+
+def assessment_out(version: Version) -> dict[str, Any]:
+    body = version.body
+    state, deadline, notified = actions.notification_clock(version)
+    alert = (body.get("alert") or {}).get("record")
+    return {
+        "uuid": version.record_uuid,
+        "event": body["event"],
+        "outcome": body["outcome"],
+        "reason": body["reason"],
+        "always_notifiable": body["always_notifiable"],
+        "answers": body["answers"],
+        "disease": body.get("disease"),
+        "alert": alert,
+        "assessed_at": body["assessed_at"],
+        "clock": state,
+        "deadline": deadline,
+        "notified_at": notified,
+    }
+
+
+@assessments.post("", response={201: AssessmentOut}, summary="Assess an event by IHR Annex 2")
+def create_assessment(request: HttpRequest, payload: AssessmentIn) -> Status[dict[str, Any]]:
+    require_write(request)
+    alert = queries.alert_for(_principal(request), str(payload.alert)) if payload.alert else None
+    version = actions.assess(
+        event=payload.event,
+        answers={k: v.model_dump() for k, v in payload.answers.items()},
+        acting_user=_account(request),
+        alert=alert,
+        disease=payload.disease,
+    )
+    return Status(201, assessment_out(version))
+
+
+@assessments.get("/{uuid:record_uuid}", response=AssessmentOut, summary="One assessment with its 24-hour clock")
+def get_assessment(request: HttpRequest, record_uuid: UUID) -> dict[str, Any]:
+    record = record_for(_principal(request), str(record_uuid))
+    if record.kind != "ihr_assessment" or record.current_version is None:
+        raise NotFound("no such assessment")
+    return assessment_out(record.current_version)

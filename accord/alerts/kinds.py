@@ -1,0 +1,209 @@
+"""The record kinds of the alerts subsystem: alert, ihr_assessment and acknowledgement."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Literal
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from pydantic import BaseModel, ConfigDict, Field
+
+from accord.alerts import mapping
+from accord.alerts.models import AcknowledgementView, AlertView, AssessmentView
+from accord.records import kinds
+from accord.records.models import Version
+
+
+class Disease(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    system: Literal["ICD-10", "ICD-11"]
+    code: str = Field(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9.]+$")
+    name: str = Field(min_length=1, max_length=200)
+
+
+class Epidemic(BaseModel):
+    """What makes an alert an epidemic notification: the disease and the counts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    disease: Disease
+    cases: int = Field(default=0, ge=0, le=10**9)
+    deaths: int = Field(default=0, ge=0, le=10**9)
+    assessment: str | None = Field(default=None, description="record uuid of the IHR Annex 2 assessment")
+
+
+class AlertBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cap: dict[str, Any]
+    epidemic: Epidemic | None = None
+
+
+class RecordRef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    node: str
+    record: str
+    seq: int = Field(default=1, ge=1)
+    identifier: str | None = None
+
+
+class Answer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answer: bool
+    evidence: str = Field(default="", max_length=5000)
+
+
+class AssessmentBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    event: str = Field(min_length=1, max_length=500)
+    alert: RecordRef | None = None
+    disease: Disease | None = None
+    answers: dict[Literal["serious_impact", "unusual", "international_spread", "travel_trade"], Answer]
+    always_notifiable: bool
+    outcome: Literal["notify", "do_not_notify"]
+    reason: str
+    assessed_at: str
+
+
+class AcknowledgementBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    alert: RecordRef
+    member: str = Field(min_length=2, max_length=8)
+    note: str = Field(default="", max_length=2000)
+    cap: dict[str, Any]
+
+
+def ack_hours(severity: str) -> int:
+    table: dict[str, int] = settings.ACCORD_ACK_HOURS
+    return table.get(severity, table["Unknown"])
+
+
+def _project_alert(version: Version) -> None:
+    body = version.body
+    cap = body["cap"]
+    info = mapping.first_info(cap)
+    features, bbox = mapping.areas_of(cap)
+    sent = mapping.parse_cap_time(cap.get("sent")) or version.received_at
+    existing = AlertView.objects.filter(record=version.record).first()
+    first_sent = existing.first_sent_at if existing else sent
+    expires = [mapping.parse_cap_time(i.get("expires")) for i in cap.get("info", [])]
+    known_expiry = [e for e in expires if e is not None]
+    epidemic = body.get("epidemic") or {}
+    disease = epidemic.get("disease") or {}
+    severity = mapping.worst_severity(cap)
+    values: dict[str, Any] = {
+        "version": version,
+        "identifier": cap.get("identifier", ""),
+        "sender": cap.get("sender", ""),
+        "sent_at": sent,
+        "first_sent_at": first_sent,
+        "msg_type": cap.get("msgType", ""),
+        "cap_status": cap.get("status", ""),
+        "scope": cap.get("scope", ""),
+        "event": str(info.get("event", ""))[:300],
+        "headline": str(info.get("headline", ""))[:500],
+        "categories": "," + ",".join(sorted({c for i in cap.get("info", []) for c in i.get("category", [])})) + ",",
+        "severity": severity,
+        "urgency": info.get("urgency", ""),
+        "certainty": info.get("certainty", ""),
+        "languages": ",".join(i.get("language", "en-US") for i in cap.get("info", [])),
+        "expires_at": max(known_expiry) if known_expiry else None,
+        "bbox_west": bbox[0] if bbox else None,
+        "bbox_south": bbox[1] if bbox else None,
+        "bbox_east": bbox[2] if bbox else None,
+        "bbox_north": bbox[3] if bbox else None,
+        "areas": features,
+        "disease_system": disease.get("system", ""),
+        "disease_code": disease.get("code", ""),
+        "disease_name": disease.get("name", ""),
+        "cases": epidemic.get("cases") if epidemic else None,
+        "deaths": epidemic.get("deaths") if epidemic else None,
+        "assessment": epidemic.get("assessment") if epidemic else None,
+        "ack_deadline": first_sent + timedelta(hours=ack_hours(severity)),
+    }
+    AlertView.objects.update_or_create(record=version.record, defaults=values)
+
+
+def _project_assessment(version: Version) -> None:
+    body = version.body
+    alert = body.get("alert") or {}
+    assessed = mapping.parse_cap_time(body.get("assessed_at")) or version.received_at
+    AssessmentView.objects.update_or_create(
+        record=version.record,
+        defaults={"alert_record": alert.get("record"), "outcome": body["outcome"], "assessed_at": assessed},
+    )
+
+
+def _project_ack(version: Version) -> None:
+    body = version.body
+    AcknowledgementView.objects.update_or_create(
+        record=version.record,
+        defaults={
+            "alert_node": body["alert"]["node"],
+            "alert_record": body["alert"]["record"],
+            "member": body["member"],
+            "acknowledged_at": version.received_at,
+        },
+    )
+
+
+def _alert_title(body: dict[str, Any]) -> str:
+    info = mapping.first_info(body.get("cap", {}))
+    return str(info.get("headline") or info.get("event") or body.get("cap", {}).get("identifier", ""))
+
+
+def _alert_search(body: dict[str, Any]) -> str:
+    cap = body.get("cap", {})
+    parts = [str(cap.get("identifier", "")), str(cap.get("sender", ""))]
+    for info in cap.get("info", []):
+        for key in ("event", "headline", "description", "instruction", "senderName"):
+            parts.append(str(info.get(key, "")))
+        parts += [str(a.get("areaDesc", "")) for a in info.get("area", [])]
+    disease = (body.get("epidemic") or {}).get("disease") or {}
+    parts += [str(disease.get("code", "")), str(disease.get("name", ""))]
+    return "\n".join(p for p in parts if p)
+
+
+PUBLISHERS = frozenset({"focal_point", "coordinator"})
+
+ALERT = kinds.register(
+    kinds.RecordKind(
+        name="alert",
+        label=_("Alert"),
+        body_model=AlertBody,
+        title=_alert_title,
+        search_text=_alert_search,
+        publish_roles=PUBLISHERS,
+        project=_project_alert,
+    )
+)
+
+ASSESSMENT = kinds.register(
+    kinds.RecordKind(
+        name="ihr_assessment",
+        label=_("IHR Annex 2 assessment"),
+        body_model=AssessmentBody,
+        title=lambda body: str(body.get("event", "")),
+        search_text=lambda body: str(body.get("event", "")),
+        publish_roles=frozenset({"focal_point"}),
+        project=_project_assessment,
+    )
+)
+
+ACKNOWLEDGEMENT = kinds.register(
+    kinds.RecordKind(
+        name="acknowledgement",
+        label=_("Acknowledgement"),
+        body_model=AcknowledgementBody,
+        title=lambda body: f"{body.get('member', '')}: {body.get('note', '')}".strip(": "),
+        search_text=lambda body: str(body.get("note", "")),
+        publish_roles=frozenset({"focal_point"}),
+        project=_project_ack,
+    )
+)

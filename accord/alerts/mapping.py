@@ -1,0 +1,132 @@
+"""Between CAP and the record core: status, scope/audience/TLP, dates and areas."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from shapely.geometry import Point, Polygon, mapping
+from shapely.geometry.base import BaseGeometry
+
+from accord.records.envelope import Audience
+
+CAP_STATUS = {"actual": "Actual", "exercise": "Exercise", "test": "Test", "draft": "Draft"}
+# CAP "System" messages are network housekeeping: never actual traffic.
+RECORD_STATUS = {"Actual": "actual", "Exercise": "exercise", "Test": "test", "Draft": "draft", "System": "test"}
+SEVERITIES = ("Extreme", "Severe", "Moderate", "Minor", "Unknown")
+_TLP_IN_RESTRICTION = re.compile(r"TLP:(CLEAR|GREEN|AMBER\+STRICT|AMBER|RED)")
+
+
+def cap_time(moment: datetime | None = None) -> str:
+    """A CAP date: seconds precision and a numeric offset ("Z" is not allowed by CAP 1.2)."""
+    moment = (moment or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+def parse_cap_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def scope_for(audience: Audience, tlp: str) -> dict[str, Any]:
+    """CAP scope, restriction and addresses that say what the audience and TLP say."""
+    if audience.everyone and tlp == "CLEAR":
+        return {"scope": "Public"}
+    if audience.everyone:
+        return {"scope": "Restricted", "restriction": f"TLP:{tlp} - accounts of the SCO members on Accord"}
+    c = audience.canonical()
+    addresses = c["members"] + [f"org:{o}" for o in c["organisations"]] + [f"person:{p}" for p in c["persons"]]
+    return {"scope": "Private", "addresses": addresses, "note_tlp": f"TLP:{tlp}"}
+
+
+def audience_for(cap: dict[str, Any], member_codes: set[str], home_member: str) -> tuple[Audience, str]:
+    """The audience and TLP an imported CAP alert gets when the operator does not choose them.
+
+    Public alerts are public. Anything else is kept to the importing member (TLP:AMBER), widened
+    only to members that a Private alert addresses by code: nothing goes further than it said.
+    """
+    scope = cap.get("scope")
+    if scope == "Public":
+        return Audience(everyone=True), "CLEAR"
+    if scope == "Private":
+        named = sorted({a for a in cap.get("addresses", []) if a in member_codes} | {home_member})
+        return Audience(members=named), "AMBER"
+    match = _TLP_IN_RESTRICTION.search(str(cap.get("restriction", "")))
+    if match and match.group(1) in ("CLEAR", "GREEN"):
+        return Audience(everyone=True), match.group(1)
+    return Audience(members=[home_member]), "AMBER"
+
+
+def _polygon(text: str) -> BaseGeometry | None:
+    try:
+        points = [tuple(float(v) for v in pair.split(",")) for pair in text.split()]
+        ring = [(lon, lat) for lat, lon in points]
+        if len(ring) < 4:
+            return None
+        return Polygon(ring)
+    except (ValueError, TypeError):
+        return None
+
+
+def _circle(text: str) -> BaseGeometry | None:
+    try:
+        centre, radius = text.split()
+        lat, lon = (float(v) for v in centre.split(","))
+        km = float(radius)
+    except ValueError:
+        return None
+    # Degrees of latitude are ~111 km; longitude shrinks with the cosine of latitude.
+    if km <= 0:
+        return Point(lon, lat)
+    dy = km / 111.0
+    dx = km / (111.0 * max(math.cos(math.radians(lat)), 0.01))
+    return Polygon([(lon + dx * math.cos(t * math.pi / 32), lat + dy * math.sin(t * math.pi / 32)) for t in range(64)])
+
+
+def areas_of(cap: dict[str, Any]) -> tuple[list[dict[str, Any]], tuple[float, float, float, float] | None]:
+    """GeoJSON features of every area of every info, and their bounding box (west, south, east, north)."""
+    features: list[dict[str, Any]] = []
+    bounds: list[tuple[float, float, float, float]] = []
+    for index, info in enumerate(cap.get("info", [])):
+        for area in info.get("area", []):
+            shapes = [g for g in (_polygon(p) for p in area.get("polygon", [])) if g is not None]
+            shapes += [g for g in (_circle(c) for c in area.get("circle", [])) if g is not None]
+            for shape in shapes:
+                if shape.is_empty:
+                    continue
+                features.append(
+                    {
+                        "type": "Feature",
+                        "geometry": mapping(shape),
+                        "properties": {"areaDesc": area.get("areaDesc", ""), "info": index},
+                    }
+                )
+                bounds.append(shape.bounds)
+    if not bounds:
+        return features, None
+    return features, (
+        min(b[0] for b in bounds),
+        min(b[1] for b in bounds),
+        max(b[2] for b in bounds),
+        max(b[3] for b in bounds),
+    )
+
+
+def worst_severity(cap: dict[str, Any]) -> str:
+    found = {info.get("severity", "Unknown") for info in cap.get("info", [])}
+    for severity in SEVERITIES:
+        if severity in found:
+            return severity
+    return "Unknown"
+
+
+def first_info(cap: dict[str, Any]) -> dict[str, Any]:
+    infos = cap.get("info", [])
+    return infos[0] if infos else {}
