@@ -218,3 +218,23 @@ def test_serve_runs_the_web_app_and_a_worker_and_ctrl_c_stops_both(tmp_path: Pat
 def test_the_command_is_installed_in_the_venv() -> None:
     assert os.access(ACCORD, os.X_OK)
     assert "audit" in subprocess.run([ACCORD, "--help"], capture_output=True, text=True, check=True).stdout
+
+
+def test_alert_import_from_files_and_feeds(tmp_path: Path) -> None:
+    from tests.alerts.support import cap_xml
+
+    good = tmp_path / "good.xml"
+    good.write_bytes(cap_xml())
+    bad = tmp_path / "bad.xml"
+    bad.write_bytes(cap_xml(identifier="has space", sent="2026-11-27T10:00:00Z"))
+    with new_node(tmp_path) as node:
+        node.run("demo")
+        result = node.run(
+            "alert", "import", str(good), str(bad), "--json", "--audience", "KZ,RU", "--tlp", "AMBER", check=False
+        )
+        assert result.returncode == 1
+        lines = [json.loads(line) for line in result.stdout.splitlines()]
+        assert len(lines) == 1 and lines[0]["tlp"] == "AMBER" and lines[0]["status"] == "actual"
+        assert "bad.xml: not imported: CAP-" in result.stderr
+        assert node.run("alert", "import", str(good), "--tlp", "RED", check=False).returncode == 2
+        assert node.run("audit", "verify", check=False).returncode == 0

@@ -176,12 +176,14 @@ def import_alert(
     """
     report = caplib.validate(data)
     findings = _findings(report)
+    if report.kind not in ("alert", "atom-feed", "rss-feed") or not report.valid:
+        raise CapRejected(
+            findings or [{"rule": "CAP-ROOT", "severity": "error", "path": "/", "message": "not a CAP alert"}]
+        )
     if report.kind != "alert":
         raise ActionError(
             f"the document is not a CAP alert but {report.kind!r}; import feeds entry by entry", field="cap"
         )
-    if not report.valid:
-        raise CapRejected(findings)
     parsed = caplib.parse(data)
     message = caplib.to_json(parsed.alert)
     node = _node()
