@@ -419,9 +419,17 @@ def assess(
         body["disease"] = disease
     if alert is not None:
         body["alert"] = {"node": str(alert.origin_node), "record": str(alert.uuid), "seq": alert.current_seq}
-    return record_actions.publish(
-        "ihr_assessment", body, audience=audience, tlp=tlp, status=status, acting_user=acting_user
-    )
+    with transaction.atomic():
+        version = record_actions.publish(
+            "ihr_assessment", body, audience=audience, tlp=tlp, status=status, acting_user=acting_user
+        )
+        if decision.outcome == "notify" and status == "actual":
+            from accord.alerts.tasks import check_notification_clock
+
+            due = timezone.now() + ihr.NOTIFY_WITHIN
+            record_id = version.record_id
+            transaction.on_commit(lambda: check_notification_clock.using(run_after=due).enqueue(record_id))
+    return version
 
 
 def notification_clock(

@@ -34,3 +34,54 @@ def check_acknowledgements(record_id: int) -> int:
             recipient_list=recipients,
         )
     return len(escalated)
+
+
+@task()
+def check_notification_clock(assessment_record_id: int) -> bool:
+    """Run 24 hours after an assessment concluded "notify": if no alert was published, tell the
+    assessor and the Secretariat's coordinators. Returns whether the notification is overdue."""
+    from django.db import transaction
+    from django.db.models import Q
+
+    from accord.alerts.actions import notification_clock
+    from accord.members.models import Account, Member
+    from accord.records import audit
+
+    record = Record.objects.filter(pk=assessment_record_id).select_related("current_version").first()
+    if record is None or record.current_version is None:
+        return False
+    version = record.current_version
+    state, deadline, _ = notification_clock(version)
+    if state != "overdue":
+        return False
+    recipients = sorted(
+        set(
+            Account.objects.filter(is_active=True)
+            .filter(
+                Q(uuid=version.author)
+                | Q(organisation__member__kind=Member.Kind.SECRETARIAT, roles__role="coordinator")
+            )
+            .exclude(email="")
+            .values_list("email", flat=True)
+        )
+    )
+    with transaction.atomic():
+        audit.append(
+            "ihr.notification.overdue",
+            actor=None,
+            actor_name="worker",
+            object_type="ihr_assessment",
+            object_id=str(record.uuid),
+            data={"deadline": deadline.isoformat() if deadline else None, "recipients": len(recipients)},
+        )
+    if recipients:
+        send_mail(
+            subject=f"[Accord] IHR notification overdue: {version.body.get('event', '')!r}",
+            message=(
+                "An event assessed as notifiable under IHR Annex 2 has not been notified within 24 hours.\n"
+                f"Assessment: {record.uuid}. Publish the alert now, linking the assessment.\n"
+            ),
+            from_email=None,
+            recipient_list=recipients,
+        )
+    return True

@@ -252,3 +252,26 @@ def test_one_yes_is_not_notifiable_and_unanswered_questions_are_refused(world: W
         partial = _answers()
         del partial["travel_trade"]
         actions.assess(event="x", answers=partial, acting_user=world.carol)
+
+
+def test_an_unnotified_notifiable_assessment_is_chased_after_24_hours(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    from accord.alerts.tasks import check_notification_clock
+    from accord.records.models import AuditEntry
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assessed = actions.assess(
+            event="Pneumonia cluster", answers=_answers("unusual", "serious_impact"), acting_user=world.carol
+        )
+    queued = DBTaskResult.objects.get(task_path="accord.alerts.tasks.check_notification_clock")
+    assert queued.run_after is not None and queued.run_after > timezone.now() + timedelta(hours=23)
+    assert check_notification_clock.call(assessed.record_id) is False  # not yet due
+    # The signed assessment time cannot move, so the clock moves instead.
+    from unittest import mock
+
+    later = timezone.now() + timedelta(hours=25)
+    with mock.patch("accord.alerts.actions.timezone.now", return_value=later):
+        assert check_notification_clock.call(assessed.record_id) is True
+    assert AuditEntry.objects.filter(action="ihr.notification.overdue").count() == 1
+    assert "carol@example.org" in mail.outbox[-1].to and "sam@example.org" in mail.outbox[-1].to
