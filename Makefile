@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 # Byte-compile at install: imports are then 2-3x faster for every `accord` command.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: run test env messages check-sys lint typecheck openapi conformance clean
+.PHONY: run test env messages check-sys lint typecheck openapi conformance bench clean
 
 ## run: set up, migrate, load the demo data and serve Accord on http://127.0.0.1:$(PORT)
 run: env messages
@@ -51,6 +51,12 @@ openapi: env
 ## conformance: checks against the shared corpora (added by the alerts and surveillance issues)
 conformance: env
 	scripts/conformance.sh $(SHARED)
+
+## bench: benchmarks against peers measured in the same run (see docs/benchmarks.md)
+bench: env
+	@test -x .cache/bench/bin/python || { $(PYTHON) -m venv .cache/bench && \
+	  .cache/bench/bin/pip install -q --no-deps capparselib==0.6.6 && .cache/bench/bin/pip install -q lxml python-dateutil; }
+	$(VENV)/bin/python bench/cap_ingest.py --corpus $(SHARED)/cap/corpus
 
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,143 @@
+"""The CAP 1.2 data model: frozen dataclasses mirroring the OASIS elements.
+
+Every scalar is kept as the string the sender wrote (dates too, e.g. "2026-11-27T10:00:00+05:00"), with
+leading and trailing whitespace removed; only ``Resource.size`` is an integer. Repeated elements are tuples,
+optional elements are ``None`` when absent. Documents in CAP 1.0 and 1.1 are upgraded to this model when read
+(see ``accord.lib.cap.codec``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class CapError(ValueError):
+    """A document or JSON value that cannot be read as CAP. ``rule`` is a stable rule id such as ``CAP-XML``."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(f"{rule}: {message}")
+        self.rule = rule
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class NameValue:
+    """A ``valueName``/``value`` pair (eventCode, parameter, geocode)."""
+
+    name: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """One entry of ``<references>``: ``sender,identifier,sent``.
+
+    An entry that is not a comma-separated triplet is kept whole in ``sender`` with empty ``identifier`` and
+    ``sent``, so that the alert can still be read and written back unchanged (the validator flags it).
+    """
+
+    sender: str
+    identifier: str
+    sent: str
+
+    def __str__(self) -> str:
+        if not self.identifier and not self.sent:
+            return self.sender
+        return f"{self.sender},{self.identifier},{self.sent}"
+
+    @classmethod
+    def from_text(cls, text: str) -> Reference:
+        parts = text.split(",")
+        if len(parts) == 3:
+            return cls(parts[0], parts[1], parts[2])
+        return cls(text, "", "")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Resource:
+    resource_desc: str
+    mime_type: str
+    size: int | None = None
+    uri: str | None = None
+    deref_uri: str | None = None
+    digest: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Area:
+    area_desc: str
+    polygons: tuple[str, ...] = ()
+    circles: tuple[str, ...] = ()
+    geocodes: tuple[NameValue, ...] = ()
+    altitude: str | None = None
+    ceiling: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Info:
+    language: str = "en-US"
+    categories: tuple[str, ...] = ()
+    event: str
+    response_types: tuple[str, ...] = ()
+    urgency: str
+    severity: str
+    certainty: str
+    audience: str | None = None
+    event_codes: tuple[NameValue, ...] = ()
+    effective: str | None = None
+    onset: str | None = None
+    expires: str | None = None
+    sender_name: str | None = None
+    headline: str | None = None
+    description: str | None = None
+    instruction: str | None = None
+    web: str | None = None
+    contact: str | None = None
+    parameters: tuple[NameValue, ...] = ()
+    resources: tuple[Resource, ...] = ()
+    areas: tuple[Area, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Alert:
+    identifier: str
+    sender: str
+    sent: str
+    status: str
+    msg_type: str
+    source: str | None = None
+    scope: str
+    restriction: str | None = None
+    addresses: tuple[str, ...] = ()
+    codes: tuple[str, ...] = ()
+    note: str | None = None
+    references: tuple[Reference, ...] = ()
+    incidents: tuple[str, ...] = ()
+    infos: tuple[Info, ...] = ()
+
+
+def split_list(text: str) -> tuple[str, ...]:
+    """Split a CAP space-delimited list; a "quoted name" stays one item (without its quotes)."""
+    items: list[str] = []
+    current: list[str] = []
+    quoted = False
+    started = False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+            started = True
+        elif char.isspace() and not quoted:
+            if started:
+                items.append("".join(current))
+            current, started = [], False
+        else:
+            current.append(char)
+            started = True
+    if started:
+        items.append("".join(current))
+    return tuple(stripped for item in items if (stripped := item.strip()))
+
+
+def join_list(items: tuple[str, ...]) -> str:
+    """The inverse of ``split_list``: items holding whitespace are written in double quotes."""
+    return " ".join(f'"{item}"' if any(c.isspace() for c in item) or not item else item for item in items)

@@ -1,0 +1,212 @@
+"""Benchmark: CAP alerts ingested per second, against peers measured in the same run.
+
+    make bench            (or: .venv/bin/python bench/cap_ingest.py --peer-python .cache/bench/bin/python)
+
+Measures, over the valid CAP 1.2 alerts of the corpus (../shared/cap/corpus, else tests/data/cap):
+
+* accord (full): parse + validate (XSD and every rule) + store as a signed record (SQLite, audit entry, projection);
+* accord (parse + validate): the same without storing;
+* bare lxml: parse with a hardened parser + validate against the CAP 1.2 XSD, nothing else;
+* capparselib 0.6.6 (parse only), run in its own virtual environment (it pins an old lxml).
+
+Prints alerts per second for each and the ratios. Numbers depend on the machine; the ratios are what
+docs/benchmarks.md records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PEER_SCRIPT = r"""
+import json, sys, time
+from capparselib.parsers import CAPParser
+files = json.loads(sys.stdin.read())
+rounds = int(sys.argv[1])
+if rounds == 0:
+    ok = []
+    for f in files:
+        try:
+            CAPParser(open(f, encoding="utf-8").read()).as_dict()
+            ok.append(f)
+        except Exception:
+            pass
+    print(json.dumps({"ok": ok}))
+    sys.exit(0)
+docs = [open(f, encoding="utf-8").read() for f in files]
+best = 0.0
+for _ in range(rounds):
+    start = time.perf_counter()
+    for doc in docs:
+        CAPParser(doc).as_dict()
+    elapsed = time.perf_counter() - start
+    best = max(best, len(docs) / elapsed)
+print(json.dumps({"per_second": best}))
+"""
+
+
+def corpus_files(folder: Path) -> list[Path]:
+    """The CAP 1.2 alerts of the folder's manifest that are valid by the XSD and by Accord's rules."""
+    manifest = folder / "manifest.csv"
+    rows = list(csv.DictReader(manifest.open(encoding="utf-8")))
+    chosen = []
+    for row in rows:
+        features = row.get("features", "")
+        if row.get("valid_xsd") == "yes" and "kind=alert" in features and "cap=1.2" in features:
+            chosen.append(folder / row["file"])
+    from accord.lib import cap
+
+    # Only alerts that pass every rule, so every system measured does the same, complete work.
+    return [p for p in chosen if p.exists() and cap.validate(p.read_bytes()).valid]
+
+
+def best_rate(count: int, rounds: int, run: Callable[[], None]) -> float:
+    rates = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        run()
+        rates.append(count / (time.perf_counter() - start))
+    return max(rates)
+
+
+def measure_lxml(docs: list[bytes], rounds: int) -> float:
+    from lxml import etree
+
+    schema_path = ROOT / "accord" / "lib" / "cap" / "schema" / "cap-1.2.xsd"
+    schema = etree.XMLSchema(etree.parse(str(schema_path)))
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+    def run() -> None:
+        for doc in docs:
+            schema.validate(etree.fromstring(doc, parser))
+
+    return best_rate(len(docs), rounds, run)
+
+
+def measure_accord_validate(docs: list[bytes], rounds: int) -> float:
+    from accord.lib import cap
+
+    def run() -> None:
+        for doc in docs:
+            report = cap.validate(doc)
+            if report.kind == "alert":
+                cap.parse(doc)
+
+    return best_rate(len(docs), rounds, run)
+
+
+def measure_accord_full(docs: list[bytes], rounds: int) -> float:
+    os.environ["ACCORD_DATA_DIR"] = tempfile.mkdtemp(prefix="accord-bench-")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "accord.settings"
+    os.environ.setdefault("ACCORD_TASKS_BACKEND", "database")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from accord.alerts.actions import import_alert
+    from accord.members import actions as member_actions
+    from accord.members.models import Organisation
+    from accord.records.envelope import Audience
+
+    organisation = Organisation.objects.filter(slug="kz-health").first() or member_actions.create_organisation(
+        member_code="KZ", slug="kz-health", kind="health_ministry", name_en="KZ health", acting_user=None
+    )
+    user = member_actions.create_account(
+        username="bench", organisation=organisation, roles=["focal_point"], acting_user=None
+    )
+    audience = Audience(members=["KZ"])
+
+    def run() -> None:
+        for doc in docs:
+            import_alert(doc, acting_user=user, audience=audience, tlp="AMBER")
+
+    return best_rate(len(docs), rounds, run)
+
+
+def peer_can_read(python: str, files: list[Path]) -> list[Path] | None:
+    """The files capparselib parses without an exception (it crashes on some valid alerts)."""
+    if not Path(python).exists():
+        return None
+    result = subprocess.run(
+        [python, "-c", PEER_SCRIPT, "0"],
+        input=json.dumps([str(f) for f in files]),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    if result.returncode != 0:
+        print(f"capparselib failed: {result.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+        return None
+    return [Path(f) for f in json.loads(result.stdout)["ok"]]
+
+
+def measure_peer(python: str, files: list[Path], rounds: int) -> float | None:
+    if not Path(python).exists():
+        return None
+    result = subprocess.run(
+        [python, "-c", PEER_SCRIPT, str(rounds)],
+        input=json.dumps([str(f) for f in files]),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=1800,
+    )
+    if result.returncode != 0:
+        print(f"capparselib failed: {result.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+        return None
+    rate: float = json.loads(result.stdout)["per_second"]
+    return rate
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    default_corpus = ROOT.parent / "shared" / "cap" / "corpus"
+    parser.add_argument("--corpus", type=Path, default=default_corpus if default_corpus.exists() else ROOT / "tests" / "data" / "cap")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--peer-python", default=str(ROOT / ".cache" / "bench" / "bin" / "python"))
+    args = parser.parse_args()
+    files = corpus_files(args.corpus)
+    if not files:
+        print(f"no valid CAP 1.2 alerts listed in {args.corpus}/manifest.csv", file=sys.stderr)
+        return 2
+    readable = peer_can_read(args.peer_python, files)
+    if readable is not None and len(readable) < len(files):
+        print(f"capparselib cannot parse {len(files) - len(readable)} of them; every system is measured on the other {len(readable)}")
+        files = readable
+    docs = [f.read_bytes() for f in files]
+    size = statistics.mean(len(d) for d in docs)
+    print(f"corpus: {len(docs)} valid CAP 1.2 alerts from {args.corpus.name}, mean {size / 1024:.1f} KiB, best of {args.rounds} rounds")
+    lxml_rate = measure_lxml(docs, args.rounds)
+    validate_rate = measure_accord_validate(docs, args.rounds)
+    full_rate = measure_accord_full(docs, args.rounds)
+    peer_rate = measure_peer(args.peer_python, files, args.rounds)
+    print(f"bare lxml parse + XSD            {lxml_rate:10.1f} alerts/s")
+    print(f"accord parse + validate          {validate_rate:10.1f} alerts/s")
+    print(f"accord parse + validate + store  {full_rate:10.1f} alerts/s")
+    if peer_rate is not None:
+        print(f"capparselib 0.6.6 parse only     {peer_rate:10.1f} alerts/s")
+        print(f"ratio accord full / capparselib          {full_rate / peer_rate:6.2f}  (target >= 3)")
+        print(f"ratio accord parse+validate / capparselib {validate_rate / peer_rate:6.2f}")
+    else:
+        print("capparselib: not measured (run `make bench` to set up its environment)")
+    print(f"ratio accord full / bare lxml            {full_rate / lxml_rate:6.2f}  (target >= 0.5)")
+    print(f"ratio accord parse+validate / bare lxml  {validate_rate / lxml_rate:6.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
