@@ -175,7 +175,9 @@ def measure_peer(python: str, files: list[Path], rounds: int) -> float | None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     default_corpus = ROOT.parent / "shared" / "cap" / "corpus"
-    parser.add_argument("--corpus", type=Path, default=default_corpus if default_corpus.exists() else ROOT / "tests" / "data" / "cap")
+    parser.add_argument(
+        "--corpus", type=Path, default=default_corpus if default_corpus.exists() else ROOT / "tests" / "data" / "cap"
+    )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--peer-python", default=str(ROOT / ".cache" / "bench" / "bin" / "python"))
     args = parser.parse_args()
@@ -185,11 +187,15 @@ def main() -> int:
         return 2
     readable = peer_can_read(args.peer_python, files)
     if readable is not None and len(readable) < len(files):
-        print(f"capparselib cannot parse {len(files) - len(readable)} of them; every system is measured on the other {len(readable)}")
+        print(
+            f"capparselib cannot parse {len(files) - len(readable)} of them; every system is measured on the other {len(readable)}"
+        )
         files = readable
     docs = [f.read_bytes() for f in files]
     size = statistics.mean(len(d) for d in docs)
-    print(f"corpus: {len(docs)} valid CAP 1.2 alerts from {args.corpus.name}, mean {size / 1024:.1f} KiB, best of {args.rounds} rounds")
+    print(
+        f"corpus: {len(docs)} valid CAP 1.2 alerts from {args.corpus.name}, mean {size / 1024:.1f} KiB, best of {args.rounds} rounds"
+    )
     lxml_rate = measure_lxml(docs, args.rounds)
     validate_rate = measure_accord_validate(docs, args.rounds)
     full_rate = measure_accord_full(docs, args.rounds)

@@ -184,8 +184,8 @@ def import_alert(
         raise ActionError(
             f"the document is not a CAP alert but {report.kind!r}; import feeds entry by entry", field="cap"
         )
-    parsed = caplib.parse(data)
-    message = caplib.to_json(parsed.alert)
+    # The validator has read the alert already (upgraded to 1.2); reuse it rather than parse again.
+    message = caplib.to_json(report.alerts[0])
     node = _node()
     if audience is None or tlp is None:
         codes = set(Member.objects.values_list("code", flat=True))
@@ -196,8 +196,9 @@ def import_alert(
     status = mapping.RECORD_STATUS.get(message.get("status", ""), "test")
     files = [record_actions.NewAttachment(name=name, media_type="application/cap+xml", data=data)]
     with transaction.atomic():
-        previous = _thread_of(message, node.node_id)
-        if previous is not None and message.get("msgType") in ("Update", "Cancel"):
+        updating = message.get("msgType") in ("Update", "Cancel")
+        previous = _thread_of(message, node.node_id) if updating else None
+        if previous is not None:
             if message["msgType"] == "Cancel":
                 version = record_actions.withdraw(
                     previous,
@@ -219,7 +220,7 @@ def import_alert(
                 files=files,
             )
         _schedule_ack_check(version)
-    notes = [{"rule": "CAP-UPGRADE", "severity": "warning", "path": "/alert", "message": n} for n in parsed.notes]
+    notes = [{"rule": "CAP-UPGRADE", "severity": "warning", "path": "/alert", "message": n} for n in report.notes]
     return Published(version, [f for f in findings if f["severity"] == "warning"] + notes)
 
 

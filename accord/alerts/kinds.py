@@ -127,7 +127,12 @@ def _project_alert(version: Version) -> None:
         "assessment": epidemic.get("assessment") if epidemic else None,
         "ack_deadline": first_sent + timedelta(hours=ack_hours(severity)),
     }
-    AlertView.objects.update_or_create(record=version.record, defaults=values)
+    if existing is None:
+        AlertView.objects.create(record=version.record, **values)
+    else:
+        for name, value in values.items():
+            setattr(existing, name, value)
+        existing.save()
 
 
 def _project_assessment(version: Version) -> None:

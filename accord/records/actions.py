@@ -21,6 +21,7 @@ from accord.records import audit, kinds
 from accord.records.envelope import (
     STATUSES,
     Audience,
+    EnvelopeShape,
     build_envelope,
     decode,
     encode,
@@ -108,11 +109,13 @@ def _store_attachments(items: list[NewAttachment]) -> list[dict[str, Any]]:
 def _write_version(data: bytes, digest: str, signature: str, kid: str, shape: Any) -> Version:
     """Insert a version whose bytes are already verified; update its record's current pointer."""
     origin = shape.origin
-    record, _ = Record.objects.get_or_create(
-        origin_node=uuid.UUID(str(origin["node"])),
-        uuid=shape.record,
-        defaults={"origin_member": origin.get("member") or "", "kind": shape.kind},
-    )
+    origin_node = uuid.UUID(str(origin["node"]))
+    # Not get_or_create: that costs a savepoint per call, and the unique constraint guards races anyway.
+    record = Record.objects.filter(origin_node=origin_node, uuid=shape.record).first()
+    if record is None:
+        record = Record.objects.create(
+            origin_node=origin_node, uuid=shape.record, origin_member=origin.get("member") or "", kind=shape.kind
+        )
     if record.kind != shape.kind:
         raise ActionError(f"version kind {shape.kind!r} differs from the record's kind {record.kind!r}")
     kind = kinds.get(shape.kind)
@@ -201,7 +204,8 @@ def _issue(
     )
     data, digest = encode(envelope)
     key = signing_key()
-    shape = decode(data)
+    # The bytes were made from `envelope` a moment ago: check its shape, not its canonical form again.
+    shape = EnvelopeShape.model_validate(envelope)
     try:
         with transaction.atomic():
             version = _write_version(data, digest, key.sign(data), key.kid, shape)

@@ -83,8 +83,9 @@ def append(
         raise RuntimeError("audit.append() must be called inside transaction.atomic()")
     from accord.members.models import NodeIdentity
 
-    AuditHead.objects.get_or_create(id=1)
-    head = AuditHead.objects.select_for_update().get(id=1)
+    head = AuditHead.objects.select_for_update().filter(id=1).first()
+    if head is None:
+        head = AuditHead.objects.create(id=1)
     node = NodeIdentity.objects.filter(id=1).values_list("node_id", flat=True).first()
     entry = AuditEntry(
         seq=head.seq + 1,
@@ -98,8 +99,7 @@ def append(
         data=data or {},
         prev_hash=head.entry_hash or GENESIS,
     )
-    canonical_bytes(entry.data)  # refuse floats and the like before anything is written
-    entry.entry_hash = hash_of(entry)
+    entry.entry_hash = hash_of(entry)  # also refuses floats and the like before anything is written
     entry.save()
     head.seq = entry.seq
     head.entry_hash = entry.entry_hash
