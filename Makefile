@@ -38,8 +38,8 @@ messages: env
 	cd accord && ../$(VENV)/bin/django-admin compilemessages --settings=accord.settings -v 0
 
 lint: env
-	$(VENV)/bin/ruff check accord tests
-	$(VENV)/bin/ruff format --check accord tests
+	$(VENV)/bin/ruff check accord tests bench
+	$(VENV)/bin/ruff format --check accord tests bench
 
 typecheck: env
 	$(VENV)/bin/mypy

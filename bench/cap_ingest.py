@@ -187,14 +187,14 @@ def main() -> int:
         return 2
     readable = peer_can_read(args.peer_python, files)
     if readable is not None and len(readable) < len(files):
-        print(
-            f"capparselib cannot parse {len(files) - len(readable)} of them; every system is measured on the other {len(readable)}"
-        )
+        skipped = len(files) - len(readable)
+        print(f"capparselib cannot parse {skipped} of them; every system is measured on the other {len(readable)}")
         files = readable
     docs = [f.read_bytes() for f in files]
     size = statistics.mean(len(d) for d in docs)
     print(
-        f"corpus: {len(docs)} valid CAP 1.2 alerts from {args.corpus.name}, mean {size / 1024:.1f} KiB, best of {args.rounds} rounds"
+        f"corpus: {len(docs)} valid CAP 1.2 alerts from {args.corpus.name}, "
+        f"mean {size / 1024:.1f} KiB, best of {args.rounds} rounds"
     )
     lxml_rate = measure_lxml(docs, args.rounds)
     validate_rate = measure_accord_validate(docs, args.rounds)

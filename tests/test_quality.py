@@ -19,12 +19,12 @@ def _run(*command: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_lint() -> None:
-    result = _run(str(BIN / "ruff"), "check", "accord", "tests")
+    result = _run(str(BIN / "ruff"), "check", "accord", "tests", "bench")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_ruff_format() -> None:
-    result = _run(str(BIN / "ruff"), "format", "--check", "accord", "tests")
+    result = _run(str(BIN / "ruff"), "format", "--check", "accord", "tests", "bench")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
