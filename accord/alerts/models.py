@@ -84,5 +84,5 @@ class Escalation(models.Model):
 
 def view_of(record: Record) -> AlertView:
     """The alert view of a record (loaded with select_related("alert_view") where lists need it)."""
-    view: AlertView = record.alert_view  # type: ignore[attr-defined]  # reverse accessor added by this app
+    view: AlertView = record.alert_view
     return view
