@@ -225,18 +225,20 @@ def import_alert(
 
 
 def _thread_of(message: dict[str, Any], node_id: uuid.UUID) -> Record | None:
-    """The record (of this node) holding a message that this one references, if any."""
+    """The record (of this node) holding the latest message that this one references, if any."""
+    from accord.alerts.models import AlertMessage
+
     for text in reversed(message.get("references", [])):
         parts = text.split(",")
         if len(parts) != 3:
             continue
-        view = AlertView.objects.filter(identifier=parts[1], sender=parts[0], record__origin_node=node_id).first()
-        if view is not None:
-            return view.record
-        for version in Version.objects.filter(kind="alert", origin_node=node_id).order_by("-id")[:2000]:
-            cap = version.body.get("cap", {})
-            if cap.get("identifier") == parts[1] and cap.get("sender") == parts[0]:
-                return version.record
+        found = (
+            AlertMessage.objects.filter(identifier=parts[1], sender=parts[0], record__origin_node=node_id)
+            .select_related("record")
+            .first()
+        )
+        if found is not None:
+            return found.record
     return None
 
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel, ConfigDict, Field
 
 from accord.alerts import mapping
-from accord.alerts.models import AcknowledgementView, AlertView, AssessmentView
+from accord.alerts.models import AcknowledgementView, AlertMessage, AlertView, AssessmentView
 from accord.records import kinds
 from accord.records.models import Version
 
@@ -127,6 +127,15 @@ def _project_alert(version: Version) -> None:
         "assessment": epidemic.get("assessment") if epidemic else None,
         "ack_deadline": first_sent + timedelta(hours=ack_hours(severity)),
     }
+    AlertMessage.objects.get_or_create(
+        record=version.record,
+        seq=version.seq,
+        defaults={
+            "sender": str(cap.get("sender", ""))[:300],
+            "identifier": str(cap.get("identifier", ""))[:300],
+            "sent": str(cap.get("sent", ""))[:40],
+        },
+    )
     if existing is None:
         AlertView.objects.create(record=version.record, **values)
     else:

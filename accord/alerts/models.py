@@ -50,6 +50,20 @@ class AlertView(models.Model):
         return self.expires_at is not None and self.expires_at < timezone.now()
 
 
+class AlertMessage(models.Model):
+    """Every CAP message of every alert thread, so a referenced message finds its thread."""
+
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="alert_messages")
+    seq = models.PositiveIntegerField()
+    sender = models.CharField(max_length=300)
+    identifier = models.CharField(max_length=300)
+    sent = models.CharField(max_length=40)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["record", "seq"], name="one_message_per_version")]
+        indexes = [models.Index(fields=["identifier", "sender"])]
+
+
 class AssessmentView(models.Model):
     record = models.OneToOneField(Record, on_delete=models.CASCADE, primary_key=True, related_name="assessment_view")
     alert_record = models.UUIDField(null=True, db_index=True)
