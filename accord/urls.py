@@ -8,5 +8,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("accord.alerts.urls")),
+    path("", include("accord.alerts.web_urls")),
     path("", include("accord.web.urls")),
 ]

@@ -261,6 +261,7 @@ def update_alert(
     epidemic: dict[str, Any] | None = None,
 ) -> Published:
     """A CAP Update: a new version whose message references every earlier message of the thread."""
+    record = Record.objects.select_related("current_version").get(pk=record.pk)  # never act on a stale copy
     current = record.current_version
     if current is None or record.kind != "alert":
         raise ActionError("not an alert", field="record")
@@ -285,6 +286,7 @@ def update_alert(
 
 def cancel_alert(record: Record, *, acting_user: Account, reason: str) -> Published:
     """A CAP Cancel: the record's withdrawal, referencing every earlier message."""
+    record = Record.objects.select_related("current_version").get(pk=record.pk)  # never act on a stale copy
     current = record.current_version
     if current is None or record.kind != "alert":
         raise ActionError("not an alert", field="record")
@@ -331,9 +333,12 @@ def addressed_members(version: Version) -> list[str]:
 
 def acknowledge(record: Record, *, acting_user: Account, note: str = "") -> Version:
     """The acting focal point's member acknowledges the alert (CAP Ack), as a record of its own."""
+    record = Record.objects.select_related("current_version").get(pk=record.pk)  # never act on a stale copy
     current = record.current_version
     if current is None or record.kind != "alert":
         raise ActionError("only alerts are acknowledged", field="record")
+    if current.state == "withdrawn":
+        raise Conflict("this alert was cancelled; there is nothing to acknowledge")
     organisation = acting_user.organisation
     if organisation is None:
         raise Forbidden("this account belongs to no organisation")
@@ -393,7 +398,13 @@ def assess(
     tlp: str = "AMBER",
     status: str = "actual",
 ) -> Version:
-    """Record an IHR Annex 2 assessment; the outcome is computed, never typed in."""
+    """Record an IHR Annex 2 assessment; the outcome is computed, never typed in.
+
+    Assessing is the notifying State's duty: only a focal point of the alert's own member assesses it."""
+    if alert is not None:
+        organisation = acting_user.organisation
+        if organisation is None or organisation.member.code != alert.origin_member:
+            raise Forbidden("only focal points of the member that sent the alert assess it")
     try:
         decision = ihr.assess(
             {k: bool(v.get("answer")) for k, v in answers.items()},

@@ -275,3 +275,16 @@ def test_an_unnotified_notifiable_assessment_is_chased_after_24_hours(
         assert check_notification_clock.call(assessed.record_id) is True
     assert AuditEntry.objects.filter(action="ihr.notification.overdue").count() == 1
     assert "carol@example.org" in mail.outbox[-1].to and "sam@example.org" in mail.outbox[-1].to
+
+
+def test_a_cancelled_alert_is_not_acknowledged(world: World) -> None:
+    record = _publish(world).version.record
+    actions.cancel_alert(record, acting_user=world.carol, reason="over")
+    with pytest.raises(Conflict, match="cancelled"):
+        actions.acknowledge(record, acting_user=world.alice)
+
+
+def test_only_the_sending_member_assesses_its_alert(world: World) -> None:
+    record = _publish(world).version.record
+    with pytest.raises(Forbidden, match="member that sent the alert"):
+        actions.assess(event="x", answers=_answers(), acting_user=world.alice, alert=record)
