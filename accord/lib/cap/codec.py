@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
@@ -19,7 +21,7 @@ from accord.lib.cap.model import (
     join_list,
     split_list,
 )
-from accord.lib.cap.secure import DEFAULT_MAX_BYTES, parse_xml
+from accord.lib.cap.secure import DEFAULT_MAX_BYTES, check_size, parse_xml
 
 NS_12 = "urn:oasis:names:tc:emergency:cap:1.2"
 NS_11 = "urn:oasis:names:tc:emergency:cap:1.1"
@@ -115,27 +117,39 @@ class _Reader:
 
     def _groups(self, element: etree._Element, known: frozenset[str], path: str) -> dict[str, list[etree._Element]]:
         groups: dict[str, list[etree._Element]] = {}
+        names = _tag_names(self.namespace, known)
         for child in element:
-            if not isinstance(child.tag, str):
+            tag = child.tag
+            name = names.get(tag)
+            if name is None:
+                if isinstance(tag, str):
+                    self._ignored(child, known, path)
                 continue
-            qname = etree.QName(child)
-            if qname.namespace != self.namespace:
-                if qname.namespace == NS_DSIG and qname.localname == "Signature":
-                    self.notes.append(f"{path}/Signature: XML signature not verified and not carried over")
-                else:
-                    self.notes.append(f"{path}: element {child.tag} from another namespace ignored")
-                continue
-            if qname.localname not in known:
-                self.notes.append(f"{path}: unknown element <{qname.localname}> ignored")
-                continue
-            groups.setdefault(qname.localname, []).append(child)
+            group = groups.get(name)
+            if group is None:
+                groups[name] = [child]
+            else:
+                group.append(child)
         return groups
 
+    def _ignored(self, child: etree._Element, known: frozenset[str], path: str) -> None:
+        """Note why a child element is not read (another namespace, or an unknown name)."""
+        qname = etree.QName(child)
+        if qname.namespace != self.namespace:
+            if qname.namespace == NS_DSIG and qname.localname == "Signature":
+                self.notes.append(f"{path}/Signature: XML signature not verified and not carried over")
+            else:
+                self.notes.append(f"{path}: element {child.tag} from another namespace ignored")
+        elif qname.localname not in known:
+            self.notes.append(f"{path}: unknown element <{qname.localname}> ignored")
+
     def _one(self, groups: dict[str, list[etree._Element]], name: str, path: str) -> str | None:
-        elements = groups.get(name, [])
+        elements = groups.get(name)
+        if not elements:
+            return None
         if len(elements) > 1:
             self.notes.append(f"{path}/{name}: {len(elements) - 1} repeated <{name}> ignored (only one is allowed)")
-        return text_of(elements[0]) if elements else None
+        return text_of(elements[0])
 
     def _required(self, groups: dict[str, list[etree._Element]], name: str, path: str) -> str:
         value = self._one(groups, name, path)
@@ -147,7 +161,8 @@ class _Reader:
         return value
 
     def _many(self, groups: dict[str, list[etree._Element]], name: str) -> tuple[str, ...]:
-        return tuple(text_of(element) for element in groups.get(name, []))
+        elements = groups.get(name)
+        return tuple(map(text_of, elements)) if elements else ()
 
     def _pairs(self, groups: dict[str, list[etree._Element]], name: str, path: str) -> tuple[NameValue, ...]:
         pairs: list[NameValue] = []
@@ -284,7 +299,234 @@ class _Reader:
 
 def text_of(element: etree._Element) -> str:
     """The text of a simple element (CDATA included, comments left out), without surrounding whitespace."""
+    if not len(element):  # no child nodes (comments and processing instructions count): the text is all of it
+        text = element.text
+        return text.strip() if text else ""
     return "".join(text for text in element.itertext() if isinstance(text, str)).strip()
+
+
+@functools.lru_cache(maxsize=64)
+def _tag_names(namespace: str | None, known: frozenset[str]) -> dict[object, str]:
+    """Element tags (``{namespace}name``) of the known names in a namespace, to their local names."""
+    return {(f"{{{namespace}}}{name}" if namespace else name): name for name in known}
+
+
+class _Unusual(Exception):
+    """Raised by the fast reader when a document needs a note or a problem: the full reader then reads it."""
+
+
+# The fast reader: one pass over each element's children, for CAP 1.2 documents that read cleanly (no problem,
+# nothing to note but XML signatures of the alert). It gives up (``_Unusual``) on anything else (a missing,
+# empty or repeated element, an unknown or foreign one, a pair whose children are not just valueName, value),
+# and ``_Reader`` then reads the document from the start, so the result never depends on which reader read it.
+# tests/lib/test_cap_fast_paths.py holds the two readers to that.
+_SINGLE, _TEXTS, _ELEMENTS = 0, 1, 2
+
+
+def _kinds(*table: tuple[str, int]) -> dict[object, tuple[str, int]]:
+    """CAP 1.2 element tags to (local name, kind)."""
+    return {f"{{{NS_12}}}{name}": (name, kind) for name, kind in table}
+
+
+_ALERT_KINDS = _kinds(
+    *((name, _SINGLE) for name in ("identifier", "sender", "password", "sent", "status", "msgType", "source")),
+    *((name, _SINGLE) for name in ("scope", "restriction", "addresses", "note", "references", "incidents")),
+    ("code", _TEXTS),
+    ("info", _ELEMENTS),
+)
+_ALERT_KINDS[f"{{{NS_DSIG}}}Signature"] = ("Signature", _ELEMENTS)  # noted, not read
+_SIGNATURE_NOTE = "/alert/Signature: XML signature not verified and not carried over"
+_INFO_KINDS = _kinds(
+    *((name, _SINGLE) for name in ("language", "event", "urgency", "severity", "certainty", "audience")),
+    *((name, _SINGLE) for name in ("effective", "onset", "expires", "senderName", "headline", "description")),
+    *((name, _SINGLE) for name in ("instruction", "web", "contact")),
+    ("category", _TEXTS),
+    ("responseType", _TEXTS),
+    *((name, _ELEMENTS) for name in ("eventCode", "parameter", "resource", "area")),
+)
+_RESOURCE_KINDS = _kinds(
+    *((name, _SINGLE) for name in ("resourceDesc", "mimeType", "size", "uri", "derefUri", "digest")),
+)
+_AREA_KINDS = _kinds(
+    *((name, _SINGLE) for name in ("areaDesc", "altitude", "ceiling")),
+    ("polygon", _TEXTS),
+    ("circle", _TEXTS),
+    ("geocode", _ELEMENTS),
+)
+_VALUE_NAME, _VALUE = f"{{{NS_12}}}valueName", f"{{{NS_12}}}value"
+
+
+def _scan(element: etree._Element, kinds: dict[object, tuple[str, int]]) -> dict[str, Any]:
+    """The children of an element by local name: the text of single ones, lists of texts or of elements."""
+    found: dict[str, Any] = {}
+    for child in element:
+        tag = child.tag
+        entry = kinds.get(tag)
+        if entry is None:
+            if isinstance(tag, str):
+                raise _Unusual
+            continue  # a comment or processing instruction
+        name, kind = entry
+        if kind == _ELEMENTS:
+            group = found.get(name)
+            if group is None:
+                found[name] = [child]
+            else:
+                group.append(child)
+            continue
+        text = child.text
+        if len(child):
+            text = text_of(child)
+        elif text:
+            text = text.strip()
+        else:
+            text = ""
+        if kind == _SINGLE:
+            if name in found:
+                raise _Unusual
+            found[name] = text
+        else:
+            group = found.get(name)
+            if group is None:
+                found[name] = [text]
+            else:
+                group.append(text)
+    return found
+
+
+def _filled(found: dict[str, Any], name: str) -> str:
+    value: str | None = found.get(name)
+    if not value:
+        raise _Unusual
+    return value
+
+
+def _texts(found: dict[str, Any], name: str) -> tuple[str, ...]:
+    values: list[str] | None = found.get(name)
+    return tuple(values) if values else ()
+
+
+def _fast_pairs(elements: list[etree._Element] | None) -> tuple[NameValue, ...]:
+    if not elements:
+        return ()
+    pairs: list[NameValue] = []
+    for element in elements:
+        if len(element) != 2:
+            raise _Unusual
+        name_element, value_element = element
+        if name_element.tag != _VALUE_NAME or value_element.tag != _VALUE:
+            raise _Unusual
+        if len(name_element) or len(value_element):
+            name, value = text_of(name_element), text_of(value_element)
+        else:  # text_of, inline
+            name_text, value_text = name_element.text, value_element.text
+            name, value = (name_text.strip() if name_text else ""), (value_text.strip() if value_text else "")
+        if not name:
+            raise _Unusual
+        pairs.append(NameValue(name, value))
+    return tuple(pairs)
+
+
+def _fast_alert(root: etree._Element) -> tuple[Alert, tuple[str, ...]]:
+    """The alert, and the notes on it (only its XML signatures can be noted here)."""
+    found = _scan(root, _ALERT_KINDS)
+    notes = (_SIGNATURE_NOTE,) * len(found.get("Signature", ()))
+    if "password" in found:
+        raise _Unusual
+    addresses, references, incidents = found.get("addresses"), found.get("references"), found.get("incidents")
+    infos: list[etree._Element] = found.get("info", [])
+    # Alerts in several languages usually repeat the same areas in each <info>: read each distinct one once.
+    areas: dict[bytes, Area] | None = {} if len(infos) > 1 else None
+    alert = Alert(
+        identifier=_filled(found, "identifier"),
+        sender=_filled(found, "sender"),
+        sent=_filled(found, "sent"),
+        status=_filled(found, "status"),
+        msg_type=_filled(found, "msgType"),
+        source=found.get("source"),
+        scope=_filled(found, "scope"),
+        restriction=found.get("restriction"),
+        addresses=split_list(addresses) if addresses else (),
+        codes=_texts(found, "code"),
+        note=found.get("note"),
+        references=tuple(Reference.from_text(item) for item in (references or "").split()),
+        incidents=split_list(incidents) if incidents else (),
+        infos=tuple(_fast_info(item, areas) for item in infos),
+    )
+    return alert, notes
+
+
+def _fast_info(element: etree._Element, areas: dict[bytes, Area] | None) -> Info:
+    found = _scan(element, _INFO_KINDS)
+    language = found.get("language")
+    categories = _texts(found, "category")
+    if not categories:
+        raise _Unusual
+    return Info(
+        language=DEFAULT_LANGUAGE if language is None else language,
+        categories=categories,
+        event=_filled(found, "event"),
+        response_types=_texts(found, "responseType"),
+        urgency=_filled(found, "urgency"),
+        severity=_filled(found, "severity"),
+        certainty=_filled(found, "certainty"),
+        audience=found.get("audience"),
+        event_codes=_fast_pairs(found.get("eventCode")),
+        effective=found.get("effective"),
+        onset=found.get("onset"),
+        expires=found.get("expires"),
+        sender_name=found.get("senderName"),
+        headline=found.get("headline"),
+        description=found.get("description"),
+        instruction=found.get("instruction"),
+        web=found.get("web"),
+        contact=found.get("contact"),
+        parameters=_fast_pairs(found.get("parameter")),
+        resources=tuple(_fast_resource(item) for item in found.get("resource", ())),
+        areas=tuple(_fast_area(item, areas) for item in found.get("area", ())),
+    )
+
+
+def _fast_resource(element: etree._Element) -> Resource:
+    found = _scan(element, _RESOURCE_KINDS)
+    mime_type = found.get("mimeType")
+    if mime_type is None:
+        raise _Unusual
+    size_text = found.get("size")
+    size: int | None = None
+    if size_text is not None:
+        if not (_INTEGER.match(size_text) and len(size_text) < 20):
+            raise _Unusual
+        size = int(size_text)
+        if abs(size) > MAX_SIZE:
+            raise _Unusual
+    return Resource(
+        resource_desc=_filled(found, "resourceDesc"),
+        mime_type=mime_type,
+        size=size,
+        uri=found.get("uri"),
+        deref_uri=found.get("derefUri"),
+        digest=found.get("digest"),
+    )
+
+
+def _fast_area(element: etree._Element, areas: dict[bytes, Area] | None) -> Area:
+    if areas is not None:
+        # The same markup (namespaces, text, comments) reads as the same area.
+        key = etree.tostring(element, with_tail=False)
+        area = areas.get(key)
+        if area is None:
+            area = areas[key] = _fast_area(element, None)
+        return area
+    found = _scan(element, _AREA_KINDS)
+    return Area(
+        area_desc=_filled(found, "areaDesc"),
+        polygons=_texts(found, "polygon"),
+        circles=_texts(found, "circle"),
+        geocodes=_fast_pairs(found.get("geocode")),
+        altitude=found.get("altitude"),
+        ceiling=found.get("ceiling"),
+    )
 
 
 def cap_version(element: etree._Element) -> Version | None:
@@ -308,7 +550,14 @@ def read_alert(
     version = cap_version(element) or fallback
     if version is None or not isinstance(element.tag, str):
         raise CapError("CAP-NAMESPACE", f"root element {element.tag} is not a CAP 1.0, 1.1 or 1.2 <alert>")
-    reader = _Reader(namespace=etree.QName(element).namespace, version=version)
+    namespace = etree.QName(element).namespace
+    if namespace == NS_12:
+        try:
+            alert, notes = _fast_alert(element)
+            return alert, version, notes, ()
+        except _Unusual:
+            pass
+    reader = _Reader(namespace=namespace, version=version)
     alert = reader.alert(element)
     return alert, version, tuple(reader.notes), tuple(reader.problems)
 
@@ -329,7 +578,30 @@ def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Parsed:
     not well-formed (CAP-XML), whose root is not a CAP ``<alert>`` (CAP-NAMESPACE) or that lack a required
     element (CAP-REQUIRED). Unknown elements, repeated single elements and XML signatures are ignored and noted.
     """
-    return parse_element(parse_xml(data, max_bytes))
+    check_size(data, max_bytes)
+    if type(data) is bytes:
+        for known, recalled in _recent:
+            if known is data or known == data:
+                return recalled
+    parsed = parse_element(parse_xml(data, max_bytes))
+    remember(data, parsed)
+    return parsed
+
+
+# What the last few documents read as, so that ``parse`` right after ``validate`` of the same bytes (the usual
+# way in) does not read the document a second time. The model is immutable, so sharing it is safe.
+_RECENT_SIZE = 4
+_recent: tuple[tuple[bytes, Parsed], ...] = ()
+_recent_lock = threading.Lock()
+
+
+def remember(data: bytes, parsed: Parsed) -> None:
+    """Note that ``data`` parses as ``parsed`` (called by ``validate`` when it could read the alert)."""
+    global _recent  # noqa: PLW0603 - replaced whole, so that readers need no lock
+    if type(data) is not bytes or len(data) > DEFAULT_MAX_BYTES:
+        return
+    with _recent_lock:
+        _recent = ((data, parsed), *_recent[: _RECENT_SIZE - 1])
 
 
 def _add(parent: etree._Element, name: str, value: str | None) -> None:

@@ -17,6 +17,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
+import numpy
+
 from accord.lib.cap.model import Alert, Area, Info, Resource
 from accord.lib.cap.report import Finding, finding
 
@@ -27,6 +29,9 @@ CAP_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[-+]\d{2}:\d{2}$")
 LANGUAGE = re.compile(r"^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$")
 ID_FORBIDDEN = re.compile(r"[\s,<&]")
 NUMBER = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)$")
+_DECIMAL = r"[-+]?+(?>\d++(?:\.\d*+)?+|\.\d++)"
+# A polygon as CAP writes it: whitespace-separated 'lat,lon' pairs of plain decimals (NUMBER, without anchors).
+POLYGON = re.compile(rf"\s*+{_DECIMAL},{_DECIMAL}(?:\s++{_DECIMAL},{_DECIMAL})*+\s*+")
 MIME = re.compile(r"^([A-Za-z0-9][\w!#$&^.+-]*)/[A-Za-z0-9][\w!#$&^.+-]*\s*(;.*)?$")
 MIME_TOP = frozenset(
     [
@@ -46,6 +51,7 @@ MIME_TOP = frozenset(
 )
 SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*$")
 SHA1_HEX = re.compile(r"^[0-9a-fA-F]{40}$")
+SPACE = re.compile(r"\s")  # the characters str.isspace() accepts
 HTML = re.compile(r"<\s*/?\s*[a-zA-Z][a-zA-Z0-9]*(\s[^<>]*)?/?\s*>|&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z][a-zA-Z0-9]{1,31});")
 
 
@@ -71,7 +77,7 @@ def any_date(text: str | None) -> datetime | None:
 
 
 def is_absolute_uri(text: str) -> bool:
-    if not text or any(char.isspace() for char in text):
+    if not text or SPACE.search(text):
         return False
     parts = urlsplit(text)
     if not parts.scheme or not SCHEME.match(parts.scheme):
@@ -83,7 +89,7 @@ def is_absolute_uri(text: str) -> bool:
 
 def check_alert(alert: Alert, prefix: str = "/alert") -> list[Finding]:
     """Every rule beyond the XSD for one alert."""
-    return list(_alert(alert, prefix))
+    return list(_alert(alert, prefix, {}))
 
 
 def _date(text: str | None, path: str, what: str) -> Iterator[Finding]:
@@ -91,7 +97,14 @@ def _date(text: str | None, path: str, what: str) -> Iterator[Finding]:
         yield finding("CAP-DATE-FORM", path, f"{what} {text!r} is not a CAP date (YYYY-MM-DDThh:mm:ss±hh:mm)")
 
 
-def _alert(alert: Alert, prefix: str) -> Iterator[Finding]:
+# The findings of each area object of an alert (by id: the alert holds them all while it is checked), with paths
+# relative to the area, and of each list of them (by their ids), with paths relative to the <info>. The <info>
+# blocks of an alert in several languages usually repeat the same areas, and the reader gives identical areas
+# as one object: each is checked once.
+_AreaMemo = dict[int | tuple[int, ...], tuple[Finding, ...]]
+
+
+def _alert(alert: Alert, prefix: str, areas: _AreaMemo) -> Iterator[Finding]:
     for name, value in (("identifier", alert.identifier), ("sender", alert.sender)):
         if value and ID_FORBIDDEN.search(value):
             yield finding("CAP-ID-CHARS", f"{prefix}/{name}", f"{name} {value!r} contains whitespace, ',', '<' or '&'")
@@ -110,7 +123,7 @@ def _alert(alert: Alert, prefix: str) -> Iterator[Finding]:
     yield from _html(alert.note, f"{prefix}/note")
     sent = any_date(alert.sent)
     for index, info in enumerate(alert.infos, 1):
-        yield from _info(info, f"{prefix}/info[{index}]", sent)
+        yield from _info(info, f"{prefix}/info[{index}]", sent, areas)
     yield from _info_sets(alert, prefix)
 
 
@@ -144,11 +157,12 @@ def _html(text: str | None, path: str) -> Iterator[Finding]:
             yield finding("CAP-HTML", path, f"HTML markup {match.group(0)[:40]!r} in a text field")
 
 
-def _info(info: Info, path: str, sent: datetime | None) -> Iterator[Finding]:
+def _info(info: Info, path: str, sent: datetime | None, areas: _AreaMemo) -> Iterator[Finding]:
     if info.language and not LANGUAGE.match(info.language):
         yield finding("CAP-LANGUAGE", f"{path}/language", f"{info.language!r} is not an RFC 3066 language tag")
     for name, value in (("effective", info.effective), ("onset", info.onset), ("expires", info.expires)):
-        yield from _date(value, f"{path}/{name}", name)
+        if value and cap_date(value) is None:
+            yield from _date(value, f"{path}/{name}", name)
     effective, onset, expires = any_date(info.effective), any_date(info.onset), any_date(info.expires)
     if expires is not None:
         if effective is not None and effective > expires:
@@ -170,11 +184,27 @@ def _info(info: Info, path: str, sent: datetime | None) -> Iterator[Finding]:
         ("instruction", info.instruction),
         ("contact", info.contact),
     ):
-        yield from _html(value, f"{path}/{name}")
+        if value and HTML.search(value):
+            yield from _html(value, f"{path}/{name}")
     for index, resource in enumerate(info.resources, 1):
         yield from _resource(resource, f"{path}/resource[{index}]")
-    for index, area in enumerate(info.areas, 1):
-        yield from _area(area, f"{path}/area[{index}]")
+    if info.areas:
+        key = tuple(map(id, info.areas))
+        found = areas.get(key)
+        if found is None:
+            found = areas[key] = tuple(_areas(info.areas, areas))
+        for item in found:
+            yield Finding(item.rule, item.severity, path + item.path, item.message)
+
+
+def _areas(items: tuple[Area, ...], areas: _AreaMemo) -> Iterator[Finding]:
+    """The findings of a list of areas, with paths relative to the <info> that holds them."""
+    for index, area in enumerate(items, 1):
+        found = areas.get(id(area))
+        if found is None:
+            found = areas[id(area)] = tuple(_area(area, ""))
+        for item in found:
+            yield Finding(item.rule, item.severity, f"/area[{index}]{item.path}", item.message)
 
 
 def _info_sets(alert: Alert, prefix: str) -> Iterator[Finding]:
@@ -225,7 +255,7 @@ def _resource(resource: Resource, path: str) -> Iterator[Finding]:
     if resource.size is not None and resource.size < 0:
         yield finding("CAP-RESOURCE-SIZE", f"{path}/size", f"size {resource.size} is negative")
     uri = resource.uri
-    relative_ok = resource.deref_uri is not None and uri is not None and not any(char.isspace() for char in uri)
+    relative_ok = resource.deref_uri is not None and uri is not None and not SPACE.search(uri)
     if uri is not None and not is_absolute_uri(uri) and not relative_ok:
         yield finding("CAP-RESOURCE-URI", f"{path}/uri", f"uri {uri!r} is not absolute (and there is no derefUri)")
     content: bytes | None = None
@@ -259,32 +289,57 @@ def _in_range(point: tuple[float, float]) -> bool:
     return -90 <= point[0] <= 90 and -180 <= point[1] <= 180
 
 
-def _polygon(text: str, path: str) -> Iterator[Finding]:
+_NOT_PUNCTUATION = str.maketrans("", "", "0123456789.+-")
+
+
+def _coordinates(text: str) -> list[float] | None:
+    """The numbers of a polygon that is whitespace-separated 'lat,lon' pairs of plain decimals, else None."""
     tokens = text.split()
-    points = [_point(token) for token in tokens]
-    bad = [token for token, point in zip(tokens, points, strict=True) if point is None]
+    normal = " ".join(tokens)
+    # Quick check for ASCII decimals: without digits, dots and signs, the pairs must leave just ", , ... ,".
+    if tokens and normal.translate(_NOT_PUNCTUATION) == ", " * (len(tokens) - 1) + ",":
+        try:  # over these characters float() accepts exactly what NUMBER matches (an empty one fails)
+            return list(map(float, normal.replace(",", " ").split(" ")))
+        except ValueError:
+            return None
+    if POLYGON.fullmatch(text):  # other decimal digits, or not a polygon at all
+        return list(map(float, text.replace(",", " ").split()))
+    return None
+
+
+def _polygon(text: str, path: str) -> Iterator[Finding]:
+    values = _coordinates(text)
+    if values is None:
+        yield from _bad_polygon(text, path)
+        return
+    lats, lons = values[0::2], values[1::2]
+    if len(lats) < 4:
+        yield finding("CAP-POLYGON-FORM", path, f"a polygon needs at least 4 points, this one has {len(lats)}")
+        return
+    closed = lats[0] == lats[-1] and lons[0] == lons[-1]
+    if not closed:
+        yield finding("CAP-POLYGON-CLOSED", path, "the first and last points differ")
+    if min(lats) < -90 or max(lats) > 90 or min(lons) < -180 or max(lons) > 180:
+        lat, lon = next(point for point in zip(lats, lons, strict=True) if not _in_range(point))
+        yield finding("CAP-POLYGON-RANGE", path, f"point {lat},{lon} is out of range")
+        return
+    ring = numpy.array(values).reshape(-1, 2)[:, ::-1]  # (lon, lat) rows
+    if not closed:
+        ring = numpy.vstack((ring, ring[:1]))
+    polygon = _shapely.polygons(ring)
+    if not _shapely.is_valid(polygon):
+        reason = _shapely.is_valid_reason(polygon)
+        yield finding("CAP-POLYGON-SELF-INTERSECT", path, f"the polygon is not simple: {reason}")
+
+
+def _bad_polygon(text: str, path: str) -> Iterator[Finding]:
+    """The finding for a polygon that is not a whitespace-separated list of 'lat,lon' pairs."""
+    tokens = text.split()
     if not tokens:
         yield finding("CAP-POLYGON-FORM", path, "the polygon is empty")
         return
-    if bad:
-        yield finding("CAP-POLYGON-FORM", path, f"{bad[0][:40]!r} is not a 'lat,lon' pair")
-        return
-    coordinates = [point for point in points if point is not None]
-    if len(coordinates) < 4:
-        yield finding("CAP-POLYGON-FORM", path, f"a polygon needs at least 4 points, this one has {len(coordinates)}")
-        return
-    if coordinates[0] != coordinates[-1]:
-        yield finding("CAP-POLYGON-CLOSED", path, "the first and last points differ")
-    outside = [point for point in coordinates if not _in_range(point)]
-    if outside:
-        yield finding("CAP-POLYGON-RANGE", path, f"point {outside[0][0]},{outside[0][1]} is out of range")
-        return
-    ring = [(lon, lat) for lat, lon in coordinates]
-    if ring[0] != ring[-1]:
-        ring.append(ring[0])
-    reason = str(_shapely.is_valid_reason(_shapely.Polygon(ring)))
-    if reason != "Valid Geometry":
-        yield finding("CAP-POLYGON-SELF-INTERSECT", path, f"the polygon is not simple: {reason}")
+    bad = next((token for token in tokens if _point(token) is None), tokens[0])
+    yield finding("CAP-POLYGON-FORM", path, f"{bad[:40]!r} is not a 'lat,lon' pair")
 
 
 def _circle(text: str, path: str) -> Iterator[Finding]:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from lxml import etree
 
 from accord.lib.cap.alertcheck import check_alert_element
-from accord.lib.cap.codec import VERSIONS
+from accord.lib.cap.codec import VERSIONS, Parsed, remember
 from accord.lib.cap.feeds import ATOM, check_atom, check_rss
 from accord.lib.cap.model import Alert, CapError
 from accord.lib.cap.report import CapVersion, Finding, Kind, Report, finding
@@ -71,6 +71,8 @@ def validate(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Report:
     if kind == "alert":
         result = check_alert_element(root)
         alerts = (result.alert,) if result.alert is not None else ()
+        if result.alert is not None and result.version is not None:
+            remember(data, Parsed(alert=result.alert, version=result.version, notes=result.notes))
         return _report(kind, result.version, result.valid_xsd, result.findings, alerts=alerts, notes=result.notes)
     if kind in ("atom-feed", "rss-feed"):
         feed = check_atom(root, max_bytes) if kind == "atom-feed" else check_rss(root, max_bytes)
