@@ -77,7 +77,12 @@ def _from_json(cap: dict[str, Any]) -> caplib.Alert:
     try:
         return caplib.from_json(cap)
     except caplib.CapError as error:
-        raise ActionError(str(error), field="cap") from None
+        # Messages name the place as a JSON path ("$.info[0].category: ..."); give it as the finding's path.
+        path, sep, text = error.message.partition(": ")
+        where = path if sep and path.startswith("$") else ""
+        raise CapRejected(
+            [{"rule": error.rule, "severity": "error", "path": where, "message": text if where else error.message}]
+        ) from None
 
 
 def _compose(

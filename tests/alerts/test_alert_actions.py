@@ -288,3 +288,10 @@ def test_only_the_sending_member_assesses_its_alert(world: World) -> None:
     record = _publish(world).version.record
     with pytest.raises(Forbidden, match="member that sent the alert"):
         actions.assess(event="x", answers=_answers(), acting_user=world.alice, alert=record)
+
+
+def test_a_cap_json_shape_error_is_a_finding_with_its_path(world: World) -> None:
+    with pytest.raises(actions.CapRejected) as caught:
+        _publish(world, cap=cap(info(category=[])))
+    finding = caught.value.findings[0]
+    assert finding["rule"] == "CAP-JSON" and finding["path"].startswith("$.info[0].category")
