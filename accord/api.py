@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -14,6 +16,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 from accord.members.actions import TokenRejected, authenticate_token
 from accord.members.models import Account, ApiToken
 from accord.records.errors import ActionError
+from accord.records.principal import Principal
 
 
 class TokenAuth(HttpBearer):
@@ -48,6 +51,25 @@ class ScopeError(ActionError):
 
     def __init__(self) -> None:
         super().__init__("this token may only read; create a token with scope 'write'")
+
+
+def principal_of(request: HttpRequest) -> Principal:
+    """Who is calling: the audience filter's principal for the authenticated account."""
+    return Principal.of(request.auth)  # type: ignore[attr-defined]
+
+
+def account_of(request: HttpRequest) -> Account:
+    account = request.auth  # type: ignore[attr-defined]
+    assert isinstance(account, Account)
+    return account
+
+
+def page_of(rows: QuerySet[Any], limit: int, offset: int, out: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    """One page of a list endpoint: the total count, the items, and where the next page starts."""
+    count = rows.count()
+    items = list(rows[offset : offset + limit])
+    following = offset + len(items)
+    return {"count": count, "items": [out(r) for r in items], "next_offset": following if following < count else None}
 
 
 def require_write(request: HttpRequest) -> None:

@@ -12,14 +12,12 @@ from ninja import Field, Query, Router, Schema, Status
 
 from accord.alerts import actions, queries
 from accord.alerts.models import AlertView, view_of
-from accord.api import require_write
+from accord.api import account_of, page_of, principal_of, require_write
 from accord.lib import cap as caplib
-from accord.members.models import Account
 from accord.records import attachments as attachment_store
 from accord.records.envelope import Audience, parse_audience
 from accord.records.errors import ActionError, NotFound
 from accord.records.models import Record, Version
-from accord.records.principal import Principal
 from accord.records.queries import record_for
 
 router: Router = Router(tags=["alerts"])
@@ -152,16 +150,6 @@ class AlertFilters(Schema):
     offset: int = Field(default=0, ge=0)
 
 
-def _principal(request: HttpRequest) -> Principal:
-    return Principal.of(request.auth)  # type: ignore[attr-defined]
-
-
-def _account(request: HttpRequest) -> Account:
-    account = request.auth  # type: ignore[attr-defined]
-    assert isinstance(account, Account)
-    return account
-
-
 def alert_out(record: Record) -> dict[str, Any]:
     version = record.current_version
     view = view_of(record)
@@ -220,7 +208,7 @@ def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
 @router.get("", response=AlertPage, summary="Alerts you may see, newest first")
 def list_alerts(request: HttpRequest, filters: Query[AlertFilters]) -> dict[str, Any]:
     rows = queries.alerts_for(
-        _principal(request),
+        principal_of(request),
         queries.AlertFilter(
             member=filters.member,
             status=filters.status,
@@ -237,14 +225,7 @@ def list_alerts(request: HttpRequest, filters: Query[AlertFilters]) -> dict[str,
             disease=filters.disease,
         ),
     )
-    count = rows.count()
-    page = list(rows[filters.offset : filters.offset + filters.limit])
-    following = filters.offset + len(page)
-    return {
-        "count": count,
-        "items": [alert_out(r) for r in page],
-        "next_offset": following if following < count else None,
-    }
+    return page_of(rows, filters.limit, filters.offset, alert_out)
 
 
 _CREATE_DOC = {
@@ -272,7 +253,7 @@ def create_alert(request: HttpRequest) -> Status[dict[str, Any]]:
         audience = request.GET.get("audience")
         tlp = request.GET.get("tlp")
         chosen = Audience(members=[c.strip() for c in audience.split(",") if c.strip()]) if audience else None
-        result = actions.import_alert(request.body, acting_user=_account(request), audience=chosen, tlp=tlp)
+        result = actions.import_alert(request.body, acting_user=account_of(request), audience=chosen, tlp=tlp)
         return Status(201, _published(result))
     if content_type != "application/json":
         raise ActionError(f"send application/json or application/cap+xml, not {content_type or 'nothing'}")
@@ -292,7 +273,7 @@ def create_alert(request: HttpRequest) -> Status[dict[str, Any]]:
         audience=parse_audience(payload.audience),
         tlp=payload.tlp,
         status=payload.status,
-        acting_user=_account(request),
+        acting_user=account_of(request),
         epidemic=payload.epidemic,
     )
     return Status(201, _published(result))
@@ -300,7 +281,7 @@ def create_alert(request: HttpRequest) -> Status[dict[str, Any]]:
 
 @router.get("/{uuid:record_uuid}.cap", summary="The alert as CAP 1.2 XML (the original bytes if imported)")
 def alert_cap(request: HttpRequest, record_uuid: UUID) -> HttpResponse:
-    return cap_response(queries.alert_for(_principal(request), str(record_uuid)))
+    return cap_response(queries.alert_for(principal_of(request), str(record_uuid)))
 
 
 def cap_response(record: Record) -> HttpResponse:
@@ -315,24 +296,24 @@ def cap_response(record: Record) -> HttpResponse:
 
 @router.get("/{uuid:record_uuid}.geojson", summary="The alert's areas as GeoJSON")
 def alert_geojson(request: HttpRequest, record_uuid: UUID) -> dict[str, Any]:
-    record = queries.alert_for(_principal(request), str(record_uuid))
+    record = queries.alert_for(principal_of(request), str(record_uuid))
     view = AlertView.objects.get(record=record)
     return {"type": "FeatureCollection", "features": view.areas}
 
 
 @router.get("/{uuid:record_uuid}", response=AlertOut, summary="One alert")
 def get_alert(request: HttpRequest, record_uuid: UUID) -> dict[str, Any]:
-    return alert_out(queries.alert_for(_principal(request), str(record_uuid)))
+    return alert_out(queries.alert_for(principal_of(request), str(record_uuid)))
 
 
 @router.post("/{uuid:record_uuid}/update", response={201: PublishedOut}, summary="Issue a CAP Update")
 def update_alert(request: HttpRequest, record_uuid: UUID, payload: UpdateIn) -> Status[dict[str, Any]]:
     require_write(request)
-    record = queries.alert_for(_principal(request), str(record_uuid))
+    record = queries.alert_for(principal_of(request), str(record_uuid))
     result = actions.update_alert(
         record,
         payload.cap,
-        acting_user=_account(request),
+        acting_user=account_of(request),
         audience=parse_audience(payload.audience) if payload.audience is not None else None,
         tlp=payload.tlp,
         epidemic=payload.epidemic,
@@ -343,15 +324,15 @@ def update_alert(request: HttpRequest, record_uuid: UUID, payload: UpdateIn) -> 
 @router.post("/{uuid:record_uuid}/cancel", response={201: PublishedOut}, summary="Issue a CAP Cancel")
 def cancel_alert(request: HttpRequest, record_uuid: UUID, payload: CancelIn) -> Status[dict[str, Any]]:
     require_write(request)
-    record = queries.alert_for(_principal(request), str(record_uuid))
-    return Status(201, _published(actions.cancel_alert(record, acting_user=_account(request), reason=payload.reason)))
+    record = queries.alert_for(principal_of(request), str(record_uuid))
+    return Status(201, _published(actions.cancel_alert(record, acting_user=account_of(request), reason=payload.reason)))
 
 
 @router.post("/{uuid:record_uuid}/acknowledge", response={201: list[BoardRow]}, summary="Acknowledge for your member")
 def acknowledge(request: HttpRequest, record_uuid: UUID, payload: AckIn) -> Status[list[dict[str, Any]]]:
     require_write(request)
-    record = queries.alert_for(_principal(request), str(record_uuid))
-    actions.acknowledge(record, acting_user=_account(request), note=payload.note)
+    record = queries.alert_for(principal_of(request), str(record_uuid))
+    actions.acknowledge(record, acting_user=account_of(request), note=payload.note)
     record.refresh_from_db()
     assert record.current_version is not None
     return Status(201, actions.ack_board(record.current_version))
@@ -359,7 +340,7 @@ def acknowledge(request: HttpRequest, record_uuid: UUID, payload: AckIn) -> Stat
 
 @router.get("/{uuid:record_uuid}/acknowledgements", response=list[BoardRow], summary="Who has acknowledged")
 def board(request: HttpRequest, record_uuid: UUID) -> list[dict[str, Any]]:
-    record = queries.alert_for(_principal(request), str(record_uuid))
+    record = queries.alert_for(principal_of(request), str(record_uuid))
     assert record.current_version is not None
     return actions.ack_board(record.current_version)
 
@@ -387,11 +368,11 @@ def assessment_out(version: Version) -> dict[str, Any]:
 @assessments.post("", response={201: AssessmentOut}, summary="Assess an event by IHR Annex 2")
 def create_assessment(request: HttpRequest, payload: AssessmentIn) -> Status[dict[str, Any]]:
     require_write(request)
-    alert = queries.alert_for(_principal(request), str(payload.alert)) if payload.alert else None
+    alert = queries.alert_for(principal_of(request), str(payload.alert)) if payload.alert else None
     version = actions.assess(
         event=payload.event,
         answers={k: v.model_dump() for k, v in payload.answers.items()},
-        acting_user=_account(request),
+        acting_user=account_of(request),
         alert=alert,
         disease=payload.disease,
     )
@@ -400,7 +381,7 @@ def create_assessment(request: HttpRequest, payload: AssessmentIn) -> Status[dic
 
 @assessments.get("/{uuid:record_uuid}", response=AssessmentOut, summary="One assessment with its 24-hour clock")
 def get_assessment(request: HttpRequest, record_uuid: UUID) -> dict[str, Any]:
-    record = record_for(_principal(request), str(record_uuid))
+    record = record_for(principal_of(request), str(record_uuid))
     if record.kind != "ihr_assessment" or record.current_version is None:
         raise NotFound("no such assessment")
     return assessment_out(record.current_version)

@@ -9,14 +9,12 @@ from uuid import UUID
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
-from accord.api import require_write
-from accord.members.models import Account
+from accord.api import account_of, page_of, principal_of, require_write
 from accord.records import actions, kinds
 from accord.records import attachments as attachment_store
 from accord.records.envelope import parse_audience
 from accord.records.errors import NotFound
 from accord.records.models import Record, Version
-from accord.records.principal import Principal
 from accord.records.queries import RecordFilter, record_for, records_for, versions_for
 
 router: Router = Router(tags=["records"])
@@ -95,16 +93,6 @@ class ListFilters(Schema):
     offset: int = Field(default=0, ge=0)
 
 
-def _principal(request: HttpRequest) -> Principal:
-    return Principal.of(request.auth)  # type: ignore[attr-defined]
-
-
-def _account(request: HttpRequest) -> Account:
-    account = request.auth  # type: ignore[attr-defined]
-    assert isinstance(account, Account)
-    return account
-
-
 def version_out(version: Version) -> dict[str, Any]:
     return {
         "seq": version.seq,
@@ -146,7 +134,7 @@ def record_out(record: Record) -> dict[str, Any]:
 @router.get("", response=RecordPage, summary="Records you may see, newest first")
 def list_records(request: HttpRequest, filters: Query[ListFilters]) -> dict[str, Any]:
     rows = records_for(
-        _principal(request),
+        principal_of(request),
         RecordFilter(
             kind=filters.kind,
             status=filters.status,
@@ -156,14 +144,7 @@ def list_records(request: HttpRequest, filters: Query[ListFilters]) -> dict[str,
             q=filters.q,
         ),
     )
-    count = rows.count()
-    page = list(rows[filters.offset : filters.offset + filters.limit])
-    following = filters.offset + len(page)
-    return {
-        "count": count,
-        "items": [record_out(r) for r in page],
-        "next_offset": following if following < count else None,
-    }
+    return page_of(rows, filters.limit, filters.offset, record_out)
 
 
 @router.post("", response={201: RecordOut}, summary="Publish a new record")
@@ -175,19 +156,19 @@ def create_record(request: HttpRequest, payload: RecordIn) -> Status[dict[str, A
         audience=parse_audience(payload.audience),
         tlp=payload.tlp,
         status=payload.status,
-        acting_user=_account(request),
+        acting_user=account_of(request),
     )
     return Status(201, record_out(Record.objects.select_related("current_version").get(pk=version.record_id)))
 
 
 @router.get("/{record_uuid}", response=RecordOut, summary="One record, at its current version")
 def get_record(request: HttpRequest, record_uuid: str) -> dict[str, Any]:
-    return record_out(record_for(_principal(request), record_uuid))
+    return record_out(record_for(principal_of(request), record_uuid))
 
 
 @router.get("/{record_uuid}/versions", response=list[VersionOut], summary="The versions of a record you may see")
 def list_versions(request: HttpRequest, record_uuid: str) -> list[dict[str, Any]]:
-    principal = _principal(request)
+    principal = principal_of(request)
     record = record_for(principal, record_uuid)
     return [version_out(v) for v in versions_for(principal, record)]
 
@@ -195,10 +176,10 @@ def list_versions(request: HttpRequest, record_uuid: str) -> list[dict[str, Any]
 @router.post("/{record_uuid}/versions", response={201: RecordOut}, summary="Issue the next version")
 def revise_record(request: HttpRequest, record_uuid: str, payload: RevisionIn) -> Status[dict[str, Any]]:
     require_write(request)
-    record = record_for(_principal(request), record_uuid)
+    record = record_for(principal_of(request), record_uuid)
     actions.revise(
         record,
-        acting_user=_account(request),
+        acting_user=account_of(request),
         expected_seq=payload.expected_seq,
         body=payload.body,
         audience=parse_audience(payload.audience) if payload.audience is not None else None,
@@ -211,14 +192,14 @@ def revise_record(request: HttpRequest, record_uuid: str, payload: RevisionIn) -
 @router.post("/{record_uuid}/withdraw", response={201: RecordOut}, summary="Withdraw a record")
 def withdraw_record(request: HttpRequest, record_uuid: str, payload: WithdrawIn) -> Status[dict[str, Any]]:
     require_write(request)
-    record = record_for(_principal(request), record_uuid)
-    actions.withdraw(record, acting_user=_account(request), reason=payload.reason)
+    record = record_for(principal_of(request), record_uuid)
+    actions.withdraw(record, acting_user=account_of(request), reason=payload.reason)
     return Status(201, record_out(Record.objects.select_related("current_version").get(pk=record.pk)))
 
 
 @router.get("/{record_uuid}/attachments/{name}", summary="An original document, byte for byte")
 def get_attachment(request: HttpRequest, record_uuid: str, name: str) -> HttpResponse:
-    record = record_for(_principal(request), record_uuid)
+    record = record_for(principal_of(request), record_uuid)
     version = record.current_version
     assert version is not None
     for item in version.envelope()["attachments"]:
