@@ -11,6 +11,10 @@ from typing import Any, Literal, cast
 from lxml import etree
 
 from accord.lib.cap.model import (
+    ALERT_ELEMENTS,
+    AREA_ELEMENTS,
+    INFO_ELEMENTS,
+    RESOURCE_ELEMENTS,
     Alert,
     Area,
     CapError,
@@ -34,52 +38,11 @@ DEFAULT_MIME = "application/octet-stream"
 MAX_SIZE = 2**53 - 1
 _INTEGER = re.compile(r"^[-+]?[0-9]+$")
 
-_ALERT_CHILDREN = frozenset(
-    [
-        "identifier",
-        "sender",
-        "password",
-        "sent",
-        "status",
-        "msgType",
-        "source",
-        "scope",
-        "restriction",
-        "addresses",
-        "code",
-        "note",
-        "references",
-        "incidents",
-        "info",
-    ]
-)
-_INFO_CHILDREN = frozenset(
-    [
-        "language",
-        "category",
-        "event",
-        "responseType",
-        "urgency",
-        "severity",
-        "certainty",
-        "audience",
-        "eventCode",
-        "effective",
-        "onset",
-        "expires",
-        "senderName",
-        "headline",
-        "description",
-        "instruction",
-        "web",
-        "contact",
-        "parameter",
-        "resource",
-        "area",
-    ]
-)
-_RESOURCE_CHILDREN = frozenset(["resourceDesc", "mimeType", "size", "uri", "derefUri", "digest"])
-_AREA_CHILDREN = frozenset(["areaDesc", "polygon", "circle", "geocode", "altitude", "ceiling"])
+# CAP 1.0's <password> is read (and dropped, with a note) when upgrading.
+_ALERT_CHILDREN = frozenset((*ALERT_ELEMENTS, "password"))
+_INFO_CHILDREN = frozenset(INFO_ELEMENTS)
+_RESOURCE_CHILDREN = frozenset(RESOURCE_ELEMENTS)
+_AREA_CHILDREN = frozenset(AREA_ELEMENTS)
 _PAIR_CHILDREN = frozenset(("valueName", "value"))
 
 

@@ -11,7 +11,19 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from accord.lib.cap.model import Alert, Area, CapError, Info, NameValue, Reference, Resource
+from accord.lib.cap.model import (
+    ALERT_ELEMENTS,
+    AREA_ELEMENTS,
+    INFO_ELEMENTS,
+    RESOURCE_ELEMENTS,
+    Alert,
+    Area,
+    CapError,
+    Info,
+    NameValue,
+    Reference,
+    Resource,
+)
 
 T = TypeVar("T")
 JsonDict = dict[str, Any]
@@ -19,47 +31,10 @@ _MAX_SAFE_INT = 2**53 - 1
 # Characters XML 1.0 cannot carry (and so a CAP document could never have held).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
-_ALERT_KEYS = [
-    "identifier",
-    "sender",
-    "sent",
-    "status",
-    "msgType",
-    "source",
-    "scope",
-    "restriction",
-    "addresses",
-    "code",
-    "note",
-    "references",
-    "incidents",
-    "info",
-]
-_INFO_KEYS = [
-    "language",
-    "category",
-    "event",
-    "responseType",
-    "urgency",
-    "severity",
-    "certainty",
-    "audience",
-    "eventCode",
-    "effective",
-    "onset",
-    "expires",
-    "senderName",
-    "headline",
-    "description",
-    "instruction",
-    "web",
-    "contact",
-    "parameter",
-    "resource",
-    "area",
-]
-_RESOURCE_KEYS = ["resourceDesc", "mimeType", "size", "uri", "derefUri", "digest"]
-_AREA_KEYS = ["areaDesc", "polygon", "circle", "geocode", "altitude", "ceiling"]
+_ALERT_KEYS = list(ALERT_ELEMENTS)
+_INFO_KEYS = list(INFO_ELEMENTS)
+_RESOURCE_KEYS = list(RESOURCE_ELEMENTS)
+_AREA_KEYS = list(AREA_ELEMENTS)
 
 
 def _put(target: JsonDict, key: str, value: object) -> None:

@@ -20,6 +20,50 @@ class CapError(ValueError):
         self.message = message
 
 
+# The CAP 1.2 elements of each block, in the order of the XSD (also the keys of the JSON form).
+ALERT_ELEMENTS = (
+    "identifier",
+    "sender",
+    "sent",
+    "status",
+    "msgType",
+    "source",
+    "scope",
+    "restriction",
+    "addresses",
+    "code",
+    "note",
+    "references",
+    "incidents",
+    "info",
+)
+INFO_ELEMENTS = (
+    "language",
+    "category",
+    "event",
+    "responseType",
+    "urgency",
+    "severity",
+    "certainty",
+    "audience",
+    "eventCode",
+    "effective",
+    "onset",
+    "expires",
+    "senderName",
+    "headline",
+    "description",
+    "instruction",
+    "web",
+    "contact",
+    "parameter",
+    "resource",
+    "area",
+)
+RESOURCE_ELEMENTS = ("resourceDesc", "mimeType", "size", "uri", "derefUri", "digest")
+AREA_ELEMENTS = ("areaDesc", "polygon", "circle", "geocode", "altitude", "ceiling")
+
+
 @dataclass(frozen=True, slots=True)
 class NameValue:
     """A ``valueName``/``value`` pair (eventCode, parameter, geocode)."""
