@@ -283,7 +283,13 @@ def update_alert(
     )
     warnings = _check(caplib.to_xml(_from_json(message)))
     old_epidemic = current.body.get("epidemic")
-    new_epidemic = _epidemic(epidemic) if epidemic is not None else old_epidemic
+    # None keeps the epidemic section; an empty object removes it (the event proved not to be an epidemic).
+    if epidemic is None:
+        new_epidemic = old_epidemic
+    elif not epidemic:
+        new_epidemic = None
+    else:
+        new_epidemic = _epidemic(epidemic)
     body = {"cap": message, **({"epidemic": new_epidemic} if new_epidemic else {})}
     version = record_actions.revise(record, acting_user=acting_user, body=body, audience=audience, tlp=tlp, files=[])
     return Published(version, warnings)

@@ -295,3 +295,12 @@ def test_a_cap_json_shape_error_is_a_finding_with_its_path(world: World) -> None
         _publish(world, cap=cap(info(category=[])))
     finding = caught.value.findings[0]
     assert finding["rule"] == "CAP-JSON" and finding["path"].startswith("$.info[0].category")
+
+
+def test_an_update_keeps_or_removes_the_epidemic_section(world: World) -> None:
+    record = _publish(world, epidemic=CHOLERA).version.record
+    kept = actions.update_alert(record, cap(info(description="more")), acting_user=world.carol).version
+    assert kept.body["epidemic"]["disease"]["code"] == "A00"
+    removed = actions.update_alert(record, cap(info(description="not cholera")), acting_user=world.carol, epidemic={})
+    assert "epidemic" not in removed.version.body
+    assert AlertView.objects.get(record=record).disease_code == ""

@@ -221,6 +221,11 @@ CASES: list[tuple[str, str, dict[str, int]]] = [
     ("CAP-ONSET-EXPIRES", alert("<onset>2026-11-27T12:00:00+05:00", "<onset>2026-11-29T12:00:00+05:00"), {}),
     ("CAP-EXPIRED", alert("<expires>2026-11-28T10:00:00+05:00", "<expires>2026-11-27T09:00:00+05:00", 2), {}),
     ("CAP-WEB-URI", alert("<web>https://moh.example.kz/alerts/42</web>", "<web>moh.example.kz/alerts/42</web>"), {}),
+    (
+        "CAP-WEB-SCHEME",
+        alert("<web>https://moh.example.kz/alerts/42</web>", "<web>javascript:alert(document.cookie)</web>"),
+        {},
+    ),
     ("CAP-HTML", alert("Move to higher ground.", "&lt;b&gt;Move&lt;/b&gt; to higher ground."), {}),
     ("CAP-HTML", alert("Residents of the river valley", "Residents&amp;nbsp;of the valley"), {}),
     ("CAP-RESOURCE-MIME", alert("<mimeType>text/plain</mimeType>", "<mimeType>txt</mimeType>"), {}),

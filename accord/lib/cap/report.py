@@ -50,6 +50,7 @@ _TABLE: tuple[tuple[str, Severity, str], ...] = (
     ("CAP-ONSET-EXPIRES", "warning", "onset is after expires"),
     ("CAP-EXPIRED", "warning", "the message expires before it was sent"),
     ("CAP-WEB-URI", "error", "web is not an absolute URI"),
+    ("CAP-WEB-SCHEME", "warning", "web is an absolute URI but not http or https (javascript:, data:, file:...)"),
     ("CAP-HTML", "warning", "HTML tags or HTML entities inside a text field"),
     # Resources
     ("CAP-RESOURCE-MIME", "error", "mimeType is not an RFC 2046 type/subtype with a known top-level type"),

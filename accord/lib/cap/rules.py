@@ -175,6 +175,9 @@ def _info(info: Info, path: str, sent: datetime | None, areas: _AreaMemo) -> Ite
             yield finding("CAP-EXPIRED", f"{path}/expires", f"expires {info.expires} is before the message was sent")
     if info.web and not is_absolute_uri(info.web):
         yield finding("CAP-WEB-URI", f"{path}/web", f"web {info.web!r} is not an absolute URI")
+    elif info.web and info.web.split(":", 1)[0].strip().lower() not in ("http", "https"):
+        # An absolute URI, but not one a reader can safely follow (javascript:, data:, file:...).
+        yield finding("CAP-WEB-SCHEME", f"{path}/web", f"web {info.web!r} is not an http or https address")
     for name, value in (
         ("event", info.event),
         ("audience", info.audience),
