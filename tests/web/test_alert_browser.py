@@ -7,19 +7,14 @@ test does no database work of its own while Playwright's event loop runs.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.db import connections
-from playwright.sync_api import Browser, BrowserContext, Error, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from tests.conftest import PASSWORD, World
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, PNG_SIGNATURE
-
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+from tests.web.conftest import PNG_SIGNATURE
 
 pytestmark = pytest.mark.browser
 
@@ -31,25 +26,6 @@ RUSSIAN_HEADLINE = "Сибирская язва под Алматы"
 def people(transactional_db: None, world: World) -> World:
     """carol (KZ focal point) writes the alert; alice (CN focal point) is addressed and acknowledges."""
     return world
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"Chromium is missing at {CHROMIUM}; the browser tests need it "
-            "(install the distribution's chromium package, e.g. sudo apt-get install chromium)"
-        )
-    with sync_playwright() as playwright:
-        try:
-            launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        except Error as error:
-            pytest.fail(f"Chromium at {CHROMIUM} did not start under Playwright: {error}")
-        try:
-            yield launched
-        finally:
-            launched.close()
-            connections.close_all()
 
 
 def _context(browser: Browser) -> BrowserContext:
