@@ -26,6 +26,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -136,25 +137,8 @@ def measure_accord_full(docs: list[bytes], rounds: int) -> float:
     return best_rate(len(docs), rounds, run)
 
 
-def peer_can_read(python: str, files: list[Path]) -> list[Path] | None:
-    """The files capparselib parses without an exception (it crashes on some valid alerts)."""
-    if not Path(python).exists():
-        return None
-    result = subprocess.run(
-        [python, "-c", PEER_SCRIPT, "0"],
-        input=json.dumps([str(f) for f in files]),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-    if result.returncode != 0:
-        print(f"capparselib failed: {result.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
-        return None
-    return [Path(f) for f in json.loads(result.stdout)["ok"]]
-
-
-def measure_peer(python: str, files: list[Path], rounds: int) -> float | None:
+def _run_peer(python: str, files: list[Path], rounds: int, timeout: int) -> dict[str, Any] | None:
+    """Run PEER_SCRIPT in capparselib's own environment; rounds=0 asks which files it can parse."""
     if not Path(python).exists():
         return None
     result = subprocess.run(
@@ -163,13 +147,24 @@ def measure_peer(python: str, files: list[Path], rounds: int) -> float | None:
         capture_output=True,
         text=True,
         check=False,
-        timeout=1800,
+        timeout=timeout,
     )
     if result.returncode != 0:
         print(f"capparselib failed: {result.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
         return None
-    rate: float = json.loads(result.stdout)["per_second"]
-    return rate
+    answer: dict[str, Any] = json.loads(result.stdout)
+    return answer
+
+
+def peer_can_read(python: str, files: list[Path]) -> list[Path] | None:
+    """The files capparselib parses without an exception (it crashes on some valid alerts)."""
+    answer = _run_peer(python, files, 0, timeout=600)
+    return None if answer is None else [Path(f) for f in answer["ok"]]
+
+
+def measure_peer(python: str, files: list[Path], rounds: int) -> float | None:
+    answer = _run_peer(python, files, rounds, timeout=1800)
+    return None if answer is None else float(answer["per_second"])
 
 
 def main() -> int:
