@@ -18,7 +18,7 @@ from accord.alerts import mapping
 from accord.alerts.models import AcknowledgementView, AlertView
 from accord.lib import cap as caplib
 from accord.lib import ihr
-from accord.members.models import Member, NodeIdentity
+from accord.members.models import Member
 from accord.records import actions as record_actions
 from accord.records.envelope import Audience
 from accord.records.errors import ActionError, Conflict, Forbidden
@@ -59,18 +59,11 @@ def _check(xml: bytes) -> list[dict[str, str]]:
     return [f for f in findings if f["severity"] == "warning"]
 
 
-def _node() -> NodeIdentity:
-    node = NodeIdentity.objects.select_related("member").filter(id=1).first()
-    if node is None:
-        raise ActionError("this node has no identity yet; run `accord migrate` first")
-    return node
-
-
 def _sender(user: Account) -> str:
     organisation = user.organisation
     if organisation is None:
         raise Forbidden("this account belongs to no organisation and cannot publish")
-    return f"{organisation.slug}@accord.{_node().node_id}"
+    return f"{organisation.slug}@accord.{record_actions.this_node().node_id}"
 
 
 def _from_json(cap: dict[str, Any]) -> caplib.Alert:
@@ -191,7 +184,7 @@ def import_alert(
         )
     # The validator has read the alert already (upgraded to 1.2); reuse it rather than parse again.
     message = caplib.to_json(report.alerts[0])
-    node = _node()
+    node = record_actions.this_node()
     if audience is None or tlp is None:
         codes = set(Member.objects.values_list("code", flat=True))
         home = acting_user.organisation.member.code if acting_user.organisation else node.member.code

@@ -26,7 +26,7 @@ from accord.records.envelope import (
     decode,
     encode,
 )
-from accord.records.errors import ActionError, Conflict, Forbidden, NotFound, TooLarge
+from accord.records.errors import ActionError, Conflict, Forbidden, TooLarge
 from accord.records.models import (
     Attachment,
     AudienceEntry,
@@ -37,7 +37,7 @@ from accord.records.models import (
 )
 
 if TYPE_CHECKING:
-    from accord.members.models import Account
+    from accord.members.models import Account, NodeIdentity
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,8 @@ class NewAttachment:
     data: bytes
 
 
-def _node() -> Any:
+def this_node() -> NodeIdentity:
+    """This node's identity; an ActionError before `accord migrate` has made it."""
     from accord.members.models import NodeIdentity
 
     node = NodeIdentity.objects.select_related("member").filter(id=1).first()
@@ -180,7 +181,7 @@ def _issue(
     action: str,
     reason: str | None = None,
 ) -> Version:
-    node = _node()
+    node = this_node()
     organisation = acting_user.organisation
     assert organisation is not None
     envelope = build_envelope(
@@ -256,7 +257,7 @@ def publish(
 
 
 def _own_current(record: Record, acting_user: Account) -> tuple[kinds.RecordKind, Version]:
-    node = _node()
+    node = this_node()
     if record.origin_node != node.node_id:
         raise Forbidden("only the origin node issues versions of a record; react with a record of your own")
     kind = kinds.require(record.kind)
@@ -469,4 +470,4 @@ def _ingest_verified(
     return IngestResult("stored", version=version)
 
 
-__all__ = ["IngestResult", "NewAttachment", "NotFound", "ingest", "publish", "revise", "withdraw"]
+__all__ = ["IngestResult", "NewAttachment", "ingest", "publish", "revise", "this_node", "withdraw"]

@@ -8,7 +8,6 @@ IMMEDIATE transactions already hold the write lock).
 
 from __future__ import annotations
 
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
@@ -105,7 +104,3 @@ def append(
     head.entry_hash = entry.entry_hash
     head.save(update_fields=["seq", "entry_hash"])
     return entry
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
