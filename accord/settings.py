@@ -41,6 +41,14 @@ try:
     ACCORD_WORKER_HEARTBEAT_SECONDS = env_int("ACCORD_WORKER_HEARTBEAT_SECONDS", 5, minimum=1, maximum=300)
     ACCORD_WORKER_STALE_SECONDS = env_int("ACCORD_WORKER_STALE_SECONDS", 30, minimum=2, maximum=3600)
     ACCORD_TOKEN_DAYS = env_int("ACCORD_TOKEN_DAYS", 90, minimum=1, maximum=3650)
+    ACCORD_NODE_URL = env_str("ACCORD_NODE_URL", "")
+    ACCORD_FEDERATION_WINDOW_SECONDS = env_int("ACCORD_FEDERATION_WINDOW_SECONDS", 300, minimum=10, maximum=86400)
+    ACCORD_FEDERATION_POLL_SECONDS = env_int("ACCORD_FEDERATION_POLL_SECONDS", 30, minimum=1, maximum=86400)
+    ACCORD_FEDERATION_ANTI_ENTROPY_SECONDS = env_int(
+        "ACCORD_FEDERATION_ANTI_ENTROPY_SECONDS", 900, minimum=5, maximum=7 * 86400
+    )
+    ACCORD_FEDERATION_PAGE = env_int("ACCORD_FEDERATION_PAGE", 200, minimum=1, maximum=1000)
+    ACCORD_FEDERATION_TIMEOUT_SECONDS = env_int("ACCORD_FEDERATION_TIMEOUT_SECONDS", 15, minimum=1, maximum=600)
     _database_url = env_optional("DATABASE_URL")
     _tasks_backend = env_choice("ACCORD_TASKS_BACKEND", "database", ("database", "immediate"))
     EMAIL_HOST = env_str("ACCORD_SMTP_HOST", "127.0.0.1")
@@ -73,6 +81,7 @@ INSTALLED_APPS = [
     "accord.members",
     "accord.records",
     "accord.alerts",
+    "accord.federation",
     "accord.web",
 ]
 

@@ -134,6 +134,7 @@ class NodeIdentity(models.Model):
     node_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=200)
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    url = models.CharField(max_length=300, blank=True)  # where peers reach this node, as its admin says
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from django.conf import settings
@@ -209,6 +210,7 @@ def _issue(
     shape = EnvelopeShape.model_validate(envelope)
     try:
         with transaction.atomic():
+            audit.lock()
             version = _write_version(data, digest, key.sign(data), key.kid, shape)
             audit.append(
                 action,
@@ -363,6 +365,44 @@ def withdraw(
         )
 
 
+def issue_as_node(kind_name: str, body: dict[str, Any], *, key: Any, action: str, actor: Account | None) -> Version:
+    """Publish a record in the node's own name (no organisation, no account), signed with `key`.
+
+    Used for what the node itself announces to every peer, e.g. its key changes: audience everyone,
+    TLP:CLEAR, status actual."""
+    kind = kinds.require(kind_name)
+    clean_body = kind.validate_body(body)
+    node = this_node()
+    record_uuid = uuid.uuid4()
+    envelope = build_envelope(
+        kind=kind.name,
+        origin={"node": str(node.node_id), "member": node.member.code, "organisation": None, "account": None},
+        record=record_uuid,
+        seq=1,
+        prev_hash=None,
+        status="actual",
+        state="active",
+        audience=Audience(everyone=True),
+        tlp="CLEAR",
+        body=clean_body,
+        attachments=[],
+    )
+    data, digest = encode(envelope)
+    shape = EnvelopeShape.model_validate(envelope)
+    with transaction.atomic():
+        audit.lock()
+        version = _write_version(data, digest, key.sign(data), key.kid, shape)
+        audit.append(
+            action,
+            actor=actor,
+            object_type=kind.name,
+            object_id=f"{record_uuid}#1",
+            data={"content_hash": digest, "kid": key.kid},
+        )
+        _on_commit_version(version.pk)
+    return version
+
+
 IngestOutcome = Literal["stored", "duplicate", "quarantined"]
 
 
@@ -373,11 +413,13 @@ class IngestResult:
     quarantined: QuarantinedVersion | None = None
 
 
-def ingest(data: bytes, signature: str, kid: str, *, source: str) -> IngestResult:
+def ingest(data: bytes, signature: str, kid: str, *, source: str, receiver_member: str | None = None) -> IngestResult:
     """Store a signed version received from elsewhere (a peer, a bundle), after verifying it.
 
     The same version twice is a no-op success. The same (origin, record, seq) with other
-    bytes is equivocation: the newcomer is quarantined and the admins are told.
+    bytes is equivocation: the newcomer is quarantined and the admins are told. With
+    `receiver_member`, a version whose signed audience does not reach that member is refused:
+    no node relays a version outside its audience.
     """
     from accord.lib.canonical import verify
     from accord.members.models import NodeKey
@@ -391,11 +433,19 @@ def ingest(data: bytes, signature: str, kid: str, *, source: str) -> IngestResul
         origin_node = uuid.UUID(str(shape.origin["node"]))
     except ValueError:
         raise ActionError("envelope field origin.node is not a UUID") from None
+    if receiver_member is not None:
+        from accord.federation.entitle import shape_reaches
+
+        if not shape_reaches(shape, receiver_member):
+            raise Forbidden(
+                f"version {shape.record}#{shape.seq} is not addressed to member {receiver_member}; "
+                "it may not be relayed here"
+            )
     key = NodeKey.objects.filter(kid=kid, node_id=origin_node).first()
     if key is None:
         raise Forbidden(f"key {kid} is not a known key of node {origin_node}")
-    if key.revoked_at is not None:
-        raise Forbidden(f"key {kid} of node {origin_node} is revoked")
+    if key.revoked_at is not None and _signed_at(shape.created_at) >= key.revoked_at:
+        raise Forbidden(f"key {kid} of node {origin_node} is revoked from {key.revoked_at.isoformat()}")
     if not verify(key.public_key, data, signature):
         raise Forbidden("the signature does not verify")
     try:
@@ -409,11 +459,22 @@ def ingest(data: bytes, signature: str, kid: str, *, source: str) -> IngestResul
         )
 
 
+def _signed_at(text: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ActionError(f"envelope field created_at {text!r} is not an RFC 3339 time") from None
+    if when.tzinfo is None:
+        raise ActionError(f"envelope field created_at {text!r} has no time zone")
+    return when
+
+
 def _ingest_verified(
     data: bytes, *, digest: str, signature: str, kid: str, shape: Any, origin: uuid.UUID, source: str
 ) -> IngestResult:
     origin_node = origin
     with transaction.atomic():
+        audit.lock()
         existing = Version.objects.filter(origin_node=origin_node, record_uuid=shape.record, seq=shape.seq).first()
         if existing is not None:
             if existing.content_hash == digest:
@@ -470,4 +531,4 @@ def _ingest_verified(
     return IngestResult("stored", version=version)
 
 
-__all__ = ["IngestResult", "NewAttachment", "ingest", "publish", "revise", "this_node", "withdraw"]
+__all__ = ["IngestResult", "NewAttachment", "ingest", "issue_as_node", "publish", "revise", "this_node", "withdraw"]

@@ -68,6 +68,17 @@ def hash_of(entry: AuditEntry) -> str:
     )
 
 
+def lock() -> None:
+    """Take the audit head's lock now, at the start of a writing transaction.
+
+    Writers of versions take it before inserting, so versions get their ids (the change-feed
+    order) in the order their transactions commit, and a feed reader never skips one."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit.lock() must be called inside transaction.atomic()")
+    if not list(AuditHead.objects.select_for_update().filter(id=1).values_list("id", flat=True)):
+        AuditHead.objects.get_or_create(id=1)
+
+
 def append(
     action: str,
     *,

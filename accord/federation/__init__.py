@@ -1,0 +1,1 @@
+"""Federation: nodes share signed versions with their peers, pulled through per-peer change feeds."""

@@ -1,0 +1,212 @@
+"""Store-and-forward bundles: the versions a peer is entitled to, in one signed file, for cut-off links.
+
+The file is JSON lines: a header, one line per version (as on the change feed, with its attachments'
+bytes inline), and a trailer carrying the count, the SHA-256 of every line before it, and the sending
+node's signature over the trailer's canonical form. Import reads the file twice: first to check the
+trailer (nothing is stored from a damaged or forged file), then to verify and store each version.
+Both passes stream, so memory stays bounded whatever the size.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from accord.federation.client import Counts, receive
+from accord.federation.models import Peer
+from accord.federation.protocol import (
+    BadRequest,
+    decode_cursor,
+    encode_cursor,
+    entitled_versions,
+    log_event,
+    version_item,
+)
+from accord.lib import canonical
+from accord.records import audit
+from accord.records.errors import ActionError, Forbidden
+
+FORMAT = "accord-bundle-1"
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    count: int
+    next_cursor: str
+    path: Path
+
+
+def export_bundle(
+    peer: Peer, out: Path, *, since: str | None = None, progress: Callable[[], None] | None = None
+) -> ExportResult:
+    """Write the versions `peer` is entitled to after `since` (default: what it last confirmed pulling)."""
+    from django.db import transaction
+
+    from accord.members.identity import signing_key
+    from accord.records import attachments as attachment_store
+    from accord.records.actions import this_node
+
+    node = this_node()
+    key = signing_key()
+    cursor_text = peer.served_cursor if since is None else since
+    try:
+        after = decode_cursor(cursor_text)
+    except BadRequest as error:
+        raise ActionError(f"--since: {error.message}", field="since") from None
+    digest = hashlib.sha256()
+    count = 0
+    last = after
+    tmp = out.with_name(out.name + ".partial")
+    with tmp.open("wb") as handle:
+
+        def write(obj: dict[str, Any]) -> None:
+            line = json.dumps(obj, separators=(",", ":"), sort_keys=True).encode("utf-8") + b"\n"
+            digest.update(line)
+            handle.write(line)
+
+        write(
+            {
+                "format": FORMAT,
+                "from_node": str(node.node_id),
+                "from_member": node.member.code,
+                "to_node": str(peer.node_id),
+                "to_member": peer.member,
+                "after": cursor_text,
+            }
+        )
+        rows = (
+            entitled_versions(peer).filter(id__gt=after).order_by("id").only("id", "canonical", "signature", "sig_kid")
+        )
+        for version in rows.iterator(chunk_size=200):
+            item = version_item(version)
+            item["attachment_data"] = {
+                a["sha256"]: base64.b64encode(attachment_store.read_bytes(a["sha256"])).decode("ascii")
+                for a in item["attachments"]
+            }
+            write({"item": item})
+            count += 1
+            last = version.id
+            if progress:
+                progress()
+        trailer = {"count": count, "next": encode_cursor(last), "sha256": digest.hexdigest(), "kid": key.kid}
+        trailer["signature"] = key.sign(canonical.canonical_bytes(trailer))
+        handle.write(json.dumps({"trailer": trailer}, separators=(",", ":"), sort_keys=True).encode("utf-8") + b"\n")
+    tmp.replace(out)
+    with transaction.atomic():
+        audit.append(
+            "bundle.export",
+            actor=None,
+            object_type="peer",
+            object_id=str(peer.node_id),
+            data={"count": count, "after": cursor_text, "next": trailer["next"], "sha256": trailer["sha256"]},
+        )
+    return ExportResult(count=count, next_cursor=str(trailer["next"]), path=out)
+
+
+def _check(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Header and trailer of a bundle whose lines hash and sign correctly; ActionError otherwise."""
+    from accord.members.models import NodeKey
+
+    digest = hashlib.sha256()
+    header: dict[str, Any] | None = None
+    trailer: dict[str, Any] | None = None
+    count = 0
+    try:
+        with path.open("rb") as handle:
+            for number, line in enumerate(handle, start=1):
+                if trailer is not None:
+                    raise ActionError(f"line {number}: nothing may follow the trailer")
+                obj = json.loads(line)
+                if not isinstance(obj, dict):
+                    raise ActionError(f"line {number}: not a JSON object")
+                if number == 1:
+                    header = obj
+                    if header.get("format") != FORMAT:
+                        raise ActionError(f"not an Accord bundle (format {header.get('format')!r}, want {FORMAT})")
+                elif "trailer" in obj:
+                    trailer = obj["trailer"]
+                    continue
+                elif "item" in obj:
+                    count += 1
+                else:
+                    raise ActionError(f"line {number}: neither a version nor the trailer")
+                digest.update(line)
+    except (ValueError, UnicodeDecodeError):
+        raise ActionError("the bundle is damaged: a line is not JSON") from None
+    if header is None:
+        raise ActionError("the bundle is empty")
+    if not isinstance(trailer, dict):
+        raise ActionError("the bundle is truncated: its trailer is missing")
+    signed = {k: v for k, v in trailer.items() if k != "signature"}
+    if trailer.get("sha256") != digest.hexdigest() or trailer.get("count") != count:
+        raise ActionError("the bundle was altered: its lines do not match the trailer's hash and count")
+    try:
+        sender = uuid.UUID(str(header.get("from_node")))
+    except ValueError:
+        raise ActionError("the bundle's header names no sending node") from None
+    key = NodeKey.objects.filter(kid=str(trailer.get("kid")), node_id=sender).first()
+    if key is None:
+        raise Forbidden(f"the bundle is signed by key {trailer.get('kid')}, not a known key of node {sender}")
+    if not canonical.verify(key.public_key, canonical.canonical_bytes(signed), str(trailer.get("signature"))):
+        raise Forbidden("the bundle's signature does not verify")
+    return header, trailer
+
+
+def import_bundle(path: Path, *, progress: Callable[[], None] | None = None) -> Counts:
+    """Verify a bundle and store its versions; importing it again changes nothing."""
+    from django.db import transaction
+
+    from accord.records import attachments as attachment_store
+    from accord.records.actions import this_node
+
+    header, trailer = _check(path)
+    sender = uuid.UUID(str(header["from_node"]))
+    node = this_node()
+    peer = Peer.objects.filter(node_id=sender).first()
+    if peer is None or not peer.is_active:
+        raise Forbidden(f"node {sender} is not an active peer of this node")
+    if str(header.get("to_node")) != str(node.node_id):
+        raise Forbidden(f"the bundle was made for node {header.get('to_node')}, not this node ({node.node_id})")
+    total = Counts()
+    with path.open("rb") as handle:
+        for line in handle:
+            obj = json.loads(line)
+            if "item" not in obj:
+                continue
+            item = obj["item"]
+            try:
+                for sha, data in (item.get("attachment_data") or {}).items():
+                    raw = base64.b64decode(data, validate=True)
+                    if hashlib.sha256(raw).hexdigest() != sha:
+                        raise ActionError(f"attachment {sha} does not match its hash")
+                    attachment_store.store_bytes(raw)
+            except (ActionError, binascii.Error, ValueError, TypeError, AttributeError) as error:
+                total.refused += 1
+                total.errors.append(str(error))
+                log_event("version.refused", f"bundle from {peer.name}: {error}", peer=peer)
+                continue
+            total.add(receive(peer, [item], None, source=f"bundle:{peer.name}"))
+            if progress:
+                progress()
+    with transaction.atomic():
+        audit.append(
+            "bundle.import",
+            actor=None,
+            object_type="peer",
+            object_id=str(peer.node_id),
+            data={
+                "sha256": trailer["sha256"],
+                "count": trailer["count"],
+                "stored": total.stored,
+                "duplicates": total.duplicates,
+                "refused": total.refused,
+            },
+        )
+    return total

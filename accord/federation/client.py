@@ -1,0 +1,312 @@
+"""The pulling side of the federation protocol: fetch a peer's change feed, verify, store, advance.
+
+The cursor is stored only after the versions of its page are committed, so a crash at any point
+re-fetches at most one page, and storing the same version twice is a no-op. Each page is processed
+on its own, so a large backlog streams in bounded memory.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Protocol
+from urllib.parse import quote
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from accord.federation import auth
+from accord.federation.models import Peer
+from accord.federation.protocol import FETCH_MAX, PAGE_BYTES, log_event
+
+# The clock used to sign requests; the fault tests give each simulated node a skewed one.
+clock: Callable[[], float] = time.time
+
+
+@dataclass(frozen=True)
+class WireResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+class TransportError(Exception):
+    """The peer could not be reached, or did not answer in time."""
+
+
+class PeerError(Exception):
+    """The peer answered, but not with what the protocol says."""
+
+
+class Transport(Protocol):
+    def send(self, peer: Peer, method: str, target: str, headers: dict[str, str], body: bytes) -> WireResponse: ...
+
+
+class HttpTransport:
+    """Real HTTP through the one outbound wrapper (timeouts, private-address guard, size limit)."""
+
+    def __init__(self, timeout: float | None = None) -> None:
+        self.timeout = float(timeout or settings.ACCORD_FEDERATION_TIMEOUT_SECONDS)
+
+    def send(self, peer: Peer, method: str, target: str, headers: dict[str, str], body: bytes) -> WireResponse:
+        from accord.lib import http
+
+        if not peer.url:
+            raise TransportError(f"peer {peer.name} has no URL; it can only pull from us, or use bundles")
+        try:
+            response = http.request(
+                method,
+                peer.url.rstrip("/") + target,
+                body=body if method != "GET" else None,
+                headers={**headers, "Content-Type": "application/json"},
+                timeout=self.timeout,
+                max_bytes=2 * PAGE_BYTES + 1024 * 1024,
+            )
+        except http.OutboundError as error:
+            raise TransportError(error.message) from None
+        return WireResponse(response.status, response.headers, response.body)
+
+
+# What this node learnt of each peer's clock (peer time - our time), from the Accord-Time of a refusal.
+_offsets: dict[uuid.UUID, float] = {}
+
+
+def forget_clock_offsets() -> None:
+    _offsets.clear()
+
+
+def call(peer: Peer, method: str, target: str, body: bytes, transport: Transport) -> WireResponse:
+    """Send one signed request; if the peer refuses our time, correct for its clock once and retry."""
+    from accord.members.identity import signing_key
+    from accord.records.actions import this_node
+
+    node = this_node()
+    key = signing_key()
+    response = WireResponse(0, {}, b"")
+    for attempt in (1, 2):
+        now = clock() + _offsets.get(peer.node_id, 0.0)
+        headers = auth.sign_request(
+            key, sender=node.node_id, recipient=peer.node_id, method=method, target=target, body=body, now=now
+        )
+        response = transport.send(peer, method, target, headers, body)
+        their_time = response.headers.get(auth.H_TIME.lower(), "")
+        if attempt == 1 and response.status == 401 and their_time.isdigit() and b"this node's clock" in response.body:
+            _offsets[peer.node_id] = int(their_time) - clock()
+            continue
+        break
+    return response
+
+
+def _json(response: WireResponse, what: str) -> dict[str, Any]:
+    try:
+        payload = json.loads(response.body)
+    except (ValueError, UnicodeDecodeError):
+        payload = None
+    if response.status >= 300:
+        message = payload.get("error") if isinstance(payload, dict) else None
+        raise PeerError(f"{what}: HTTP {response.status}: {message or response.body[:200]!r}")
+    if not isinstance(payload, dict):
+        raise PeerError(f"{what}: the answer is not a JSON object")
+    return payload
+
+
+@dataclass
+class Counts:
+    stored: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    refused: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, other: Counts) -> None:
+        self.stored += other.stored
+        self.duplicates += other.duplicates
+        self.quarantined += other.quarantined
+        self.refused += other.refused
+        self.errors.extend(other.errors)
+
+
+def _fetch_attachment(peer: Peer, sha256: str, size: int, transport: Transport) -> None:
+    from accord.records import attachments as attachment_store
+
+    if attachment_store.path_for(sha256).exists():
+        return
+    if size > settings.ACCORD_MAX_BODY_BYTES:
+        raise PeerError(f"attachment {sha256} is larger than this node accepts ({settings.ACCORD_MAX_BODY_BYTES} B)")
+    response = call(peer, "GET", f"/federation/v1/attachments/{sha256}", b"", transport)
+    if response.status != 200:
+        raise PeerError(f"attachment {sha256}: HTTP {response.status}")
+    if hashlib.sha256(response.body).hexdigest() != sha256:
+        raise PeerError(f"attachment {sha256}: the bytes received do not match their hash")
+    attachment_store.store_bytes(response.body)
+
+
+def receive(peer: Peer | None, items: Any, transport: Transport | None, *, source: str) -> Counts:
+    """Verify and store versions as they travel (feed pages, fetches, bundles). Refusals are logged, not raised."""
+    from accord.records.actions import ingest, this_node
+    from accord.records.errors import ActionError
+
+    member = this_node().member.code
+    counts = Counts()
+    if not isinstance(items, list):
+        raise PeerError("versions must be a list")
+    for item in items:
+        try:
+            if not isinstance(item, dict):
+                raise PeerError("a version item is not an object")
+            data = base64.b64decode(str(item["version"]), validate=True)
+            signature, kid = str(item["signature"]), str(item["kid"])
+            if peer is not None and transport is not None:
+                for attachment in item.get("attachments") or []:
+                    _fetch_attachment(peer, str(attachment["sha256"]), int(attachment["size"]), transport)
+            result = ingest(data, signature, kid, source=source, receiver_member=member)
+        except (KeyError, TypeError, ValueError, binascii.Error) as error:
+            counts.refused += 1
+            message = f"malformed version item ({type(error).__name__}: {error})"
+            counts.errors.append(message)
+            log_event("version.refused", f"{source}: {message}", peer=peer)
+            continue
+        except (ActionError, PeerError) as error:
+            counts.refused += 1
+            message = error.message if isinstance(error, ActionError) else str(error)
+            counts.errors.append(message)
+            log_event("version.refused", f"{source}: {message}", peer=peer)
+            continue
+        if result.outcome == "stored":
+            counts.stored += 1
+        elif result.outcome == "duplicate":
+            counts.duplicates += 1
+        else:
+            counts.quarantined += 1
+            log_event("version.quarantined", f"{source}: equivocating version quarantined", peer=peer, level="error")
+    return counts
+
+
+def pull(peer: Peer, transport: Transport, *, max_pages: int | None = None) -> Counts:
+    """Pull the peer's feed from our stored cursor until it has no more (or max_pages)."""
+    total = Counts()
+    pages = 0
+    while True:
+        target = f"/federation/v1/feed?after={quote(peer.pull_cursor, safe='')}&limit={settings.ACCORD_FEDERATION_PAGE}"
+        payload = _json(call(peer, "GET", target, b"", transport), "feed")
+        versions, following, more = payload.get("versions"), payload.get("next"), payload.get("more")
+        if not isinstance(versions, list) or not isinstance(following, str) or not isinstance(more, bool):
+            raise PeerError("feed: the page lacks versions, next or more")
+        if len(versions) > 1000 or len(following) > 200:
+            raise PeerError("feed: the page is larger than the protocol allows")
+        counts = receive(peer, versions, transport, source=f"peer:{peer.name}")
+        total.add(counts)
+        remaining = payload.get("remaining")
+        peer.pull_cursor = following
+        peer.remote_remaining = remaining if isinstance(remaining, int) and remaining >= 0 else 0
+        Peer.objects.filter(pk=peer.pk).update(
+            pull_cursor=peer.pull_cursor,
+            remote_remaining=peer.remote_remaining,
+            stored=peer.stored + counts.stored,
+            refused=peer.refused + counts.refused,
+        )
+        peer.stored += counts.stored
+        peer.refused += counts.refused
+        pages += 1
+        if not more or (max_pages is not None and pages >= max_pages):
+            return total
+
+
+def anti_entropy(peer: Peer, transport: Transport) -> Counts:
+    """Compare the peer's manifest of what we are entitled to with what we hold; fetch what is missing."""
+    from accord.records.models import QuarantinedVersion, Version
+
+    total = Counts()
+    after = ""
+    while True:
+        target = f"/federation/v1/manifest?after={quote(after, safe='')}"
+        payload = _json(call(peer, "GET", target, b"", transport), "manifest")
+        entries, following, more = payload.get("entries"), payload.get("next"), payload.get("more")
+        if not isinstance(entries, list) or not isinstance(following, str) or not isinstance(more, bool):
+            raise PeerError("manifest: the page lacks entries, next or more")
+        wanted: list[list[Any]] = []
+        try:
+            keys = [(uuid.UUID(str(o)), uuid.UUID(str(r)), int(s), str(h)) for o, r, s, h in entries]
+        except (ValueError, TypeError):
+            raise PeerError("manifest: an entry is not [origin node, record, seq, hash]") from None
+        if keys:
+            match = Q()
+            for origin, record, seq, _ in keys:
+                match |= Q(origin_node=origin, record_uuid=record, seq=seq)
+            have = set(Version.objects.filter(match).values_list("origin_node", "record_uuid", "seq"))
+            have |= set(QuarantinedVersion.objects.filter(match).values_list("origin_node", "record_uuid", "seq"))
+            wanted = [[str(o), str(r), s] for o, r, s, _ in keys if (o, r, s) not in have]
+        for start in range(0, len(wanted), FETCH_MAX):
+            body = json.dumps({"versions": wanted[start : start + FETCH_MAX]}).encode("utf-8")
+            fetched = _json(call(peer, "POST", "/federation/v1/fetch", body, transport), "fetch")
+            items = fetched.get("versions")
+            if isinstance(items, list):
+                # Key announcements first: later versions may be signed by the keys they add.
+                items.sort(key=lambda i: 0 if _kind_of(i) == "node_key" else 1)
+            total.add(receive(peer, items, transport, source=f"peer:{peer.name}"))
+        after = following
+        if not more:
+            break
+    Peer.objects.filter(pk=peer.pk).update(last_anti_entropy_at=timezone.now())
+    return total
+
+
+def _kind_of(item: Any) -> str:
+    try:
+        return str(json.loads(base64.b64decode(str(item["version"])))["kind"])
+    except (KeyError, TypeError, ValueError, binascii.Error):
+        return ""
+
+
+def send_hint(peer: Peer, transport: Transport, head: str) -> None:
+    body = json.dumps({"head": head}).encode("utf-8")
+    _json(call(peer, "POST", "/federation/v1/hint", body, transport), "hint")
+
+
+def claim(peer: Peer, seconds: int = 120) -> bool:
+    """Take the peer's sync lease (one puller per peer across workers)."""
+    now = timezone.now()
+    taken = (
+        Peer.objects.filter(pk=peer.pk, state=Peer.State.ACTIVE)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .update(lease_until=now + timedelta(seconds=seconds), wake_pending=False)
+    )
+    return taken == 1
+
+
+def release(peer: Peer) -> None:
+    Peer.objects.filter(pk=peer.pk).update(lease_until=None)
+
+
+def sync(peer: Peer, transport: Transport, *, force_anti_entropy: bool = False) -> Counts:
+    """One round with a peer: pull its feed, then compare manifests when that is due. Errors are recorded
+    on the peer (and logged once per new message), never raised."""
+    started = timezone.now()
+    total = Counts()
+    try:
+        total.add(pull(peer, transport))
+        due = (
+            peer.last_anti_entropy_at is None
+            or (started - peer.last_anti_entropy_at).total_seconds() >= settings.ACCORD_FEDERATION_ANTI_ENTROPY_SECONDS
+        )
+        if force_anti_entropy or due:
+            total.add(anti_entropy(peer, transport))
+    except (TransportError, PeerError) as error:
+        message = str(error)
+        if message != peer.last_error:
+            log_event("sync.failed", message, peer=peer, level="error")
+        Peer.objects.filter(pk=peer.pk).update(last_pull_at=started, last_error=message, last_error_at=started)
+        peer.last_error = message
+        total.errors.append(message)
+        return total
+    Peer.objects.filter(pk=peer.pk).update(last_pull_at=started, last_success_at=timezone.now(), last_error="")
+    peer.last_error = ""
+    return total

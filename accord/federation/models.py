@@ -1,0 +1,81 @@
+"""Peers this node exchanges versions with, the nonces that stop replays, and the federation log."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class Peer(models.Model):
+    """Another node, configured by this node's admin. Nothing is shared with a node that is not a peer."""
+
+    class State(models.TextChoices):
+        ACTIVE = "active", "active"
+        REMOVED = "removed", "removed"
+        REVOKED = "revoked", "revoked"
+
+    name = models.SlugField(max_length=80, unique=True)
+    node_id = models.UUIDField(unique=True)
+    member = models.CharField(max_length=8)
+    url = models.CharField(max_length=300, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.ACTIVE)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    # Pulling from the peer: its opaque cursor, stored only after the versions before it are committed.
+    pull_cursor = models.CharField(max_length=200, blank=True)
+    remote_remaining = models.PositiveBigIntegerField(default=0)
+    wake_pending = models.BooleanField(default=False)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_pull_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    last_anti_entropy_at = models.DateTimeField(null=True, blank=True)
+    stored = models.PositiveBigIntegerField(default=0)
+    refused = models.PositiveBigIntegerField(default=0)
+
+    # The peer pulling from us: the last cursor it presented (everything before it is committed there).
+    served_cursor = models.CharField(max_length=200, blank=True)
+    served_at = models.DateTimeField(null=True, blank=True)
+    hinted_upto = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.member}, {self.node_id})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state == self.State.ACTIVE
+
+
+class SeenNonce(models.Model):
+    """A request nonce already used by a node; a second request with it is a replay."""
+
+    node_id = models.UUIDField()
+    nonce = models.CharField(max_length=64)
+    seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["node_id", "nonce"], name="seen_nonce_unique")]
+
+
+class FederationEvent(models.Model):
+    """Something an operator should see: a refused request or version, a failed pull, a key change."""
+
+    class Level(models.TextChoices):
+        INFO = "info", "info"
+        WARNING = "warning", "warning"
+        ERROR = "error", "error"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    peer = models.ForeignKey(Peer, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    node_id = models.UUIDField(null=True, blank=True)
+    level = models.CharField(max_length=10, choices=Level.choices, default=Level.WARNING)
+    kind = models.CharField(max_length=40)
+    detail = models.TextField()
+
+    class Meta:
+        ordering = ["-at", "-id"]

@@ -1,0 +1,85 @@
+"""The federation loop of a worker: push wake-up hints for new versions, pull from peers that are due.
+
+Runs in a thread of `accord worker` (and so of `accord serve`). Hints are coalesced: one per peer per
+round however many versions were committed, and only to peers entitled to at least one of them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import close_old_connections
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from accord.federation import client
+from accord.federation.models import Peer
+from accord.federation.protocol import encode_cursor, entitled_versions
+
+logger = logging.getLogger("accord.federation")
+
+
+def push_hints(transport: client.Transport) -> int:
+    """Tell each peer with a URL that has new versions for it; returns the hints sent."""
+    from accord.records.models import Version
+
+    head = Version.objects.aggregate(top=Max("id"))["top"] or 0
+    sent = 0
+    for peer in Peer.objects.filter(state=Peer.State.ACTIVE, hinted_upto__lt=head).exclude(url=""):
+        if entitled_versions(peer).filter(id__gt=peer.hinted_upto, id__lte=head).exists():
+            try:
+                client.send_hint(peer, transport, encode_cursor(head))
+                sent += 1
+            except (client.TransportError, client.PeerError) as error:
+                # A missed hint only delays: the peer's periodic pull still comes.
+                logger.info("hint to %s failed: %s", peer.name, error)
+        Peer.objects.filter(pk=peer.pk, hinted_upto__lt=head).update(hinted_upto=head)
+    return sent
+
+
+def due_peers() -> list[Peer]:
+    now = timezone.now()
+    poll = timedelta(seconds=settings.ACCORD_FEDERATION_POLL_SECONDS)
+    return list(
+        Peer.objects.filter(state=Peer.State.ACTIVE)
+        .exclude(url="")
+        .filter(Q(wake_pending=True) | Q(last_pull_at__isnull=True) | Q(last_pull_at__lt=now - poll))
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+    )
+
+
+def step(transport: client.Transport) -> bool:
+    """One round; True if anything was done (so the loop comes back sooner)."""
+    from accord.federation.auth import prune_nonces
+
+    busy = push_hints(transport) > 0
+    for peer in due_peers():
+        if client.claim(peer):
+            try:
+                client.sync(peer, transport)
+            finally:
+                client.release(peer)
+            busy = True
+    if timezone.now().second == 0:
+        prune_nonces()
+    return busy
+
+
+def run(stop: threading.Event, transport: client.Transport | None = None, idle: float = 0.2) -> None:
+    chosen = transport or client.HttpTransport()
+    try:
+        while not stop.is_set():
+            try:
+                busy = step(chosen)
+            except Exception:  # a bad round must not end federation for this worker
+                logger.exception("federation round failed")
+                busy = False
+            close_old_connections()
+            stop.wait(0.02 if busy else idle)
+    finally:
+        from django.db import connection
+
+        connection.close()
