@@ -152,11 +152,52 @@ def _check(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     except ValueError:
         raise ActionError("the bundle's header names no sending node") from None
     key = NodeKey.objects.filter(kid=str(trailer.get("kid")), node_id=sender).first()
-    if key is None:
+    public_key = key.public_key if key is not None else _announced_key(path, sender, str(trailer.get("kid")))
+    if public_key is None:
         raise Forbidden(f"the bundle is signed by key {trailer.get('kid')}, not a known key of node {sender}")
-    if not canonical.verify(key.public_key, canonical.canonical_bytes(signed), str(trailer.get("signature"))):
+    if not canonical.verify(public_key, canonical.canonical_bytes(signed), str(trailer.get("signature"))):
         raise Forbidden("the bundle's signature does not verify")
     return header, trailer
+
+
+def _announced_key(path: Path, sender: uuid.UUID, kid: str) -> str | None:
+    """The public key `kid` when the bundle itself carries its announcement: a node_key version of the sender,
+    signed by a key of the sender this node knows (or one announced before it in the bundle), adding `kid`.
+    A bundle exported after a key rotation is signed with the new key; a peer that knew only the old one
+    learns the new one from that announcement, which the second pass then stores like any other version."""
+    from django.utils import timezone
+
+    from accord.members.models import NodeKey
+
+    if NodeKey.objects.filter(kid=kid).exists():
+        return None  # a key of another node
+    now = timezone.now()
+    known = {
+        k.kid: k.public_key
+        for k in NodeKey.objects.filter(node_id=sender)
+        if k.revoked_at is None or k.revoked_at > now
+    }
+    with path.open("rb") as handle:
+        for line in handle:
+            try:
+                item = json.loads(line)["item"]
+                data = base64.b64decode(str(item["version"]), validate=True)
+                envelope = json.loads(data)
+                body = envelope["body"]
+                if envelope["kind"] != "node_key" or str(envelope["origin"]["node"]) != str(sender):
+                    continue
+                signer = known.get(str(item["kid"]))
+                if body["action"] != "add" or signer is None:
+                    continue
+                new_kid, new_key = str(body["kid"]), str(body["public_key"])
+                if canonical.key_id(new_key) != new_kid or not canonical.verify(signer, data, str(item["signature"])):
+                    continue
+            except (KeyError, TypeError, ValueError, binascii.Error):
+                continue
+            known[new_kid] = new_key
+            if new_kid == kid:
+                return new_key
+    return None
 
 
 def import_bundle(path: Path, *, progress: Callable[[], None] | None = None) -> Counts:

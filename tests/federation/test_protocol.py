@@ -16,7 +16,7 @@ from accord.federation import actions as fed_actions
 from accord.federation import auth, client
 from accord.federation.models import FederationEvent, Peer
 from accord.lib import canonical
-from accord.members.identity import SigningKey
+from accord.members.identity import SigningKey, signing_key
 from accord.records import actions
 from accord.records.envelope import Audience, build_envelope, encode
 from accord.records.models import Version
@@ -113,7 +113,7 @@ def test_the_feed_carries_exactly_what_the_peers_member_may_receive(world: World
     assert payload["more"] is False
     for item in payload["versions"]:
         data = base64.b64decode(item["version"])
-        assert canonical.verify(actions.signing_key().public_key, data, item["signature"])
+        assert canonical.verify(signing_key().public_key, data, item["signature"])
 
 
 def test_the_feed_pages_with_an_opaque_cursor_and_refuses_a_forged_one(world: World, remote: Remote) -> None:
@@ -195,7 +195,7 @@ def test_a_hint_wakes_the_puller_and_manifest_and_fetch_stay_within_the_audience
 def test_the_node_document_is_public_and_names_the_keys(world: World) -> None:
     document = Client().get("/federation/v1/node").json()
     assert document["node_id"] == str(actions.this_node().node_id)
-    assert document["keys"][0]["kid"] == actions.signing_key().kid
+    assert document["keys"][0]["kid"] == signing_key().kid
 
 
 def test_received_versions_outside_this_nodes_audience_or_after_a_key_revocation_are_refused(
