@@ -172,6 +172,7 @@ def set_node_url(url: str, *, acting_user: Account | None) -> NodeIdentity:
 
 def create_invitation(*, hours: int = 72) -> str:
     """A token that tells another node's admin who this node is, signed with this node's key."""
+    from accord.members.models import NodeKey
     from accord.records.actions import this_node
 
     node = this_node()
@@ -183,6 +184,11 @@ def create_invitation(*, hours: int = 72) -> str:
         "url": node.url,
         "kid": key.kid,
         "public_key": key.public_key,
+        # Every key of this node not revoked, so the new peer can verify versions signed before a rotation.
+        "keys": [
+            {"kid": k.kid, "public_key": k.public_key}
+            for k in NodeKey.objects.filter(node_id=node.node_id, revoked_at__isnull=True).order_by("created_at", "id")
+        ],
         "expires_at": (timezone.now() + timedelta(hours=hours)).replace(microsecond=0).isoformat(),
         "nonce": secrets.token_urlsafe(12),
     }
@@ -220,13 +226,43 @@ def read_invitation(token: str) -> dict[str, Any]:
 def accept_invitation(token: str, *, name: str | None, acting_user: Account | None) -> Peer:
     offer = read_invitation(token)
     peer_name = name or re.sub(r"[^a-z0-9-]+", "-", str(offer["name"]).lower()).strip("-")[:79] or "peer"
-    return add_peer(
-        name=peer_name,
-        node_id=str(offer["node_id"]),
-        public_key=str(offer["public_key"]),
-        member=str(offer["member"]),
-        url=str(offer.get("url") or ""),
-        acting_user=acting_user,
+    with transaction.atomic():
+        peer = add_peer(
+            name=peer_name,
+            node_id=str(offer["node_id"]),
+            public_key=str(offer["public_key"]),
+            member=str(offer["member"]),
+            url=str(offer.get("url") or ""),
+            acting_user=acting_user,
+        )
+        for item in offer.get("keys") or []:
+            if isinstance(item, dict) and item.get("public_key"):
+                _trust_older_key(peer, str(item["public_key"]), acting_user=acting_user)
+    return peer
+
+
+def _trust_older_key(peer: Peer, public_key: str, *, acting_user: Account | None) -> None:
+    """Trust another key the peer's signed invitation lists as its own (one it signed with before a rotation)."""
+    from accord.members.models import NodeKey
+
+    try:
+        kid = canonical.key_id(public_key)
+        if len(canonical.unb64(public_key)) != 32:
+            raise ValueError
+    except (ValueError, binascii.Error):
+        raise ActionError("the invitation lists a key that is not base64 of 32 bytes", field="token") from None
+    existing = NodeKey.objects.filter(kid=kid).first()
+    if existing is not None:
+        if existing.node_id != peer.node_id:
+            raise Conflict(f"key {kid} already belongs to node {existing.node_id}")
+        return
+    NodeKey.objects.create(node_id=peer.node_id, kid=kid, public_key=public_key, active=False)
+    audit.append(
+        "node.key.trust",
+        actor=acting_user,
+        object_type="node",
+        object_id=str(peer.node_id),
+        data={"kid": kid, "from": "invitation"},
     )
 
 

@@ -152,6 +152,8 @@ def _check(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     except ValueError:
         raise ActionError("the bundle's header names no sending node") from None
     key = NodeKey.objects.filter(kid=str(trailer.get("kid")), node_id=sender).first()
+    if key is not None and key.revoked_at is not None:
+        raise Forbidden(f"the bundle is signed by key {key.kid}, which is revoked")
     public_key = key.public_key if key is not None else _announced_key(path, sender, str(trailer.get("kid")))
     if public_key is None:
         raise Forbidden(f"the bundle is signed by key {trailer.get('kid')}, not a known key of node {sender}")

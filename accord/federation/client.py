@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accord.federation import auth
@@ -72,6 +72,8 @@ class HttpTransport:
             )
         except http.OutboundError as error:
             raise TransportError(error.message) from None
+        except ValueError as error:  # a malformed ACCORD_OUTBOUND_ALLOW or peer URL
+            raise TransportError(f"cannot reach peer {peer.name}: {error}") from None
         return WireResponse(response.status, response.headers, response.body)
 
 
@@ -149,8 +151,37 @@ def _fetch_attachment(peer: Peer, sha256: str, size: int, transport: Transport) 
     attachment_store.store_bytes(response.body)
 
 
+def _held(items: list[Any]) -> set[str]:
+    """The content hashes of the items that this node already holds byte for byte, in one query.
+
+    Such an item is a duplicate whatever else it carries: the bytes were verified when first stored, and
+    storing them again would change nothing. In a mesh every peer relays every version, so most items a
+    node receives are of this kind; checking them here spares each one a signature check and a write
+    transaction. Anything not recognised here (malformed, unknown, other bytes) takes the full path."""
+    from accord.lib.canonical import content_hash
+    from accord.records.models import Version
+
+    wanted: dict[tuple[uuid.UUID, uuid.UUID, int], str] = {}
+    for item in items:
+        try:
+            data = base64.b64decode(str(item["version"]), validate=True)
+            envelope = json.loads(data)
+            key = (uuid.UUID(str(envelope["origin"]["node"])), uuid.UUID(str(envelope["record"])), envelope["seq"])
+        except (KeyError, TypeError, ValueError, AttributeError, binascii.Error):
+            continue
+        if type(key[2]) is int:
+            wanted[key] = content_hash(data)
+    if not wanted:
+        return set()
+    rows = Version.objects.filter(
+        origin_node__in={o for o, _, _ in wanted}, record_uuid__in={r for _, r, _ in wanted}
+    ).values_list("origin_node", "record_uuid", "seq", "content_hash")
+    return {digest for origin, record, seq, digest in rows if wanted.get((origin, record, seq)) == digest}
+
+
 def receive(peer: Peer | None, items: Any, transport: Transport | None, *, source: str) -> Counts:
     """Verify and store versions as they travel (feed pages, fetches, bundles). Refusals are logged, not raised."""
+    from accord.lib.canonical import content_hash
     from accord.records.actions import ingest, this_node
     from accord.records.errors import ActionError
 
@@ -158,11 +189,15 @@ def receive(peer: Peer | None, items: Any, transport: Transport | None, *, sourc
     counts = Counts()
     if not isinstance(items, list):
         raise PeerError("versions must be a list")
+    held = _held(items)
     for item in items:
         try:
             if not isinstance(item, dict):
                 raise PeerError("a version item is not an object")
             data = base64.b64decode(str(item["version"]), validate=True)
+            if held and content_hash(data) in held:
+                counts.duplicates += 1
+                continue
             signature, kid = str(item["signature"]), str(item["kid"])
             if peer is not None and transport is not None:
                 for attachment in item.get("attachments") or []:
@@ -210,8 +245,8 @@ def pull(peer: Peer, transport: Transport, *, max_pages: int | None = None) -> C
         Peer.objects.filter(pk=peer.pk).update(
             pull_cursor=peer.pull_cursor,
             remote_remaining=peer.remote_remaining,
-            stored=peer.stored + counts.stored,
-            refused=peer.refused + counts.refused,
+            stored=F("stored") + counts.stored,
+            refused=F("refused") + counts.refused,
         )
         peer.stored += counts.stored
         peer.refused += counts.refused
@@ -251,7 +286,11 @@ def anti_entropy(peer: Peer, transport: Transport) -> Counts:
             if isinstance(items, list):
                 # Key announcements first: later versions may be signed by the keys they add.
                 items.sort(key=lambda i: 0 if _kind_of(i) == "node_key" else 1)
-            total.add(receive(peer, items, transport, source=f"peer:{peer.name}"))
+            counts = receive(peer, items, transport, source=f"peer:{peer.name}")
+            total.add(counts)
+            Peer.objects.filter(pk=peer.pk).update(
+                stored=F("stored") + counts.stored, refused=F("refused") + counts.refused
+            )
         after = following
         if not more:
             break

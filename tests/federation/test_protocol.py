@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -255,3 +258,56 @@ def test_received_versions_outside_this_nodes_audience_or_after_a_key_revocation
     stored_titles = {v.body["title"] for v in Version.objects.filter(origin_node=remote.node_id)}
     assert stored_titles == {"to us", "before"}
     assert FederationEvent.objects.filter(kind="version.refused").count() == 3
+
+
+@pytest.fixture
+def private_key_dir(settings: Any, tmp_path: Path) -> Iterator[None]:
+    """A copy of the node's key folder, so rotating the key here leaves the other tests' key alone."""
+    from accord.members import identity
+
+    shutil.copytree(Path(settings.DATA_DIR) / "keys", tmp_path / "keys")
+    settings.DATA_DIR = tmp_path
+    identity.reset_cache()
+    yield
+    identity.reset_cache()
+
+
+def test_an_invitation_carries_the_keys_of_before_a_rotation(world: World, private_key_dir: None) -> None:
+    from accord.members.models import NodeKey
+
+    before = signing_key().kid
+    fed_actions.rotate_key(acting_user=None)
+    offer = fed_actions.read_invitation(fed_actions.create_invitation())
+    assert offer["kid"] == signing_key().kid != before
+    assert {k["kid"] for k in offer["keys"]} == {before, offer["kid"]}
+
+    # Accepting a remote node's invitation trusts every key it lists, so its older versions verify here.
+    old, new = canonical.generate_private_key(), canonical.generate_private_key()
+    old_public, new_public = canonical.public_key_b64(old), canonical.public_key_b64(new)
+    remote_offer = {
+        "node_id": str(uuid.uuid4()),
+        "name": "KZ node",
+        "member": "KZ",
+        "url": "https://kz.example",
+        "kid": canonical.key_id(new_public),
+        "public_key": new_public,
+        "keys": [{"kid": canonical.key_id(k), "public_key": k} for k in (old_public, new_public)],
+        "expires_at": "2099-01-01T00:00:00+00:00",
+        "nonce": "abcdefgh",
+    }
+    signature = canonical.sign(new, canonical.canonical_bytes(remote_offer))
+    raw = json.dumps({"offer": remote_offer, "signature": signature}).encode()
+    token = fed_actions.INVITATION_PREFIX + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    peer = fed_actions.accept_invitation(token, name=None, acting_user=None)
+    assert peer.name == "kz-node"
+    assert set(NodeKey.objects.filter(node_id=peer.node_id).values_list("public_key", flat=True)) == {
+        old_public,
+        new_public,
+    }
+    # A token whose key list was altered after signing is refused.
+    remote_offer["keys"] = [{"kid": "ed25519:0000000000000000", "public_key": old_public}]
+    forged = fed_actions.INVITATION_PREFIX + base64.urlsafe_b64encode(
+        json.dumps({"offer": remote_offer, "signature": signature}).encode()
+    ).decode().rstrip("=")
+    with pytest.raises(Exception, match="signature does not verify"):
+        fed_actions.read_invitation(forged)
