@@ -51,11 +51,19 @@ def due_peers() -> list[Peer]:
     )
 
 
-def step(transport: client.Transport) -> bool:
-    """One round; True if anything was done (so the loop comes back sooner)."""
-    from accord.federation.auth import prune_nonces
+def step(transport: client.Transport, seen: dict[str, int] | None = None) -> bool:
+    """One round; True if anything was done (so the loop comes back sooner).
 
-    busy = push_hints(transport) > 0
+    `seen` carries the last arrival head between rounds, so an idle round costs two small queries."""
+    from accord.federation.auth import prune_nonces
+    from accord.records.models import Version
+
+    head = Version.objects.aggregate(top=Max("id"))["top"] or 0
+    busy = False
+    if seen is None or seen.get("head") != head:
+        busy = push_hints(transport) > 0
+        if seen is not None:
+            seen["head"] = head
     for peer in due_peers():
         if client.claim(peer):
             try:
@@ -68,16 +76,18 @@ def step(transport: client.Transport) -> bool:
     return busy
 
 
-def run(stop: threading.Event, transport: client.Transport | None = None, idle: float = 0.2) -> None:
+def run(stop: threading.Event, transport: client.Transport | None = None, idle: float = 0.25) -> None:
     chosen = transport or client.HttpTransport()
+    seen: dict[str, int] = {}
     try:
         while not stop.is_set():
             try:
-                busy = step(chosen)
+                busy = step(chosen, seen)
             except Exception:  # a bad round must not end federation for this worker
                 logger.exception("federation round failed")
                 busy = False
-            close_old_connections()
+                seen.clear()
+                close_old_connections()
             stop.wait(0.02 if busy else idle)
     finally:
         from django.db import connection
