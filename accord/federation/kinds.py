@@ -50,6 +50,7 @@ class NodeKeyBody(BaseModel):
 
 def apply_key_announcement(version: Any) -> None:
     """Make a node_key version take effect here (it is already verified and being stored)."""
+    from accord.federation.models import Peer
     from accord.members.models import NodeKey
 
     body = version.body
@@ -58,7 +59,12 @@ def apply_key_announcement(version: Any) -> None:
     if body["action"] == "add":
         existing = NodeKey.objects.filter(kid=kid).first()
         if existing is None:
-            NodeKey.objects.create(node_id=node_id, kid=kid, public_key=str(body["public_key"]), active=True)
+            # A peer revocation covers every key of that node, also one announced before it but heard of after.
+            revoked = Peer.objects.filter(node_id=node_id, state=Peer.State.REVOKED)
+            revoked_at = revoked.values_list("revoked_at", flat=True).first()
+            NodeKey.objects.create(
+                node_id=node_id, kid=kid, public_key=str(body["public_key"]), active=True, revoked_at=revoked_at
+            )
             NodeKey.objects.filter(node_id=node_id).exclude(kid=kid).update(active=False)
         return
     when = datetime.fromisoformat(str(body["revoked_from"]).replace("Z", "+00:00"))

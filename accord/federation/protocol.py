@@ -230,7 +230,7 @@ def serve(method: str, target: str, headers: dict[str, str], body: bytes) -> Rep
     except auth.Refused as refused:
         log_event("request.refused", f"{method} {path}: {refused.message}", peer=refused.peer, node_id=refused.node_id)
         reply = Reply(refused.status, {"error": refused.message})
-        reply.headers[auth.H_TIME] = str(int(timezone.now().timestamp()))
+        reply.headers[auth.H_TIME] = str(int(auth.clock()))
         return reply
     try:
         if name == "feed":

@@ -444,7 +444,8 @@ def ingest(data: bytes, signature: str, kid: str, *, source: str, receiver_membe
     key = NodeKey.objects.filter(kid=kid, node_id=origin_node).first()
     if key is None:
         raise Forbidden(f"key {kid} is not a known key of node {origin_node}")
-    if key.revoked_at is not None and _signed_at(shape.created_at) >= key.revoked_at:
+    # created_at has whole seconds: a version signed later in the second of the revocation must not pass.
+    if key.revoked_at is not None and _signed_at(shape.created_at) >= key.revoked_at.replace(microsecond=0):
         raise Forbidden(f"key {kid} of node {origin_node} is revoked from {key.revoked_at.isoformat()}")
     if not verify(key.public_key, data, signature):
         raise Forbidden("the signature does not verify")
