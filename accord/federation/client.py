@@ -250,6 +250,8 @@ def pull(peer: Peer, transport: Transport, *, max_pages: int | None = None) -> C
         )
         peer.stored += counts.stored
         peer.refused += counts.refused
+        # Renew the lease page by page: short enough that a crashed worker's lease soon expires.
+        Peer.objects.filter(pk=peer.pk).update(lease_until=timezone.now() + timedelta(seconds=LEASE_SECONDS))
         pages += 1
         if not more or (max_pages is not None and pages >= max_pages):
             return total
@@ -310,7 +312,10 @@ def send_hint(peer: Peer, transport: Transport, head: str) -> None:
     _json(call(peer, "POST", "/federation/v1/hint", body, transport), "hint")
 
 
-def claim(peer: Peer, seconds: int = 120) -> bool:
+LEASE_SECONDS = 30
+
+
+def claim(peer: Peer, seconds: int = LEASE_SECONDS) -> bool:
     """Take the peer's sync lease (one puller per peer across workers)."""
     now = timezone.now()
     taken = (

@@ -166,7 +166,16 @@ def test_an_alert_reaches_its_audience_only_and_a_killed_node_converges(tmp_path
 
         # A large backlog for KZ while it is down; then kill it in the middle of catching up.
         kz_server.kill()
-        cn.run("manage", "shell", "-c", PUBLISH_NOTES.format(count=300))
+        # `manage` hands its arguments to Django, so --data-dir goes before it.
+        published_bulk = subprocess.run(
+            [ACCORD, "--data-dir", str(cn.data_dir), "manage", "shell", "-c", PUBLISH_NOTES.format(count=300)],
+            env=cn.env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert published_bulk.returncode == 0, published_bulk.stderr
         expected = set(versions(cn))
         kz_server.start()
         before = len(versions(kz))
