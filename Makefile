@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 # Byte-compile at install: imports are then 2-3x faster for every `accord` command.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: run test env messages check-sys lint typecheck openapi conformance bench clean
+.PHONY: run test env messages check-sys lint typecheck openapi conformance bench bench-federation fuzz-federation clean
 
 ## run: set up, migrate, load the demo data and serve Accord on http://127.0.0.1:$(PORT)
 run: env messages
@@ -57,6 +57,15 @@ bench: env
 	@test -x .cache/bench/bin/python || { $(PYTHON) -m venv .cache/bench && \
 	  .cache/bench/bin/pip install -q --no-deps capparselib==0.6.6 && .cache/bench/bin/pip install -q lxml python-dateutil; }
 	$(VENV)/bin/python bench/cap_ingest.py --corpus $(SHARED)/cap/corpus
+
+## bench-federation: 10 local nodes: publish -> all peers latency, catch-up after a partition (see docs/benchmarks.md)
+bench-federation: env
+	$(VENV)/bin/python bench/federation.py
+
+## fuzz-federation: the federation simulation (tests/federation/test_simulation.py) with 10,000 examples, not 200
+fuzz-federation: env
+	env -u DATABASE_URL ACCORD_FUZZ_EXAMPLES=$${ACCORD_FUZZ_EXAMPLES:-10000} \
+	  $(VENV)/bin/pytest tests/federation/test_simulation.py -q -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache

@@ -24,7 +24,6 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -118,6 +117,14 @@ def check_request(
             peer=peer,
             node_id=node_id,
         )
+    if int(when_text) <= peer.nonce_floor:
+        raise Refused(
+            401,
+            f"request time {when_text} is not after {peer.nonce_floor}, the oldest time this node still remembers "
+            "nonces from (its clock may have been set back)",
+            peer=peer,
+            node_id=node_id,
+        )
     if not verify(
         key.public_key,
         string_to_sign(method=method, target=target, recipient=str(recipient), when=when_text, nonce=nonce, body=body),
@@ -126,16 +133,25 @@ def check_request(
         raise Refused(401, "the request signature does not verify", peer=peer, node_id=node_id)
     try:
         with transaction.atomic():
-            SeenNonce.objects.create(node_id=node_id, nonce=nonce)
+            SeenNonce.objects.create(node_id=node_id, nonce=nonce, signed_at=int(when_text))
     except IntegrityError:
         raise Refused(401, "replayed request: this nonce was used before", peer=peer, node_id=node_id) from None
     return peer
 
 
 def prune_nonces() -> int:
-    """Forget nonces older than twice the window: requests that old are refused by their time anyway."""
-    from accord.federation.models import SeenNonce
+    """Forget the nonces of requests signed more than twice the window ago by this node's clock.
 
-    limit = timezone.now() - timedelta(seconds=2 * settings.ACCORD_FEDERATION_WINDOW_SECONDS)
-    deleted, _ = SeenNonce.objects.filter(seen_at__lt=limit).delete()
+    Such requests are refused by their time anyway, unless this clock is later set back; so each peer keeps a
+    floor, the newest signed time forgotten, and a request signed at or before it is refused."""
+    from django.db.models import Max
+
+    from accord.federation.models import Peer, SeenNonce
+
+    limit = int(clock()) - 2 * settings.ACCORD_FEDERATION_WINDOW_SECONDS
+    old = SeenNonce.objects.filter(signed_at__lt=limit)
+    with transaction.atomic():
+        for node_id, newest in old.values_list("node_id").annotate(newest=Max("signed_at")):
+            Peer.objects.filter(node_id=node_id, nonce_floor__lt=newest).update(nonce_floor=newest)
+        deleted, _ = old.delete()
     return deleted

@@ -87,21 +87,30 @@ def forget_clock_offsets() -> None:
 
 def call(peer: Peer, method: str, target: str, body: bytes, transport: Transport) -> WireResponse:
     """Send one signed request; if the peer refuses our time, correct for its clock once and retry."""
-    from accord.members.identity import signing_key
+    from accord.members.identity import retired_signing_keys, signing_key
     from accord.records.actions import this_node
 
     node = this_node()
-    key = signing_key()
+    keys = [signing_key()]
     response = WireResponse(0, {}, b"")
-    for attempt in (1, 2):
+    corrected = False
+    while keys:
         now = clock() + _offsets.get(peer.node_id, 0.0)
         headers = auth.sign_request(
-            key, sender=node.node_id, recipient=peer.node_id, method=method, target=target, body=body, now=now
+            keys[0], sender=node.node_id, recipient=peer.node_id, method=method, target=target, body=body, now=now
         )
         response = transport.send(peer, method, target, headers, body)
         their_time = response.headers.get(auth.H_TIME.lower(), "")
-        if attempt == 1 and response.status == 401 and their_time.isdigit() and b"this node's clock" in response.body:
+        if not corrected and response.status == 401 and their_time.isdigit() and b"this node's clock" in response.body:
             _offsets[peer.node_id] = int(their_time) - clock()
+            corrected = True
+            continue
+        if response.status == 403 and b"is not a known key" in response.body:
+            # The peer has not yet pulled the announcement of our newest key: sign with the earlier ones
+            # (still valid, not revoked) until it has.
+            if len(keys) == 1 and keys[0].kid == signing_key().kid:
+                keys.extend(retired_signing_keys())
+            keys.pop(0)
             continue
         break
     return response

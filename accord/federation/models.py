@@ -39,6 +39,8 @@ class Peer(models.Model):
     served_cursor = models.CharField(max_length=200, blank=True)
     served_at = models.DateTimeField(null=True, blank=True)
     hinted_upto = models.PositiveBigIntegerField(default=0)
+    # The newest request time whose nonces this node has forgotten; requests signed at or before it are refused.
+    nonce_floor = models.BigIntegerField(default=0)
 
     class Meta:
         ordering = ["name"]
@@ -56,7 +58,9 @@ class SeenNonce(models.Model):
 
     node_id = models.UUIDField()
     nonce = models.CharField(max_length=64)
-    seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+    seen_at = models.DateTimeField(default=timezone.now)
+    # The time the sender signed the request with (Unix seconds); nonces are forgotten by it.
+    signed_at = models.BigIntegerField(default=0, db_index=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["node_id", "nonce"], name="seen_nonce_unique")]

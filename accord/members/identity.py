@@ -61,6 +61,31 @@ def signing_key() -> SigningKey:
     return SigningKey(kid=canonical.key_id(public), public_key=public, private_key=private)
 
 
+def retired_signing_keys() -> list[SigningKey]:
+    """This node's earlier keys that are still valid (rotated, not revoked), newest first.
+
+    A peer that has not yet pulled the announcement of the current key knows only these; requests to it are
+    signed with them until it has (see federation.client.call)."""
+    from django.utils import timezone
+
+    from accord.members.models import NodeKey
+
+    current = signing_key()
+    folder = key_path().parent / "retired"
+    found: list[SigningKey] = []
+    node_rows = NodeKey.objects.filter(kid=current.kid).values_list("node_id", flat=True)
+    rows = NodeKey.objects.filter(node_id__in=list(node_rows)).exclude(kid=current.kid).order_by("-created_at", "-id")
+    for row in rows:
+        if row.revoked_at is not None and row.revoked_at <= timezone.now():
+            continue
+        path = folder / f"{row.kid.replace(':', '-')}.pem"
+        if not path.exists():
+            continue
+        private = canonical.private_key_from_text(path.read_bytes())
+        found.append(SigningKey(kid=row.kid, public_key=row.public_key, private_key=private))
+    return found
+
+
 def reset_cache() -> None:
     signing_key.cache_clear()
 
