@@ -784,6 +784,24 @@ def cmd_alert_import(args: argparse.Namespace) -> int:
     return EXIT_FAIL if failures else EXIT_OK
 
 
+def cmd_detect(args: argparse.Namespace) -> int:
+    """`accord detect`: run one R surveillance detector over every unit of a CSV (no Django, no database)."""
+    from accord.lib.detect import DetectError
+    from accord.lib.detect import io as detect_io
+
+    try:
+        detect_io.check_algorithm(args.algorithm)
+        control = detect_io.parse_control(args.control)
+        first, last = detect_io.parse_range(args.range)
+        start = detect_io.parse_start(args.start) if args.start is not None else None
+        units = detect_io.read_units(args.input, start=start)
+        rows = detect_io.detect(units, args.algorithm, control, control_id=args.control_id, first=first, last=last)
+        detect_io.write_rows(args.output, rows)
+    except DetectError as error:
+        raise CliError(str(error)) from None
+    return EXIT_OK
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     from django.core.management import execute_from_command_line
 
@@ -942,6 +960,16 @@ def build_parser() -> argparse.ArgumentParser:
     alert_import.add_argument("--audience", help="member codes, e.g. KZ,RU (default: from the CAP scope)")
     alert_import.add_argument("--tlp", choices=["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"])
     alert_import.add_argument("--json", action="store_true", help="one JSON line per imported alert")
+
+    detect = add("detect", cmd_detect, "run an R surveillance aberration detector over count series in a CSV")
+    detect.set_defaults(django=False)
+    detect.add_argument("--input", required=True, metavar="DATA.csv", help="long format: dataset, unit, t, ...")
+    detect.add_argument("--algorithm", required=True, metavar="NAME", help="R name, e.g. farringtonFlexible, earsC")
+    detect.add_argument("--control", required=True, metavar="JSON", help="the resolved control, or @FILE")
+    detect.add_argument("--control-id", required=True, metavar="ID", help="written to the control_id column")
+    detect.add_argument("--range", required=True, metavar="FIRST:LAST", help="monitored time indices t, 1-based")
+    detect.add_argument("--start", metavar="YEAR,EPOCH", help="R's start slot (default: from the first row)")
+    detect.add_argument("--output", required=True, metavar="OUT.csv", help="result CSV ('-': standard output)")
 
     manage = add("manage", cmd_manage, "run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)
