@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Conformance checks against the shared corpora: the CAP codec and validator against the CAP corpus
-# (see docs/cap.md). The surveillance issue adds the detector check.
+# (see docs/cap.md), and the aberration detectors against the R surveillance outputs (see docs/surveillance.md).
 set -euo pipefail
 SHARED="${1:-../shared}"
 if [ ! -d "$SHARED" ]; then
@@ -9,3 +9,4 @@ fi
 SHARED="$(cd "$SHARED" && pwd)"
 cd "$(dirname "$0")/.."
 .venv/bin/python scripts/cap_conformance.py "$SHARED"
+.venv/bin/python scripts/detect_conformance.py "$SHARED"
