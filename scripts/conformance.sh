@@ -8,5 +8,8 @@ if [ ! -d "$SHARED" ]; then
 fi
 SHARED="$(cd "$SHARED" && pwd)"
 cd "$(dirname "$0")/.."
-.venv/bin/python scripts/cap_conformance.py "$SHARED"
-.venv/bin/python scripts/detect_conformance.py "$SHARED"
+# Run every check even when an earlier one fails; the exit status says whether all passed.
+status=0
+.venv/bin/python scripts/cap_conformance.py "$SHARED" || status=1
+.venv/bin/python scripts/detect_conformance.py "$SHARED" || status=1
+exit $status
