@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Run the whole suite twice: on SQLite (with lint and type checks) and on PostgreSQL.
+# Run the suite twice: on SQLite (with lint and type checks) and on PostgreSQL. A few costly tests run on one
+# pass only (markers sqlite_pass / postgresql_pass in pyproject.toml).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTEST=(.venv/bin/pytest -n 2 --dist loadgroup -p no:cacheprovider)
 export DJANGO_ALLOW_ASYNC_UNSAFE=true
 
 echo "== SQLite =="
-env -u DATABASE_URL "${PYTEST[@]}" "$@"
+env -u DATABASE_URL "${PYTEST[@]}" -m "not postgresql_pass" "$@"
 
 echo "== PostgreSQL =="
-DATABASE_URL="$(cat .cache/test-database-url)" "${PYTEST[@]}" -m "not quality" "$@"
+DATABASE_URL="$(cat .cache/test-database-url)" "${PYTEST[@]}" -m "not quality and not sqlite_pass" "$@"
