@@ -391,6 +391,9 @@ def glrnb(series: Series, control: Mapping[str, Any], first: int, last: int) -> 
             statistic[done:done + n_alarm + 1] = val[: n_alarm + 1]
             alarm[done + n_alarm] = 1.0
             if model is not None and model.refit:
+                if done + n_alarm + 1 >= n_range:
+                    raise DetectError("glrnb: with mu0$refit, an alarm at the last time point makes R fail "
+                                      "(1:(range[1] - 1): NA/NaN argument)")
                 mu_cur, _ = _fit_mu0(observed, series.freq, model, first=first + done + n_alarm + 1, last=last,
                                      alpha=chart.alpha)
                 mu0_all[done + n_alarm + 1:] = mu_cur
