@@ -23,7 +23,7 @@ import pytest
 
 from tests.cli_support import ACCORD, Node, new_node
 
-# On the PostgreSQL pass, where concurrent commits can finish out of order (docs/federation.md, "Arrival order" under Terms).
+# On the PostgreSQL pass, where concurrent commits can finish out of order (docs/federation.md, Terms).
 pytestmark = pytest.mark.postgresql_pass
 
 PUBLISH_NOTES = """
