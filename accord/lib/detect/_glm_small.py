@@ -100,7 +100,7 @@ def digamma(x: FloatArray | float) -> FloatArray:
 
 
 def trigamma(x: FloatArray | float) -> FloatArray:
-    return np.asarray(_sp().polygamma(1, x), dtype=np.float64)
+    return np.asarray(_sp().zeta(2.0, x), dtype=np.float64)  # = polygamma(1, x) for x > 0
 
 
 def lgamma(x: FloatArray | float) -> FloatArray:

@@ -140,50 +140,65 @@ def _pois_glr(rows: IntArray, xn: FloatArray, x: FloatArray, mu: FloatArray, cha
 def _nb_glr(rows: IntArray, xrows: FloatArray, mu: FloatArray, chart: _Chart) -> FloatArray:
     """GLR at time ``rows[r]`` for the data ``xrows[r]`` (C ``glr_nb_window``), vectorised over rows.
 
-    For each row the k loop runs forward from ``low`` to ``n - Mtilde + 1`` with the Newton start at
-    the previous k's truncated MLE (0.5 for the first k), exactly as the C code.
+    ``rows`` must be non-decreasing. For each row the k loop runs forward from ``low`` to
+    ``n - Mtilde + 1`` with the Newton start at the previous k's truncated MLE (0.5 for the first k),
+    exactly as the C code; the rows active at a given k then form a contiguous block.
     """
     alpha, d = chart.alpha, chart.direction
     inv_alpha = 1 / alpha
     n_rows = rows.shape[0]
-    lows = np.zeros(n_rows, dtype=np.int64) if chart.big_m == -1 else np.maximum(0, rows - chart.big_m)
-    ups = rows - (chart.mtilde - 1)
-    kappa_ml = np.full(n_rows, 0.5)
     best = np.full(n_rows, _NEG_INF_GLR)
     if n_rows == 0:
         return best
+    lows = np.zeros(n_rows, dtype=np.int64) if chart.big_m == -1 else np.maximum(0, rows - chart.big_m)
+    ups = rows - (chart.mtilde - 1)
+    width_all = int(rows.max()) + 1
+    inside = np.arange(width_all)[None, :] <= rows[:, None]
+    xs_all = np.where(inside, xrows[:, :width_all], 0.0)
+    ms_all = np.where(inside, mu[None, :width_all], 0.0)
+    fisher_num_all = ms_all * (alpha * xs_all + 1)
+    lg_num_all = 1 + alpha * ms_all
+    lg_weight_all = xs_all + inv_alpha
+    kappa_ml = np.full(n_rows, 0.5)
     k_from, k_to = int(lows.min()), int(ups.max())
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for k in range(k_from, k_to + 1):
-            act = np.nonzero((lows <= k) & (k <= ups))[0]
-            if act.shape[0] == 0:
+            act_idx = np.nonzero((lows <= k) & (k <= ups))[0]
+            if act_idx.shape[0] == 0:
                 continue
-            n_act = rows[act]
-            width = int(n_act.max()) - k + 1
-            inside = (np.arange(width)[None, :] + k) <= n_act[:, None]
-            xs = np.where(inside, xrows[act, k:k + width], 0.0)
-            ms = np.where(inside, mu[None, k:k + width], 0.0)
-            kn = kappa_ml[act].copy()
-            ko = np.full(act.shape[0], 0.4)
-            iters = np.zeros(act.shape[0], dtype=np.int64)
-            live = np.nonzero((kn > -18) & (np.abs(kn - ko) > 1e-6))[0]
-            while live.shape[0]:
-                e = np.exp(kn[live])
-                em = e[:, None] * ms[live]
+            a, b = int(act_idx[0]), int(act_idx[-1]) + 1
+            width = int(rows[a:b].max()) + 1
+            xs = xs_all[a:b, k:width]
+            ms = ms_all[a:b, k:width]
+            fisher_num = fisher_num_all[a:b, k:width]
+            kn = kappa_ml[a:b].copy()
+            ko = np.full(b - a, 0.4)
+            iters = 0
+            live = (kn > -18) & (np.abs(kn - ko) > 1e-6)
+            # Shortcut: the score is decreasing in kappa, so when d * score(0) <= 0 the MLE is on the
+            # truncated side and the C code ends with kappa_ml = 0 (Newton either converges there, or
+            # runs down to -18); skip those iterations (up to ~18 per k for empty windows).
+            score0 = ((xs - ms) / (1 + alpha * ms)).sum(axis=1)
+            truncated = live & (d * score0 <= 0)
+            kn = np.where(truncated, 0.0, kn)
+            live = live & ~truncated
+            while live.any():
+                e = np.exp(kn)
+                em = e[:, None] * ms
                 denom = 1 + alpha * em
-                score = ((xs[live] - em) / denom).sum(axis=1)
-                fisher = e * (ms[live] * (alpha * xs[live] + 1) / denom**2).sum(axis=1)
-                ko[live] = kn[live]
-                kn[live] = kn[live] + score / fisher
-                iters[live] += 1
-                still = (kn[live] > -18) & (np.abs(kn[live] - ko[live]) > 1e-6) & (iters[live] < 1000)
-                live = live[still]
+                score = ((xs - em) / denom).sum(axis=1)
+                fisher = e * (fisher_num / (denom * denom)).sum(axis=1)
+                ko = np.where(live, kn, ko)
+                kn = np.where(live, kn + score / fisher, kn)
+                iters += 1
+                live = live & (kn > -18) & (np.abs(kn - ko) > 1e-6) & (iters < 1000)
             km = d * np.fmax(0.0, d * kn)
-            kappa_ml[act] = km
+            kappa_ml[a:b] = km
             ek = np.exp(km)[:, None]
-            lnk = (km[:, None] * xs + (xs + inv_alpha) * np.log((1 + alpha * ms) / (1 + alpha * ms * ek))).sum(axis=1)
-            better = lnk > best[act]
-            best[act] = np.where(better, lnk, best[act])
+            lnk = (km[:, None] * xs + lg_weight_all[a:b, k:width]
+                   * np.log(lg_num_all[a:b, k:width] / (1 + alpha * ms * ek))).sum(axis=1)
+            seg = best[a:b]
+            best[a:b] = np.where(lnk > seg, lnk, seg)
     return best
 
 
