@@ -23,13 +23,17 @@ import argparse
 import csv
 import json
 import math
+import os
+import pickle
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +63,7 @@ class Tally:
     seconds: float = 0.0
     r_seconds: float = 0.0
     implemented: bool = True
+    crashed: bool = False
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -74,6 +79,7 @@ class Tally:
         alarm, upper = self.alarm_pct, self.upper_pct
         return (
             self.implemented
+            and not self.crashed
             and self.points > 0
             and alarm is not None
             and alarm >= ALARM_MIN
@@ -84,6 +90,8 @@ class Tally:
     def status(self) -> str:
         if not self.implemented:
             return "not implemented"
+        if self.crashed:
+            return "CRASHED"
         if self.points == 0:
             return "no points"
         notes = [f"{len(self.errors)} error(s)"] if self.errors else []
@@ -93,6 +101,7 @@ class Tally:
         for name in ("points", "alarm_same", "upper_points", "upper_same", "warned", "seconds", "r_seconds"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.implemented = self.implemented and other.implemented
+        self.crashed = self.crashed or other.crashed
         self.errors += other.errors
         self.datasets += [d for d in other.datasets if d not in self.datasets]
 
@@ -170,29 +179,16 @@ def _r_seconds(folder: Path) -> dict[tuple[str, str], float]:
         return {(row["dataset"], row["control_id"]): float(row["seconds"] or 0) for row in csv.DictReader(handle)}
 
 
-def compare(
-    folder: Path,
-    *,
-    require_all: bool = True,
-    algorithms: Sequence[str] | None = None,
-) -> Report:
-    """Run every dataset and control of ``folder``/controls.json and tally agreement with ``folder``/outputs.
+@dataclass
+class _Dataset:
+    name: str
+    meta: dict[str, Any]
+    units: dict[str, Unit]
+    reference: Reference
 
-    ``folder`` is the surveillance folder (controls.json, data/, outputs/). With ``require_all=False``,
-    datasets whose data or outputs file is absent are skipped (the subset kept in the repository).
-    """
-    spec = json.loads((folder / "controls.json").read_text(encoding="utf-8"))
-    controls: dict[str, Any] = spec["controls"]
-    wanted = set(algorithms) if algorithms else None
-    tallies = {
-        cid: Tally(algorithm=c["algorithm"], control_id=cid)
-        for cid, c in controls.items()
-        if wanted is None or c["algorithm"] in wanted
-    }
-    missing_impl = {t.algorithm: _implemented(t.algorithm) for t in tallies.values()}
-    r_seconds = _r_seconds(folder)
-    rows: dict[tuple[str, str], list[list[str]]] = {}
-    problems: list[str] = []
+
+def _load_datasets(folder: Path, spec: dict[str, Any], require_all: bool, problems: list[str]) -> list[_Dataset]:
+    datasets: list[_Dataset] = []
     for dataset, meta in spec["datasets"].items():
         data_path, output_path = folder / "data" / f"{dataset}.csv", folder / "outputs" / f"{dataset}.csv"
         if not (data_path.is_file() and output_path.is_file()):
@@ -200,35 +196,48 @@ def compare(
                 problems.append(f"{dataset}: {data_path if not data_path.is_file() else output_path} not found")
             continue
         start = (int(meta["start_slot"][0]), int(meta["start_slot"][1]))
-        first, last = int(meta["range"]["t_first"]), int(meta["range"]["t_last"])
         try:
-            units = read_units(data_path, start=start)
+            units = {unit.unit: unit for unit in read_units(data_path, start=start)}
         except DetectError as error:
             problems.append(f"{dataset}: {error}")
             continue
-        by_name = {unit.unit: unit for unit in units}
-        absent = [name for name in meta["units"] if name not in by_name]
+        absent = [name for name in meta["units"] if name not in units]
         if absent:
             problems.append(f"{dataset}: units {', '.join(absent)} of controls.json are not in {data_path.name}")
-        reference = load_reference(output_path)
-        for cid in meta["control_ids"]:
+        datasets.append(_Dataset(dataset, meta, units, load_reference(output_path)))
+    return datasets
+
+
+Rows = dict[tuple[str, str], list[list[str]]]
+
+
+def _tally_algorithm(
+    algorithm: str,
+    controls: dict[str, Any],
+    datasets: list[_Dataset],
+    r_seconds: dict[tuple[str, str], float],
+    unavailable: str | None,
+) -> tuple[list[Tally], Rows]:
+    """Every control of ``algorithm`` on every dataset; with ``unavailable`` set, count R's points only."""
+    tallies = {cid: Tally(algorithm, cid) for cid, c in controls.items() if c["algorithm"] == algorithm}
+    rows: Rows = {}
+    for data in datasets:
+        first, last = int(data.meta["range"]["t_first"]), int(data.meta["range"]["t_last"])
+        for cid in data.meta["control_ids"]:
             tally = tallies.get(cid)
             if tally is None:
                 continue
-            tally.datasets.append(dataset)
-            tally.r_seconds += r_seconds.get((dataset, cid), 0.0)
-            control = controls[cid]["resolved"]
+            tally.datasets.append(data.name)
+            tally.r_seconds += r_seconds.get((data.name, cid), 0.0)
             out: list[list[str]] = []
-            for name in meta["units"]:
-                expected = reference.get((name, cid))
+            for name in data.meta["units"]:
+                expected = data.reference.get((name, cid))
                 if expected is None:
                     continue  # R itself failed for this unit (see run_log.csv)
                 tally.points += len(expected)
                 tally.warned += sum(1 for _a, _u, warning in expected.values() if warning)
-                unit = by_name.get(name)
-                if unit is None or missing_impl[tally.algorithm] is not None:
-                    if missing_impl[tally.algorithm] is not None:
-                        tally.implemented = False
+                unit = data.units.get(name)
+                if unit is None or unavailable is not None:
                     tally.upper_points += sum(
                         1 for _a, upper, warning in expected.values() if not warning and not math.isnan(upper)
                     )
@@ -236,22 +245,95 @@ def compare(
                 _compare_unit(
                     tally,
                     unit,
-                    dataset=dataset,
+                    dataset=data.name,
                     cid=cid,
-                    control=control,
+                    control=controls[cid]["resolved"],
                     first=first,
                     last=last,
                     expected=expected,
                     out=out,
                 )
-            rows[(dataset, cid)] = out
-    for algorithm, why in missing_impl.items():
-        if why is not None:
-            for tally in tallies.values():
-                if tally.algorithm == algorithm:
-                    tally.implemented = False
-                    tally.errors.append(why)
-    return Report(tallies=list(tallies.values()), rows=rows, problems=problems)
+            rows[(data.name, cid)] = out
+    if unavailable is not None:
+        for tally in tallies.values():
+            tally.errors.append(unavailable)
+    return list(tallies.values()), rows
+
+
+def _in_child(work: Callable[[], tuple[list[Tally], Rows]]) -> tuple[list[Tally], Rows] | str:
+    """``work()`` in a forked child, so that a native crash (abort, segfault) is a finding, not the end of the run.
+
+    Returns what ``work`` returned, or a description of how the child died.
+    """
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: compute, send back, leave without running the parent's exit handlers
+        os.close(read_fd)
+        try:
+            payload = pickle.dumps(("ok", work()))
+        except BaseException as error:  # noqa: BLE001 - reported to the parent
+            payload = pickle.dumps(("error", f"{type(error).__name__}: {error}"))
+        with os.fdopen(write_fd, "wb") as pipe:
+            pipe.write(payload)
+        os._exit(0)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as pipe:
+        payload = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    if not payload:
+        if os.WIFSIGNALED(status):
+            number = os.WTERMSIG(status)
+            return f"crashed: killed by signal {number} ({signal.Signals(number).name})"
+        return f"crashed: exit status {os.waitstatus_to_exitcode(status)}"
+    kind, value = pickle.loads(payload)  # noqa: S301 - our own child, through a private pipe
+    if kind != "ok":
+        return f"crashed: {value}"
+    result: tuple[list[Tally], Rows] = value
+    return result
+
+
+def compare(
+    folder: Path,
+    *,
+    require_all: bool = True,
+    algorithms: Sequence[str] | None = None,
+    isolate: bool = True,
+) -> Report:
+    """Run every dataset and control of ``folder``/controls.json and tally agreement with ``folder``/outputs.
+
+    ``folder`` is the surveillance folder (controls.json, data/, outputs/). With ``require_all=False``,
+    datasets whose data or outputs file is absent are skipped (the subset kept in the repository). With
+    ``isolate`` (and ``os.fork``), each algorithm runs in a forked child of this process: a native crash of
+    one algorithm is then reported as such ("crashed") instead of ending the check.
+    """
+    spec = json.loads((folder / "controls.json").read_text(encoding="utf-8"))
+    controls: dict[str, Any] = spec["controls"]
+    problems: list[str] = []
+    datasets = _load_datasets(folder, spec, require_all, problems)
+    r_seconds = _r_seconds(folder)
+    wanted = dict.fromkeys(c["algorithm"] for c in controls.values())
+    if algorithms:
+        wanted = dict.fromkeys(a for a in wanted if a in algorithms)
+    by_control: dict[str, Tally] = {}
+    rows: Rows = {}
+    for algorithm in wanted:
+        missing = _implemented(algorithm)
+        if missing is None and isolate and hasattr(os, "fork"):
+            outcome = _in_child(partial(_tally_algorithm, algorithm, controls, datasets, r_seconds, None))
+        else:
+            outcome = _tally_algorithm(algorithm, controls, datasets, r_seconds, missing)
+        if isinstance(outcome, str):  # the child crashed: count R's points, all as disagreements
+            tallies, found = _tally_algorithm(algorithm, controls, datasets, r_seconds, outcome)
+            for tally in tallies:
+                tally.crashed = True
+        else:
+            tallies, found = outcome
+        for tally in tallies:
+            tally.implemented = missing is None
+        by_control.update((t.control_id, t) for t in tallies)
+        rows.update(found)
+    ordered = [by_control[cid] for cid in controls if cid in by_control]
+    return Report(tallies=ordered, rows=rows, problems=problems)
 
 
 def _compare_unit(
@@ -362,9 +444,14 @@ def cli_samples(folder: Path, report: Report) -> list[tuple[str, str, str, bool,
         if not got or tuple(got[0]) != OUTPUT_COLUMNS:
             results.append((algorithm, dataset, cid, False, f"header is {got[0] if got else 'missing'}"))
         elif got[1:] != want:
-            pairs = enumerate(zip(got[1:], want, strict=False))
-            diff = next((i for i, (a, b) in pairs if a != b), min(len(got) - 1, len(want)))
-            note = f"{len(got) - 1} rows vs {len(want)} in process; first difference at row {diff + 1}"
+            pairs = list(zip(got[1:], want, strict=False))
+            differ = [i for i, (a, b) in enumerate(pairs) if a != b]
+            note = f"{len(got) - 1} rows vs {len(want)} in process, {len(differ)} differ"
+            if differ:
+                a, b = pairs[differ[0]]
+                column = next(c for c, x, y in zip(OUTPUT_COLUMNS, a, b, strict=False) if x != y)
+                note += f"; first: unit {a[1]} t {a[4]} {column} {a[OUTPUT_COLUMNS.index(column)]!r} vs "
+                note += f"{b[OUTPUT_COLUMNS.index(column)]!r} in process"
             results.append((algorithm, dataset, cid, False, note))
         else:
             results.append((algorithm, dataset, cid, True, f"{len(want)} rows identical, {seconds:.2f} s"))
