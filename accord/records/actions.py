@@ -160,10 +160,11 @@ def _write_version(data: bytes, digest: str, signature: str, kid: str, shape: An
     return version
 
 
-def _on_commit_version(version_id: int) -> None:
-    from accord.records.tasks import version_committed
+def _on_commit_version(version_id: int, kind: str) -> None:
+    from accord.records.tasks import version_committed, wanted
 
-    transaction.on_commit(lambda: version_committed.enqueue(version_id))
+    if wanted(kind):
+        transaction.on_commit(lambda: version_committed.enqueue(version_id))
 
 
 def _issue(
@@ -219,7 +220,7 @@ def _issue(
                 object_id=f"{record_uuid}#{seq}",
                 data={"content_hash": digest, "tlp": tlp, "status": status, "state": state, "reason": reason},
             )
-            _on_commit_version(version.pk)
+            _on_commit_version(version.pk, version.kind)
     except IntegrityError:
         raise Conflict("another version of this record was issued at the same time; reload and retry") from None
     return version
@@ -399,7 +400,7 @@ def issue_as_node(kind_name: str, body: dict[str, Any], *, key: Any, action: str
             object_id=f"{record_uuid}#1",
             data={"content_hash": digest, "kid": key.kid},
         )
-        _on_commit_version(version.pk)
+        _on_commit_version(version.pk, version.kind)
     return version
 
 
@@ -528,7 +529,7 @@ def _ingest_verified(
             object_id=f"{shape.record}#{shape.seq}",
             data={"origin": str(origin_node), "content_hash": digest},
         )
-        _on_commit_version(version.pk)
+        _on_commit_version(version.pk, version.kind)
     return IngestResult("stored", version=version)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import overload
 
 from django.core.mail import send_mail
 from django_tasks import task
@@ -12,22 +13,58 @@ logger = logging.getLogger("accord.records")
 
 # Later subsystems (federation push, notifications) subscribe here to hear of every
 # committed version. Listeners run in the worker, never inside the writing transaction.
+# A listener names the record kinds it wants (None: all); a version no listener wants enqueues no task, so a
+# node absorbing thousands of versions from peers does not queue thousands of tasks that do nothing.
 VersionListener = Callable[[int], None]
-_listeners: list[VersionListener] = []
+_listeners: list[tuple[VersionListener, frozenset[str] | None]] = []
 
 
-def on_version_committed(listener: VersionListener) -> VersionListener:
-    if listener not in _listeners:
-        _listeners.append(listener)
-    return listener
+@overload
+def on_version_committed(
+    listener: VersionListener, *, kinds: frozenset[str] | set[str] | None = None
+) -> VersionListener: ...
+
+
+@overload
+def on_version_committed(
+    listener: None = None, *, kinds: frozenset[str] | set[str] | None = None
+) -> Callable[[VersionListener], VersionListener]: ...
+
+
+def on_version_committed(
+    listener: VersionListener | None = None, *, kinds: frozenset[str] | set[str] | None = None
+) -> Callable[[VersionListener], VersionListener] | VersionListener:
+    """Register a listener (usable as `@on_version_committed` or `@on_version_committed(kinds={...})`).
+    Register at import time of the app (e.g. in AppConfig.ready), so that writers and workers agree."""
+
+    def register(fn: VersionListener) -> VersionListener:
+        wanted = frozenset(kinds) if kinds is not None else None
+        if all(existing is not fn for existing, _ in _listeners):
+            _listeners.append((fn, wanted))
+        return fn
+
+    return register(listener) if listener is not None else register
+
+
+def wanted(kind: str) -> bool:
+    """Whether any listener wants versions of this kind."""
+    return any(kinds is None or kind in kinds for _, kinds in _listeners)
 
 
 @task()
 def version_committed(version_id: int) -> int:
-    """Tell every listener of a committed version; returns how many listeners ran."""
-    for listener in list(_listeners):
-        listener(version_id)
-    return len(_listeners)
+    """Tell the listeners that want this version's kind; returns how many ran."""
+    from accord.records.models import Version
+
+    kind = Version.objects.filter(pk=version_id).values_list("kind", flat=True).first()
+    if kind is None:
+        return 0
+    ran = 0
+    for listener, kinds in list(_listeners):
+        if kinds is None or kind in kinds:
+            listener(version_id)
+            ran += 1
+    return ran
 
 
 @task()

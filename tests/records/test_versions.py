@@ -139,13 +139,26 @@ def test_a_failed_change_leaves_neither_version_nor_audit_entry(world: World) ->
 
 
 def test_side_effects_are_queued_only_when_the_transaction_commits(
-    world: World, django_capture_on_commit_callbacks: Any
+    world: World, django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from accord.records import tasks
+
+    heard: list[int] = []
+    monkeypatch.setattr(tasks, "_listeners", [])
+    tasks.on_version_committed(heard.append, kinds={"alert"})
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        _note(world)
+    assert callbacks == [], "no listener wants notes: nothing is queued"
+
+    monkeypatch.setattr(tasks, "_listeners", [])
+    tasks.on_version_committed(kinds={"note"})(heard.append)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         version = _note(world)
     assert len(callbacks) == 1
     queued = DBTaskResult.objects.filter(task_path="accord.records.tasks.version_committed")
     assert [task.args_kwargs["args"] for task in queued] == [[version.pk]]
+    assert tasks.version_committed.call(version.pk) == 1
+    assert heard == [version.pk]
 
     with (
         django_capture_on_commit_callbacks(execute=False) as callbacks,
