@@ -57,7 +57,7 @@ def _window_stats(y: FloatArray, baseline: int, lag: int, first: int, last: int)
     seg = y[..., start:stop]
     windows = as_strided(seg, shape=(*seg.shape[:-1], seg.shape[-1] - baseline + 1, baseline),
                          strides=(*seg.strides, seg.strides[-1]), writeable=False)
-    mean = windows.sum(axis=-1) / baseline
+    mean = np.add.reduce(windows, axis=-1) / baseline
     dev = windows - mean[..., None]
     sd = np.sqrt(np.einsum("...ij,...ij->...i", dev, dev) / (baseline - 1))
     return mean, sd
@@ -71,18 +71,20 @@ def _ears_matrix(y: FloatArray, params: _Params, first: int, last: int) -> tuple
         raise DetectError("earsC: the vector of observed is too short!")
     z = qnorm(1 - alpha)
     obs = y[..., first - 1:last]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if method in ("C1", "C2"):
-            mean, sd = _window_stats(y, baseline, 0 if method == "C1" else 2, first, last)
-            upper = mean + z * np.maximum(sd, min_sigma)
-        else:
+    if method != "C3":
+        mean, sd = _window_stats(y, baseline, 0 if method == "C1" else 2, first, last)
+        upper = mean + z * np.maximum(sd, min_sigma)
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
             mean, sd = _window_stats(y, baseline, 2, first - 2, last)
             sigma = np.maximum(sd, min_sigma)
             c2 = (y[..., first - 3:last] - mean) / sigma
             part = np.maximum(0.0, c2[..., :-2] - 1) + np.maximum(0.0, c2[..., 1:-1] - 1)
-            upper = obs + sigma[..., 2:] * (z - part)
-            upper = np.maximum(0.0, upper)  # NaN stays NaN, as R's pmax
-        alarm = np.where(np.isnan(upper), np.nan, (obs > upper).astype(np.float64))
+            upper = np.maximum(0.0, obs + sigma[..., 2:] * (z - part))  # NaN stays NaN, as R's pmax
+    alarm = np.greater(obs, upper).astype(np.float64)
+    na = np.isnan(upper)
+    if na.any():
+        alarm[na] = np.nan  # y > NA is NA
     return upper, alarm
 
 
