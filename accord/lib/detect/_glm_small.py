@@ -340,7 +340,7 @@ def theta_ml(y: FloatArray, mu: FloatArray, limit: int = 25) -> ThetaResult:
     n = float(y.shape[0])
     eps = DBL_EPSILON**0.25
     with np.errstate(divide="ignore", invalid="ignore"):
-        t0 = n / float(np.sum((y / mu - 1) ** 2))
+        t0 = float(np.float64(n) / np.sum((y / mu - 1) ** 2))  # R: n / 0 = Inf
     it = 0
     delta = 1.0
     warnings: list[str] = []
@@ -353,11 +353,12 @@ def theta_ml(y: FloatArray, mu: FloatArray, limit: int = 25) -> ThetaResult:
         if not abs(delta) > eps:
             break
         t0 = abs(t0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            score = float(np.sum(digamma(t0 + y) - digamma(t0) + math.log(t0) + 1 - np.log(t0 + mu)
-                                 - (y + t0) / (mu + t0)))
-            info = float(np.sum(-trigamma(t0 + y) + trigamma(t0) - 1 / t0 + 2 / (mu + t0)
-                                - (y + t0) / (mu + t0) ** 2))
+        th = np.float64(t0)  # numpy arithmetic: 1/0 = Inf and log(0) = -Inf as in R
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            score = float(np.sum(digamma(th + y) - digamma(th) + np.log(th) + 1 - np.log(th + mu)
+                                 - (y + th) / (mu + th)))
+            info = float(np.sum(-trigamma(th + y) + trigamma(th) - 1 / th + 2 / (mu + th)
+                                - (y + th) / (mu + th) ** 2))
             delta = score / info if info != 0 else (math.copysign(math.inf, score) if score else math.nan)
         t0 = t0 + delta
     if math.isnan(t0):
@@ -372,7 +373,7 @@ def theta_ml(y: FloatArray, mu: FloatArray, limit: int = 25) -> ThetaResult:
 
 def _nb_loglik(th: float, mu: FloatArray, y: FloatArray) -> float:
     with np.errstate(divide="ignore", invalid="ignore"):
-        return float(np.sum(lgamma(th + y) - lgamma(th) - lgamma(y + 1) + th * math.log(th)
+        return float(np.sum(lgamma(th + y) - lgamma(th) - lgamma(y + 1) + th * np.log(th)
                             + y * np.log(mu + (y == 0)) - (th + y) * np.log(th + mu)))
 
 

@@ -94,7 +94,7 @@ def _fit_mu0(observed: FloatArray, freq: int, model: _Mu0Model, *, first: int, l
     x_new = _design(np.arange(first, last + 1, dtype=np.float64), model, freq)
     if alpha is None:
         nb = glm_nb(x, y)
-        return nb.fit.predict_response(x_new), 1 / nb.theta
+        return nb.fit.predict_response(x_new), (1 / nb.theta if nb.theta != 0 else math.inf)
     family = Family() if alpha == 0 else Family(theta=1 / alpha)
     return glm_fit(x, y, family).predict_response(x_new), alpha
 
