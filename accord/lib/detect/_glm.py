@@ -1,15 +1,26 @@
 """Batched quasi-Poisson (log link) GLM fits that reproduce R's ``glm.fit`` iteration by iteration.
 
-Many small, independent GLMs with the same number of columns are stacked along a leading batch axis
-``B``: ``X`` is ``(B, n, p)``, ``y`` and the prior weights are ``(B, n)``. Problems with fewer rows are
-padded with rows of prior weight 0 (which R's ``glm.fit`` leaves out of the fit, the deviance and the
-residual degrees of freedom, exactly like a padded row here).
+The models are the ones the Farrington detectors fit: one factor (``seasgroups``; a single level when there
+is none) plus, optionally, a linear time trend,
 
-The iteration is R's: start at ``mu = y + 0.1``, solve the weighted least-squares problem of the
-working response, stop when ``|dev - devold| / (|dev| + 0.1) < epsilon`` or after ``maxit``
-iterations. Like R, the working weights (and hence the covariance, the hat values and the Pearson
-dispersion) that come back are those of the *last* solve, i.e. computed from the fitted means of the
-iteration before the final one. Pure numpy; no Django.
+    log mu_i = a[level(i)] + slope * t_i,
+
+for many small independent problems at once. The problems are stacked along a leading batch axis ``B``;
+``t``, ``y`` and the prior weights are ``(B, n)``. The rows of every problem are sorted by level, and the
+levels occupy the same column segments ``starts[j]:starts[j+1]`` in all problems of a batch. Problems with
+fewer rows are padded with rows of prior weight 0, which R's ``glm.fit`` leaves out of the fit, the deviance
+and the residual degrees of freedom, exactly like a padded row here.
+
+The factor is coded by cell means (one intercept per level): the same model as R's treatment contrasts.
+Each weighted least-squares step then has a closed form, a diagonal block plus the trend solved through
+its Schur complement, which is fast and stays well conditioned when the fitted means of a level run off to
+zero. When all problems share the same ``t`` (integer epochs), the sums of a step are one matrix product.
+
+The iteration is R's: start at ``mu = y + 0.1``, solve the weighted least-squares problem of the working
+response, stop when ``|dev - devold| / (|dev| + 0.1) < epsilon`` or after ``maxit`` iterations; the link
+inverse floors ``mu`` at the machine epsilon like R's ``make.link("log")``. Like R, the working weights (and
+hence the covariance, the hat values and the Pearson dispersion) that come back are those of the *last*
+solve, i.e. computed from the fitted means of the iteration before the final one. Pure numpy; no Django.
 """
 
 from __future__ import annotations
@@ -21,6 +32,7 @@ import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
 
 MAXIT = 25
 EPSILON = 1e-8
@@ -36,131 +48,173 @@ def linkinv(eta: FloatArray) -> FloatArray:
     return out
 
 
-@dataclass
-class GlmFit:
-    """Result of :func:`fit_quasipoisson` for a batch of ``B`` problems with ``n`` rows and ``p`` columns."""
+@dataclass(frozen=True)
+class Layout:
+    """Where the levels are: level j occupies columns ``starts[j]:starts[j+1]`` (the last one runs to n)."""
 
-    beta: FloatArray  # (B, p)
+    starts: IntArray  # (q,)
+    n: int
+    shared_t: FloatArray | None = None  # (n,) when every problem has this t (rows of prior weight 0 aside)
+
+    @property
+    def q(self) -> int:
+        return int(self.starts.shape[0])
+
+    @property
+    def counts(self) -> IntArray:
+        out: IntArray = np.diff(np.append(self.starts, self.n))
+        return out
+
+    def level_sums(self, rows: FloatArray) -> FloatArray:
+        """``(B, q)`` sums over the columns of each level."""
+        if self.q == 1:
+            out: FloatArray = rows.sum(axis=1)[:, None]
+            return out
+        out = np.add.reduceat(rows, self.starts, axis=1)
+        return out
+
+    def spread(self, per_level: FloatArray) -> FloatArray:
+        """``(B, n)`` from ``(B, q)``: each row gets the value of its level."""
+        if self.q == 1:
+            out: FloatArray = np.broadcast_to(per_level, (per_level.shape[0], self.n))
+            return out
+        out = np.repeat(per_level, self.counts, axis=1)
+        return out
+
+
+@dataclass
+class LevelFit:
+    """Result of :func:`fit_levels` for ``B`` problems with ``n`` rows and ``q`` levels."""
+
+    level_coef: FloatArray  # (B, q) log mean of each level at t = 0
+    slope: FloatArray  # (B,) 0 where the problem has no trend
     mu: FloatArray  # (B, n) fitted means of the final iterate
     weights: FloatArray  # (B, n) working weights of the last solve (R's ``model$weights``)
-    cov: FloatArray  # (B, p, p) (X' W X)^-1 with the working weights above (R's ``cov.unscaled``)
     converged: BoolArray  # (B,)
-    df_residual: FloatArray  # (B,) number of rows with positive prior weight minus p
+    df_residual: FloatArray  # (B,) rows with positive prior weight minus the number of coefficients
+    # pieces of (X'WX)^-1 for the working weights above:
+    level_var: FloatArray  # (B, q) diagonal entries of the levels (R's cov.unscaled)
+    level_slope_cov: FloatArray  # (B, q) covariances level/slope (0 without trend)
+    slope_var: FloatArray  # (B,) NaN without trend
 
 
-def _solve_sym(a: FloatArray, r: FloatArray) -> FloatArray:
-    """Solve the stacked symmetric positive (semi)definite systems ``a x = r`` after equilibration."""
-    d = np.sqrt(np.einsum("bii->bi", a))
-    d = np.where(d > 0, d, 1.0)
-    scaled = a / (d[:, :, None] * d[:, None, :])
-    p = a.shape[1]
-    if p == 1:
-        x = (r / d) / scaled[:, :, 0]
-    elif p == 2:
-        a00, a01, a11 = scaled[:, 0, 0], scaled[:, 0, 1], scaled[:, 1, 1]
-        rs = r / d
-        det = a00 * a11 - a01 * a01
-        x = np.empty_like(rs)
-        x[:, 0] = (a11 * rs[:, 0] - a01 * rs[:, 1]) / det
-        x[:, 1] = (a00 * rs[:, 1] - a01 * rs[:, 0]) / det
-    else:
-        x = np.linalg.solve(scaled, (r / d)[:, :, None])[:, :, 0]
-    out: FloatArray = x / d
-    return out
+def fit_levels(layout: Layout, t: FloatArray, slope_on: BoolArray, y: FloatArray, prior: FloatArray, *,
+               maxit: int = MAXIT, epsilon: float = EPSILON) -> LevelFit:
+    """Fit ``log mu = a[level] (+ slope * t)`` by R's IRLS for every problem of the batch.
 
-
-def _inv_sym(a: FloatArray) -> FloatArray:
-    """Inverse of stacked symmetric positive definite matrices (with equilibration)."""
-    d = np.sqrt(np.einsum("bii->bi", a))
-    d = np.where(d > 0, d, 1.0)
-    scaled = a / (d[:, :, None] * d[:, None, :])
-    p = a.shape[1]
-    if p == 1:
-        inv = 1.0 / scaled
-    elif p == 2:
-        a00, a01, a11 = scaled[:, 0, 0], scaled[:, 0, 1], scaled[:, 1, 1]
-        det = a00 * a11 - a01 * a01
-        inv = np.empty_like(scaled)
-        inv[:, 0, 0] = a11 / det
-        inv[:, 1, 1] = a00 / det
-        inv[:, 0, 1] = inv[:, 1, 0] = -a01 / det
-    else:
-        inv = np.linalg.inv(scaled)
-    out: FloatArray = inv / (d[:, :, None] * d[:, None, :])
-    return out
-
-
-def _xtwx(x: FloatArray, w: FloatArray) -> FloatArray:
-    out: FloatArray = np.einsum("bni,bn,bnj->bij", x, w, x, optimize=False)
-    return out
-
-
-def _poisson_deviance(y: FloatArray, ylogy: FloatArray, eta: FloatArray, mu: FloatArray,
-                      prior: FloatArray) -> FloatArray:
-    # R: 2 * sum(wt * (y * log(y / mu) - (y - mu))), with y * log(y / mu) = 0 for y = 0; log(mu) is eta
-    # except where linkinv floors mu at eps
-    out: FloatArray = 2.0 * np.einsum("bn,bn->b", prior, ylogy - y * np.maximum(eta, _LOG_EPS) - y + mu)
-    return out
-
-
-def fit_quasipoisson(x: FloatArray, y: FloatArray, prior: FloatArray,
-                     maxit: int = MAXIT, epsilon: float = EPSILON) -> GlmFit:
-    """Fit ``y ~ x`` (x includes the intercept column) by R's IRLS for every problem in the batch."""
-    nb, n, p = x.shape
+    Each step solves the weighted least-squares problem in closed form: with ``D_j = sum_j w``,
+    ``c_j = sum_j w t`` and ``r_j = sum_j w z`` (sums over the rows of level j; z the working response) the
+    slope is ``(sum w z t - sum_j c_j r_j / D_j) / S`` with the Schur complement
+    ``S = sum w t^2 - sum_j c_j^2 / D_j``, and the level coefficients are ``(r_j - c_j slope) / D_j``.
+    """
+    nb, n = y.shape
+    q = layout.q
     with np.errstate(divide="ignore", invalid="ignore"):
         ylogy = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0)), 0.0)
+    py = prior * y
+    # deviance = 2 * (sum(prior * (y log y - y)) + sum(prior * mu - prior * y * log(mu)))
+    dev_const = (prior * (ylogy - y)).sum(axis=1)
     eta = np.log(y + 0.1)
     mu = linkinv(eta)
-    devold = _poisson_deviance(y, ylogy, eta, mu, prior)
+    w = prior * mu
+    devold = 2.0 * (dev_const + (w - py * np.maximum(eta, _LOG_EPS)).sum(axis=1))
 
-    beta_out = np.zeros((nb, p))
+    shared = layout.shared_t
+    design: FloatArray | None = None
+    if shared is not None:
+        # one product gives sum_j w, sum_j w t, sum w t^2 (and the same for w z)
+        design = np.zeros((n, 2 * q + 1))
+        for j, (lo, cnt) in enumerate(zip(layout.starts, layout.counts, strict=True)):
+            design[lo:lo + cnt, j] = 1.0
+            design[lo:lo + cnt, q + j] = shared[lo:lo + cnt]
+        design[:, 2 * q] = shared * shared
+
+    level_out = np.zeros((nb, q))
+    slope_out = np.zeros(nb)
     mu_out = np.empty((nb, n))
     w_out = np.empty((nb, n))
+    d_out = np.empty((nb, q))
+    c_out = np.empty((nb, q))
+    schur_out = np.empty(nb)
     converged = np.zeros(nb, dtype=bool)
 
     active = np.arange(nb)
-    xa, ya, pa, la = x, y, prior, ylogy
-    for _ in range(maxit):
-        w = pa * mu
-        a = _xtwx(xa, w)
-        r = np.einsum("bni,bn->bi", xa, w * eta + pa * (ya - mu))
-        beta = _solve_sym(a, r)
-        eta = np.einsum("bni,bi->bn", xa, beta)
-        mu = linkinv(eta)
-        dev = _poisson_deviance(ya, la, eta, mu, pa)
-        done = np.abs(dev - devold) / (0.1 + np.abs(dev)) < epsilon
-        if done.all():
-            beta_out[active], mu_out[active], w_out[active] = beta, mu, w
-            converged[active] = True
-            active = active[:0]
-            break
-        if done.any():
-            idx = active[done]
-            beta_out[idx], mu_out[idx], w_out[idx] = beta[done], mu[done], w[done]
-            converged[idx] = True
-            keep = ~done
-            active = active[keep]
-            xa, ya, pa, la = xa[keep], ya[keep], pa[keep], la[keep]
-            eta, mu, dev, beta, w = eta[keep], mu[keep], dev[keep], beta[keep], w[keep]
-        devold = dev
-    else:
-        if active.size:
-            beta_out[active], mu_out[active], w_out[active] = beta, mu, w
-
-    cov = _inv_sym(_xtwx(x, w_out))
+    ta, sa, pa, pya, ka = t, slope_on, prior, py, dev_const
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for it in range(maxit):
+            b = active.shape[0]
+            wz = w * (eta - 1.0)  # w * (working response), as w = prior * mu
+            wz += pya
+            if design is not None:
+                sums = np.concatenate((w, wz)) @ design
+                d, c, dt2 = sums[:b, :q], sums[:b, q:2 * q], sums[:b, 2 * q]
+                r, rt_level = sums[b:, :q], sums[b:, q:2 * q]
+            else:
+                wt = w * ta
+                d, c, r = layout.level_sums(w), layout.level_sums(wt), layout.level_sums(wz)
+                dt2, rt_level = (wt * ta).sum(axis=1), layout.level_sums(wz * ta)
+            if q == 1:
+                d1, c1 = d[:, 0], c[:, 0]
+                den = d1 * dt2 - c1 * c1
+                slope = np.where(sa, (d1 * rt_level[:, 0] - c1 * r[:, 0]) / den, 0.0)
+                schur = den / d1
+                level = (r - c * slope[:, None]) / d
+                eta = slope[:, None] * ta
+                eta += level
+            else:
+                c_over_d = c / d
+                schur = dt2 - (c * c_over_d).sum(axis=1)
+                slope = np.where(sa, (rt_level.sum(axis=1) - (c_over_d * r).sum(axis=1)) / schur, 0.0)
+                level = (r - c * slope[:, None]) / d
+                eta = layout.spread(level) + slope[:, None] * ta
+            mu_new = np.exp(eta)
+            np.maximum(mu_new, _EPS, out=mu_new)
+            w_new = pa * mu_new
+            dev = (w_new - pya * np.maximum(eta, _LOG_EPS)).sum(axis=1)
+            dev += ka
+            dev *= 2.0
+            crit = np.abs(dev - devold)
+            crit /= 0.1 + np.abs(dev)
+            done = crit < epsilon
+            n_done = int(np.count_nonzero(done))
+            last = n_done == b or it == maxit - 1
+            if last or n_done:
+                # at maxit R keeps the last iterate (not converged); its working weights are those of the solve
+                sel = np.ones(b, dtype=bool) if last else done
+                idx = active[sel]
+                level_out[idx], slope_out[idx], mu_out[idx], w_out[idx] = level[sel], slope[sel], mu_new[sel], w[sel]
+                d_out[idx], c_out[idx], schur_out[idx] = d[sel], c[sel], schur[sel]
+                converged[idx] = done[sel]
+                if last:
+                    break
+                keep = ~done
+                active = active[keep]
+                ta, sa, pa, pya, ka = ta[keep], sa[keep], pa[keep], pya[keep], ka[keep]
+                eta, w_new, dev = eta[keep], w_new[keep], dev[keep]
+            w = w_new
+            devold = dev
+        slope_var = np.where(slope_on, 1.0 / schur_out, np.nan)
+        c_over_d = c_out / d_out
+        sv = np.where(slope_on, slope_var, 0.0)[:, None]
+        level_var = 1.0 / d_out + c_over_d * c_over_d * sv
+        level_slope_cov = -c_over_d * sv
     n_ok = np.count_nonzero(prior > 0, axis=1).astype(np.float64)
-    return GlmFit(beta=beta_out, mu=mu_out, weights=w_out, cov=cov, converged=converged,
-                  df_residual=n_ok - p)
+    return LevelFit(level_coef=level_out, slope=slope_out, mu=mu_out, weights=w_out, converged=converged,
+                    df_residual=n_ok - q - slope_on, level_var=level_var, level_slope_cov=level_slope_cov,
+                    slope_var=slope_var)
 
 
-def hat_values(x: FloatArray, fit: GlmFit) -> FloatArray:
-    """R's ``hatvalues()`` of the fit: diagonal of ``W^1/2 X (X'WX)^-1 X' W^1/2``, 1 when within 10 eps of 1."""
-    h: FloatArray = fit.weights * np.einsum("bni,bij,bnj->bn", x, fit.cov, x, optimize=False)
+def hat_values(layout: Layout, t: FloatArray, slope_on: BoolArray, fit: LevelFit) -> FloatArray:
+    """R's ``hatvalues()``: diagonal of ``W^1/2 X (X'WX)^-1 X' W^1/2``, set to 1 within 10 eps of 1."""
+    sv = np.where(slope_on, fit.slope_var, 0.0)
+    tt = np.where(slope_on[:, None], t, 0.0)
+    quad = layout.spread(fit.level_var) + tt * (2.0 * layout.spread(fit.level_slope_cov) + tt * sv[:, None])
+    h: FloatArray = fit.weights * quad
     h[h > _HAT_ONE] = 1.0
     return h
 
 
-def pearson_dispersion(y: FloatArray, fit: GlmFit, weights: FloatArray | None = None) -> FloatArray:
+def pearson_dispersion(y: FloatArray, fit: LevelFit, weights: FloatArray | None = None) -> FloatArray:
     """R's ``summary.glm(model)$dispersion``: ``sum(weights * ((y - mu) / mu)^2) / df`` over weights > 0.
 
     ``weights`` defaults to the fit's working weights; pass other weights to reproduce what R computes

@@ -15,16 +15,17 @@ IRLS step by step. Pure numpy/scipy; no Django.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from . import DetectError, FloatArray, Result, Series
-from ._glm import GlmFit, fit_quasipoisson, hat_values, linkinv, pearson_dispersion
+from ._glm import Layout, LevelFit, fit_levels, hat_values, linkinv, pearson_dispersion
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -224,6 +225,18 @@ def _ref_points_flexible(series: Series, ks: IntArray, b: int) -> IntArray:
     return pos
 
 
+def _groups(offsets: IntArray) -> list[tuple[tuple[int, ...], IntArray]]:
+    """The distinct rows of ``offsets`` (g, m) and the indices of the rows equal to each."""
+    if offsets.shape[0] == 0:
+        return []
+    if bool((offsets == offsets[:1]).all()):
+        return [(tuple(int(v) for v in offsets[0]), np.arange(offsets.shape[0]))]
+    uniq, inverse = np.unique(offsets, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    return [(tuple(int(v) for v in row), np.nonzero(inverse == j)[0]) for j, row in enumerate(uniq)]
+
+
+@functools.lru_cache(maxsize=256)
 def _block_template(offsets: tuple[int, ...], w: int, p: int, pwni: int) -> tuple[IntArray, IntArray]:
     """R's ``blocks()`` plus ``pastWeeksNotIncluded`` for reference epochs ``offsets`` back from now.
 
@@ -262,11 +275,7 @@ def _chunks_flexible(series: Series, index: int, ctl: _Control, first: int, last
     offsets = ks[:, None] - 1 - refs
     days = _days(series.dates) if series.dates is not None else None
     chunks: list[_Chunk] = []
-    keys = [tuple(int(v) for v in row) for row in offsets]
-    groups: dict[tuple[int, ...], list[int]] = {}
-    for i, key in enumerate(keys):
-        groups.setdefault(key, []).append(i)
-    for key, members in groups.items():
+    for key, members in _groups(offsets):
         rel, levels = _block_template(key, ctl.w, ctl.no_periods, ctl.past_weeks_not_included)
         k = ks[members]
         rows = k[:, None] - 1 + rel[None, :]
@@ -324,11 +333,8 @@ def _chunks_original(series: Series, index: int, ctl: _Control, first: int, last
     else:
         rows, found = _ref_rows_original_dates(series, ks, b, w)
     offsets = np.where(found, ks[:, None] - 1 - rows, -1)
-    groups: dict[tuple[int, ...], list[int]] = {}
-    for i, row in enumerate(offsets):
-        groups.setdefault(tuple(int(v) for v in row), []).append(i)
     chunks: list[_Chunk] = []
-    for members in groups.values():
+    for _, members in _groups(offsets):
         k = ks[members]
         sel = found[members[0]]
         g_rows = np.maximum(rows[members][:, sel], 0)
@@ -347,10 +353,8 @@ def _chunks_original(series: Series, index: int, ctl: _Control, first: int, last
 class _Batch:
     series: IntArray  # (B,)
     k: IntArray  # (B,)
-    # (B, n, p): indicator of level noPeriods, wtime (centred at the prediction time), indicators of the other
-    # levels. Cell-means coding keeps X'WX well conditioned when a level's fitted means run off to zero; the
-    # fit is the same model as R's treatment contrasts.
-    x: FloatArray
+    layout: Layout  # rows sorted by level, level noPeriods first (that is the level R predicts for)
+    t: FloatArray  # (B, n) time covariate centred at the prediction time, so x0 is "level noPeriods, t = 0"
     y: FloatArray  # (B, n)
     mask: BoolArray  # (B, n)
     ymax: FloatArray  # (B,)
@@ -359,37 +363,52 @@ class _Batch:
 def _pack(chunks: list[_Chunk], observed: Sequence[FloatArray], p_level: int) -> list[_Batch]:
     by_levels: dict[tuple[int, ...], list[_Chunk]] = {}
     for chunk in chunks:
-        present = tuple(sorted({int(v) for v in chunk.levels}))
+        present = tuple(int(v) for v in np.unique(chunk.levels))
         if p_level not in present:
             raise DetectError("the current window has no reference values")
         by_levels.setdefault(present, []).append(chunk)
     batches: list[_Batch] = []
     for present, group in by_levels.items():
-        others = [lv for lv in present if lv != p_level]
-        n = max(c.rows.shape[1] for c in group)
+        order = np.array([p_level] + [lv for lv in present if lv != p_level], dtype=np.int64)
+        rank = np.zeros(max(present) + 1, dtype=np.int64)
+        rank[order] = np.arange(order.shape[0])
+        counts = np.zeros(order.shape[0], dtype=np.int64)
+        for c in group:
+            counts = np.maximum(counts, np.bincount(rank[c.levels], minlength=order.shape[0]))
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+        n = int(counts.sum())
         total = sum(c.k.shape[0] for c in group)
-        ncol = 2 + len(others)
-        x = np.zeros((total, n, ncol))
+        t = np.zeros((total, n))
         y = np.zeros((total, n))
         mask = np.zeros((total, n), dtype=bool)
         series = np.empty(total, dtype=np.int64)
         k = np.empty(total, dtype=np.int64)
         at = 0
         for c in group:
-            g, m = c.rows.shape
+            g = c.rows.shape[0]
+            r = rank[c.levels]
+            by_rank = np.argsort(r, kind="stable")
+            # destination column of each (rank-sorted) row: its level's segment start + position within it
+            within = np.arange(by_rank.shape[0]) - np.searchsorted(r[by_rank], r[by_rank])
+            dest = starts[r[by_rank]] + within
             sl = slice(at, at + g)
             series[sl] = c.series
             k[sl] = c.k
-            mask[sl, :m] = c.mask
-            y[sl, :m] = np.where(c.mask, observed[c.series][c.rows], 0.0)
-            x[sl, :m, 0] = (c.levels == p_level)[None, :] & c.mask
-            x[sl, :m, 1] = np.where(c.mask, c.wtime, 0.0)
-            for j, lv in enumerate(others):
-                x[sl, :m, 2 + j] = (c.levels == lv)[None, :] & c.mask
+            m = c.mask[:, by_rank]
+            mask[sl, dest] = m
+            y[sl, dest] = np.where(m, observed[c.series][c.rows[:, by_rank]], 0.0)
+            t[sl, dest] = np.where(m, c.wtime[:, by_rank], 0.0)
             at += g
         ymax = np.where(mask, y, -np.inf).max(axis=1)
-        batches.append(_Batch(series=series, k=k, x=x, y=y, mask=mask, ymax=ymax))
+        shared = t[0].copy() if bool((t == t[:1]).all()) else None
+        batches.append(_Batch(series=series, k=k, layout=Layout(starts=starts, n=n, shared_t=shared), t=t, y=y,
+                              mask=mask, ymax=ymax))
     return batches
+
+
+def _slice(batch: _Batch, sel: slice) -> _Batch:
+    return _Batch(series=batch.series[sel], k=batch.k[sel], layout=batch.layout, t=batch.t[sel], y=batch.y[sel],
+                  mask=batch.mask[sel], ymax=batch.ymax[sel])
 
 
 @dataclass
@@ -397,30 +416,33 @@ class _Stage:
     """One ``fitFun`` call (fit, and with reweighting a second weighted fit) for a batch of problems."""
 
     converged: BoolArray  # convergence of the first (unweighted) fit
-    fit: GlmFit  # the final fit (the weighted one when reweighting)
+    fit: LevelFit  # the final fit (the weighted one when reweighting)
     phi: FloatArray  # max(1, Pearson dispersion of the final fit)
     pearson: FloatArray  # Pearson dispersion of the final fit, not floored
     dstar: FloatArray  # flexible: what summary.glm reports after model$weights <- omega
 
 
-def _stage(x: FloatArray, y: FloatArray, mask: BoolArray, reweight: bool, threshold: float) -> _Stage:
+def _stage(layout: Layout, t: FloatArray, slope_on: BoolArray, y: FloatArray, mask: BoolArray, *,
+           reweight: bool, threshold: float) -> _Stage:
     prior = mask.astype(np.float64)
-    fit1 = fit_quasipoisson(x, y, prior)
+    fit1 = fit_levels(layout, t, slope_on, y, prior)
     pearson1 = pearson_dispersion(y, fit1)
     if not reweight:
         return _Stage(converged=fit1.converged, fit=fit1, phi=np.fmax(pearson1, 1.0), pearson=pearson1,
                       dstar=pearson1)
     phi1 = np.fmax(pearson1, 1.0)
-    h = hat_values(x, fit1)
+    h = hat_values(layout, t, slope_on, fit1)
     mu = fit1.mu
     with np.errstate(divide="ignore", invalid="ignore"):
-        a = 1.5 * (np.cbrt(y) ** 2 * mu ** (-1.0 / 6.0) - np.sqrt(mu))
+        # anscombe.residuals(): 3/2 (y^(2/3) mu^(-1/6) - mu^(1/2)) / sqrt(phi (1 - h))
+        a = 1.5 * (np.cbrt(y) ** 2 / np.sqrt(np.cbrt(mu)) - np.sqrt(mu))
         s = a / np.sqrt(phi1[:, None] * (1.0 - h))
+        # algo.farrington.assign.weights(): only residuals above the threshold are downweighted
         high = (s > threshold) & mask
-        inv2 = np.where(high, s ** -2.0, 1.0)
+        inv2 = np.where(high, 1.0 / (s * s), 1.0)
         gamma = mask.sum(axis=1) / np.where(mask, inv2, 0.0).sum(axis=1)
         omega = np.where(mask, gamma[:, None] * inv2, 0.0)
-    fit2 = fit_quasipoisson(x, y, omega)
+    fit2 = fit_levels(layout, t, slope_on, y, omega)
     pearson2 = pearson_dispersion(y, fit2)
     dstar = pearson_dispersion(y, fit2, weights=omega)
     return _Stage(converged=fit1.converged, fit=fit2, phi=np.fmax(pearson2, 1.0), pearson=pearson2, dstar=dstar)
@@ -439,46 +461,45 @@ class _Fitted:
 
 
 def _fit_batch(batch: _Batch, ctl: _Control) -> _Fitted:
+    """The fits of ``algo.farrington.glm`` (flexible) / the body of ``algo.farrington`` (original).
+
+    With a trend, the model without trend is needed wherever the trend fit does not converge or the trend
+    is dropped; it is fitted for every problem alongside the trend model (one stacked call is cheaper than
+    a second pass) and used where needed.
+    """
     nb = batch.k.shape[0]
-    x_notrend = np.delete(batch.x, 1, axis=2)
-    thr = ctl.weights_threshold
-
-    def pred_disp(st: _Stage) -> FloatArray:
-        if not ctl.flexible:
-            return st.phi
-        return st.dstar
-
-    null = np.zeros(nb, dtype=bool)
-    do_trend = np.zeros(nb, dtype=bool)
-    eta0 = np.full(nb, np.nan)
-    var_eta0 = np.full(nb, np.nan)
-    phi = np.full(nb, np.nan)
-    trend_coef = np.full(nb, np.nan)
-    need = np.ones(nb, dtype=bool)
     if ctl.trend:
-        st = _stage(batch.x, batch.y, batch.mask, ctl.reweight, thr)
-        beta = st.fit.beta
-        disp_test = st.dstar if ctl.flexible else st.pearson
+        t = np.concatenate((batch.t, batch.t))
+        slope_on = np.repeat(np.array([True, False]), nb)
+        y = np.concatenate((batch.y, batch.y))
+        mask = np.concatenate((batch.mask, batch.mask))
+    else:
+        t, slope_on, y, mask = batch.t, np.zeros(nb, dtype=bool), batch.y, batch.mask
+    st = _stage(batch.layout, t, slope_on, y, mask, reweight=ctl.reweight, threshold=ctl.weights_threshold)
+    fit = st.fit
+    # the dispersion predict.glm uses: R's model$phi in the original; in the flexible version summary.glm's
+    # dispersion after model$weights <- omega (D*), unfloored
+    pred_disp = st.dstar if ctl.flexible else st.phi
+    eta0_all = fit.level_coef[:, 0]
+    var_all = pred_disp * fit.level_var[:, 0]
+
+    use_trend = np.zeros(nb, dtype=bool)
+    if ctl.trend:
+        tr = slice(0, nb)
+        disp_test = st.dstar[tr] if ctl.flexible else st.pearson[tr]
         with np.errstate(divide="ignore", invalid="ignore"):
-            tval = beta[:, 1] / np.sqrt(disp_test * st.fit.cov[:, 1, 1])
-            pval = 2.0 * _scipy("special").stdtr(st.fit.df_residual, -np.abs(tval))
-            mu0 = linkinv(beta[:, 0])
-        keep = st.converged & (ctl.b >= 3) & (pval < ctl.p_threshold_trend) & (mu0 <= batch.ymax)
-        do_trend = keep
-        need = ~keep
-        eta0[keep] = beta[keep, 0]
-        var_eta0[keep] = pred_disp(st)[keep] * st.fit.cov[keep, 0, 0]
-        phi[keep] = st.phi[keep]
-        trend_coef[keep] = beta[keep, 1]
-    if need.any():
-        idx = np.nonzero(need)[0]
-        st = _stage(x_notrend[idx], batch.y[idx], batch.mask[idx], ctl.reweight, thr)
-        if ctl.flexible:
-            null[idx] = ~st.converged
-        eta0[idx] = st.fit.beta[:, 0]
-        var_eta0[idx] = pred_disp(st) * st.fit.cov[:, 0, 0]
-        phi[idx] = st.phi
-    return _Fitted(null=null, eta0=eta0, var_eta0=var_eta0, phi=phi, do_trend=do_trend, trend_coef=trend_coef)
+            tval = fit.slope[tr] / np.sqrt(disp_test * fit.slope_var[tr])
+            pval = 2.0 * _scipy("special").stdtr(fit.df_residual[tr], -np.abs(tval))
+        mu0 = linkinv(eta0_all[tr])
+        use_trend = st.converged[tr] & (ctl.b >= 3) & (pval < ctl.p_threshold_trend) & (mu0 <= batch.ymax)
+        pick = np.where(use_trend, np.arange(nb), np.arange(nb) + nb)
+    else:
+        pick = np.arange(nb)
+    # flexible: no convergence without trend -> no result (R returns NULL, or fails when the trend was dropped)
+    null = ~st.converged[pick] if ctl.flexible else np.zeros(nb, dtype=bool)
+    trend_coef = np.where(use_trend, fit.slope[:nb], np.nan)
+    return _Fitted(null=null, eta0=eta0_all[pick], var_eta0=var_all[pick], phi=st.phi[pick], do_trend=use_trend,
+                   trend_coef=trend_coef)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -595,14 +616,6 @@ def _enough_cases(observed: FloatArray, ks: IntArray, limit54: tuple[float, int]
     return out
 
 
-@dataclass
-class _Job:
-    series: list[Series]
-    first: int
-    last: int
-    results: list[Result] = field(default_factory=list)
-
-
 def _check_range(series: Series, first: int, last: int) -> None:
     if not 1 <= first <= last <= series.n:
         raise DetectError(f"range {first}:{last} is outside the series (1..{series.n})")
@@ -611,40 +624,41 @@ def _check_range(series: Series, first: int, last: int) -> None:
         raise DetectError("observed counts must be non-negative numbers up to the end of the range")
 
 
+_BLOCK = 768  # problems fitted together: large enough to amortise numpy's per-call cost, small enough for cache
+
+
 def _run(series_list: Sequence[Series], control: Mapping[str, Any], first: int, last: int,
          flexible: bool) -> list[Result]:
     ctl = _parse_control(control, flexible)
     observed = [np.asarray(s.observed, dtype=np.float64) for s in series_list]
+    ks = np.arange(first, last + 1, dtype=np.int64)
     chunks: list[_Chunk] = []
     for i, s in enumerate(series_list):
         _check_range(s, first, last)
         make = _chunks_flexible if flexible else _chunks_original
         chunks.extend(make(s, i, ctl, first, last))
-    results = [Result.empty(first, last) for _ in series_list]
-    for res in results:
-        if flexible:
-            res.extra = {"dispersion": np.full(res.t.shape[0], np.nan), "trend_used": np.full(res.t.shape[0], np.nan),
-                         "trend_coef": np.full(res.t.shape[0], np.nan)}
-        else:
-            res.extra = {"trend_used": np.full(res.t.shape[0], np.nan)}
+    y_now = np.stack([obs[first - 1:last] for obs in observed])
+    enough_all = np.stack([_enough_cases(obs, ks, ctl.limit54) for obs in observed])
+    names = ["upperbound", "alarm", "expected", "score", "pvalue"]
+    names += ["dispersion", "trend_used", "trend_coef"] if flexible else ["trend_used"]
+    out = {name: np.full(y_now.shape, np.nan) for name in names}
     for batch in _pack(chunks, observed, ctl.no_periods):
-        fitted = _fit_batch(batch, ctl)
-        y_now = np.array([observed[s][k - 1] for s, k in zip(batch.series, batch.k, strict=True)])
-        enough = np.empty(batch.k.shape[0], dtype=bool)
-        for s in np.unique(batch.series):
-            sel = batch.series == s
-            enough[sel] = _enough_cases(observed[s], batch.k[sel], ctl.limit54)
-        if flexible:
-            cols = _flexible_columns(ctl, fitted, y_now, enough)
-        else:
-            cols = _original_columns(ctl, fitted, y_now, enough)
-        for s in np.unique(batch.series):
-            sel = batch.series == s
-            pos = batch.k[sel] - first
-            res = results[int(s)]
+        for lo in range(0, batch.k.shape[0], _BLOCK):
+            part = _slice(batch, slice(lo, lo + _BLOCK))
+            fitted = _fit_batch(part, ctl)
+            col = part.k - first
+            y = y_now[part.series, col]
+            enough = enough_all[part.series, col]
+            cols = _flexible_columns(ctl, fitted, y, enough) if flexible else _original_columns(ctl, fitted, y, enough)
             for name, values in cols.items():
-                target = res.extra[name] if name in res.extra else getattr(res, name)
-                target[pos] = values[sel]
+                out[name][part.series, col] = values
+    results = []
+    for i in range(len(series_list)):
+        res = Result.empty(first, last)
+        res.upperbound, res.alarm, res.expected = out["upperbound"][i], out["alarm"][i], out["expected"][i]
+        res.score, res.pvalue = out["score"][i], out["pvalue"][i]
+        res.extra = {name: out[name][i] for name in names[5:]}
+        results.append(res)
     return results
 
 
