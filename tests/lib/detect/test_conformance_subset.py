@@ -8,6 +8,7 @@ with a stand-in EARS C1, so that a pass means something.
 
 from __future__ import annotations
 
+import faulthandler
 import importlib.util
 import math
 import os
@@ -122,6 +123,7 @@ def test_a_crash_for_one_unit_counts_its_points_as_disagreement(monkeypatch: pyt
 
 def test_a_native_crash_is_reported_and_does_not_end_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
     def aborts(series: Series, control: Mapping[str, Any], first: int, last: int) -> Result:
+        faulthandler.disable()  # in the forked child only: no traceback dump in the test output
         os.abort()  # as a C library's std::terminate would
 
     use_detector(monkeypatch, "earsC", aborts)
