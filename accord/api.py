@@ -137,8 +137,10 @@ from accord.alerts.api import assessments as assessments_router  # noqa: E402
 from accord.alerts.api import router as alerts_router  # noqa: E402
 from accord.members.api import router as members_router  # noqa: E402
 from accord.records.api import router as records_router  # noqa: E402
+from accord.surveillance.api import router as surveillance_router  # noqa: E402
 
 api.add_router("/", members_router)
 api.add_router("/records", records_router)
 api.add_router("/alerts", alerts_router)
 api.add_router("/assessments", assessments_router)
+api.add_router("/surveillance", surveillance_router)

@@ -58,6 +58,9 @@ try:
     ACCORD_ACK_HOURS = env_hours_table(
         "ACCORD_ACK_HOURS", {"Extreme": 1, "Severe": 4, "Moderate": 24, "Minor": 72, "Unknown": 24}
     )
+    ACCORD_SURVEILLANCE_MAX_ROWS = env_int("ACCORD_SURVEILLANCE_MAX_ROWS", 50_000, minimum=1, maximum=1_000_000)
+    ACCORD_SURVEILLANCE_MONITOR_WEEKS = env_int("ACCORD_SURVEILLANCE_MONITOR_WEEKS", 4, minimum=1, maximum=52)
+    ACCORD_SURVEILLANCE_JOINT_WEEKS = env_int("ACCORD_SURVEILLANCE_JOINT_WEEKS", 2, minimum=1, maximum=12)
 except ConfigError as error:
     raise ImproperlyConfigured(str(error)) from None
 
@@ -82,6 +85,7 @@ INSTALLED_APPS = [
     "accord.records",
     "accord.alerts",
     "accord.federation",
+    "accord.surveillance",
     "accord.web",
 ]
 

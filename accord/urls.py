@@ -11,5 +11,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("accord.alerts.urls")),
     path("", include("accord.alerts.web_urls")),
+    path("", include("accord.surveillance.web_urls")),
     path("", include("accord.web.urls")),
 ]

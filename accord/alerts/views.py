@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,7 +27,7 @@ from accord.alerts.kinds import PUBLISHERS
 from accord.alerts.models import AlertView
 from accord.lib import ihr
 from accord.members.models import Account, Member, NodeIdentity
-from accord.records.envelope import Audience, parse_audience
+from accord.records.envelope import TLPS, Audience, parse_audience
 from accord.records.errors import ActionError, NotFound
 from accord.records.models import Record, Version
 from accord.records.principal import Principal
@@ -484,6 +484,21 @@ def _compose_page(
     )
 
 
+def prefilled(data: QueryDict, member: str | None, language: str | None) -> forms.Composition:
+    """A new alert pre-filled from the composer's own field names in the query string (`?prefill=1&info-0-event=...`),
+    so another page (a verified surveillance signal) can open a draft for the author to check and publish.
+    Nothing is stored until the author publishes; what the fields cannot say is reported on Check."""
+    composition = forms.from_post(data)
+    composition.problems = []
+    if not composition.infos:
+        composition.infos = forms.blank(member, forms.info_language(language)).infos
+    if composition.tlp not in TLPS:
+        composition.tlp = "GREEN"
+    if composition.status not in forms.STATUSES:
+        composition.status = "actual"
+    return composition
+
+
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def compose(request: HttpRequest, record_uuid: str | None = None) -> HttpResponse:
@@ -497,7 +512,9 @@ def compose(request: HttpRequest, record_uuid: str | None = None) -> HttpRespons
         )
     current: Version | None = record.current_version if record else None
     if request.method != "POST":
-        if current is None:
+        if current is None and request.GET.get("prefill") == "1":
+            composition = prefilled(request.GET, _member(account), get_language())
+        elif current is None:
             composition = forms.blank(_member(account), forms.info_language(get_language()))
         else:
             composition = forms.from_message(
