@@ -57,6 +57,7 @@ bench: env
 	@test -x .cache/bench/bin/python || { $(PYTHON) -m venv .cache/bench && \
 	  .cache/bench/bin/pip install -q --no-deps capparselib==0.6.6 && .cache/bench/bin/pip install -q lxml python-dateutil; }
 	$(VENV)/bin/python bench/cap_ingest.py --corpus $(SHARED)/cap/corpus
+	$(VENV)/bin/python bench/detect.py
 
 ## bench-federation: 10 local nodes: publish -> all peers latency, catch-up after a partition (see docs/benchmarks.md)
 bench-federation: env
