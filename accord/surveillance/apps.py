@@ -8,7 +8,7 @@ class SurveillanceConfig(AppConfig):
 
     def ready(self) -> None:
         from accord.records.tasks import on_version_committed
-        from accord.surveillance import kinds  # noqa: F401  (registers the case_counts kind)
+        from accord.surveillance import kinds  # registers the case_counts kind
         from accord.surveillance.tasks import counts_received
 
-        on_version_committed(counts_received)
+        on_version_committed(counts_received, kinds={kinds.KIND})

@@ -25,7 +25,12 @@ def week_labels(count: int, end: reference.Period | None = None) -> list[str]:
 
 
 def series(
-    weeks: int = 6 * 52 + 4, *, mean: float = 10.0, outbreak: int = 0, seed: int = 7, end: reference.Period | None = None
+    weeks: int = 6 * 52 + 4,
+    *,
+    mean: float = 10.0,
+    outbreak: int = 0,
+    seed: int = 7,
+    end: reference.Period | None = None,
 ) -> list[tuple[str, int]]:
     """(week, count) pairs: a seasonal Poisson baseline, and `outbreak` extra cases in the last week."""
     rng = np.random.default_rng(seed)
@@ -53,3 +58,48 @@ def rows_for(disease: str, region: str, points: list[tuple[str, int]]) -> list[t
 
 def dhis2(values: list[dict[str, Any]], **top: Any) -> bytes:
     return json.dumps({"dataSet": "weekly-idsr", **top, "dataValues": values}).encode()
+
+
+def ingest_peer_counts(member: str, region: str, disease: str, points: list[tuple[str, int]]) -> list[int]:
+    """Store `points` as case_counts records of another node (one per year), as federation would; the versions' ids."""
+    import uuid as uuid_module
+
+    from accord.lib import canonical
+    from accord.members import actions as member_actions
+    from accord.records import actions as record_actions
+    from accord.records.envelope import Audience, build_envelope, encode
+
+    key = canonical.generate_private_key()
+    public = canonical.public_key_b64(key)
+    node_id = uuid_module.uuid4()
+    member_actions.register_node_key(str(node_id), public, acting_user=None)
+    by_year: dict[int, list[tuple[str, int]]] = {}
+    for label, count in points:
+        by_year.setdefault(reference.parse_period(label).year, []).append((label, count))
+    stored = []
+    for year, rows in sorted(by_year.items()):
+        envelope = build_envelope(
+            kind="case_counts",
+            origin={"node": str(node_id), "member": member, "organisation": None, "account": None},
+            record=uuid_module.uuid4(),
+            seq=1,
+            prev_hash=None,
+            status="actual",
+            state="active",
+            audience=Audience(everyone=True),
+            tlp="GREEN",
+            body={
+                "member": member,
+                "region": region,
+                "disease": {"system": "ICD-10", "code": disease, "name": disease},
+                "resolution": "week",
+                "year": year,
+                "counts": [{"period": label, "count": count} for label, count in rows],
+            },
+            attachments=[],
+        )
+        data, _digest = encode(envelope)
+        result = record_actions.ingest(data, canonical.sign(key, data), canonical.key_id(public), source="test")
+        assert result.outcome == "stored" and result.version is not None
+        stored.append(result.version.pk)
+    return stored

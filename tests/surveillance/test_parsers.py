@@ -80,7 +80,9 @@ def test_every_bad_row_is_reported_at_once_and_the_good_ones_are_not_enough() ->
 
 
 def test_a_duplicate_period_names_the_row_it_repeats() -> None:
-    data = csv_bytes([("A00", "KZ-19", "2026-W07", "1"), ("B05", "KZ-19", "2026-W07", "1"), ("1A00", "KZ-19", "2026-W7", 2)])
+    data = csv_bytes(
+        [("A00", "KZ-19", "2026-W07", "1"), ("B05", "KZ-19", "2026-W07", "1"), ("1A00", "KZ-19", "2026-W7", 2)]
+    )
     parsed = check(data)
     assert [(e.row, e.column) for e in parsed.errors] == [(4, "period")]
     assert "row 2 already gives A00 in KZ-19 for 2026-W07" in parsed.errors[0].message
@@ -94,7 +96,12 @@ def test_a_duplicate_period_names_the_row_it_repeats() -> None:
         (b"disease,region,period,count\n", 2, "", "no rows"),
         (b"disease,region,period\nA00,KZ-19,2026-W07\n", 1, "count", "no column 'count'"),
         (b"disease,region,period,count\nA00,KZ-19,2026-W07,1,extra\n", 2, "", "5 cells"),
-        ("disease,region,period,count\nA00,KZ-19,2026-W07,1\nA00,Кызылорда,2026-W08,1\n".encode("cp1251"), 3, "", "not UTF-8"),
+        (
+            "disease,region,period,count\nA00,KZ-19,2026-W07,1\nA00,Кызылорда,2026-W08,1\n".encode("cp1251"),
+            3,
+            "",
+            "not UTF-8",
+        ),
     ],
 )
 def test_a_file_of_the_wrong_shape_or_encoding_is_refused_with_its_place(
@@ -144,9 +151,21 @@ def test_a_file_that_is_not_a_workbook_is_refused() -> None:
 
 
 def test_dhis2_values_map_codes_add_up_disaggregations_and_name_the_json_fields() -> None:
-    values = [
-        {"dataElement": "deCholera", "orgUnit": "ouAlmaty", "period": "2026W7", "categoryOptionCombo": "m", "value": "3"},
-        {"dataElement": "deCholera", "orgUnit": "ouAlmaty", "period": "2026W7", "categoryOptionCombo": "f", "value": "2"},
+    values: list[dict[str, Any]] = [
+        {
+            "dataElement": "deCholera",
+            "orgUnit": "ouAlmaty",
+            "period": "2026W7",
+            "categoryOptionCombo": "m",
+            "value": "3",
+        },
+        {
+            "dataElement": "deCholera",
+            "orgUnit": "ouAlmaty",
+            "period": "2026W7",
+            "categoryOptionCombo": "f",
+            "value": "2",
+        },
         {"dataElement": "B05", "orgUnit": "KZ-19", "period": "20260214", "value": 1},
         {"dataElement": "B05", "orgUnit": "KZ-19", "period": "20260215", "value": "1", "deleted": True},
         {"dataElement": "B05", "orgUnit": "KZ-19", "period": "202602", "value": "1"},

@@ -29,8 +29,11 @@ def test_an_upload_publishes_one_record_per_series_year_and_projects_every_count
 ) -> None:
     weeks = week_labels(3)
     data = csv_bytes(
-        rows_for("A00", "KZ-19", [(w, i + 1) for i, w in enumerate(weeks)])
-        + [("B05", "KZ-61", weeks[-1], 9), ("B05", "KZ", weeks[-1], 30)]
+        [
+            *rows_for("A00", "KZ-19", [(w, i + 1) for i, w in enumerate(weeks)]),
+            ("B05", "KZ-61", weeks[-1], 9),
+            ("B05", "KZ", weeks[-1], 30),
+        ]
     )
     done = upload(data)
     assert done.status == Upload.Status.DONE, done.errors
@@ -194,7 +197,7 @@ def test_the_api_accepts_csv_and_reports_progress_and_errors(people: People, tok
     assert callable(make)
     token = make(people.kira)
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
-    data = csv_bytes(rows_for("B05", "KZ-19", [(w, 1) for w in week_labels(2)]) + [("B05", "KZ-19", "x", "1")])
+    data = csv_bytes([*rows_for("B05", "KZ-19", [(w, 1) for w in week_labels(2)]), ("B05", "KZ-19", "x", "1")])
     response = client.post("/api/v1/surveillance/uploads?tlp=AMBER&filename=a.csv", data, content_type="text/csv")
     assert response.status_code == 202, response.content
     created = response.json()
@@ -209,7 +212,9 @@ def test_the_api_accepts_csv_and_reports_progress_and_errors(people: People, tok
     other = Client(HTTP_AUTHORIZATION=f"Bearer {make(people.world.carol)}")
     assert other.get(f"/api/v1/surveillance/uploads/{created['uuid']}").status_code == 404
 
-    good = b'{"counts": [{"disease": "B05", "region": "KZ-19", "period": "%s", "count": 2}]}' % week_labels(1)[0].encode()
+    good = (
+        b'{"counts": [{"disease": "B05", "region": "KZ-19", "period": "%s", "count": 2}]}' % week_labels(1)[0].encode()
+    )
     response = client.post("/api/v1/surveillance/uploads?audience=KZ,SCO", good, content_type="application/json")
     assert response.status_code == 202
     process_upload_task.call(Upload.objects.get(uuid=response.json()["uuid"]).pk)
