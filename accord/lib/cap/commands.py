@@ -12,13 +12,12 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from accord.lib.cap.codec import parse, to_xml
-from accord.lib.cap.jsonform import from_json, to_json
-from accord.lib.cap.model import Alert, CapError
 from accord.lib.cap.secure import DEFAULT_MAX_BYTES
-from accord.lib.cap.validator import validate
+
+if TYPE_CHECKING:
+    from accord.lib.cap.model import Alert
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -77,6 +76,8 @@ def _write(text: str) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from accord.lib.cap.validator import validate
+
     contents = _read_all(args.files)
     if contents is None:
         return EXIT_USAGE
@@ -95,6 +96,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _load(data: bytes, max_bytes: int) -> tuple[Alert, tuple[str, ...]]:
+    from accord.lib.cap.codec import parse
+    from accord.lib.cap.jsonform import from_json
+    from accord.lib.cap.model import CapError
+
     if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
         if len(data) > max_bytes:
             raise CapError("CAP-SIZE", f"the JSON is {len(data)} bytes, more than the limit of {max_bytes}")
@@ -108,6 +113,10 @@ def _load(data: bytes, max_bytes: int) -> tuple[Alert, tuple[str, ...]]:
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
+    from accord.lib.cap.codec import to_xml
+    from accord.lib.cap.jsonform import to_json
+    from accord.lib.cap.model import CapError
+
     contents = _read_all([args.file])
     if contents is None:
         return EXIT_USAGE
