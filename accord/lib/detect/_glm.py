@@ -14,7 +14,8 @@ and the residual degrees of freedom, exactly like a padded row here.
 The factor is coded by cell means (one intercept per level): the same model as R's treatment contrasts.
 Each weighted least-squares step then has a closed form, a diagonal block plus the trend solved through
 its Schur complement, which is fast and stays well conditioned when the fitted means of a level run off to
-zero. When all problems share the same ``t`` (integer epochs), the sums of a step are one matrix product.
+zero. When all problems share the same ``t`` (integer epochs) and there is one level, the sums of a step are
+one small matrix product.
 
 The iteration is R's: start at ``mu = y + 0.1``, solve the weighted least-squares problem of the working
 response, stop when ``|dev - devold| / (|dev| + 0.1) < epsilon`` or after ``maxit`` iterations; the link
@@ -121,7 +122,9 @@ def fit_levels(layout: Layout, t: FloatArray, slope_on: BoolArray, y: FloatArray
 
     shared = layout.shared_t
     design: FloatArray | None = None
-    if shared is not None:
+    # (with several levels the product gets large enough for OpenBLAS to go multi-threaded, which costs far
+    # more than it saves on these sizes; the per-level reductions are used then)
+    if shared is not None and q == 1:
         # one product gives sum_j w, sum_j w t, sum w t^2 (and the same for w z)
         design = np.zeros((n, 2 * q + 1))
         for j, (lo, cnt) in enumerate(zip(layout.starts, layout.counts, strict=True)):
