@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shapely.geometry import Point, Polygon, mapping
-from shapely.geometry.base import BaseGeometry
+if TYPE_CHECKING:  # shapely (and numpy) load on first use: every `accord` command imports this module
+    from shapely.geometry.base import BaseGeometry
 
 from accord.records.envelope import Audience
 
@@ -65,6 +65,8 @@ def audience_for(cap: dict[str, Any], member_codes: set[str], home_member: str) 
 
 
 def _polygon(text: str) -> BaseGeometry | None:
+    from shapely.geometry import Polygon
+
     try:
         points = [tuple(float(v) for v in pair.split(",")) for pair in text.split()]
         ring = [(lon, lat) for lat, lon in points]
@@ -76,6 +78,8 @@ def _polygon(text: str) -> BaseGeometry | None:
 
 
 def _circle(text: str) -> BaseGeometry | None:
+    from shapely.geometry import Point, Polygon
+
     try:
         centre, radius = text.split()
         lat, lon = (float(v) for v in centre.split(","))
@@ -92,6 +96,8 @@ def _circle(text: str) -> BaseGeometry | None:
 
 def areas_of(cap: dict[str, Any]) -> tuple[list[dict[str, Any]], tuple[float, float, float, float] | None]:
     """GeoJSON features of every area of every info, and their bounding box (west, south, east, north)."""
+    from shapely.geometry import mapping
+
     features: list[dict[str, Any]] = []
     bounds: list[tuple[float, float, float, float]] = []
     for index, info in enumerate(cap.get("info", [])):
