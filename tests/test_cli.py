@@ -42,10 +42,10 @@ def test_demo_is_idempotent_and_verifies_and_a_tampered_copy_does_not(tmp_path: 
     with new_node(tmp_path, "origin") as node:
         first = node.run("demo")
         assert "sco.coordinator" in first.stdout and "accord-demo-2026" in first.stdout
-        assert "23 accounts and 3 records created now" in first.stdout
+        assert "23 accounts and 38 records created now" in first.stdout  # 3 notes, 35 series-years of counts
         assert "0 accounts and 0 records created now" in node.run("demo").stdout
         verified = node.run("audit", "verify")
-        assert "OK" in verified.stdout and "versions:      3" in verified.stdout
+        assert "OK" in verified.stdout and "versions:      38" in verified.stdout
         report = json.loads(node.run("audit", "verify", "--json").stdout)
         assert report["ok"] and report["audit_entries"] > 50
 

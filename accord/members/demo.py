@@ -144,5 +144,8 @@ def load_demo() -> tuple[list[DemoAccount], int, int]:
             )
             created += 1
         records = _demo_records()
+        from accord.surveillance.demo import load_counts
+
+        records += load_counts()  # weekly case counts of a few members, one series with an outbreak
     assert Member.objects.filter(code="SCO").exists()
     return demo_accounts(), created, records
