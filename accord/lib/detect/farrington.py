@@ -8,9 +8,9 @@ count with an upper prediction bound. The details and quirks reproduced here are
 ``pastWeeksNotIncluded``, the ``D*`` dispersion that R's flexible variant uses for the prediction
 variance and the trend test, the ``eta0`` score for NB thresholds, ``limit54``).
 
-The GLMs of all monitored time points (and, through :func:`farrington_flexible_many`, of many series)
-are stacked and fitted together by :func:`accord.lib.detect._glm.fit_quasipoisson`, which follows R's
-IRLS step by step. Pure numpy/scipy; no Django.
+The GLMs of all monitored time points (and, through :func:`farrington_flexible_many` /
+:func:`farrington_many`, of many series) are stacked and fitted together by
+:func:`accord.lib.detect._glm.fit_levels`, which follows R's IRLS step by step. Pure numpy/scipy; no Django.
 """
 
 from __future__ import annotations
@@ -148,8 +148,14 @@ def _parse_control(control: Mapping[str, Any], flexible: bool) -> _Control:
 # calendar arithmetic as R's seq.Date does it (out-of-range days roll over into the next month)
 
 
-def _days(dates: npt.NDArray[np.datetime64]) -> IntArray:
-    out: IntArray = np.asarray(dates, dtype="datetime64[D]").astype(np.int64)
+def _days(series: Series) -> IntArray:
+    """The epoch dates of a date-indexed series as days since 1970-01-01 (checked to be increasing)."""
+    assert series.dates is not None
+    out: IntArray = np.asarray(series.dates, dtype="datetime64[D]").astype(np.int64)
+    if out.shape != series.observed.shape:
+        raise DetectError("dates and observed counts differ in length")
+    if np.any(np.diff(out) <= 0):
+        raise DetectError("epoch dates must be strictly increasing")
     return out
 
 
@@ -210,7 +216,7 @@ def _ref_points_flexible(series: Series, ks: IntArray, b: int) -> IntArray:
         return refs
     if series.freq not in (52, 12, 365):
         raise DetectError(f"date epochs with frequency {series.freq} are not supported by farringtonFlexible")
-    days = _days(series.dates)
+    days = _days(series)
     now = days[ks - 1]
     year, month, day = _civil(now)
     back = np.arange(b + 1)[None, :]
@@ -240,7 +246,8 @@ def _groups(offsets: IntArray) -> list[tuple[tuple[int, ...], IntArray]]:
 def _block_template(offsets: tuple[int, ...], w: int, p: int, pwni: int) -> tuple[IntArray, IntArray]:
     """R's ``blocks()`` plus ``pastWeeksNotIncluded`` for reference epochs ``offsets`` back from now.
 
-    Returns the row positions relative to now (ascending, <= 0) and their seasonal levels.
+    Returns the row positions relative to now (ascending, <= 0) and their seasonal levels (cached: callers
+    must not modify the arrays).
     """
     span = offsets[-1] + w
     factors = np.zeros(span + 1, dtype=np.int64)  # index = position relative to now + span; 0 = NA
@@ -273,7 +280,7 @@ def _chunks_flexible(series: Series, index: int, ctl: _Control, first: int, last
     ks = np.arange(first, last + 1, dtype=np.int64)
     refs = _ref_points_flexible(series, ks, ctl.b)
     offsets = ks[:, None] - 1 - refs
-    days = _days(series.dates) if series.dates is not None else None
+    days = _days(series) if series.dates is not None else None
     chunks: list[_Chunk] = []
     for key, members in _groups(offsets):
         rel, levels = _block_template(key, ctl.w, ctl.no_periods, ctl.past_weeks_not_included)
@@ -297,7 +304,7 @@ def _ref_rows_original_dates(series: Series, ks: IntArray, b: int, w: int) -> tu
     assert series.dates is not None
     if series.freq not in (52, 12, 365):
         raise DetectError(f"date epochs with frequency {series.freq} are not supported by farrington")
-    days = _days(series.dates)
+    days = _days(series)
     now = days[ks - 1]
     year, month, day = _civil(now)
     back = np.arange(1, b + 1)[None, :, None]
@@ -594,6 +601,9 @@ def _flexible_threshold(ctl: _Control, fitted: _Fitted, y: FloatArray) -> tuple[
             prob = 1.0 / phi[nb]
             upper[nb] = _qnbinom(1.0 - alpha, size, prob)
             pvalue[nb] = _scipy("stats").nbinom.sf(y[nb] - 1.0, size, prob)
+            point = size == 0  # mu0 underflowed to 0: R's NB with size 0 is a point mass at 0
+            upper[np.nonzero(nb)[0][point]] = 0.0
+            pvalue[np.nonzero(nb)[0][point]] = (y[nb][point] <= 0).astype(np.float64)
         if po.any():
             upper[po] = _qpois(1.0 - alpha, mq[po])
             pvalue[po] = _scipy("stats").poisson.sf(y[po] - 1.0, mq[po])
