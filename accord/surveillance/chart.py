@@ -97,9 +97,11 @@ def render(points: Sequence[Point], labels: Labels) -> SafeString:
                 + (f" ({escape(labels.threshold)} {_fmt(p.upperbound)})" if p.upperbound is not None else "")
                 + "</title></rect>"
             )
-        if i % every == 0 or i == n - 1:
+        last = i == n - 1
+        if last or (i % every == 0 and n - 1 - i > every // 2):
+            anchor, at = ("end", x(i) + step / 2) if last and n > 1 else ("middle", x(i))
             out.append(
-                f'<text class="axis" x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle">'
+                f'<text class="axis" x="{at:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="{anchor}">'
                 f"{escape(p.label)}</text>"
             )
     # The threshold, as line segments over the weeks that have one.

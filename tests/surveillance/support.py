@@ -25,7 +25,7 @@ def week_labels(count: int, end: reference.Period | None = None) -> list[str]:
 
 
 def series(
-    weeks: int = 6 * 52 + 4,
+    weeks: int = 6 * 52 + 12,
     *,
     mean: float = 10.0,
     outbreak: int = 0,

@@ -199,3 +199,40 @@ def test_counts_received_from_a_peer_are_watched_like_uploads(people: People) ->
     assert wanted("case_counts")
     assert version_committed.call(versions[-1]) >= 1
     assert DBTaskResult.objects.filter(task_path="accord.surveillance.tasks.detect_received_task").exists()
+
+
+def test_the_api_lists_verifies_and_dismisses_signals(people: People, upload: Uploader, token_for: object) -> None:
+    from django.test import Client
+
+    assert callable(token_for)
+    _outbreak(upload)
+    _outbreak(upload, "KZ-61", seed=5)
+    carol = Client(HTTP_AUTHORIZATION=f"Bearer {token_for(people.world.carol)}")
+    listed = carol.get("/api/v1/surveillance/signals?status=open").json()
+    week = last_week().label
+    mine = [s for s in listed if s["period"] == week]
+    assert {s["region"] for s in mine} == {"KZ-19", "KZ-61"}
+    assert all(s["threshold"] < s["observed"] for s in mine)
+    dave = Client(HTTP_AUTHORIZATION=f"Bearer {token_for(people.world.dave)}")
+    assert dave.get("/api/v1/surveillance/signals").status_code == 403  # a viewer
+    alice = Client(HTTP_AUTHORIZATION=f"Bearer {token_for(people.world.alice)}")
+    assert alice.get(f"/api/v1/surveillance/signals/{mine[0]['uuid']}").status_code == 404
+    verified = carol.post(f"/api/v1/surveillance/signals/{mine[0]['uuid']}/verify", {}, content_type="application/json")
+    assert verified.status_code == 200 and verified.json()["status"] == "verified"
+    assert verified.json()["ihr_draft"]["outcome"] in ("notify", "do_not_notify")
+    empty = carol.post(
+        f"/api/v1/surveillance/signals/{mine[1]['uuid']}/dismiss", {"reason": ""}, content_type="application/json"
+    )
+    assert empty.status_code == 422
+    dismissed = carol.post(
+        f"/api/v1/surveillance/signals/{mine[1]['uuid']}/dismiss",
+        {"reason": "lab negative"},
+        content_type="application/json",
+    )
+    assert dismissed.status_code == 200 and dismissed.json()["reason"] == "lab negative"
+    again = carol.post(f"/api/v1/surveillance/signals/{mine[0]['uuid']}/verify", {}, content_type="application/json")
+    assert again.status_code == 409
+    weeks = carol.get("/api/v1/surveillance/series/weeks?member=KZ&disease=A00&region=KZ-19").json()
+    assert weeks[-1]["week"] == week and weeks[-1]["alarm"] is True
+    assert len(carol.get("/api/v1/surveillance/diseases").json()) >= 30
+    assert "KG-C" in {r["code"] for r in carol.get("/api/v1/surveillance/regions?member=KG").json()}

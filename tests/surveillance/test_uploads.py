@@ -224,3 +224,48 @@ def test_the_api_accepts_csv_and_reports_progress_and_errors(people: People, tok
     assert client.post("/api/v1/surveillance/uploads", b"x", content_type="text/plain").status_code == 400
     read_only = Client(HTTP_AUTHORIZATION=f"Bearer {make(people.kira, 'read')}")
     assert read_only.post("/api/v1/surveillance/uploads", good, content_type="application/json").status_code == 403
+
+
+def test_xlsx_and_dhis2_uploads_store_counts_like_csv(people: People, upload: Uploader) -> None:
+    import io
+
+    from openpyxl import Workbook
+
+    from tests.surveillance.support import dhis2
+
+    week = week_labels(1)[0]
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "counts"
+    sheet.append(["disease", "region", "period", "count"])
+    sheet.append(["B05", "KZ-19", week, 12])
+    out = io.BytesIO()
+    book.save(out)
+    done = upload(out.getvalue(), filename="week.xlsx")
+    assert done.format == "xlsx" and done.status == Upload.Status.DONE, done.errors
+
+    actions.set_dhis2_mapping("dataElement deMeasles = B05\norgUnit ouTurk = KZ-61", acting_user=people.admin)
+    dhis2_week = week.replace("-W0", "W").replace("-W", "W")
+    values = [
+        {"dataElement": "deMeasles", "orgUnit": "ouTurk", "period": dhis2_week, "categoryOptionCombo": c, "value": v}
+        for c, v in (("under5", "2"), ("over5", "3"))
+    ]
+    done = upload(dhis2(values), filename="dhis2.json")
+    assert done.format == "dhis2" and done.status == Upload.Status.DONE, done.errors
+    point = CountPoint.objects.get(region="KZ-61")
+    assert (point.disease, point.period, point.count) == ("B05", week, 5)
+
+
+def test_daily_counts_make_complete_weeks_and_an_incomplete_week_is_missing() -> None:
+    from datetime import date, timedelta
+
+    from accord.surveillance.detection import weekly
+
+    monday = date(2026, 2, 2)
+    days = [("day", monday + timedelta(days=i), 1, 1, 1) for i in range(7)]  # a whole week
+    days += [("day", monday + timedelta(days=7 + i), 2, 1, 1) for i in range(5)]  # five days of the next
+    days += [("day", monday, 9, 2, 5)]  # a newer version of the first Monday wins
+    table = weekly(days)
+    assert table == {monday: (15, 2)}
+    both = weekly([*days, ("week", monday, 40, 3, 6)])
+    assert both[monday] == (40, 3)  # a weekly count wins over days
