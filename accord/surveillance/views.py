@@ -7,7 +7,6 @@ Every read goes through `accord.surveillance.queries` (the audience filter); eve
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,6 +16,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -569,7 +569,7 @@ def upload_detail(request: HttpRequest, upload_uuid: str) -> HttpResponse:
     if item.status == Upload.Status.DONE and item.summary.get("signals"):
         raised = list(
             queries.signals_for(_principal(request)).filter(
-                created_at__gte=item.created_at, created_at__lte=(item.finished_at or item.created_at) + timedelta(1)
+                created_at__gte=item.created_at, created_at__lte=item.finished_at or timezone.now()
             )[:50]
         )
     return render(
