@@ -340,6 +340,19 @@ def process_upload(upload_id: int, today: date | None = None) -> Upload | None:
     return upload
 
 
+def upload_crashed(upload_id: int) -> None:
+    """Leave no upload polling forever after an unexpected error: before its counts were stored it is refused
+    (the storing transaction rolled back, so nothing is stored); after, it is done, without its signals."""
+    upload = Upload.objects.filter(pk=upload_id).first()
+    if upload is None or upload.status in (Upload.Status.DONE, Upload.Status.FAILED):
+        return
+    if upload.status == Upload.Status.DETECTING:
+        summary = {**upload.summary, "detection_failed": 1}
+        _progress(upload, status=Upload.Status.DONE, summary=summary, finished_at=timezone.now())
+        return
+    _refuse(upload, [{"row": 0, "column": "", "message": "the upload could not be processed; nothing was stored"}])
+
+
 # ---- signals ---------------------------------------------------------------------------------------
 
 

@@ -13,9 +13,14 @@ logger = logging.getLogger("accord.surveillance")
 @task()
 def process_upload_task(upload_id: int) -> str:
     """Check, store and watch one upload. Returns its final status."""
-    from accord.surveillance.actions import process_upload
+    from accord.surveillance.actions import process_upload, upload_crashed
 
-    upload = process_upload(upload_id)
+    try:
+        upload = process_upload(upload_id)
+    except Exception:
+        logger.exception("upload %s failed unexpectedly", upload_id)
+        upload_crashed(upload_id)
+        raise
     return upload.status if upload is not None else "missing"
 
 

@@ -269,3 +269,25 @@ def test_daily_counts_make_complete_weeks_and_an_incomplete_week_is_missing() ->
     assert table == {monday: (15, 2)}
     both = weekly([*days, ("week", monday, 40, 3, 6)])
     assert both[monday] == (40, 3)  # a weekly count wins over days
+
+
+def test_an_unexpected_error_leaves_no_upload_waiting(people: People, monkeypatch: pytest.MonkeyPatch) -> None:
+    from accord.surveillance import parsers
+    from accord.surveillance.tasks import process_upload_task
+
+    submitted = actions.submit_upload(
+        csv_bytes([("A00", "KZ-19", week_labels(1)[0], 1)]),
+        acting_user=people.kira,
+        audience=Audience(members=["KZ"]),
+        tlp="AMBER",
+    )
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(parsers, "check_rows", broken)
+    with pytest.raises(RuntimeError):
+        process_upload_task.call(submitted.pk)
+    submitted.refresh_from_db()
+    assert submitted.status == Upload.Status.FAILED and "nothing was stored" in submitted.errors[0]["message"]
+    assert not Version.objects.filter(kind="case_counts").exists()
