@@ -40,7 +40,10 @@ def counts_received(version_id: int) -> None:
 
     here = NodeIdentity.objects.filter(id=1).values_list("node_id", flat=True).first()
     # This node's own counts were watched by their upload's task already.
-    if Version.objects.filter(pk=version_id, kind=KIND, status="actual").exclude(origin_node=here).exists():
+    received = Version.objects.filter(pk=version_id, kind=KIND, status="actual")
+    if here is not None:
+        received = received.exclude(origin_node=here)
+    if received.exists():
         detect_received_task.enqueue(version_id)
 
 
