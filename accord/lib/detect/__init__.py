@@ -62,8 +62,9 @@ class Result:
     def empty(cls, first: int, last: int) -> Result:
         t = np.arange(first, last + 1, dtype=np.int64)
         nan = np.full(t.shape[0], np.nan)
-        return cls(t=t, upperbound=nan.copy(), alarm=nan.copy(), expected=nan.copy(),
-                   score=nan.copy(), pvalue=nan.copy())
+        return cls(
+            t=t, upperbound=nan.copy(), alarm=nan.copy(), expected=nan.copy(), score=nan.copy(), pvalue=nan.copy()
+        )
 
 
 Detector = Callable[[Series, Mapping[str, Any], int, int], Result]
@@ -87,8 +88,7 @@ def detector(name: str) -> Detector:
     try:
         target = _REGISTRY[name]
     except KeyError:
-        raise DetectError(
-            f"unknown algorithm {name!r}; known: {', '.join(ALGORITHMS)}") from None
+        raise DetectError(f"unknown algorithm {name!r}; known: {', '.join(ALGORITHMS)}") from None
     module_name, function = target.split(":")
     module = importlib.import_module(f"{__name__}.{module_name}")
     fn: Detector = getattr(module, function)

@@ -99,8 +99,16 @@ class LevelFit:
     slope_var: FloatArray  # (B,) NaN without trend
 
 
-def fit_levels(layout: Layout, t: FloatArray, slope_on: BoolArray, y: FloatArray, prior: FloatArray, *,
-               maxit: int = MAXIT, epsilon: float = EPSILON) -> LevelFit:
+def fit_levels(
+    layout: Layout,
+    t: FloatArray,
+    slope_on: BoolArray,
+    y: FloatArray,
+    prior: FloatArray,
+    *,
+    maxit: int = MAXIT,
+    epsilon: float = EPSILON,
+) -> LevelFit:
     """Fit ``log mu = a[level] (+ slope * t)`` by R's IRLS for every problem of the batch.
 
     Each step solves the weighted least-squares problem in closed form: with ``D_j = sum_j w``,
@@ -128,8 +136,8 @@ def fit_levels(layout: Layout, t: FloatArray, slope_on: BoolArray, y: FloatArray
         # one product gives sum_j w, sum_j w t, sum w t^2 (and the same for w z)
         design = np.zeros((n, 2 * q + 1))
         for j, (lo, cnt) in enumerate(zip(layout.starts, layout.counts, strict=True)):
-            design[lo:lo + cnt, j] = 1.0
-            design[lo:lo + cnt, q + j] = shared[lo:lo + cnt]
+            design[lo : lo + cnt, j] = 1.0
+            design[lo : lo + cnt, q + j] = shared[lo : lo + cnt]
         design[:, 2 * q] = shared * shared
 
     level_out = np.zeros((nb, q))
@@ -150,8 +158,8 @@ def fit_levels(layout: Layout, t: FloatArray, slope_on: BoolArray, y: FloatArray
             wz += pya
             if design is not None:
                 sums = np.concatenate((w, wz)) @ design
-                d, c, dt2 = sums[:b, :q], sums[:b, q:2 * q], sums[:b, 2 * q]
-                r, rt_level = sums[b:, :q], sums[b:, q:2 * q]
+                d, c, dt2 = sums[:b, :q], sums[:b, q : 2 * q], sums[:b, 2 * q]
+                r, rt_level = sums[b:, :q], sums[b:, q : 2 * q]
             else:
                 wt = w * ta
                 d, c, r = layout.level_sums(w), layout.level_sums(wt), layout.level_sums(wz)
@@ -202,9 +210,17 @@ def fit_levels(layout: Layout, t: FloatArray, slope_on: BoolArray, y: FloatArray
         level_var = 1.0 / d_out + c_over_d * c_over_d * sv
         level_slope_cov = -c_over_d * sv
     n_ok = np.count_nonzero(prior > 0, axis=1).astype(np.float64)
-    return LevelFit(level_coef=level_out, slope=slope_out, mu=mu_out, weights=w_out, converged=converged,
-                    df_residual=n_ok - q - slope_on, level_var=level_var, level_slope_cov=level_slope_cov,
-                    slope_var=slope_var)
+    return LevelFit(
+        level_coef=level_out,
+        slope=slope_out,
+        mu=mu_out,
+        weights=w_out,
+        converged=converged,
+        df_residual=n_ok - q - slope_on,
+        level_var=level_var,
+        level_slope_cov=level_slope_cov,
+        slope_var=slope_var,
+    )
 
 
 def hat_values(layout: Layout, t: FloatArray, slope_on: BoolArray, fit: LevelFit) -> FloatArray:

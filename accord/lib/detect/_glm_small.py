@@ -29,7 +29,6 @@ from . import DetectError
 FloatArray = npt.NDArray[np.float64]
 
 
-
 def _sp() -> Any:
     """``scipy.special``, imported on first use (it is slow to import and untyped)."""
     return importlib.import_module("scipy.special")
@@ -242,8 +241,15 @@ def _full_rank_wls(xw: FloatArray, zw: FloatArray) -> tuple[FloatArray, int] | N
     return None
 
 
-def glm_fit(x: FloatArray, y: FloatArray, family: Family, *, etastart: FloatArray | None = None,
-            maxit: int = 25, epsilon: float = 1e-8) -> GlmFit:
+def glm_fit(
+    x: FloatArray,
+    y: FloatArray,
+    family: Family,
+    *,
+    etastart: FloatArray | None = None,
+    maxit: int = 25,
+    epsilon: float = 1e-8,
+) -> GlmFit:
     """``stats::glm.fit`` with unit prior weights, no offset and a log link."""
     nobs, nvars = x.shape
     weights = np.ones(nobs)
@@ -321,9 +327,18 @@ def glm_fit(x: FloatArray, y: FloatArray, family: Family, *, etastart: FloatArra
         warnings.append("glm_boundary")
     if family.is_poisson and np.any(mu < 10 * DBL_EPSILON):
         warnings.append("glm_fitted_rates_zero")
-    return GlmFit(coefficients=np.asarray(coef, dtype=np.float64), fitted=mu, eta=eta,
-                  deviance=dev, converged=conv, boundary=boundary,
-                  iterations=it, rank=rank, df_residual=nobs - rank, warnings=warnings)
+    return GlmFit(
+        coefficients=np.asarray(coef, dtype=np.float64),
+        fitted=mu,
+        eta=eta,
+        deviance=dev,
+        converged=conv,
+        boundary=boundary,
+        iterations=it,
+        rank=rank,
+        df_residual=nobs - rank,
+        warnings=warnings,
+    )
 
 
 # --- MASS::glm.nb -------------------------------------------------------------------------------
@@ -355,10 +370,10 @@ def theta_ml(y: FloatArray, mu: FloatArray, limit: int = 25) -> ThetaResult:
         t0 = abs(t0)
         th = np.float64(t0)  # numpy arithmetic: 1/0 = Inf and log(0) = -Inf as in R
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            score = float(np.sum(digamma(th + y) - digamma(th) + np.log(th) + 1 - np.log(th + mu)
-                                 - (y + th) / (mu + th)))
-            info = float(np.sum(-trigamma(th + y) + trigamma(th) - 1 / th + 2 / (mu + th)
-                                - (y + th) / (mu + th) ** 2))
+            score = float(
+                np.sum(digamma(th + y) - digamma(th) + np.log(th) + 1 - np.log(th + mu) - (y + th) / (mu + th))
+            )
+            info = float(np.sum(-trigamma(th + y) + trigamma(th) - 1 / th + 2 / (mu + th) - (y + th) / (mu + th) ** 2))
             delta = score / info if info != 0 else (math.copysign(math.inf, score) if score else math.nan)
         t0 = t0 + delta
     if math.isnan(t0):
@@ -373,8 +388,16 @@ def theta_ml(y: FloatArray, mu: FloatArray, limit: int = 25) -> ThetaResult:
 
 def _nb_loglik(th: float, mu: FloatArray, y: FloatArray) -> float:
     with np.errstate(divide="ignore", invalid="ignore"):
-        return float(np.sum(lgamma(th + y) - lgamma(th) - lgamma(y + 1) + th * np.log(th)
-                            + y * np.log(mu + (y == 0)) - (th + y) * np.log(th + mu)))
+        return float(
+            np.sum(
+                lgamma(th + y)
+                - lgamma(th)
+                - lgamma(y + 1)
+                + th * np.log(th)
+                + y * np.log(mu + (y == 0))
+                - (th + y) * np.log(th + mu)
+            )
+        )
 
 
 @dataclass

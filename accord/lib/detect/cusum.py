@@ -50,7 +50,7 @@ def _reference_mean(series: Series, control: Mapping[str, Any], first: int, last
     if m_ctl != "glm":
         raise DetectError(f"cusum: control 'm' must be NULL, a number or \"glm\", not {m_ctl!r}")
     if first < 2:
-        raise DetectError("cusum: m = \"glm\" needs at least one observation before the range")
+        raise DetectError('cusum: m = "glm" needs at least one observation before the range')
     p = series.freq
     training = np.arange(1, first, dtype=np.float64)
     t = series.start[1] + training - 1
@@ -90,12 +90,14 @@ def _hypgeom2f1_special(x: float) -> float:
 def _anscombe_nb(x: FloatArray, m: FloatArray, alpha: float) -> FloatArray:
     """surveillance's ``anscombeNB(x, mu = m, alpha)``; R fails for a non-constant m (``if`` on a vector)."""
     if np.unique(m).shape[0] != 1:
-        raise DetectError("cusum: trans = \"anscombeNegBin\" needs a single m (R fails with m = \"glm\")")
+        raise DetectError('cusum: trans = "anscombeNegBin" needs a single m (R fails with m = "glm")')
     mu = float(m[0])
     hyp_mu = 3 / 2 * mu ** (2 / 3) * _hypgeom2f1_special(-alpha * mu)
     down = (mu + alpha * mu**2) ** (1 / 6)
-    return np.array([(3 / 2 * xi ** (2 / 3) * _hypgeom2f1_special(-alpha * xi) - hyp_mu) / down
-                     for xi in x.tolist()], dtype=np.float64)
+    return np.array(
+        [(3 / 2 * xi ** (2 / 3) * _hypgeom2f1_special(-alpha * xi) - hyp_mu) / down for xi in x.tolist()],
+        dtype=np.float64,
+    )
 
 
 def _transform(trans: str, x: FloatArray, m: FloatArray, alpha: float) -> FloatArray:
@@ -107,8 +109,9 @@ def _transform(trans: str, x: FloatArray, m: FloatArray, alpha: float) -> FloatA
         if trans == "anscombe":
             return np.asarray(3 / 2 * (x ** (2 / 3) - m ** (2 / 3)) / m ** (1 / 6), dtype=np.float64)
         if trans == "anscombe2nd":
-            return np.asarray((x ** (2 / 3) - (m ** (2 / 3) - m ** (-1 / 3) / 9)) / (2 / 3 * m ** (1 / 6)),
-                              dtype=np.float64)
+            return np.asarray(
+                (x ** (2 / 3) - (m ** (2 / 3) - m ** (-1 / 3) / 9)) / (2 / 3 * m ** (1 / 6)), dtype=np.float64
+            )
         if trans == "pearsonNegBin":
             return np.asarray((x - m) / np.sqrt(m + alpha * m**2), dtype=np.float64)
         if trans == "anscombeNegBin":
@@ -131,12 +134,18 @@ def _cusum_path(z: FloatArray, k: float) -> FloatArray:
     return out
 
 
-def _upperbound(trans: str, m: FloatArray, *, h: float, k: float, c_prev: FloatArray, s: FloatArray,
-                alpha: float) -> FloatArray:
+def _upperbound(
+    trans: str, m: FloatArray, *, h: float, k: float, c_prev: FloatArray, s: FloatArray, alpha: float
+) -> FloatArray:
     with np.errstate(divide="ignore", invalid="ignore"):
         if trans == "rossi":
-            ub = (2 * h * m**0.5 + 2 * k * m**0.5 - 2 * c_prev * m**0.5 + 5 * m
-                  - 2 * (4 * m**2 + 2 * m**1.5 * h + 2 * m**1.5 * k - 2 * m**1.5 * c_prev) ** 0.5)
+            ub = (
+                2 * h * m**0.5
+                + 2 * k * m**0.5
+                - 2 * c_prev * m**0.5
+                + 5 * m
+                - 2 * (4 * m**2 + 2 * m**1.5 * h + 2 * m**1.5 * k - 2 * m**1.5 * c_prev) ** 0.5
+            )
         elif trans == "standard":
             ub = np.ceil(np.sqrt(m) * (h + k - c_prev) + m)
         elif trans == "anscombe":
@@ -165,7 +174,7 @@ def cusum(series: Series, control: Mapping[str, Any], first: int, last: int) -> 
     trans = match_arg(ctl_get(control, "trans", "standard"), _TRANSFORMS, "trans", what)
     alpha = ctl_float(control, "alpha", 0.1, what)
     m = _reference_mean(series, control, first, last)
-    x = np.asarray(series.observed[first - 1:last], dtype=np.float64)
+    x = np.asarray(series.observed[first - 1 : last], dtype=np.float64)
     z = _transform(trans, x, m, alpha)
     path = _cusum_path(z, k)
     s = path[1:]

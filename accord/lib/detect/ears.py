@@ -55,8 +55,12 @@ def _window_stats(y: FloatArray, baseline: int, lag: int, first: int, last: int)
     start = first - 1 - baseline - lag  # 0-based start of the window of t = first
     stop = last - 1 - lag  # exclusive end of the window of t = last
     seg = y[..., start:stop]
-    windows = as_strided(seg, shape=(*seg.shape[:-1], seg.shape[-1] - baseline + 1, baseline),
-                         strides=(*seg.strides, seg.strides[-1]), writeable=False)
+    windows = as_strided(
+        seg,
+        shape=(*seg.shape[:-1], seg.shape[-1] - baseline + 1, baseline),
+        strides=(*seg.strides, seg.strides[-1]),
+        writeable=False,
+    )
     mean = np.add.reduce(windows, axis=-1) / baseline
     dev = windows - mean[..., None]
     sd = np.sqrt(np.einsum("...ij,...ij->...i", dev, dev) / (baseline - 1))
@@ -70,7 +74,7 @@ def _ears_matrix(y: FloatArray, params: _Params, first: int, last: int) -> tuple
     if first - max_lag < 1:
         raise DetectError("earsC: the vector of observed is too short!")
     z = qnorm(1 - alpha)
-    obs = y[..., first - 1:last]
+    obs = y[..., first - 1 : last]
     if method != "C3":
         mean, sd = _window_stats(y, baseline, 0 if method == "C1" else 2, first, last)
         upper = mean + z * np.maximum(sd, min_sigma)
@@ -78,7 +82,7 @@ def _ears_matrix(y: FloatArray, params: _Params, first: int, last: int) -> tuple
         with np.errstate(divide="ignore", invalid="ignore"):
             mean, sd = _window_stats(y, baseline, 2, first - 2, last)
             sigma = np.maximum(sd, min_sigma)
-            c2 = (y[..., first - 3:last] - mean) / sigma
+            c2 = (y[..., first - 3 : last] - mean) / sigma
             part = np.maximum(0.0, c2[..., :-2] - 1) + np.maximum(0.0, c2[..., 1:-1] - 1)
             upper = np.maximum(0.0, obs + sigma[..., 2:] * (z - part))  # NaN stays NaN, as R's pmax
     alarm = np.greater(obs, upper).astype(np.float64)
@@ -90,8 +94,14 @@ def _ears_matrix(y: FloatArray, params: _Params, first: int, last: int) -> tuple
 
 def _result(first: int, last: int, upper: FloatArray, alarm: FloatArray) -> Result:
     nan = np.full(upper.shape[-1], np.nan)
-    return Result(t=np.arange(first, last + 1, dtype=np.int64), upperbound=upper, alarm=alarm,
-                  expected=nan, score=nan.copy(), pvalue=nan.copy())
+    return Result(
+        t=np.arange(first, last + 1, dtype=np.int64),
+        upperbound=upper,
+        alarm=alarm,
+        expected=nan,
+        score=nan.copy(),
+        pvalue=nan.copy(),
+    )
 
 
 def ears_c(series: Series, control: Mapping[str, Any], first: int, last: int) -> Result:

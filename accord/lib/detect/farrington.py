@@ -128,20 +128,38 @@ def _parse_control(control: Mapping[str, Any], flexible: bool) -> _Control:
         if pwni < 0:
             raise DetectError("control pastWeeksNotIncluded must be non-negative")
         return _Control(
-            b=b, w=w, reweight=_as_bool(_get(control, "reweight", True), "reweight"),
+            b=b,
+            w=w,
+            reweight=_as_bool(_get(control, "reweight", True), "reweight"),
             weights_threshold=_as_float(_get(control, "weightsThreshold", 2.58), "weightsThreshold"),
-            alpha=alpha, trend=_as_bool(_get(control, "trend", True), "trend"),
+            alpha=alpha,
+            trend=_as_bool(_get(control, "trend", True), "trend"),
             p_threshold_trend=_as_float(_get(control, "pThresholdTrend", 0.05), "pThresholdTrend"),
-            limit54=(cases, period), powertrans=powertrans, no_periods=no_periods,
-            past_weeks_not_included=pwni, threshold_method=method, flexible=True)
+            limit54=(cases, period),
+            powertrans=powertrans,
+            no_periods=no_periods,
+            past_weeks_not_included=pwni,
+            threshold_method=method,
+            flexible=True,
+        )
     fit_fun = _get(control, "fitFun", "algo.farrington.fitGLM.fast")
     if fit_fun != "algo.farrington.fitGLM.fast":
         raise DetectError(f"fitFun {fit_fun!r} is not supported by farrington")
     return _Control(
-        b=b, w=w, reweight=_as_bool(_get(control, "reweight", True), "reweight"),
-        weights_threshold=1.0, alpha=alpha, trend=_as_bool(_get(control, "trend", True), "trend"),
-        p_threshold_trend=0.05, limit54=(cases, period), powertrans=powertrans, no_periods=1,
-        past_weeks_not_included=0, threshold_method="delta", flexible=False)
+        b=b,
+        w=w,
+        reweight=_as_bool(_get(control, "reweight", True), "reweight"),
+        weights_threshold=1.0,
+        alpha=alpha,
+        trend=_as_bool(_get(control, "trend", True), "trend"),
+        p_threshold_trend=0.05,
+        limit54=(cases, period),
+        powertrans=powertrans,
+        no_periods=1,
+        past_weeks_not_included=0,
+        threshold_method="delta",
+        flexible=False,
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -271,7 +289,7 @@ def _block_template(offsets: tuple[int, ...], w: int, p: int, pwni: int) -> tupl
             for j in range(1, p):
                 assign(ref_week + w + 1 + int(cum[j - 1]), ref_week + w + 1 + int(cum[j]) - 1, j)
     lo = max(-pwni, -span)
-    factors[lo + span:] = 0
+    factors[lo + span :] = 0
     rel = np.nonzero(factors)[0]
     return (rel - span).astype(np.int64), factors[rel]
 
@@ -310,8 +328,11 @@ def _ref_rows_original_dates(series: Series, ks: IntArray, b: int, w: int) -> tu
     back = np.arange(1, b + 1)[None, :, None]
     steps = np.arange(-w, w + 1)[None, None, :]
     zero = 0 * back * steps
-    ref_year, ref_month, ref_day = year[:, None, None] - back + zero, month[:, None, None] + zero, \
-        day[:, None, None] + zero
+    ref_year, ref_month, ref_day = (
+        year[:, None, None] - back + zero,
+        month[:, None, None] + zero,
+        day[:, None, None] + zero,
+    )
     if series.freq == 12:
         # seq(refPoint, by = "-1 month") / by = "1 month", then the day of t0 within that month
         shifted = _make_date(ref_year, ref_month + steps, ref_day)
@@ -347,8 +368,11 @@ def _chunks_original(series: Series, index: int, ctl: _Control, first: int, last
         g_rows = np.maximum(rows[members][:, sel], 0)
         mask = np.ones(g_rows.shape, dtype=bool)
         wtime = (g_rows - (k[:, None] - 1)).astype(np.float64)
-        chunks.append(_Chunk(series=index, k=k, rows=g_rows, mask=mask, wtime=wtime,
-                             levels=np.ones(g_rows.shape[1], dtype=np.int64)))
+        chunks.append(
+            _Chunk(
+                series=index, k=k, rows=g_rows, mask=mask, wtime=wtime, levels=np.ones(g_rows.shape[1], dtype=np.int64)
+            )
+        )
     return chunks
 
 
@@ -408,14 +432,24 @@ def _pack(chunks: list[_Chunk], observed: Sequence[FloatArray], p_level: int) ->
             at += g
         ymax = np.where(mask, y, -np.inf).max(axis=1)
         shared = t[0].copy() if bool((t == t[:1]).all()) else None
-        batches.append(_Batch(series=series, k=k, layout=Layout(starts=starts, n=n, shared_t=shared), t=t, y=y,
-                              mask=mask, ymax=ymax))
+        batches.append(
+            _Batch(
+                series=series, k=k, layout=Layout(starts=starts, n=n, shared_t=shared), t=t, y=y, mask=mask, ymax=ymax
+            )
+        )
     return batches
 
 
 def _slice(batch: _Batch, sel: slice) -> _Batch:
-    return _Batch(series=batch.series[sel], k=batch.k[sel], layout=batch.layout, t=batch.t[sel], y=batch.y[sel],
-                  mask=batch.mask[sel], ymax=batch.ymax[sel])
+    return _Batch(
+        series=batch.series[sel],
+        k=batch.k[sel],
+        layout=batch.layout,
+        t=batch.t[sel],
+        y=batch.y[sel],
+        mask=batch.mask[sel],
+        ymax=batch.ymax[sel],
+    )
 
 
 @dataclass
@@ -429,14 +463,21 @@ class _Stage:
     dstar: FloatArray  # flexible: what summary.glm reports after model$weights <- omega
 
 
-def _stage(layout: Layout, t: FloatArray, slope_on: BoolArray, y: FloatArray, mask: BoolArray, *,
-           reweight: bool, threshold: float) -> _Stage:
+def _stage(
+    layout: Layout,
+    t: FloatArray,
+    slope_on: BoolArray,
+    y: FloatArray,
+    mask: BoolArray,
+    *,
+    reweight: bool,
+    threshold: float,
+) -> _Stage:
     prior = mask.astype(np.float64)
     fit1 = fit_levels(layout, t, slope_on, y, prior)
     pearson1 = pearson_dispersion(y, fit1)
     if not reweight:
-        return _Stage(converged=fit1.converged, fit=fit1, phi=np.fmax(pearson1, 1.0), pearson=pearson1,
-                      dstar=pearson1)
+        return _Stage(converged=fit1.converged, fit=fit1, phi=np.fmax(pearson1, 1.0), pearson=pearson1, dstar=pearson1)
     phi1 = np.fmax(pearson1, 1.0)
     h = hat_values(layout, t, slope_on, fit1)
     mu = fit1.mu
@@ -505,8 +546,14 @@ def _fit_batch(batch: _Batch, ctl: _Control) -> _Fitted:
     # flexible: no convergence without trend -> no result (R returns NULL, or fails when the trend was dropped)
     null = ~st.converged[pick] if ctl.flexible else np.zeros(nb, dtype=bool)
     trend_coef = np.where(use_trend, fit.slope[:nb], np.nan)
-    return _Fitted(null=null, eta0=eta0_all[pick], var_eta0=var_all[pick], phi=st.phi[pick], do_trend=use_trend,
-                   trend_coef=trend_coef)
+    return _Fitted(
+        null=null,
+        eta0=eta0_all[pick],
+        var_eta0=var_all[pick],
+        phi=st.phi[pick],
+        do_trend=use_trend,
+        trend_coef=trend_coef,
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -519,19 +566,20 @@ def _pnorm_upper(x: FloatArray, mean: FloatArray, sd: FloatArray) -> FloatArray:
     return np.where(np.isnan(sd) | (sd < 0), np.nan, out)
 
 
-def _delta_threshold(mu0: FloatArray, se: FloatArray, phi: FloatArray, power: str,
-                     z: float) -> tuple[FloatArray, FloatArray]:
+def _delta_threshold(
+    mu0: FloatArray, se: FloatArray, phi: FloatArray, power: str, z: float
+) -> tuple[FloatArray, FloatArray]:
     """Upper bound and sd on the transformed scale (``algo.farrington.threshold[.farrington]``)."""
     e = _POWERS[power]
     with np.errstate(divide="ignore", invalid="ignore"):
-        tau = phi + se ** 2 / mu0
+        tau = phi + se**2 / mu0
         if power == "none":
             sd = np.sqrt(mu0 * tau)
         elif power == "1/2":
             sd = np.sqrt(0.25 * tau)
         else:
             sd = np.sqrt(4.0 / 9.0 * np.cbrt(mu0) * tau)
-        upper = (mu0 ** e + z * sd) ** (1.0 / e)
+        upper = (mu0**e + z * sd) ** (1.0 / e)
     return upper, sd
 
 
@@ -570,8 +618,9 @@ def _qpois(p: float, mu: FloatArray) -> FloatArray:
     return out
 
 
-def _flexible_threshold(ctl: _Control, fitted: _Fitted, y: FloatArray) -> tuple[
-        FloatArray, FloatArray, FloatArray, FloatArray]:
+def _flexible_threshold(
+    ctl: _Control, fitted: _Fitted, y: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """(upper, expected-if-upper-exists, pvalue, score) for ``farringtonFlexible``."""
     eta0 = fitted.eta0
     phi = fitted.phi
@@ -586,7 +635,7 @@ def _flexible_threshold(ctl: _Control, fitted: _Fitted, y: FloatArray) -> tuple[
         upper, sd = _delta_threshold(mu0, se, phi, ctl.powertrans, z)
         e = _POWERS[ctl.powertrans]
         with np.errstate(invalid="ignore"):
-            pvalue = _pnorm_upper(y ** e, mu0 ** e, sd)
+            pvalue = _pnorm_upper(y**e, mu0**e, sd)
         centre = mu0
     else:
         with np.errstate(over="ignore", invalid="ignore"):
@@ -637,8 +686,9 @@ def _check_range(series: Series, first: int, last: int) -> None:
 _BLOCK = 768  # problems fitted together: large enough to amortise numpy's per-call cost, small enough for cache
 
 
-def _run(series_list: Sequence[Series], control: Mapping[str, Any], first: int, last: int,
-         flexible: bool) -> list[Result]:
+def _run(
+    series_list: Sequence[Series], control: Mapping[str, Any], first: int, last: int, flexible: bool
+) -> list[Result]:
     ctl = _parse_control(control, flexible)
     observed = [np.asarray(s.observed, dtype=np.float64) for s in series_list]
     ks = np.arange(first, last + 1, dtype=np.int64)
@@ -647,7 +697,7 @@ def _run(series_list: Sequence[Series], control: Mapping[str, Any], first: int, 
         _check_range(s, first, last)
         make = _chunks_flexible if flexible else _chunks_original
         chunks.extend(make(s, i, ctl, first, last))
-    y_now = np.stack([obs[first - 1:last] for obs in observed])
+    y_now = np.stack([obs[first - 1 : last] for obs in observed])
     enough_all = np.stack([_enough_cases(obs, ks, ctl.limit54) for obs in observed])
     names = ["upperbound", "alarm", "expected", "score", "pvalue"]
     names += ["dispersion", "trend_used", "trend_coef"] if flexible else ["trend_used"]
@@ -698,8 +748,8 @@ def _original_columns(ctl: _Control, fitted: _Fitted, y: FloatArray, enough: Boo
     upper, sd = _delta_threshold(mu0, se, fitted.phi, ctl.powertrans, z)
     e = _POWERS[ctl.powertrans]
     with np.errstate(divide="ignore", invalid="ignore"):
-        lower_tail = 1.0 - _pnorm_upper(y ** e, mu0 ** e, sd)
-        median = np.where(np.isnan(sd), np.nan, (mu0 ** e) ** (1.0 / e))
+        lower_tail = 1.0 - _pnorm_upper(y**e, mu0**e, sd)
+        median = np.where(np.isnan(sd), np.nan, (mu0**e) ** (1.0 / e))
         score = np.where(enough, (y - mu0) / (upper - mu0), 0.0)
     alarm = np.where(np.isnan(score), np.nan, (score > 1).astype(np.float64))
     return {
@@ -716,8 +766,9 @@ def farrington_flexible(series: Series, control: Mapping[str, Any], first: int, 
     return _run([series], control, first, last, flexible=True)[0]
 
 
-def farrington_flexible_many(series_list: Sequence[Series], control: Mapping[str, Any], first: int,
-                             last: int) -> list[Result]:
+def farrington_flexible_many(
+    series_list: Sequence[Series], control: Mapping[str, Any], first: int, last: int
+) -> list[Result]:
     """:func:`farrington_flexible` for many series at once (the GLMs of all of them are fitted together)."""
     if not series_list:
         return []
@@ -729,8 +780,7 @@ def farrington(series: Series, control: Mapping[str, Any], first: int, last: int
     return _run([series], control, first, last, flexible=False)[0]
 
 
-def farrington_many(series_list: Sequence[Series], control: Mapping[str, Any], first: int,
-                    last: int) -> list[Result]:
+def farrington_many(series_list: Sequence[Series], control: Mapping[str, Any], first: int, last: int) -> list[Result]:
     """:func:`farrington` for many series at once."""
     if not series_list:
         return []

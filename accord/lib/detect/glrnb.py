@@ -83,8 +83,9 @@ def _design(t: FloatArray, model: _Mu0Model, freq: int) -> FloatArray:
     return np.column_stack(cols)
 
 
-def _fit_mu0(observed: FloatArray, freq: int, model: _Mu0Model, *, first: int, last: int,
-             alpha: float | None) -> tuple[FloatArray, float]:
+def _fit_mu0(
+    observed: FloatArray, freq: int, model: _Mu0Model, *, first: int, last: int, alpha: float | None
+) -> tuple[FloatArray, float]:
     """estimateGLRNbHook: fit on 1..first-1, predict over first..last; returns (mu0, alpha used)."""
     if first < 2:
         raise DetectError("glrnb: the model for mu0 needs observations before the range")
@@ -195,8 +196,10 @@ def _nb_glr(rows: IntArray, xrows: FloatArray, mu: FloatArray, chart: _Chart) ->
             km = d * np.fmax(0.0, d * kn)
             kappa_ml[a:b] = km
             ek = np.exp(km)[:, None]
-            lnk = (km[:, None] * xs + lg_weight_all[a:b, k:width]
-                   * np.log(lg_num_all[a:b, k:width] / (1 + alpha * ms * ek))).sum(axis=1)
+            lnk = (
+                km[:, None] * xs
+                + lg_weight_all[a:b, k:width] * np.log(lg_num_all[a:b, k:width] / (1 + alpha * ms * ek))
+            ).sum(axis=1)
             seg = best[a:b]
             best[a:b] = np.where(lnk > seg, lnk, seg)
     return best
@@ -205,8 +208,9 @@ def _nb_glr(rows: IntArray, xrows: FloatArray, mu: FloatArray, chart: _Chart) ->
 # --- one run of the chart (from a (re)start to its first alarm) --------------------------------
 
 
-def _first_alarm(stat_of: Callable[[IntArray], FloatArray], start: int, length: int, c_arl: float,
-                 strict: bool) -> tuple[FloatArray, int]:
+def _first_alarm(
+    stat_of: Callable[[IntArray], FloatArray], start: int, length: int, c_arl: float, strict: bool
+) -> tuple[FloatArray, int]:
     """Statistics for n = start.. in growing chunks until the first alarm; returns (val, N) with N the
     0-based alarm index or ``length`` if none. ``val`` is 0 before ``start`` and after N."""
     val = np.zeros(length)
@@ -226,8 +230,11 @@ def _first_alarm(stat_of: Callable[[IntArray], FloatArray], start: int, length: 
     return val, length
 
 
-def _search_counts(rows: IntArray, glr_at: Callable[[IntArray, FloatArray], FloatArray],
-                   keep_going: Callable[[FloatArray], npt.NDArray[np.bool_]]) -> FloatArray:
+def _search_counts(
+    rows: IntArray,
+    glr_at: Callable[[IntArray, FloatArray], FloatArray],
+    keep_going: Callable[[FloatArray], npt.NDArray[np.bool_]],
+) -> FloatArray:
     """Smallest integer X >= 0 at which ``keep_going(glr_at(rows, X))`` is false (R/C linear search
     from 0; the statistic is monotone in X, so an exponential + binary search finds the same X)."""
     lo = np.full(rows.shape[0], -1.0)  # keep_going holds at lo (or lo = -1)
@@ -261,14 +268,15 @@ def _run_glr(x: FloatArray, mu: FloatArray, chart: _Chart) -> tuple[FloatArray, 
     cases = np.zeros(length)
     if chart.alpha == 0:
         start = chart.mtilde if chart.big_m > 0 else max(chart.mtilde - 1, 0)
-        val, n_alarm = _first_alarm(lambda rows: _pois_glr(rows, x[rows], x, mu, chart), start, length,
-                                    chart.c_arl, strict=False)
+        val, n_alarm = _first_alarm(
+            lambda rows: _pois_glr(rows, x[rows], x, mu, chart), start, length, chart.c_arl, strict=False
+        )
         if chart.ret_cases:
             rows = np.arange(start, min(n_alarm + 1, length), dtype=np.int64)
             if rows.shape[0]:
                 cases[rows] = _search_counts(
-                    rows, lambda r, xn: _pois_glr(r, xn, x, mu, chart),
-                    lambda g: np.asarray(d * g < chart.c_arl * d))
+                    rows, lambda r, xn: _pois_glr(r, xn, x, mu, chart), lambda g: np.asarray(d * g < chart.c_arl * d)
+                )
         return val, cases, n_alarm
     start = max(chart.mtilde - 1, 0)
 
@@ -347,7 +355,7 @@ def _parse(control: Mapping[str, Any]) -> tuple[_Chart, Any, str]:
     c_arl = ctl_float(control, "c.ARL", 5.0, what)
     change = match_arg(ctl_get(control, "change", "intercept"), ("intercept", "epi"), "change", what)
     if change != "intercept":
-        raise DetectError("glrnb: change = \"epi\" is not implemented")
+        raise DetectError('glrnb: change = "epi" is not implemented')
     mtilde = ctl_int(control, "Mtilde", 1, what)
     big_m = ctl_int(control, "M", -1, what)
     direction = match_arg(ctl_get(control, "dir", "inc"), ("inc", "dec"), "dir", what)
@@ -361,8 +369,16 @@ def _parse(control: Mapping[str, Any]) -> tuple[_Chart, Any, str]:
     alpha = math.nan if alpha_raw is None else ctl_float(control, "alpha", 0.0, what)
     if mtilde < 1:
         raise DetectError("glrnb: Mtilde must be at least 1")
-    chart = _Chart(c_arl=c_arl, mtilde=mtilde, big_m=big_m, direction=1 if direction == "inc" else -1,
-                   ret_cases=ret == "cases", alpha=alpha, theta=theta, x_max=x_max)
+    chart = _Chart(
+        c_arl=c_arl,
+        mtilde=mtilde,
+        big_m=big_m,
+        direction=1 if direction == "inc" else -1,
+        ret_cases=ret == "cases",
+        alpha=alpha,
+        theta=theta,
+        x_max=x_max,
+    )
     return chart, ctl_get(control, "mu0"), ret
 
 
@@ -375,8 +391,11 @@ def glrnb(series: Series, control: Mapping[str, Any], first: int, last: int) -> 
     model: _Mu0Model | None = None
     if mu0_ctl is None or isinstance(mu0_ctl, Mapping):
         spec: Mapping[str, Any] = mu0_ctl or {}
-        model = _Mu0Model(s=ctl_int(spec, "S", 1, "glrnb mu0"), trend=ctl_bool(spec, "trend", False, "glrnb mu0"),
-                          refit=ctl_bool(spec, "refit", False, "glrnb mu0"))
+        model = _Mu0Model(
+            s=ctl_int(spec, "S", 1, "glrnb mu0"),
+            trend=ctl_bool(spec, "trend", False, "glrnb mu0"),
+            refit=ctl_bool(spec, "refit", False, "glrnb mu0"),
+        )
         alpha_in = None if math.isnan(chart.alpha) else chart.alpha
         mu0, alpha = _fit_mu0(observed, series.freq, model, first=first, last=last, alpha=alpha_in)
         chart = _Chart(**{**chart.__dict__, "alpha": alpha})
@@ -387,7 +406,7 @@ def glrnb(series: Series, control: Mapping[str, Any], first: int, last: int) -> 
             raise DetectError("glrnb: alpha must be given with a numeric mu0 (R: argument is of length zero)")
     if chart.alpha < 0 or math.isnan(chart.alpha):
         raise DetectError(f"glrnb: alpha must be >= 0, not {chart.alpha}")
-    x_all = np.trunc(observed[first - 1:last])  # as.integer()
+    x_all = np.trunc(observed[first - 1 : last])  # as.integer()
     upperbound = np.zeros(n_range)
     alarm = np.zeros(n_range)
     statistic = np.zeros(n_range)
@@ -402,18 +421,21 @@ def glrnb(series: Series, control: Mapping[str, Any], first: int, last: int) -> 
             val, cases, n_alarm = _run_glr(x, mu_cur, chart)
         out = cases if chart.ret_cases else val
         if n_alarm < x.shape[0]:
-            upperbound[done:done + n_alarm + 1] = out[: n_alarm + 1]
-            statistic[done:done + n_alarm + 1] = val[: n_alarm + 1]
+            upperbound[done : done + n_alarm + 1] = out[: n_alarm + 1]
+            statistic[done : done + n_alarm + 1] = val[: n_alarm + 1]
             alarm[done + n_alarm] = 1.0
             if model is not None and model.refit:
                 if done + n_alarm + 1 >= n_range:
-                    raise DetectError("glrnb: with mu0$refit, an alarm at the last time point makes R fail "
-                                      "(1:(range[1] - 1): NA/NaN argument)")
-                mu_cur, _ = _fit_mu0(observed, series.freq, model, first=first + done + n_alarm + 1, last=last,
-                                     alpha=chart.alpha)
-                mu0_all[done + n_alarm + 1:] = mu_cur
+                    raise DetectError(
+                        "glrnb: with mu0$refit, an alarm at the last time point makes R fail "
+                        "(1:(range[1] - 1): NA/NaN argument)"
+                    )
+                mu_cur, _ = _fit_mu0(
+                    observed, series.freq, model, first=first + done + n_alarm + 1, last=last, alpha=chart.alpha
+                )
+                mu0_all[done + n_alarm + 1 :] = mu_cur
             else:
-                mu_cur = mu_cur[n_alarm + 1:]
+                mu_cur = mu_cur[n_alarm + 1 :]
             done += n_alarm + 1
         else:
             upperbound[done:] = out

@@ -91,8 +91,11 @@ def rki(series: Series, control: Mapping[str, Any], first: int, last: int) -> Re
     upper = np.empty(mu.shape[0])
     high = mu > 20
     if np.any(high):
-        sd = np.sqrt(((values[high] - mu[high, None]) ** 2).sum(axis=1) / (n_base - 1)) if n_base > 1 \
+        sd = (
+            np.sqrt(((values[high] - mu[high, None]) ** 2).sum(axis=1) / (n_base - 1))
+            if n_base > 1
             else np.full(int(high.sum()), np.nan)
+        )
         upper[high] = mu[high] + 2 * sd
     low = ~high
     if np.any(low):
@@ -101,7 +104,7 @@ def rki(series: Series, control: Mapping[str, Any], first: int, last: int) -> Re
         upper[low] = table[np.floor(mu[low]).astype(np.int64)]
     res = Result.empty(first, last)
     res.upperbound = upper
-    res.alarm = _alarm(np.asarray(series.observed[first - 1:last], dtype=np.float64), upper)
+    res.alarm = _alarm(np.asarray(series.observed[first - 1 : last], dtype=np.float64), upper)
     return res
 
 
@@ -119,5 +122,5 @@ def bayes(series: Series, control: Mapping[str, Any], first: int, last: int) -> 
     upper = qnbinom(1 - alpha, total + 0.5, n_base / (n_base + 1))
     res = Result.empty(first, last)
     res.upperbound = upper
-    res.alarm = _alarm(np.asarray(series.observed[first - 1:last], dtype=np.float64), upper)
+    res.alarm = _alarm(np.asarray(series.observed[first - 1 : last], dtype=np.float64), upper)
     return res

@@ -95,8 +95,19 @@ def test_transforms_and_their_bounds() -> None:
 def test_resolved_control_strings_mean_null() -> None:
     y = _series([float(v % 5) for v in range(40)])
     plain = run("cusum", y, {}, 30, 40)
-    resolved = run("cusum", y, {"k": 1.04, "h": 2.26, "m": "NULL (mean of observed[1:(range[1]-1)])",
-                                "trans": "standard", "alpha": "NULL (=0.1, only used by NB transforms)"}, 30, 40)
+    resolved = run(
+        "cusum",
+        y,
+        {
+            "k": 1.04,
+            "h": 2.26,
+            "m": "NULL (mean of observed[1:(range[1]-1)])",
+            "trans": "standard",
+            "alpha": "NULL (=0.1, only used by NB transforms)",
+        },
+        30,
+        40,
+    )
     assert np.array_equal(plain.upperbound, resolved.upperbound)
     assert np.array_equal(plain.extra["statistic"], resolved.extra["statistic"])
     with pytest.raises(DetectError):

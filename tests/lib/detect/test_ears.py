@@ -66,10 +66,14 @@ def _dataset_series(dataset: str) -> dict[str, Series]:
     out: dict[str, Series] = {}
     for unit, unit_rows in rows.items():
         unit_rows.sort(key=lambda r: int(r["t"]))
-        dates = (np.array([r["date"] for r in unit_rows], dtype="datetime64[D]")
-                 if meta["epoch_as_date"] else None)
-        out[unit] = Series(observed=np.array([float(r["observed"]) for r in unit_rows]), freq=int(meta["freq"]),
-                           dates=dates, start=(int(meta["start_slot"][0]), int(meta["start_slot"][1])), name=unit)
+        dates = np.array([r["date"] for r in unit_rows], dtype="datetime64[D]") if meta["epoch_as_date"] else None
+        out[unit] = Series(
+            observed=np.array([float(r["observed"]) for r in unit_rows]),
+            freq=int(meta["freq"]),
+            dates=dates,
+            start=(int(meta["start_slot"][0]), int(meta["start_slot"][1])),
+            name=unit,
+        )
     return out
 
 
@@ -102,11 +106,24 @@ def reference_cases(dataset: str, control_id: str) -> list[RefCase]:
         if not rows:  # R failed for this unit
             continue
         assert [int(r["t"]) for r in rows] == list(range(first, last + 1))
-        cols = {c: np.array([_number(r[c]) for r in rows]) for c in
-                ("observed", "upperbound", "alarm", "expected", "score", "pvalue", "dispersion", "statistic")}
-        cases.append(RefCase(dataset=dataset, unit=unit, control_id=control_id, algorithm=control["algorithm"],
-                             control=control["resolved"], series=series, first=first, last=last, r=cols,
-                             r_warning=np.array([r["r_warning"] != "" for r in rows])))
+        cols = {
+            c: np.array([_number(r[c]) for r in rows])
+            for c in ("observed", "upperbound", "alarm", "expected", "score", "pvalue", "dispersion", "statistic")
+        }
+        cases.append(
+            RefCase(
+                dataset=dataset,
+                unit=unit,
+                control_id=control_id,
+                algorithm=control["algorithm"],
+                control=control["resolved"],
+                series=series,
+                first=first,
+                last=last,
+                r=cols,
+                r_warning=np.array([r["r_warning"] != "" for r in rows]),
+            )
+        )
     assert cases, f"no reference rows for {dataset}/{control_id}"
     return cases
 
@@ -124,8 +141,9 @@ def _same(ours: FloatArray, theirs: FloatArray, rtol: float, atol: float) -> np.
     return same
 
 
-def check_against_r(case: RefCase, result: Result, columns: tuple[str, ...] = (), rtol: float = 1e-6,
-                    atol: float = 1e-8) -> tuple[int, int, int]:
+def check_against_r(
+    case: RefCase, result: Result, columns: tuple[str, ...] = (), rtol: float = 1e-6, atol: float = 1e-8
+) -> tuple[int, int, int]:
     """Asserts identical alarms and, where R gave no warning, upper bounds (and ``columns`` of the result or
     of ``result.extra``) within rtol/atol; returns (points, alarms equal, upper bounds within 1e-4)."""
     where = f"{case.dataset}/{case.unit}/{case.control_id}"
@@ -137,8 +155,10 @@ def check_against_r(case: RefCase, result: Result, columns: tuple[str, ...] = ()
     assert bad.shape[0] == 0, f"{where}: alarms differ at t={(case.first + bad).tolist()}"
     ub_ok = _same(result.upperbound, case.r["upperbound"], rtol, atol) | case.r_warning
     bad = np.nonzero(~ub_ok)[0]
-    assert bad.shape[0] == 0, (f"{where}: upperbound differs at t={(case.first + bad).tolist()[:5]}: "
-                               f"ours {result.upperbound[bad][:5]} R {case.r['upperbound'][bad][:5]}")
+    assert bad.shape[0] == 0, (
+        f"{where}: upperbound differs at t={(case.first + bad).tolist()[:5]}: "
+        f"ours {result.upperbound[bad][:5]} R {case.r['upperbound'][bad][:5]}"
+    )
     for column in columns:
         ours = result.extra[column] if column in result.extra else getattr(result, column)
         ok = _same(np.asarray(ours, dtype=np.float64), case.r[column], rtol, atol) | case.r_warning
@@ -200,7 +220,7 @@ def test_c1_is_mean_plus_z_sd_of_the_seven_previous_points() -> None:
     y = [3.0, 5, 4, 6, 2, 5, 4, 7, 30, 4]
     res = ears_c(series_of(y), {"method": "C1"}, 8, 10)
     for i, t in enumerate(range(8, 11)):
-        base = y[t - 8:t - 1]
+        base = y[t - 8 : t - 1]
         assert res.upperbound[i] == pytest.approx(sum(base) / 7 + Z999 * _sd(base), rel=1e-12)
     assert res.alarm.tolist() == [0.0, 1.0, 0.0]
     assert np.isnan(res.expected).all() and np.isnan(res.score).all() and np.isnan(res.pvalue).all()
@@ -211,7 +231,7 @@ def test_c2_skips_two_periods() -> None:
     y = [3.0, 5, 4, 6, 2, 5, 4, 7, 30, 4, 5]
     res = ears_c(series_of(y), {"method": "C2"}, 10, 11)
     for i, t in enumerate((10, 11)):
-        base = y[t - 10:t - 3]  # y[t-9] .. y[t-3] (1-based)
+        base = y[t - 10 : t - 3]  # y[t-9] .. y[t-3] (1-based)
         assert res.upperbound[i] == pytest.approx(sum(base) / 7 + Z999 * _sd(base), rel=1e-12)
 
 
@@ -226,7 +246,7 @@ def test_c3_is_rs_version_where_only_the_two_previous_c2_values_count() -> None:
     z = NormalDist().inv_cdf(0.975)  # C3's default alpha is 0.025
 
     def c2(t: int) -> tuple[float, float]:
-        base = y[t - 10:t - 3].tolist()
+        base = y[t - 10 : t - 3].tolist()
         sd = _sd(base)
         return (y[t - 1] - sum(base) / 7) / sd, sd
 
@@ -274,8 +294,9 @@ def test_control_defaults_and_errors() -> None:
 
 def test_many_series_at_once_equals_one_by_one() -> None:
     rng = np.random.default_rng(3)
-    series = [Series(observed=rng.poisson(rng.uniform(0.5, 50), n).astype(float), freq=52)
-              for n in (120, 120, 150, 120, 150)]
+    series = [
+        Series(observed=rng.poisson(rng.uniform(0.5, 50), n).astype(float), freq=52) for n in (120, 120, 150, 120, 150)
+    ]
     series.append(Series(observed=np.r_[np.full(100, 3.0), rng.poisson(3, 20)].astype(float), freq=52))
     for method in ("C1", "C2", "C3"):
         control = {"method": method, "alpha": 0.01}

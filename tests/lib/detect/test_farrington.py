@@ -66,8 +66,13 @@ def _series(dataset: str) -> dict[str, Series]:
     for unit, unit_rows in rows.items():
         unit_rows.sort(key=lambda r: int(r["t"]))
         dates = np.array([r["date"] for r in unit_rows], dtype="datetime64[D]") if meta["epoch_as_date"] else None
-        out[unit] = Series(observed=np.array([float(r["observed"]) for r in unit_rows]), freq=int(meta["freq"]),
-                           dates=dates, start=(int(meta["start_slot"][0]), int(meta["start_slot"][1])), name=unit)
+        out[unit] = Series(
+            observed=np.array([float(r["observed"]) for r in unit_rows]),
+            freq=int(meta["freq"]),
+            dates=dates,
+            start=(int(meta["start_slot"][0]), int(meta["start_slot"][1])),
+            name=unit,
+        )
     return out
 
 
@@ -90,8 +95,12 @@ def _outputs(dataset: str) -> dict[tuple[str, str], dict[str, FloatArray]]:
 
 def _params() -> list[tuple[str, str]]:
     meta = _controls()["datasets"]
-    return [(ds, cid) for ds in sorted(p.stem for p in (SUBSET / "data").glob("*.csv"))
-            for cid in meta[ds]["control_ids"] if cid.startswith(("FF_", "F_"))]
+    return [
+        (ds, cid)
+        for ds in sorted(p.stem for p in (SUBSET / "data").glob("*.csv"))
+        for cid in meta[ds]["control_ids"]
+        if cid.startswith(("FF_", "F_"))
+    ]
 
 
 def _same(ours: FloatArray, theirs: FloatArray, rtol: float) -> npt.NDArray[np.bool_]:
@@ -110,8 +119,16 @@ def _column(result: Result, name: str) -> FloatArray:
 
 def test_the_subset_covers_every_farrington_control() -> None:
     ids = {cid for _, cid in _params()}
-    assert ids == {"FF_default", "FF_noufaily", "FF_muan", "FF_noufaily_m", "FF_delta_alt", "F_default",
-                   "F_b3_w3_a01", "F_alt"}
+    assert ids == {
+        "FF_default",
+        "FF_noufaily",
+        "FF_muan",
+        "FF_noufaily_m",
+        "FF_delta_alt",
+        "F_default",
+        "F_b3_w3_a01",
+        "F_alt",
+    }
 
 
 @pytest.mark.parametrize(("dataset", "control_id"), _params())
@@ -143,15 +160,16 @@ def test_matches_r(dataset: str, control_id: str) -> None:
                 continue  # R reports neither for the original
             ok = _same(_column(result, name), r[name], 1e-6) | ~clean
             for t in (first + np.nonzero(~ok)[0]).tolist():
-                assert (dataset, unit, control_id, t) in ROUNDING_NOISE and name.startswith("trend"), \
+                assert (dataset, unit, control_id, t) in ROUNDING_NOISE and name.startswith("trend"), (
                     f"{where}: {name} differs at t={t}: ours {_column(result, name)[t - first]} R {r[name][t - first]}"
+                )
     assert points > 0
     assert ub_close / clean_points >= 0.99
 
 
 def test_rounding_noise_exception_is_still_needed() -> None:
     """The one documented difference is real (R kept a trend with coefficient ~1e-17), not a stale entry."""
-    (dataset, unit, control_id, t), = ROUNDING_NOISE
+    ((dataset, unit, control_id, t),) = ROUNDING_NOISE
     r = _outputs(dataset)[(unit, control_id)]
     i = int(t - r["t"][0])
     assert r["trend_used"][i] == 1 and abs(r["trend_coef"][i]) < 1e-15
@@ -192,8 +210,14 @@ def test_date_epochs_go_back_calendar_years_to_the_nearest_same_weekday() -> Non
     k = int(np.nonzero(series.dates == np.datetime64("2021-01-04"))[0][0]) + 1
     refs = _ref_points_flexible(series, np.array([k]), 5)[0]
     assert (k - 1 - refs).tolist() == [0, 52, 104, 157, 209, 261]
-    assert series.dates[refs].astype(str).tolist() == ["2021-01-04", "2020-01-06", "2019-01-07", "2018-01-01",
-                                                       "2017-01-02", "2016-01-04"]
+    assert series.dates[refs].astype(str).tolist() == [
+        "2021-01-04",
+        "2020-01-06",
+        "2019-01-07",
+        "2018-01-01",
+        "2017-01-02",
+        "2016-01-04",
+    ]
     # integer epochs: always multiples of freq
     plain = Series(observed=np.ones(400), freq=52)
     assert (300 - 1 - _ref_points_flexible(plain, np.array([300]), 5)[0]).tolist() == [0, 52, 104, 156, 208, 260]
@@ -262,8 +286,7 @@ def test_more_periods_than_gap_weeks_give_r_s_overlapping_blocks() -> None:
 def _seasonal(n: int = 312, level: float = 10.0, seed: int = 7) -> Series:
     rng = np.random.default_rng(seed)
     t = np.arange(n)
-    return Series(observed=rng.poisson(level * np.exp(0.4 * np.sin(2 * np.pi * t / 52))).astype(np.float64),
-                  freq=52)
+    return Series(observed=rng.poisson(level * np.exp(0.4 * np.sin(2 * np.pi * t / 52))).astype(np.float64), freq=52)
 
 
 def test_limit54_flexible_gives_na_bound_but_keeps_score_and_pvalue() -> None:
@@ -339,8 +362,8 @@ def _reference_flexible_point(y_all: FloatArray, k: int, b: int, w: int, thresho
         phi = max(1.0, float(np.sum(ww * ((y - mu) / mu) ** 2)) / df)
         cov = np.linalg.inv(x.T @ (ww[:, None] * x))
         hat = ww * np.einsum("ij,jk,ik->i", x, cov, x)
-        s = 1.5 * (y ** (2 / 3) * mu ** (-1 / 6) - mu ** 0.5) / np.sqrt(phi * (1 - hat))
-        inv2 = np.where(s > threshold, s ** -2.0, 1.0)
+        s = 1.5 * (y ** (2 / 3) * mu ** (-1 / 6) - mu**0.5) / np.sqrt(phi * (1 - hat))
+        inv2 = np.where(s > threshold, s**-2.0, 1.0)
         omega = idx.shape[0] / inv2.sum() * inv2
         beta, mu, ww = _irls(x, y, omega)
         phi = max(1.0, float(np.sum(ww * ((y - mu) / mu) ** 2)) / df)
@@ -354,11 +377,16 @@ def _reference_flexible_point(y_all: FloatArray, k: int, b: int, w: int, thresho
     if not trend:
         beta, cov, phi, dstar, omega, df = fit(False)
     mu0 = math.exp(beta[0])
-    var = mu0 ** 2 * dstar * cov[0, 0]
+    var = mu0**2 * dstar * cov[0, 0]
     sd = math.sqrt(4 / 9 * mu0 ** (1 / 3) * (phi + var / mu0))
     upper = (mu0 ** (2 / 3) + stats.norm.ppf(0.95) * sd) ** 1.5
-    return {"upperbound": upper, "expected": mu0, "dispersion": phi, "trend": float(trend),
-            "downweighted": float(np.sum(omega < omega.max()))}
+    return {
+        "upperbound": upper,
+        "expected": mu0,
+        "dispersion": phi,
+        "trend": float(trend),
+        "downweighted": float(np.sum(omega < omega.max())),
+    }
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -396,8 +424,14 @@ def test_only_high_residuals_are_downweighted() -> None:
 def test_nb_thresholds_score_uses_log_mu0() -> None:
     """For nbPlugin R's score is (y - eta0) / (U - eta0) with eta0 = log(mu0) (a quirk)."""
     series = _seasonal(level=20.0, seed=5)
-    control = {"b": 4, "w": 3, "noPeriods": 10, "pastWeeksNotIncluded": 26, "pThresholdTrend": 1,
-               "thresholdMethod": "nbPlugin"}
+    control = {
+        "b": 4,
+        "w": 3,
+        "noPeriods": 10,
+        "pastWeeksNotIncluded": 26,
+        "pThresholdTrend": 1,
+        "thresholdMethod": "nbPlugin",
+    }
     result = farrington_flexible(series, control, 290, 312)
     y = series.observed[289:312]
     eta0 = np.log(result.expected)

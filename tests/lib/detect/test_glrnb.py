@@ -58,8 +58,11 @@ def c_glr_nb(x: list[float], mu: list[float], alpha: float, n: int) -> float:
             fisher = e * sum(mu[i] * (alpha * x[i] + 1) / (1 + alpha * e * mu[i]) ** 2 for i in range(k, n + 1))
             new = old + score / fisher
         kappa_ml = max(0.0, new)
-        lnk = sum(kappa_ml * x[i] + (x[i] + 1 / alpha)
-                  * math.log((1 + alpha * mu[i]) / (1 + alpha * mu[i] * math.exp(kappa_ml))) for i in range(k, n + 1))
+        lnk = sum(
+            kappa_ml * x[i]
+            + (x[i] + 1 / alpha) * math.log((1 + alpha * mu[i]) / (1 + alpha * mu[i] * math.exp(kappa_ml)))
+            for i in range(k, n + 1)
+        )
         best = max(best, lnk)
     return best
 
@@ -96,7 +99,8 @@ def test_poisson_glr_with_given_mu0_and_restart_after_each_alarm() -> None:
     nxt = xs[first_alarm + 1]
     kappa = max(0.0, math.log(nxt / mu[first_alarm + 1])) if nxt > 0 else 0.0
     assert res.upperbound[first_alarm + 1] == pytest.approx(
-        kappa * nxt + (1 - math.exp(kappa)) * mu[first_alarm + 1], abs=1e-12)
+        kappa * nxt + (1 - math.exp(kappa)) * mu[first_alarm + 1], abs=1e-12
+    )
 
 
 def test_poisson_cases_are_the_smallest_count_that_alarms() -> None:
@@ -159,8 +163,9 @@ def test_glm_nb_and_failures_like_r() -> None:
     fit = glm_nb(np.column_stack((np.ones(120), np.cos(w), np.sin(w))), y)
     assert fit.fit.converged
     assert fit.theta == pytest.approx(3.03781885223728, rel=1e-7)
-    assert fit.fit.coefficients == pytest.approx([2.42436883010163, 0.0187447557241345, -0.000145580070107657],
-                                                 rel=1e-6, abs=1e-9)
+    assert fit.fit.coefficients == pytest.approx(
+        [2.42436883010163, 0.0187447557241345, -0.000145580070107657], rel=1e-6, abs=1e-9
+    )
     with pytest.raises(DetectError, match="alpha"):
         glrnb(_series([3.0] * 20), {"mu0": [3.0] * 5}, 16, 20)  # numeric mu0 needs alpha (R fails)
     with pytest.raises(DetectError, match="epi"):

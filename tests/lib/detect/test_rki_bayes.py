@@ -42,13 +42,30 @@ MONTHLY = Series(observed=np.asarray(Y), freq=12)
 def test_rki_table_lookup_and_mean_above_20_like_r() -> None:
     # R: algo.rki(dp, control = list(range = 70:85, b = 1, w = 2, actY = TRUE))$upperbound
     res = rki(MONTHLY, {"b": 1, "w": 2, "actY": True}, 70, 85)
-    assert res.upperbound.tolist() == [9.598, 8.102, 9.598, 9.598, 9.598, 9.598, 9.598, 9.598, 9.598, 8.102,
-                                       9.598, 9.598, 11.177, 13.765, 19.050, 17.633]
+    assert res.upperbound.tolist() == [
+        9.598,
+        8.102,
+        9.598,
+        9.598,
+        9.598,
+        9.598,
+        9.598,
+        9.598,
+        9.598,
+        8.102,
+        9.598,
+        9.598,
+        11.177,
+        13.765,
+        19.050,
+        17.633,
+    ]
     # R: algo.rki(dp, control = list(range = 86:90, b = 0, w = 4, actY = TRUE)): means 25.75 .. > 20 -> mu + 2 sd
     high = rki(MONTHLY, {"b": 0, "w": 4, "actY": True}, 86, 90)
-    assert high.upperbound == pytest.approx([33.25, 44.9666295470958, 47.0297338380595, 56.7522521151706,
-                                             55.4099444873581], rel=1e-12)
-    base = Y[85 - 4:85]  # t = 86: y[82..85]
+    assert high.upperbound == pytest.approx(
+        [33.25, 44.9666295470958, 47.0297338380595, 56.7522521151706, 55.4099444873581], rel=1e-12
+    )
+    base = Y[85 - 4 : 85]  # t = 86: y[82..85]
     mean = sum(base) / 4
     assert mean > 20
     assert high.upperbound[0] == pytest.approx(mean + 2 * math.sqrt(sum((v - mean) ** 2 for v in base) / 3))
@@ -81,8 +98,9 @@ def test_defaults_base_vector_and_errors() -> None:
     # algo.rki defaults to rki3 (b 2, w 4, no actY), algo.bayes to bayes1 (b 0, w 6, actY, alpha 0.05)
     y = Series(observed=np.arange(1.0, 200.0) % 9, freq=52)
     assert np.array_equal(rki(y, {}, 150, 160).upperbound, rki(y, {"b": 2, "w": 4, "actY": False}, 150, 160).upperbound)
-    assert np.array_equal(bayes(y, {}, 150, 160).upperbound,
-                          bayes(y, {"b": 0, "w": 6, "actY": True, "alpha": 0.05}, 150, 160).upperbound)
+    assert np.array_equal(
+        bayes(y, {}, 150, 160).upperbound, bayes(y, {"b": 0, "w": 6, "actY": True, "alpha": 0.05}, 150, 160).upperbound
+    )
     with pytest.raises(DetectError, match="too short"):
         rki(y, {"b": 2, "w": 4}, 108, 120)  # needs t - 2*52 - 4 >= 1
     rki(y, {"b": 2, "w": 4}, 109, 120)
