@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "accord.alerts",
     "accord.federation",
     "accord.surveillance",
+    "accord.notify",
     "accord.web",
 ]
 

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from accord.lib.canonical import content_hash
 from accord.members.identity import signing_key
 from accord.records import attachments as attachment_store
-from accord.records import audit, kinds
+from accord.records import audit, hooks, kinds
 from accord.records.envelope import (
     STATUSES,
     Audience,
@@ -157,6 +157,7 @@ def _write_version(data: bytes, digest: str, signature: str, kid: str, shape: An
         record.save(update_fields=["current_seq", "current_version"])
         if kind is not None and kind.project is not None:
             kind.project(version)
+    hooks.version_written(version)
     return version
 
 
