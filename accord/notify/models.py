@@ -90,6 +90,8 @@ class Subscription(models.Model):
     active = models.BooleanField(default=True)
     channels = models.ManyToManyField(Channel, related_name="subscriptions", blank=True)
     mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.IMMEDIATE)
+    # In digest mode, alerts of this severity or worse still go out at once ("": everything waits).
+    immediate_severity = models.CharField(max_length=10, blank=True)
 
     # Filters. JSON lists of strings; [] = any.
     kinds = models.JSONField(default=list, blank=True)  # record kinds, e.g. ["alert"]
