@@ -667,6 +667,148 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _split(values: Iterable[str], upper: bool = False) -> list[str]:
+    found = [part.strip() for value in values for part in value.split(",") if part.strip()]
+    return [part.upper() for part in found] if upper else found
+
+
+def _subscription_info(subscription: Any) -> dict[str, Any]:
+    channels = [
+        {
+            "id": str(c.uuid),
+            "kind": c.kind,
+            "target": c.target,
+            "language": c.language,
+            "disabled": c.disabled_at is not None,
+            **({"disabled_reason": c.disabled_reason} if c.disabled_at is not None else {}),
+        }
+        for c in subscription.channels.all()
+    ]
+    return {
+        "id": str(subscription.uuid),
+        "owner": subscription.account.username if subscription.account else None,
+        "organisation": subscription.organisation.slug if subscription.organisation else None,
+        "name": subscription.name,
+        "active": subscription.active,
+        "mode": subscription.mode,
+        "immediate_severity": subscription.immediate_severity or None,
+        "kinds": subscription.kinds,
+        "members": subscription.origin_members,
+        "categories": subscription.categories,
+        "events": subscription.events,
+        "diseases": subscription.diseases,
+        "statuses": subscription.statuses,
+        "min_severity": subscription.min_severity or None,
+        "min_urgency": subscription.min_urgency or None,
+        "min_certainty": subscription.min_certainty or None,
+        "area_members": subscription.area_members,
+        "area": subscription.area,
+        "channels": channels,
+    }
+
+
+def cmd_subscription_add(args: argparse.Namespace) -> int:
+    from django.db import transaction
+
+    from accord.members.models import Organisation
+    from accord.notify import actions
+
+    _migrate()
+    account = _account(args.username) if args.username else None
+    organisation = None
+    if args.organisation:
+        organisation = Organisation.objects.select_related("member").filter(slug=args.organisation).first()
+        if organisation is None:
+            raise CliError(f"no organisation {args.organisation!r}")
+    area = None
+    if args.area:
+        text = args.area
+        if text.startswith("@"):
+            try:
+                text = Path(text[1:]).read_text(encoding="utf-8")
+            except OSError as error:
+                raise CliError(f"cannot read {text[1:]}: {error.strerror}") from None
+        try:
+            area = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise CliError(f"--area is not JSON: {error}") from None
+        if isinstance(area, dict) and area.get("type") == "Feature":
+            area = area.get("geometry")
+    filters = actions.Filters(
+        kinds=_split(args.kind),
+        origin_members=_split(args.member, upper=True),
+        categories=_split(args.category),
+        events=args.event,
+        diseases=_split(args.disease),
+        statuses=args.status,
+        min_severity=args.min_severity or "",
+        min_urgency=args.min_urgency or "",
+        min_certainty=args.min_certainty or "",
+        area_members=_split(args.area_member, upper=True),
+        area=area,
+    )
+    with transaction.atomic():
+        channel = actions.create_channel(
+            kind="webhook" if args.webhook else "email",
+            target=args.webhook or args.email,
+            account=account,
+            organisation=organisation,
+            language=args.language,
+            acting_user=None,
+        )
+        subscription = actions.create_subscription(
+            channels=[channel],
+            filters=filters,
+            account=account,
+            organisation=organisation,
+            mode=args.mode,
+            immediate_severity=args.immediate_severity or "",
+            name=args.name,
+            acting_user=None,
+        )
+    result = {
+        "id": str(subscription.uuid),
+        "channel": str(channel.uuid),
+        "kind": channel.kind,
+        "target": channel.target,
+    }
+    if channel.secret:
+        result["secret"] = channel.secret
+    print(json.dumps(result))
+    return EXIT_OK
+
+
+def cmd_subscription_list(args: argparse.Namespace) -> int:
+    from accord.notify.models import Subscription
+
+    _migrate()
+    query = Subscription.objects.select_related("account", "organisation").prefetch_related("channels")
+    if args.username:
+        query = query.filter(account=_account(args.username))
+    for subscription in query.order_by("id"):
+        print(json.dumps(_subscription_info(subscription)))
+    return EXIT_OK
+
+
+def cmd_subscription_remove(args: argparse.Namespace) -> int:
+    import uuid
+
+    from accord.notify import actions
+    from accord.notify.models import Subscription
+
+    _migrate()
+    try:
+        key = uuid.UUID(args.id)
+    except ValueError:
+        raise CliError(f"{args.id!r} is not a subscription id (a UUID, as `accord subscription list` shows)") from None
+    subscription = Subscription.objects.select_related("account", "organisation").filter(uuid=key).first()
+    if subscription is None:
+        raise CliError(f"no subscription {args.id}")
+    actions.remove_subscription(subscription, acting_user=None)
+    print(json.dumps({"removed": str(key)}))
+    return EXIT_OK
+
+
 def _heartbeat(stop: threading.Event, name: str, every: int) -> None:
     from django.db import connection
     from django.utils import timezone
@@ -700,6 +842,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
         federation = threading.Thread(target=runner.run, args=(stop,), daemon=True, name="federation")
         federation.start()
+    notify: threading.Thread | None = None
+    if not args.no_notify:
+        from accord.notify import dispatch
+
+        notify = threading.Thread(target=dispatch.run, args=(stop, f"{name}:notify"), daemon=True, name="notify")
+        notify.start()
     try:
         call_command("db_worker", interval=args.interval, reload=False, worker_id=name[:64], verbosity=1)
     except SystemExit as exit_:
@@ -709,6 +857,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
         beat.join(timeout=5)
         if federation is not None:
             federation.join(timeout=5)
+        if notify is not None:
+            notify.join(timeout=15)
     return EXIT_OK
 
 
@@ -879,6 +1029,9 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument(
         "--no-federation", action="store_true", help="do not pull from peers nor send them hints in this worker"
     )
+    worker.add_argument(
+        "--no-notify", action="store_true", help="do not send notifications (e-mail, webhooks) in this worker"
+    )
     init = add("init", cmd_init, "create this node: its identity, member and address (idempotent)")
     init.add_argument("--name", required=True, help="this node's name, e.g. accord-kz")
     init.add_argument("--member", required=True, help="the code of the member that operates the node, e.g. KZ")
@@ -969,6 +1122,38 @@ def build_parser() -> argparse.ArgumentParser:
     token_create.add_argument("--days", type=int)
     token_revoke = add("revoke", cmd_token_revoke, "revoke an API token", token)
     token_revoke.add_argument("--prefix", required=True)
+
+    subscription = sub.add_parser("subscription", help="notification subscriptions").add_subparsers(
+        dest="subscription_command", required=True
+    )
+    sub_add = add(
+        "add", cmd_subscription_add, "subscribe an account (or organisation) by e-mail or webhook", subscription
+    )
+    owner = sub_add.add_mutually_exclusive_group(required=True)
+    owner.add_argument("--username", help="the account that owns the subscription")
+    owner.add_argument("--organisation", metavar="SLUG", help="an organisation that owns it (managed by its admins)")
+    target = sub_add.add_mutually_exclusive_group(required=True)
+    target.add_argument("--webhook", metavar="URL", help="POST signed JSON here (Standard Webhooks)")
+    target.add_argument("--email", metavar="ADDR", help="send e-mail here")
+    sub_add.add_argument("--kind", action="append", default=[], help="record kind, e.g. alert; repeatable")
+    sub_add.add_argument("--min-severity", choices=["Minor", "Moderate", "Severe", "Extreme"])
+    sub_add.add_argument("--min-urgency", choices=["Past", "Future", "Expected", "Immediate"])
+    sub_add.add_argument("--min-certainty", choices=["Unlikely", "Possible", "Likely", "Observed"])
+    sub_add.add_argument("--member", action="append", default=[], help="origin member code; repeatable")
+    sub_add.add_argument("--area-member", action="append", default=[], help="member whose territory the areas touch")
+    sub_add.add_argument("--area", metavar="GEOJSON", help="a GeoJSON Polygon (or @FILE) the areas must touch")
+    sub_add.add_argument("--category", action="append", default=[], help="CAP category, e.g. Health; repeatable")
+    sub_add.add_argument("--event", action="append", default=[], help="CAP event, exact; repeatable")
+    sub_add.add_argument("--disease", action="append", default=[], help="ICD code or name; repeatable")
+    sub_add.add_argument("--status", action="append", default=[], choices=["actual", "exercise", "test"])
+    sub_add.add_argument("--mode", choices=["immediate", "hourly", "daily"], default="immediate")
+    sub_add.add_argument("--immediate-severity", choices=["Minor", "Moderate", "Severe", "Extreme"])
+    sub_add.add_argument("--language", choices=["en", "zh-hans", "ru"], help="of the messages (default: by member)")
+    sub_add.add_argument("--name", default="")
+    sub_list = add("list", cmd_subscription_list, "list subscriptions as JSON lines", subscription)
+    sub_list.add_argument("--username", help="only this account's")
+    sub_remove = add("remove", cmd_subscription_remove, "remove a subscription by id", subscription)
+    sub_remove.add_argument("id", metavar="ID")
 
     from accord.lib.cap.commands import add_commands
 

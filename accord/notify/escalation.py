@@ -1,0 +1,94 @@
+"""Escalation of overdue acknowledgements through notify: delivery rows and attempts, like everything else.
+
+When an addressed member's focal points miss an alert's acknowledgement deadline
+(`accord.alerts.actions.escalate_overdue` decides who is overdue, once per member), its other contacts
+and the Secretariat's coordinators are told by e-mail: every active account of the member's
+organisations (focal points included, as a reminder), the e-mail channels those organisations own,
+and every active coordinator of the Secretariat. Only recipients who may see the alert are told;
+each (alert, member, address) gets one delivery.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Q
+
+from accord.notify import matching, messages
+from accord.notify.keys import key_for, language_of_member
+from accord.notify.models import Channel, Delivery
+from accord.records.principal import Principal
+
+if TYPE_CHECKING:
+    from accord.members.models import Account
+    from accord.records.models import Record
+
+
+def _accounts(member: str) -> list[Account]:
+    from accord.members.models import Account, Member
+
+    return list(
+        Account.objects.filter(is_active=True)
+        .filter(
+            Q(organisation__member__code=member)
+            | Q(organisation__member__kind=Member.Kind.SECRETARIAT, roles__role="coordinator")
+        )
+        .exclude(email="")
+        .select_related("organisation__member")
+        .distinct()
+        .order_by("id")
+    )
+
+
+def queue(record: Record, members: list[str]) -> list[Delivery]:
+    """Make the escalation deliveries of `record` for the newly escalated `members` (in the caller's transaction)."""
+    version = record.current_version
+    if version is None or not members:
+        return []
+    from accord.alerts.models import AlertView
+
+    view = AlertView.objects.filter(record=record).first()
+    title = (view.headline or view.event) if view is not None else str(record.uuid)
+    link = messages.record_link(record)
+    made: list[Delivery] = []
+    for member in members:
+        recipients: dict[str, tuple[Account | None, str]] = {}
+        for account in _accounts(member):
+            if not matching.may_see(Principal.of(account), version.pk):
+                continue
+            own = Channel.objects.filter(
+                account=account, kind=Channel.Kind.EMAIL, disabled_at__isnull=True, target__iexact=account.email
+            ).first()
+            language = own.language if own is not None else language_of_member(account.member_code)
+            recipients.setdefault(account.email.lower(), (account, language))
+        for channel in Channel.objects.filter(
+            organisation__member__code=member, kind=Channel.Kind.EMAIL, disabled_at__isnull=True
+        ).select_related("organisation__member"):
+            organisation = channel.organisation
+            assert organisation is not None
+            principal = Principal(
+                account=matching.ORGANISATION_ACCOUNT,
+                member=organisation.member.code,
+                organisation=organisation.uuid,
+            )
+            if matching.may_see(principal, version.pk):
+                recipients.setdefault(channel.target.lower(), (None, channel.language))
+        for address, (recipient, language) in sorted(recipients.items()):
+            key = key_for("escalation", record.origin_node, record.uuid, member, address)
+            delivery, created = Delivery.objects.get_or_create(
+                key=key,
+                defaults={
+                    "purpose": Delivery.Purpose.ESCALATION,
+                    "kind": Channel.Kind.EMAIL,
+                    "account": recipient,
+                    "address": address,
+                    "language": language,
+                    "record": record,
+                    "version": version,
+                    "message_id": messages.message_id(key),
+                    "data": {"member": member, "title": title, "link": link},
+                },
+            )
+            if created:
+                made.append(delivery)
+    return made
