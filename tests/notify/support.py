@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -38,15 +39,21 @@ class _Handler:
         return "250 OK"
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 @contextmanager
 def smtp_server() -> Iterator[Mailbox]:
     from aiosmtpd.controller import Controller
 
-    box = Mailbox(port=0)
-    controller = Controller(_Handler(box), hostname="127.0.0.1", port=0)
+    box = Mailbox(port=free_port())
+    controller = Controller(_Handler(box), hostname="127.0.0.1", port=box.port)
     controller.start()
     try:
-        box.port = int(controller.server.sockets[0].getsockname()[1])
         yield box
     finally:
         controller.stop()
