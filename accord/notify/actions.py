@@ -236,7 +236,13 @@ def create_subscription(
             actor=acting_user,
             object_type="subscription",
             object_id=str(subscription.uuid),
-            data={"owner": _owner_name(subscription), "channels": [str(c.uuid) for c in channels], **clean},
+            # The audit log is canonical JSON without floats: the polygon is recorded as present or not.
+            data={
+                "owner": _owner_name(subscription),
+                "channels": [str(c.uuid) for c in channels],
+                **clean,
+                "area": clean["area"] is not None,
+            },
         )
     return subscription
 
