@@ -5,7 +5,7 @@ When an addressed member's focal points miss an alert's acknowledgement deadline
 and the Secretariat's coordinators are told by e-mail: every active account of the member's
 organisations (focal points included, as a reminder), the e-mail channels those organisations own,
 and every active coordinator of the Secretariat. Only recipients who may see the alert are told;
-each (alert, member, address) gets one delivery.
+each recipient gets one message per escalation, naming every member it is told about.
 """
 
 from __future__ import annotations
@@ -50,9 +50,9 @@ def queue(record: Record, members: list[str]) -> list[Delivery]:
     view = AlertView.objects.filter(record=record).first()
     title = (view.headline or view.event) if view is not None else str(record.uuid)
     link = messages.record_link(record)
-    made: list[Delivery] = []
-    for member in members:
-        recipients: dict[str, tuple[Account | None, str]] = {}
+    # address -> (account, language, the escalated members it hears about): one message per recipient.
+    recipients: dict[str, tuple[Account | None, str, list[str]]] = {}
+    for member in sorted(members):
         for account in _accounts(member):
             if not matching.may_see(Principal.of(account), version.pk):
                 continue
@@ -60,7 +60,7 @@ def queue(record: Record, members: list[str]) -> list[Delivery]:
                 account=account, kind=Channel.Kind.EMAIL, disabled_at__isnull=True, target__iexact=account.email
             ).first()
             language = own.language if own is not None else language_of_member(account.member_code)
-            recipients.setdefault(account.email.lower(), (account, language))
+            recipients.setdefault(account.email.lower(), (account, language, []))[2].append(member)
         for channel in Channel.objects.filter(
             organisation__member__code=member, kind=Channel.Kind.EMAIL, disabled_at__isnull=True
         ).select_related("organisation__member"):
@@ -72,23 +72,25 @@ def queue(record: Record, members: list[str]) -> list[Delivery]:
                 organisation=organisation.uuid,
             )
             if matching.may_see(principal, version.pk):
-                recipients.setdefault(channel.target.lower(), (None, channel.language))
-        for address, (recipient, language) in sorted(recipients.items()):
-            key = key_for("escalation", record.origin_node, record.uuid, member, address)
-            delivery, created = Delivery.objects.get_or_create(
-                key=key,
-                defaults={
-                    "purpose": Delivery.Purpose.ESCALATION,
-                    "kind": Channel.Kind.EMAIL,
-                    "account": recipient,
-                    "address": address,
-                    "language": language,
-                    "record": record,
-                    "version": version,
-                    "message_id": messages.message_id(key),
-                    "data": {"member": member, "title": title, "link": link},
-                },
-            )
-            if created:
-                made.append(delivery)
+                recipients.setdefault(channel.target.lower(), (None, channel.language, []))[2].append(member)
+    made: list[Delivery] = []
+    for address, (recipient, language, named) in sorted(recipients.items()):
+        told = sorted(set(named))
+        key = key_for("escalation", record.origin_node, record.uuid, ",".join(told), address)
+        delivery, created = Delivery.objects.get_or_create(
+            key=key,
+            defaults={
+                "purpose": Delivery.Purpose.ESCALATION,
+                "kind": Channel.Kind.EMAIL,
+                "account": recipient,
+                "address": address,
+                "language": language,
+                "record": record,
+                "version": version,
+                "message_id": messages.message_id(key),
+                "data": {"members": told, "title": title, "link": link},
+            },
+        )
+        if created:
+            made.append(delivery)
     return made

@@ -260,19 +260,19 @@ def _render_digest(delivery: Delivery) -> Content:
 def _render_escalation(delivery: Delivery) -> Content:
     data = delivery.data
     title = str(data.get("title", ""))
-    member = str(data.get("member", ""))
+    members = ", ".join(str(m) for m in data.get("members", []))
     link = str(data.get("link", ""))
-    subject = "[Accord] " + _("Acknowledgement overdue: %(member)s has not acknowledged %(title)s") % {
-        "member": member,
-        "title": title,
-    }
+    subject = "[Accord] " + _("Acknowledgement overdue (%(members)s): %(title)s") % {"members": members, "title": title}
     body = _(
-        "The alert %(title)s addressed %(member)s, and its acknowledgement deadline has passed without an "
-        "acknowledgement. Please make sure it is acknowledged in Accord."
-    ) % {"title": title, "member": member}
+        "The alert %(title)s addressed %(members)s, and its acknowledgement deadline has passed without an "
+        "acknowledgement from them. Please make sure it is acknowledged in Accord."
+    ) % {"title": title, "members": members}
     text = f"{body}\n\n{_('Open in Accord')}: {link}\n"
     html = f'<p>{escape(body)}</p><p><a href="{escape(link)}">{escape(_("Open in Accord"))}</a></p>'
-    payload = {"type": "alert.escalation", "data": {"member": member, "title": title, "links": {"record": link}}}
+    payload = {
+        "type": "alert.escalation",
+        "data": {"members": list(data.get("members", [])), "title": title, "links": {"record": link}},
+    }
     return Content(subject, text, html, payload)
 
 
