@@ -36,17 +36,20 @@ def test_digest_mode_batches_into_one_message_per_period(world: World, mailbox: 
     subscribe(world.carol, email="carol@example.org", language="en", mode="hourly")
     subscribe(world.sam, email="sam@example.org", language="en", mode="daily", immediate_severity="Severe")
     _, hook = subscribe(world.bob, webhook=receiver.url(), mode="hourly")
+    subscribe(world.dave, email="dave@example.org", mode="hourly")  # KZ: Russian
     for severity in ("Minor", "Moderate", "Severe"):
         publish(world.alice, severity=severity, headline=f"{severity} event")
     drain()
     assert mailbox.to("carol@example.org") == [] and receiver.received == []
     (urgent,) = mailbox.to("sam@example.org")  # Severe is sent at once, the rest waits
     assert "Severe event" in str(urgent["Subject"])
-    assert Delivery.objects.filter(status="held").count() == 3 + 2 + 3
+    assert Delivery.objects.filter(status="held").count() == 3 + 2 + 3 + 3
     _end_the_period()
     drain()
     (digest,) = mailbox.to("carol@example.org")
     assert str(digest["Subject"]).strip() == "[Accord] Digest: 3 new notifications"
+    (russian,) = mailbox.to("dave@example.org")
+    assert str(russian["Subject"]).strip() == "[Accord] Сводка: 3 новых уведомления"
     body = text_of(digest)
     assert all(f"{s} event" in body for s in ("Minor", "Moderate", "Severe"))
     assert len(mailbox.to("sam@example.org")) == 2 and "2 new notifications" in str(
@@ -57,11 +60,11 @@ def test_digest_mode_batches_into_one_message_per_period(world: World, mailbox: 
     assert payload["type"] == "digest" and payload["data"]["count"] == 3
     assert {item["title"] for item in payload["data"]["items"]} == {"Minor event", "Moderate event", "Severe event"}
     assert Delivery.objects.filter(status="held").count() == 0
-    assert Delivery.objects.filter(status="batched").count() == 8
+    assert Delivery.objects.filter(status="batched").count() == 11
     # Nothing more: the items are carried once.
     dispatch.release_digests()
     drain()
-    assert len(mailbox.messages) == 3 and len(receiver.received) == 1
+    assert len(mailbox.messages) == 4 and len(receiver.received) == 1
 
 
 def _ivan_and_olga(world: World) -> None:
