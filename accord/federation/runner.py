@@ -23,13 +23,19 @@ logger = logging.getLogger("accord.federation")
 
 
 def push_hints(transport: client.Transport) -> int:
-    """Tell each peer with a URL that has new versions for it; returns the hints sent."""
+    """Tell each peer with a URL that this node has issued new versions for it; returns the hints sent.
+
+    Only versions this node issued are hinted. Versions it received from others reach its peers from their
+    origin (hinted there), or, when a link to the origin is down, by relay at the peers' next periodic pull: in
+    a mesh, hinting relayed copies too would make every node wake every other node for every version."""
+    from accord.records.actions import this_node
     from accord.records.models import Version
 
     head = Version.objects.aggregate(top=Max("id"))["top"] or 0
+    me = this_node().node_id
     sent = 0
     for peer in Peer.objects.filter(state=Peer.State.ACTIVE, hinted_upto__lt=head).exclude(url=""):
-        if entitled_versions(peer).filter(id__gt=peer.hinted_upto, id__lte=head).exists():
+        if entitled_versions(peer).filter(id__gt=peer.hinted_upto, id__lte=head, origin_node=me).exists():
             try:
                 client.send_hint(peer, transport, encode_cursor(head))
                 sent += 1
