@@ -868,14 +868,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _migrate()
     from django.conf import settings
 
+    def terminate(signum: int, frame: object) -> None:
+        # uvicorn shuts down on SIGTERM and then raises the signal again with this handler restored: leave
+        # through `finally`, so the workers are stopped too (a bare SIGTERM would orphan them).
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
     workers: list[subprocess.Popen[bytes]] = []
     env = dict(os.environ, ACCORD_DATA_DIR=str(settings.DATA_DIR))
-    for _ in range(args.workers):
-        workers.append(subprocess.Popen([sys.executable, "-m", "accord.cli", "worker"], env=env))
-    print(
-        f"Accord serving on http://{args.host}:{args.port} with {args.workers} worker(s); Ctrl-C stops it", flush=True
-    )
     try:
+        for _ in range(args.workers):
+            workers.append(subprocess.Popen([sys.executable, "-m", "accord.cli", "worker"], env=env))
+        print(
+            f"Accord serving on http://{args.host}:{args.port} with {args.workers} worker(s); Ctrl-C stops it",
+            flush=True,
+        )
         uvicorn.run("accord.asgi:application", host=args.host, port=args.port, log_level="warning", lifespan="off")
     finally:
         for worker in workers:

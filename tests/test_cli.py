@@ -162,7 +162,7 @@ def _free_port() -> int:
 
 def _get(url: str) -> tuple[int, bytes]:
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310  (loopback only)
+        with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310  (loopback only)
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
@@ -181,9 +181,9 @@ def _processes_of(data_dir: Path) -> list[int]:
     return found
 
 
-def test_serve_runs_the_web_app_and_a_worker_and_ctrl_c_stops_both(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_serve_runs_the_web_app_and_a_worker_and_a_signal_stops_both(tmp_path: Path, stop: signal.Signals) -> None:
     with new_node(tmp_path) as node:
-        node.run("demo")
         port = _free_port()
         env = node.env() | {"ACCORD_DATA_DIR": str(node.data_dir)}
         server = subprocess.Popen(
@@ -195,7 +195,7 @@ def test_serve_runs_the_web_app_and_a_worker_and_ctrl_c_stops_both(tmp_path: Pat
             while time.monotonic() < deadline:
                 try:
                     health = _get(f"http://127.0.0.1:{port}/healthz")
-                except (urllib.error.URLError, ConnectionError):
+                except (urllib.error.URLError, ConnectionError, TimeoutError):
                     health = (0, b"")
                 if health[0] == 200:
                     break
@@ -206,7 +206,7 @@ def test_serve_runs_the_web_app_and_a_worker_and_ctrl_c_stops_both(tmp_path: Pat
             assert status == 200 and b"id_username" in page
             assert len(_processes_of(node.data_dir)) == 2  # the server and its worker
         finally:
-            server.send_signal(signal.SIGINT)
+            server.send_signal(stop)
             output = server.communicate(timeout=30)[0].decode()
         assert "Accord serving on" in output
         deadline = time.monotonic() + 15
