@@ -113,15 +113,9 @@ def deliveries_for(entry: OutboxEntry, subscriptions: list[Subscription]) -> lis
         .values_list("subscription_id", flat=True)
     )
     wanted = [s for s in subscriptions if s.channels.all() and (s.pk in told or matching.matches(s, facts))]
-    # One audience query per owner, not per subscription.
-    by_owner: dict[tuple[str, int], list[Subscription]] = {}
-    for subscription in wanted:
-        owner = ("a", subscription.account_id) if subscription.account_id else ("o", subscription.organisation_id or 0)
-        by_owner.setdefault(owner, []).append(subscription)
-    allowed: list[Subscription] = []
-    for group in by_owner.values():
-        if matching.visible_versions(matching.principal_of(group[0]), [version.pk]):
-            allowed += group
+    # The audience filter, as each owner; asked once per kind of owner the filter can tell apart.
+    visibility = matching.Visibility()
+    allowed = [s for s in wanted if visibility.allowed(matching.principal_of(s), version.pk)]
     now = timezone.now()
     threaded = set(
         Delivery.objects.filter(record=record, purpose=Delivery.Purpose.MATCH, kind=Channel.Kind.EMAIL)
@@ -273,7 +267,14 @@ def claim(limit: int, *, ids: Iterable[int] | None = None) -> tuple[str, list[De
     )
     rows = list(
         Delivery.objects.filter(lease_token=token, status=Delivery.Status.SENDING)
-        .select_related("channel", "subscription", "account", "version", "version__record", "record")
+        .select_related(
+            "channel",
+            "subscription__account__organisation__member",
+            "subscription__organisation__member",
+            "account",
+            "version__record",
+            "record",
+        )
         .order_by("id")
     )
     return token, rows
@@ -285,8 +286,9 @@ def _cancel(delivery: Delivery, token: str, why: str) -> None:
     )
 
 
-def _still_allowed(delivery: Delivery) -> str | None:
+def _still_allowed(delivery: Delivery, visibility: matching.Visibility | None = None) -> str | None:
     """Why a delivery may no longer go out (None: it may). Checked again just before sending."""
+    visibility = visibility or matching.Visibility()
     channel = delivery.channel
     if delivery.purpose in (Delivery.Purpose.MATCH, Delivery.Purpose.DIGEST):
         if channel is None:
@@ -298,13 +300,12 @@ def _still_allowed(delivery: Delivery) -> str | None:
             return "the subscription was removed or paused"
         if delivery.purpose == Delivery.Purpose.MATCH:
             assert delivery.version_id is not None
-            if not matching.may_see(matching.principal_of(subscription), delivery.version_id):
+            if not visibility.allowed(matching.principal_of(subscription), delivery.version_id):
                 return "the owner may no longer see this version"
         else:
             principal = matching.principal_of(subscription)
             items = list(delivery.items.values_list("pk", "version_id"))
-            visible = matching.visible_versions(principal, [v for _, v in items if v is not None])
-            hidden = [pk for pk, version in items if version not in visible]
+            hidden = [pk for pk, version in items if version is None or not visibility.allowed(principal, version)]
             if hidden:
                 Delivery.objects.filter(pk__in=hidden).update(
                     status=Delivery.Status.CANCELLED, digest=None, last_error="the owner may no longer see it"
@@ -383,7 +384,7 @@ def record(delivery: Delivery, token: str, outcome: Outcome, worker: str = "") -
         if error is None:
             status = Delivery.Status.SENT
             mine.update(status=status, sent_at=now, last_error="", lease_until=None)
-            if delivery.channel_id is not None:
+            if delivery.channel is not None and delivery.channel.failures:
                 Channel.objects.filter(pk=delivery.channel_id, failures__gt=0).update(failures=0, last_error="")
             return status
         if not error.permanent and delivery.attempts < settings.ACCORD_NOTIFY_MAX_ATTEMPTS:
@@ -423,13 +424,14 @@ def deliver(ids: Iterable[int], worker: str = "inline") -> dict[int, str]:
     Those another worker holds are left to it. Returns {delivery id: new status}."""
     token, rows = claim(1000, ids=ids)
     results: dict[int, str] = {}
+    visibility = matching.Visibility()
     for delivery in rows:
-        results[delivery.pk] = _send_one(delivery, token, worker)
+        results[delivery.pk] = _send_one(delivery, token, worker, visibility)
     return results
 
 
-def _send_one(delivery: Delivery, token: str, worker: str) -> str:
-    why = _still_allowed(delivery)
+def _send_one(delivery: Delivery, token: str, worker: str, visibility: matching.Visibility) -> str:
+    why = _still_allowed(delivery, visibility)
     if why is not None:
         _cancel(delivery, token, why)
         return Delivery.Status.CANCELLED
@@ -445,6 +447,8 @@ class Loop:
         self.pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="accord-notify-send")
         self.inflight: dict[Future[Outcome], tuple[Delivery, str]] = {}
         self.last_digest_check = 0.0
+        self.visibility = matching.Visibility()
+        self.visibility_since = time.monotonic()
 
     def step(self, wait_seconds: float) -> bool:
         """One round; True if it did anything. Waits up to `wait_seconds` for sends to finish."""
@@ -453,11 +457,14 @@ class Loop:
             self.last_digest_check = time.monotonic()
             busy |= release_digests() > 0
         free = self.concurrency - len(self.inflight)
-        if free > 0:
+        # Claim in batches (half the slots at least), not one slot at a time.
+        if free > 0 and (free >= max(1, self.concurrency // 2) or not self.inflight):
             token, rows = claim(free)
+            if time.monotonic() - self.visibility_since > 1.0:  # answers of the audience filter, kept 1 s
+                self.visibility, self.visibility_since = matching.Visibility(), time.monotonic()
             for delivery in rows:
                 busy = True
-                why = _still_allowed(delivery)
+                why = _still_allowed(delivery, self.visibility)
                 if why is not None:
                     _cancel(delivery, token, why)
                     continue
@@ -470,10 +477,12 @@ class Loop:
                 self.inflight[self.pool.submit(send, outgoing)] = (delivery, token)
         if self.inflight:
             done, _ = wait(list(self.inflight), timeout=0 if busy else wait_seconds, return_when=FIRST_COMPLETED)
-            for future in done:
-                delivery, token = self.inflight.pop(future)
-                record(delivery, token, future.result(), self.name)
+            if done:
                 busy = True
+                with transaction.atomic():  # one commit for the outcomes that are in
+                    for future in done:
+                        delivery, token = self.inflight.pop(future)
+                        record(delivery, token, future.result(), self.name)
         return busy
 
     def drain(self, timeout: float = 30.0) -> None:

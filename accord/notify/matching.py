@@ -249,6 +249,76 @@ def visible_versions(principal: Principal | None, version_ids: Iterable[int]) ->
     )
 
 
+@dataclass(frozen=True)
+class _Shape:
+    """What the audience filter can tell apart about one version: who wrote it, for whom, from where."""
+
+    author: uuid.UUID | None
+    origin_organisation: uuid.UUID | None
+    targets: frozenset[str]
+    current: int | None  # the current version of its record
+
+
+def _class_of(principal: Principal, shape: _Shape) -> tuple[bool, ...]:
+    """Every fact about `principal` that `audience_q` looks at for this version: principals alike in all of
+    them get the same answer from the filter."""
+    if principal.is_anonymous:
+        return (True,)
+    return (
+        False,
+        principal.member is None,
+        principal.account == shape.author,
+        principal.organisation is not None and principal.organisation == shape.origin_organisation,
+        f"member:{principal.member}" in shape.targets,
+        f"org:{principal.organisation}" in shape.targets,
+        f"person:{principal.account}" in shape.targets,
+    )
+
+
+class Visibility:
+    """`may_see` for many (principal, version) pairs, asking the audience filter once per kind of principal.
+
+    The answer for one principal is the filter's own (`may_see`); it is reused only for principals that
+    the filter cannot tell apart for that version and its record's current version (same member, organisation
+    and person targets named, same author and origin organisation relation). Short-lived: one batch."""
+
+    def __init__(self) -> None:
+        self._shapes: dict[int, _Shape] = {}
+        self._answers: dict[tuple[object, ...], bool] = {}
+
+    def _shape(self, version_id: int) -> _Shape | None:
+        from accord.records.models import AudienceEntry, Version
+
+        if version_id not in self._shapes:
+            row = (
+                Version.objects.filter(pk=version_id)
+                .values_list("author", "origin_organisation", "record__current_version_id")
+                .first()
+            )
+            if row is None:
+                return None
+            targets = frozenset(AudienceEntry.objects.filter(version_id=version_id).values_list("target", flat=True))
+            self._shapes[version_id] = _Shape(row[0], row[1], targets, row[2])
+        return self._shapes[version_id]
+
+    def allowed(self, principal: Principal | None, version_id: int) -> bool:
+        if principal is None:
+            return False
+        shape = self._shape(version_id)
+        if shape is None:
+            return False
+        current = self._shape(shape.current) if shape.current is not None else None
+        key = (
+            version_id,
+            shape.current,
+            _class_of(principal, shape),
+            _class_of(principal, current) if current is not None else None,
+        )
+        if key not in self._answers:
+            self._answers[key] = may_see(principal, version_id)
+        return self._answers[key]
+
+
 def subscription_wants(subscription: Subscription, version: Version, facts: Facts | None = None) -> bool:
     """Filters and audience together, for one subscription and one version (feeds and the stream use this)."""
     if not subscription.active or not matches(subscription, facts or facts_of(version)):

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,12 +33,19 @@ class Content:
     payload: dict[str, Any] = field(default_factory=dict)  # the webhook's JSON ("type", "timestamp", "data")
 
 
+_site: dict[str, tuple[float, str]] = {}
+
+
 def site_url() -> str:
-    """Where people reach this node (the node's URL, else ACCORD_NODE_URL, else localhost)."""
+    """Where people reach this node (the node's URL, else ACCORD_NODE_URL, else localhost); read every 10 s."""
     from accord.members.models import NodeIdentity
 
-    url = NodeIdentity.objects.filter(id=1).values_list("url", flat=True).first() or settings.ACCORD_NODE_URL
-    return (url or "http://localhost:8000").rstrip("/")
+    read_at, url = _site.get("url", (0.0, ""))
+    if time.monotonic() - read_at > 10:
+        url = NodeIdentity.objects.filter(id=1).values_list("url", flat=True).first() or settings.ACCORD_NODE_URL
+        url = (url or "http://localhost:8000").rstrip("/")
+        _site["url"] = (time.monotonic(), url)
+    return url
 
 
 def mail_domain() -> str:
@@ -91,7 +101,26 @@ class _Summary:
     reason: str
 
 
+# Versions never change: what is drawn from one is computed once per language (a fan-out sends one version to
+# many channels).
+_summaries: OrderedDict[tuple[str, str, str], _Summary] = OrderedDict()
+_summaries_lock = threading.Lock()
+
+
 def _summary(version: Version) -> _Summary:
+    key = (version.content_hash, translation.get_language() or "en", site_url())
+    with _summaries_lock:
+        found = _summaries.get(key)
+    if found is None:
+        found = _make_summary(version)
+        with _summaries_lock:
+            _summaries[key] = found
+            while len(_summaries) > 256:
+                _summaries.popitem(last=False)
+    return found
+
+
+def _make_summary(version: Version) -> _Summary:
     from accord.notify.matching import facts_of
     from accord.records import kinds
 

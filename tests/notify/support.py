@@ -126,7 +126,10 @@ def webhook_receiver() -> Iterator[Receiver]:
         def log_message(self, format: str, *args: Any) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        request_queue_size = 128  # many senders at once are the point of some tests
+
+    server = Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     receiver.port = int(server.server_address[1])
     thread = threading.Thread(target=server.serve_forever, daemon=True)
