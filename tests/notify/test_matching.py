@@ -188,3 +188,50 @@ def test_bad_filters_are_refused(world: World, filters: actions.Filters, why: st
     channel = actions.create_channel(kind="email", target="carol@example.org", account=world.carol, acting_user=None)
     with pytest.raises(ActionError, match=why):
         actions.create_subscription(channels=[channel], account=world.carol, filters=filters, acting_user=None)
+
+
+def test_versions_from_peers_are_disseminated_like_local_ones(world: World, receiver: Receiver) -> None:
+    import uuid
+
+    from accord.lib import canonical
+    from accord.members import actions as member_actions
+    from accord.records.envelope import build_envelope, encode
+
+    key = canonical.generate_private_key()
+    public = canonical.public_key_b64(key)
+    node_id = uuid.uuid4()
+    member_actions.register_node_key(str(node_id), public, acting_user=None)
+    envelope = build_envelope(
+        kind="note",
+        origin={"node": str(node_id), "member": "KZ", "organisation": None, "account": None},
+        record=uuid.uuid4(),
+        seq=1,
+        prev_hash=None,
+        status="actual",
+        state="active",
+        audience=Audience(everyone=True),
+        tlp="GREEN",
+        body={"title": "From the KZ node"},
+        attachments=[],
+        created_at="2026-11-27T10:00:00Z",
+    )
+    data, _ = encode(envelope)
+    signature = canonical.sign(key, data)
+    subscribe(world.carol, webhook=receiver.url(), kinds=["note"])
+    assert record_actions.ingest(data, signature, canonical.key_id(public), source="peer").outcome == "stored"
+    assert record_actions.ingest(data, signature, canonical.key_id(public), source="peer").outcome == "duplicate"
+    drain()
+    (got,) = receiver.received
+    assert got.json()["data"]["title"] == "From the KZ node" and got.json()["data"]["origin_node"] == str(node_id)
+
+
+def test_the_outbox_row_commits_or_rolls_back_with_the_version(world: World) -> None:
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        publish(world.alice)
+        assert OutboxEntry.objects.count() == 1
+        raise RuntimeError("the writer fails after the version")
+    assert not OutboxEntry.objects.exists()
+    publish(world.alice)
+    assert OutboxEntry.objects.count() == 1
