@@ -107,15 +107,21 @@ def deliveries_for(entry: OutboxEntry, subscriptions: list[Subscription]) -> lis
     facts = matching.facts_of(version)
     # Updates of a record someone was already told about reach them even if the update alone would not match
     # (a Cancel without info blocks, a lowered severity): threads stay complete.
-    told = set(
-        Delivery.objects.filter(record=record, purpose=Delivery.Purpose.MATCH)
-        .exclude(version=version)
-        .values_list("subscription_id", flat=True)
+    told = (
+        set()
+        if version.seq == 1
+        else set(
+            Delivery.objects.filter(record=record, purpose=Delivery.Purpose.MATCH)
+            .exclude(version=version)
+            .values_list("subscription_id", flat=True)
+        )
     )
     wanted = [s for s in subscriptions if s.channels.all() and (s.pk in told or matching.matches(s, facts))]
     # The audience filter, as each owner; asked once per kind of owner the filter can tell apart.
     visibility = matching.Visibility()
     allowed = [s for s in wanted if visibility.allowed(matching.principal_of(s), version.pk)]
+    if not allowed:
+        return []
     now = timezone.now()
     threaded = set(
         Delivery.objects.filter(record=record, purpose=Delivery.Purpose.MATCH, kind=Channel.Kind.EMAIL)
@@ -168,6 +174,12 @@ def expand_outbox(limit: int = 50) -> int:
     if not entries:
         return 0
     subscriptions = _subscriptions()
+    if not subscriptions:
+        # Nobody subscribes: nothing to expand (a node absorbing a peer's backlog stays cheap).
+        OutboxEntry.objects.filter(pk__in=[e.pk for e in entries], lease_token=entries[0].lease_token).update(
+            processed_at=timezone.now(), last_error=""
+        )
+        return len(entries)
     for entry in entries:
         try:
             with transaction.atomic():
@@ -385,7 +397,7 @@ def record(delivery: Delivery, token: str, outcome: Outcome, worker: str = "") -
             status = Delivery.Status.SENT
             mine.update(status=status, sent_at=now, last_error="", lease_until=None)
             if delivery.channel is not None and delivery.channel.failures:
-                Channel.objects.filter(pk=delivery.channel_id, failures__gt=0).update(failures=0, last_error="")
+                Channel.objects.filter(pk=delivery.channel.pk, failures__gt=0).update(failures=0, last_error="")
             return status
         if not error.permanent and delivery.attempts < settings.ACCORD_NOTIFY_MAX_ATTEMPTS:
             status = Delivery.Status.PENDING
