@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run the suite twice: on SQLite (with lint and type checks) and on PostgreSQL. A few costly tests run on one
-# pass only (markers sqlite_pass / postgresql_pass in pyproject.toml).
+# pass only (markers sqlite_pass / postgresql_pass in pyproject.toml), and the tests of accord/lib, which use no
+# database, run on the SQLite pass only (tests/conftest.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTEST=(.venv/bin/pytest -n 2 --dist loadgroup -p no:cacheprovider)

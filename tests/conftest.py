@@ -30,6 +30,16 @@ from accord.members.models import Account, Organisation  # noqa: E402
 
 PASSWORD = "correct-horse-battery-staple"
 
+_LIB = Path(__file__).parent / "lib"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests of accord/lib (pure Python: CAP, detectors, outbound HTTP) never touch a database, so they run
+    on the SQLite pass only: on the PostgreSQL pass they would run the same code again."""
+    for item in items:
+        if _LIB in item.path.parents:
+            item.add_marker(pytest.mark.sqlite_pass)
+
 
 @dataclass
 class World:
