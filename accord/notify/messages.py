@@ -334,6 +334,8 @@ def render(delivery: Delivery) -> Content:
     }
     with translation.override(delivery.language or "en"):
         content = renderers[delivery.purpose](delivery)
+    # A subject is one line, whatever a headline holds (a line break would be a header injection; Django refuses it).
+    content.subject = " ".join(content.subject.split())[:500]
     content.payload.setdefault("data", {})["delivery"] = delivery.key
     return content
 

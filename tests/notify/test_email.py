@@ -75,3 +75,12 @@ def test_an_smtp_refusal_is_recorded_and_retried(world: World, mailbox: Mailbox,
     delivery.refresh_from_db()
     assert delivery.status == "sent" and len(mailbox.to("sam@example.org")) == 1
     assert list(DeliveryAttempt.objects.values_list("outcome", flat=True)) == ["temporary", "ok"]
+
+
+def test_a_headline_with_line_breaks_makes_a_one_line_subject(world: World, mailbox: Mailbox) -> None:
+    subscribe(world.sam, email="sam@example.org", language="en")
+    publish(world.alice, headline="Cholera\r\nBcc: everyone@example.org")
+    drain()
+    (message,) = mailbox.to("sam@example.org")
+    assert str(message["Subject"]).strip() == "[Accord] Severe: Cholera Bcc: everyone@example.org"
+    assert message["Bcc"] is None and len(mailbox.messages) == 1
