@@ -136,6 +136,7 @@ def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 from accord.alerts.api import assessments as assessments_router  # noqa: E402
 from accord.alerts.api import router as alerts_router  # noqa: E402
 from accord.members.api import router as members_router  # noqa: E402
+from accord.notify.stream import router as stream_router  # noqa: E402
 from accord.records.api import router as records_router  # noqa: E402
 from accord.surveillance.api import router as surveillance_router  # noqa: E402
 
@@ -144,3 +145,4 @@ api.add_router("/records", records_router)
 api.add_router("/alerts", alerts_router)
 api.add_router("/assessments", assessments_router)
 api.add_router("/surveillance", surveillance_router)
+api.add_router("/stream", stream_router)
