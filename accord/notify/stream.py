@@ -13,8 +13,9 @@ Events:
     data: {"id": 4711, "record": ..., "seq": 2, "kind": "alert", ...}
 
 Resuming: `Last-Event-ID` (sent by EventSource itself when it reconnects) or `?last_event_id=` continues after
-that arrival number. A new connection first sends an opaque `id: c.<token>` (its starting point, encrypted
-so that it tells nothing about how many versions this node holds), so a reconnect loses nothing either.
+that arrival number. A new connection first sends an event `ready` whose id is an opaque `c.<token>` (its
+starting point, encrypted so that it tells nothing about how many versions this node holds), so a reconnect
+loses nothing either.
 
 Cost: one task per server process asks the database for the newest arrival number every POLL_SECONDS while
 at least one stream is open, and wakes the streams when it moves; a stream queries only then, plus a
@@ -361,7 +362,8 @@ def _event(event_id: int, name: str, data: dict[str, Any]) -> str:
 
 
 def _preamble(cursor: int, retry_ms: int) -> str:
-    return f"retry: {retry_ms}\nid: {seal_cursor(cursor)}\n: connected\n\n"
+    """`retry`, and a `ready` event whose id is the sealed starting point (pages keep it to resume from)."""
+    return f"retry: {retry_ms}\nid: {seal_cursor(cursor)}\nevent: ready\ndata: {{}}\n\n"
 
 
 async def _stream(listener: Listener, cursor: int) -> AsyncIterator[str]:

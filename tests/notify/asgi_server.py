@@ -115,6 +115,7 @@ class SseClient:
     comments: list[str] = field(default_factory=list)
     retry: int | None = None
     last_id: str | None = None
+    ready_id: str | None = None
     _conn: http.client.HTTPConnection | None = None
     _response: http.client.HTTPResponse | None = None
 
@@ -135,7 +136,7 @@ class SseClient:
         return self._response.getheader("Content-Type") or ""
 
     def next_event(self, timeout: float = 10.0) -> Event | None:
-        """The next dispatched event (comments and id-only blocks are recorded); None when the stream ends."""
+        """The next event (comments, `ready` and id-only blocks are only recorded); None when the stream ends."""
         assert self._response is not None and self._conn is not None and self._conn.sock is not None
         deadline = time.monotonic() + timeout
         name, event_id = "message", None
@@ -152,7 +153,9 @@ class SseClient:
             if line == "":
                 if event_id is not None:
                     self.last_id = event_id
-                if data:
+                if name == "ready":  # the stream's opening event: its id is the sealed starting point
+                    self.ready_id = event_id
+                elif data:
                     return Event(event_id, name, "\n".join(data))
                 name, data, event_id = "message", [], None
                 continue

@@ -168,8 +168,8 @@ def test_a_fresh_stream_starts_with_a_sealed_cursor_that_resumes_without_loss(
     _publish(people.sam, ["KZ"], "Before the stream")
     carol = _open(server, bearer)
     assert carol.events_until_quiet(0.5) == []
-    cursor = carol.last_id
-    assert cursor is not None and cursor.startswith("c.")
+    cursor = carol.ready_id
+    assert cursor is not None and cursor.startswith("c.") and carol.last_id == cursor
     assert str(Version.objects.order_by("-id").first().pk) not in cursor  # type: ignore[union-attr]
     carol.close()
 
@@ -294,6 +294,7 @@ def test_under_wsgi_the_stream_answers_what_has_arrived_and_ends(people: World) 
     response = client.get("/api/v1/stream", headers={"Last-Event-ID": str(first.pk)})
     assert response.status_code == 200
     text = b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
-    assert f"retry: {stream.WSGI_RETRY_MS}" in text
+    assert text.startswith(f"retry: {stream.WSGI_RETRY_MS}\nid: c.")
+    assert "\nevent: ready\n" in text
     assert f"id: {second.pk}\nevent: alert\n" in text
     assert "Not for carol" not in text and '"First"' not in text
