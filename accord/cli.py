@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -862,9 +863,34 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+def _serve_asgi(host: str, port: int) -> None:
+    """uvicorn, as `uvicorn.run` would, but open live streams (/api/v1/stream), which never finish by themselves,
+    are told to end as soon as shutting down begins (EventSource clients reconnect and resume elsewhere or later);
+    whatever is still open after 5 s is cut."""
     import uvicorn
 
+    from accord.notify.stream import close_streams
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            close_streams()
+            super().handle_exit(sig, frame)
+
+    config = uvicorn.Config(
+        "accord.asgi:application",
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        timeout_graceful_shutdown=5,
+    )
+    server = Server(config)
+    server.run()
+    if not server.started:
+        raise SystemExit(3)  # as uvicorn.run: the server could not start (the port is taken, ...)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
     _migrate()
     from django.conf import settings
 
@@ -883,7 +909,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"Accord serving on http://{args.host}:{args.port} with {args.workers} worker(s); Ctrl-C stops it",
             flush=True,
         )
-        uvicorn.run("accord.asgi:application", host=args.host, port=args.port, log_level="warning", lifespan="off")
+        _serve_asgi(args.host, args.port)
     finally:
         for worker in workers:
             if worker.poll() is None:

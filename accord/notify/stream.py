@@ -146,6 +146,7 @@ class Beacon:
         self.waiters = 0
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self.closing = False
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="accord-stream-poll")
 
     def _poll(self) -> int | None:
@@ -172,12 +173,15 @@ class Beacon:
                     self.polls += 1
                     if latest is not None and latest != self.latest:
                         self.latest = latest
-                        changed, self._changed = self._changed, asyncio.Event()
-                        changed.set()
+                        self.wake()
                 await asyncio.sleep(POLL_SECONDS)
         finally:
             self._task = None
             await loop.run_in_executor(self._executor, connections.close_all)
+
+    def wake(self) -> None:
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
 
     async def wait_beyond(self, position: int, timeout: float) -> int:
         """Wait until something newer than `position` has arrived, or `timeout` seconds; return the newest known."""
@@ -190,7 +194,7 @@ class Beacon:
 
                 self._task = loop.create_task(self._run(), context=contextvars.Context())
             deadline = loop.time() + timeout
-            while self.latest <= position:
+            while self.latest <= position and not self.closing:
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     break
@@ -204,6 +208,16 @@ class Beacon:
 
 
 _beacons: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Beacon] = weakref.WeakKeyDictionary()
+
+
+def close_streams() -> None:
+    """End every open stream of this process now: the server is shutting down (`accord serve` calls this on
+    SIGTERM/SIGINT, so shutting down does not wait for streams that would never finish). Safe from a signal
+    handler or another thread."""
+    for loop, found in list(_beacons.items()):
+        if not loop.is_closed():
+            found.closing = True
+            loop.call_soon_threadsafe(found.wake)
 
 
 def beacon() -> Beacon:
@@ -377,6 +391,8 @@ async def _stream(listener: Listener, cursor: int) -> AsyncIterator[str]:
     last_write = started
     failures = 0
     yield _preamble(cursor, RETRY_MS)
+    if beacon().closing:
+        return
     upto, ask = cursor, True  # ask the database for the newest arrival at the start and after an error
     while loop.time() - started < LIFETIME_SECONDS:
         try:
@@ -405,6 +421,8 @@ async def _stream(listener: Listener, cursor: int) -> AsyncIterator[str]:
             continue
         timeout = min(HEARTBEAT_SECONDS - (loop.time() - last_write), RECHECK_SECONDS - (loop.time() - checked))
         upto = await beacon().wait_beyond(cursor, max(timeout, 0.0))
+        if beacon().closing:
+            return
         if loop.time() - last_write >= HEARTBEAT_SECONDS:
             yield ": keepalive\n\n"
             last_write = loop.time()

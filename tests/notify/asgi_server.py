@@ -16,8 +16,10 @@ the test's in-memory database is affected; a file database (WAL) and PostgreSQL 
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
+import queue
 import socket
 import threading
 import time
@@ -106,7 +108,11 @@ class Event:
 
 @dataclass
 class SseClient:
-    """A minimal Server-Sent Events reader over one HTTP/1.1 connection."""
+    """A minimal Server-Sent Events reader over one HTTP/1.1 connection.
+
+    A thread reads the stream (blocking, no socket time-outs, which would leave the connection unreadable) and
+    queues each event; `next_event` waits on the queue. Comments, `retry`, ids and the opening `ready` event
+    are recorded as they pass."""
 
     server: AsgiServer
     path: str = "/api/v1/stream"
@@ -118,16 +124,23 @@ class SseClient:
     ready_id: str | None = None
     _conn: http.client.HTTPConnection | None = None
     _response: http.client.HTTPResponse | None = None
+    _events: queue.Queue[Event | None] = field(default_factory=queue.Queue)
+    _reader: threading.Thread | None = None
 
     def open(self, timeout: float = 10.0) -> SseClient:
         self._conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=timeout)
         self._conn.request("GET", self.path, headers={"Accept": "text/event-stream", **self.headers})
         self._response = self._conn.getresponse()
         self.status = self._response.status
+        if self.status == 200:
+            assert self._conn.sock is not None
+            self._conn.sock.settimeout(None)
+            self._reader = threading.Thread(target=self._read, name="sse-client", daemon=True)
+            self._reader.start()
         return self
 
     def body(self) -> str:
-        assert self._response is not None
+        assert self._response is not None and self._reader is None
         return self._response.read().decode()
 
     @property
@@ -135,46 +148,51 @@ class SseClient:
         assert self._response is not None
         return self._response.getheader("Content-Type") or ""
 
-    def next_event(self, timeout: float = 10.0) -> Event | None:
-        """The next event (comments, `ready` and id-only blocks are only recorded); None when the stream ends."""
-        assert self._response is not None and self._conn is not None and self._conn.sock is not None
-        deadline = time.monotonic() + timeout
+    def _read(self) -> None:
+        assert self._response is not None
         name, event_id = "message", None
         data: list[str] = []
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"no event within {timeout} s")
-            self._conn.sock.settimeout(remaining)
-            raw = self._response.readline()
-            if not raw:
-                return None
-            line = raw.decode().rstrip("\n").rstrip("\r")
-            if line == "":
-                if event_id is not None:
-                    self.last_id = event_id
-                if name == "ready":  # the stream's opening event: its id is the sealed starting point
-                    self.ready_id = event_id
-                elif data:
-                    return Event(event_id, name, "\n".join(data))
-                name, data, event_id = "message", [], None
-                continue
-            if line.startswith(":"):
-                self.comments.append(line[1:].strip())
-                continue
-            key, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
-            if key == "data":
-                data.append(value)
-            elif key == "event":
-                name = value
-            elif key == "id":
-                event_id = value
-            elif key == "retry":
-                self.retry = int(value)
+        try:
+            while True:
+                raw = self._response.readline()
+                if not raw:
+                    return
+                line = raw.decode().rstrip("\n").rstrip("\r")
+                if line == "":
+                    if event_id is not None:
+                        self.last_id = event_id
+                    if name == "ready":  # the stream's opening event: its id is the sealed starting point
+                        self.ready_id = event_id
+                    elif data:
+                        self._events.put(Event(event_id, name, "\n".join(data)))
+                    name, data, event_id = "message", [], None
+                elif line.startswith(":"):
+                    self.comments.append(line[1:].strip())
+                else:
+                    key, _, value = line.partition(":")
+                    value = value[1:] if value.startswith(" ") else value
+                    if key == "data":
+                        data.append(value)
+                    elif key == "event":
+                        name = value
+                    elif key == "id":
+                        event_id = value
+                    elif key == "retry":
+                        self.retry = int(value)
+        except Exception:  # noqa: BLE001  (closed by this side: http.client fails in several ways)
+            return
+        finally:
+            self._events.put(None)
+
+    def next_event(self, timeout: float = 10.0) -> Event | None:
+        """The next event; None when the stream has ended. TimeoutError if none comes within `timeout` s."""
+        try:
+            return self._events.get(timeout=timeout)
+        except queue.Empty:
+            raise TimeoutError(f"no event within {timeout} s") from None
 
     def events_until_quiet(self, quiet: float = 1.5) -> list[Event]:
-        """Every event until none comes for `quiet` seconds."""
+        """Every event until none comes for `quiet` seconds (or the stream ends)."""
         found: list[Event] = []
         while True:
             try:
@@ -182,9 +200,15 @@ class SseClient:
             except TimeoutError:
                 return found
             if event is None:
+                self._events.put(None)  # ended: stays ended for the next caller
                 return found
             found.append(event)
 
     def close(self) -> None:
         if self._conn is not None:
+            if self._conn.sock is not None:
+                with contextlib.suppress(OSError):
+                    self._conn.sock.shutdown(socket.SHUT_RDWR)
             self._conn.close()
+        if self._reader is not None:
+            self._reader.join(timeout=5)

@@ -298,3 +298,19 @@ def test_under_wsgi_the_stream_answers_what_has_arrived_and_ends(people: World) 
     assert "\nevent: ready\n" in text
     assert f"id: {second.pk}\nevent: alert\n" in text
     assert "Not for carol" not in text and '"First"' not in text
+
+
+def test_closing_the_streams_ends_them_at_once(people: World, server: AsgiServer, token: Any) -> None:
+    """What `accord serve` does when it is told to stop: streams end, so shutting down need not wait for them."""
+    clients = [_open(server, token(people.carol)), _open(server, token(people.alice))]
+    try:
+        for client in clients:
+            assert client.events_until_quiet(0.3) == []
+        started = time.monotonic()
+        stream.close_streams()
+        for client in clients:
+            assert client.next_event(timeout=5) is None  # the end of the stream, not a timeout
+        assert time.monotonic() - started < 2
+    finally:
+        for client in clients:
+            client.close()
