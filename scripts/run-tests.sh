@@ -4,7 +4,8 @@
 # database, run on the SQLite pass only (tests/conftest.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PYTEST=(.venv/bin/pytest -n 2 --dist loadgroup -p no:cacheprovider)
+# Three workers on two cores: many tests spend their time waiting on subprocesses and servers.
+PYTEST=(.venv/bin/pytest -n 3 --dist loadgroup -p no:cacheprovider)
 export DJANGO_ALLOW_ASYNC_UNSAFE=true
 
 echo "== SQLite =="

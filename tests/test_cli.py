@@ -17,8 +17,6 @@ import pytest
 
 from tests.cli_support import ACCORD, new_node
 
-pytestmark = pytest.mark.xdist_group("cli")
-
 
 def test_node_identity_is_created_once_with_a_private_key_file(tmp_path: Path) -> None:
     with new_node(tmp_path) as node:

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from tests.cli_support import ACCORD, Node, new_node
 
-pytestmark = [pytest.mark.xdist_group("cli-federation"), pytest.mark.sqlite_pass]
+pytestmark = pytest.mark.sqlite_pass
 
 CAP_DIR = Path(__file__).resolve().parent.parent / "data" / "cap"
 ALERT = CAP_DIR / "oasiscap-rs__v1dot2_appendix_adot1.xml"  # the CAP 1.2 specification's example A.1

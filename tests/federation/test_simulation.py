@@ -41,7 +41,7 @@ pytestmark = pytest.mark.sqlite_pass
 
 EXAMPLES = int(os.environ.get("ACCORD_FUZZ_EXAMPLES", "200"))
 NODES = int(os.environ.get("ACCORD_FUZZ_NODES", "4"))
-STEPS = int(os.environ.get("ACCORD_FUZZ_STEPS", "16"))
+STEPS = int(os.environ.get("ACCORD_FUZZ_STEPS", "12"))
 
 Key = tuple[uuid.UUID, uuid.UUID, int]  # (origin node, record, seq)
 
