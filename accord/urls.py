@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("accord.federation.web_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("accord.alerts.urls")),
+    path("", include("accord.notify.web_urls")),
     path("", include("accord.alerts.web_urls")),
     path("", include("accord.surveillance.web_urls")),
     path("", include("accord.web.urls")),
