@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from accord.notify import feeds
+from accord.notify import feeds, views
 
 urlpatterns: list[URLPattern] = [
     path("feeds/s/<str:token>/subscription.<str:fmt>", feeds.subscription_feed, name="notify-feed"),
@@ -21,4 +21,35 @@ urlpatterns: list[URLPattern] = [
         feeds.token_feed_cap,
         name="notify-token-feed-cap",
     ),
+]
+
+urlpatterns += [
+    path("notifications/", views.subscriptions, name="notify-subscriptions"),
+    path("notifications/channels/", views.add_channel, name="notify-channel-add"),
+    path("notifications/channels/<uuid:channel_uuid>/test/", views.test_channel, name="notify-channel-test"),
+    path("notifications/channels/<uuid:channel_uuid>/remove/", views.remove_channel, name="notify-channel-remove"),
+    path("notifications/channels/<uuid:channel_uuid>/enable/", views.enable_channel, name="notify-channel-enable"),
+    path("notifications/subscriptions/new/", views.edit_subscription, name="notify-subscription-new"),
+    path(
+        "notifications/subscriptions/<uuid:subscription_uuid>/",
+        views.edit_subscription,
+        name="notify-subscription-edit",
+    ),
+    path(
+        "notifications/subscriptions/<uuid:subscription_uuid>/remove/",
+        views.remove_subscription,
+        name="notify-subscription-remove",
+    ),
+    path(
+        "notifications/subscriptions/<uuid:subscription_uuid>/feed/",
+        views.feed_token,
+        name="notify-subscription-feed",
+    ),
+    path(
+        "notifications/subscriptions/<uuid:subscription_uuid>/feed/withdraw/",
+        views.withdraw_feed_token,
+        name="notify-subscription-feed-withdraw",
+    ),
+    path("notifications/deliveries/", views.delivery_logs, name="notify-delivery-logs"),
+    path("notifications/deliveries/<uuid:record_uuid>/", views.delivery_log, name="notify-delivery-log"),
 ]
