@@ -32,6 +32,7 @@ from accord.members.models import Account, Member
 from accord.notify import actions, manage, matching
 from accord.notify.keys import language_of_member
 from accord.notify.models import Channel, Delivery, DeliveryAttempt, Language, Subscription
+from accord.notify.outbox import SILENT_KINDS
 from accord.notify.territories import known as known_territory
 from accord.records import kinds as record_kinds
 from accord.records.errors import ActionError, NotFound
@@ -134,7 +135,7 @@ class SubscriptionForm(forms.Form):
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.account = account
-        kind_choices = [(k.name, str(k.label)) for k in record_kinds.all_kinds()]
+        kind_choices = [(k.name, str(k.label)) for k in record_kinds.all_kinds() if k.name not in SILENT_KINDS]
         self.fields["kinds"].choices = sorted(kind_choices, key=lambda c: c[1])  # type: ignore[attr-defined]
         members = list(Member.objects.filter(active=True))
         self.fields["origin_members"].choices = [(m.code, f"{m.code} · {m.name}") for m in members]  # type: ignore[attr-defined]
