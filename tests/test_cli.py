@@ -1,4 +1,7 @@
-"""The `accord` command, run as separate processes against their own data dirs."""
+"""The `accord` command, run as separate processes against their own data dirs.
+
+Each test starts several `accord` processes, so most run on one pass only (markers sqlite_pass and
+postgresql_pass): the embedded default (identity, demo, Ctrl-C) on SQLite, the rest on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ import pytest
 from tests.cli_support import ACCORD, new_node
 
 
+@pytest.mark.sqlite_pass
 def test_node_identity_is_created_once_with_a_private_key_file(tmp_path: Path) -> None:
     with new_node(tmp_path) as node:
         first = json.loads(node.run("node", "show", "--json").stdout)
@@ -36,6 +40,7 @@ def test_node_identity_is_created_once_with_a_private_key_file(tmp_path: Path) -
         assert json.loads(before.stdout) == first
 
 
+@pytest.mark.sqlite_pass
 def test_demo_is_idempotent_and_verifies_and_a_tampered_copy_does_not(tmp_path: Path) -> None:
     with new_node(tmp_path, "origin") as node:
         first = node.run("demo")
@@ -64,6 +69,7 @@ def test_demo_is_idempotent_and_verifies_and_a_tampered_copy_does_not(tmp_path: 
         assert node.run("audit", "verify", check=False).returncode == 0
 
 
+@pytest.mark.postgresql_pass
 def test_accounts_and_tokens_from_the_command_line(tmp_path: Path) -> None:
     with new_node(tmp_path) as node:
         added = node.run(
@@ -101,6 +107,7 @@ def test_accounts_and_tokens_from_the_command_line(tmp_path: Path) -> None:
         assert revoked == [(1,)]
 
 
+@pytest.mark.postgresql_pass
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
@@ -122,6 +129,7 @@ def test_bad_command_lines_say_what_is_wrong(tmp_path: Path, args: list[str], co
         assert message in result.stderr
 
 
+@pytest.mark.postgresql_pass
 def test_a_weak_password_is_refused(tmp_path: Path) -> None:
     with new_node(tmp_path) as node:
         result = node.run(
@@ -179,7 +187,13 @@ def _processes_of(data_dir: Path) -> list[int]:
     return found
 
 
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+@pytest.mark.parametrize(
+    "stop",
+    [
+        pytest.param(signal.SIGINT, id="ctrl-c", marks=pytest.mark.sqlite_pass),
+        pytest.param(signal.SIGTERM, id="sigterm", marks=pytest.mark.postgresql_pass),
+    ],
+)
 def test_serve_runs_the_web_app_and_a_worker_and_a_signal_stops_both(tmp_path: Path, stop: signal.Signals) -> None:
     with new_node(tmp_path) as node:
         port = _free_port()
@@ -218,6 +232,7 @@ def test_the_command_is_installed_in_the_venv() -> None:
     assert "audit" in subprocess.run([ACCORD, "--help"], capture_output=True, text=True, check=True).stdout
 
 
+@pytest.mark.postgresql_pass
 def test_alert_import_from_files_and_feeds(tmp_path: Path) -> None:
     from tests.alerts.support import cap_xml
 
