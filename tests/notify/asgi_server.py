@@ -191,6 +191,20 @@ class SseClient:
         except queue.Empty:
             raise TimeoutError(f"no event within {timeout} s") from None
 
+    def take(self, count: int, timeout: float = 15.0) -> list[Event]:
+        """The next `count` events, waiting at most `timeout` seconds in all (AssertionError if fewer come)."""
+        found: list[Event] = []
+        deadline = time.monotonic() + timeout
+        while len(found) < count:
+            try:
+                event = self.next_event(timeout=max(0.01, deadline - time.monotonic()))
+            except TimeoutError:
+                event = None
+            if event is None:
+                raise AssertionError(f"{len(found)} events of {count} came: {found}")
+            found.append(event)
+        return found
+
     def events_until_quiet(self, quiet: float = 1.5) -> list[Event]:
         """Every event until none comes for `quiet` seconds (or the stream ends)."""
         found: list[Event] = []
