@@ -8,12 +8,10 @@ printed by R 4.2.2 / surveillance 1.20.3 (the R call is quoted next to each).
 from __future__ import annotations
 
 import csv
-import json
 import math
 from collections import defaultdict
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -30,6 +28,8 @@ from accord.lib.detect.farrington import (
     farrington_flexible_many,
     farrington_many,
 )
+from tests.lib.detect.test_ears import _controls, _number
+from tests.lib.detect.test_ears import _dataset_series as _series
 
 FloatArray = npt.NDArray[np.float64]
 SUBSET = Path(__file__).resolve().parents[2] / "data" / "surveillance"
@@ -42,38 +42,6 @@ ROUNDING_NOISE = {("ha", "lich", "FF_noufaily", 270)}
 
 
 # --- reference data ------------------------------------------------------------------------------------------
-
-
-@cache
-def _controls() -> dict[str, Any]:
-    with (SUBSET / "controls.json").open(encoding="utf-8") as handle:
-        data: dict[str, Any] = json.load(handle)
-    return data
-
-
-def _number(text: str) -> float:
-    return math.nan if text in ("", "NA") else float(text)
-
-
-@cache
-def _series(dataset: str) -> dict[str, Series]:
-    meta = _controls()["datasets"][dataset]
-    rows: dict[str, list[dict[str, str]]] = defaultdict(list)
-    with (SUBSET / "data" / f"{dataset}.csv").open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            rows[row["unit"]].append(row)
-    out = {}
-    for unit, unit_rows in rows.items():
-        unit_rows.sort(key=lambda r: int(r["t"]))
-        dates = np.array([r["date"] for r in unit_rows], dtype="datetime64[D]") if meta["epoch_as_date"] else None
-        out[unit] = Series(
-            observed=np.array([float(r["observed"]) for r in unit_rows]),
-            freq=int(meta["freq"]),
-            dates=dates,
-            start=(int(meta["start_slot"][0]), int(meta["start_slot"][1])),
-            name=unit,
-        )
-    return out
 
 
 @cache
