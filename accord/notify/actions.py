@@ -102,12 +102,12 @@ def create_channel(
             actor=acting_user,
             object_type="channel",
             object_id=str(channel.uuid),
-            data={"kind": kind, "owner": _owner_name(channel)},
+            data={"kind": kind, "owner": owner_name(channel)},
         )
     return channel
 
 
-def _owner_name(item: Channel | Subscription) -> str:
+def owner_name(item: Channel | Subscription) -> str:
     if item.account is not None:
         return f"account:{item.account.username}"
     return f"organisation:{item.organisation.slug}" if item.organisation is not None else ""
@@ -238,7 +238,7 @@ def create_subscription(
             object_id=str(subscription.uuid),
             # The audit log is canonical JSON without floats: the polygon is recorded as present or not.
             data={
-                "owner": _owner_name(subscription),
+                "owner": owner_name(subscription),
                 "channels": [str(c.uuid) for c in channels],
                 **clean,
                 "area": clean["area"] is not None,
@@ -262,7 +262,7 @@ def remove_subscription(subscription: Subscription, *, acting_user: Account | No
             actor=acting_user,
             object_type="subscription",
             object_id=str(subscription.uuid),
-            data={"owner": _owner_name(subscription)},
+            data={"owner": owner_name(subscription)},
         )
         subscription.delete()
         for channel in channels:

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accord.notify import matching
-from accord.notify.actions import MODES, Filters, may_manage
+from accord.notify.actions import MODES, Filters, may_manage, owner_name
 from accord.notify.feeds import digest
 from accord.notify.models import Channel, Delivery, Subscription
 from accord.records import audit
@@ -22,12 +22,6 @@ if TYPE_CHECKING:
     from accord.members.models import Account
 
 FEED_TOKEN_PREFIX = "sfeed_"  # noqa: S105  (a label, not a secret)
-
-
-def _owner_name(item: Channel | Subscription) -> str:
-    if item.account is not None:
-        return f"account:{item.account.username}"
-    return f"organisation:{item.organisation.slug}" if item.organisation is not None else ""
 
 
 def _check(item: Channel | Subscription, acting_user: Account | None) -> None:
@@ -78,7 +72,7 @@ def update_subscription(
             object_type="subscription",
             object_id=str(locked.uuid),
             data={
-                "owner": _owner_name(locked),
+                "owner": owner_name(locked),
                 "channels": [str(c.uuid) for c in channels],
                 "mode": mode,
                 "active": active,
@@ -102,7 +96,7 @@ def remove_channel(channel: Channel, *, acting_user: Account | None) -> None:
             actor=acting_user,
             object_type="channel",
             object_id=str(channel.uuid),
-            data={"kind": channel.kind, "owner": _owner_name(channel)},
+            data={"kind": channel.kind, "owner": owner_name(channel)},
         )
         channel.delete()
 
@@ -118,7 +112,7 @@ def issue_feed_token(subscription: Subscription, *, acting_user: Account | None)
             actor=acting_user,
             object_type="subscription",
             object_id=str(subscription.uuid),
-            data={"owner": _owner_name(subscription), "replaced": subscription.feed_token_digest is not None},
+            data={"owner": owner_name(subscription), "replaced": subscription.feed_token_digest is not None},
         )
     subscription.feed_token_digest = digest(token)
     return token
@@ -133,6 +127,6 @@ def withdraw_feed_token(subscription: Subscription, *, acting_user: Account | No
             actor=acting_user,
             object_type="subscription",
             object_id=str(subscription.uuid),
-            data={"owner": _owner_name(subscription)},
+            data={"owner": owner_name(subscription)},
         )
     subscription.feed_token_digest = None
