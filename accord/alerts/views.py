@@ -27,6 +27,7 @@ from accord.alerts.kinds import PUBLISHERS
 from accord.alerts.models import AlertView
 from accord.lib import ihr
 from accord.members.models import Account, Member, NodeIdentity
+from accord.notify.views import may_read_logs
 from accord.records.envelope import TLPS, Audience, parse_audience
 from accord.records.errors import ActionError, NotFound
 from accord.records.models import Record, Version
@@ -344,6 +345,8 @@ def _detail(
             "can_assess": active and "focal_point" in roles and member == record.origin_member,
             "questions": [{"key": key, "text": text} for key, text in QUESTIONS.items()],
             "may_issue": _may_issue(account, record),
+            # The delivery log is for those the notification pages let read it (coordinators, admins).
+            "delivery_log_url": reverse("notify-delivery-log", args=[record.uuid]) if may_read_logs(account) else None,
             "areas": _distinct(view.areas),
             "bbox": [view.bbox_west, view.bbox_south, view.bbox_east, view.bbox_north]
             if view.bbox_west is not None

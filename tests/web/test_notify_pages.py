@@ -354,3 +354,15 @@ def test_the_delivery_log_is_for_coordinators_and_only_for_alerts_they_may_see(
     sam = client_for(world.sam)
     assert sam.get(f"/notifications/deliveries/{private.record_uuid}/").status_code == 404
     assert "For carol in person" not in _html(sam.get("/notifications/deliveries/"))
+
+
+def test_the_alert_page_links_to_its_delivery_log_for_coordinators_only(world: World, receiver: Receiver) -> None:
+    version = _delivered_alert(world, receiver)
+    link = f'href="/notifications/deliveries/{version.record_uuid}/"'
+    sam = client_for(world.sam)
+    page = _html(sam.get(f"/alerts/{version.record_uuid}/"))
+    assert link in page and "Delivery log" in page
+    assert sam.get(f"/notifications/deliveries/{version.record_uuid}/").status_code == 200
+    for reader in (world.carol, world.dave):  # in the audience, but not coordinators
+        page = _html(client_for(reader).get(f"/alerts/{version.record_uuid}/"))
+        assert "Cholera in Turkistan" in page and link not in page
