@@ -41,10 +41,13 @@ def _check_owner(account: Account | None, organisation: Organisation | None, act
         return
     if account is not None and account.pk != acting_user.pk:
         raise Forbidden("you manage only your own subscriptions")
-    if organisation is not None and not (
-        acting_user.organisation_id == organisation.pk and acting_user.has_role("admin")
-    ):
+    if organisation is not None and not manages_organisation(acting_user, organisation):
         raise Forbidden("an organisation's subscriptions are managed by its administrators")
+
+
+def manages_organisation(acting_user: Account, organisation: Organisation) -> bool:
+    """Whether an account manages the channels and subscriptions of an organisation: its administrators do."""
+    return acting_user.organisation_id == organisation.pk and acting_user.has_role("admin")
 
 
 def may_manage(item: Channel | Subscription, acting_user: Account | None) -> bool:

@@ -1,5 +1,5 @@
-"""The notification pages: my channels and subscriptions (with test notifications and feed links), and the
-delivery log of an alert for coordinators.
+"""The notification pages: my channels and subscriptions (with test notifications and feed links), those of my
+organisation for its administrators, and the delivery log of an alert for coordinators.
 
 Every change goes through an action (`accord.notify.actions`, `accord.notify.manage`), which checks who may act
 and writes the audit entry; a channel or subscription someone may not manage gets the same 404 as none at all.
@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accord.alerts import forms as alert_forms
 from accord.alerts import queries as alert_queries
 from accord.alerts.models import view_of
-from accord.members.models import Account, Member
+from accord.members.models import Account, Member, Organisation
 from accord.notify import actions, manage, matching
 from accord.notify.keys import language_of_member
 from accord.notify.models import Channel, Delivery, DeliveryAttempt, Language, Subscription
@@ -50,6 +50,34 @@ def _account(request: HttpRequest) -> Account:
 
 def may_read_logs(user: Account) -> bool:
     return bool(user.role_names() & LOG_ROLES)
+
+
+def managed_organisation(account: Account) -> Organisation | None:
+    """The organisation whose channels and subscriptions this account manages on these pages: its own, if it is
+    one of its administrators (the rule of `actions.manages_organisation`)."""
+    organisation = account.organisation
+    if organisation is None or not actions.manages_organisation(account, organisation):
+        return None
+    return organisation
+
+
+def _organisation(request: HttpRequest) -> Organisation:
+    organisation = managed_organisation(_account(request))
+    if organisation is None:
+        raise Http404("no such page")
+    return organisation
+
+
+def _owned_by(account: Account | None, organisation: Organisation | None) -> dict[str, Any]:
+    """The filter for what one owner has: an account's own, or an organisation's."""
+    return {"account": account} if account is not None else {"organisation": organisation}
+
+
+def _anchor(item: Channel | Subscription) -> str:
+    """Where on the notifications page an item is listed."""
+    if isinstance(item, Channel):
+        return "#org-channels" if item.organisation_id is not None else "#channels"
+    return f"#s-{item.uuid}"
 
 
 def _channel(request: HttpRequest, channel_uuid: str) -> Channel:
@@ -132,9 +160,11 @@ class SubscriptionForm(forms.Form):
         label=gettext_lazy("Channels"), required=False, widget=forms.CheckboxSelectMultiple
     )
 
-    def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, account: Account | None, organisation: Organisation | None = None, **kwargs: Any
+    ) -> None:
+        """The form of a subscription of `account`, or of `organisation` (whose channels it then offers)."""
         super().__init__(*args, **kwargs)
-        self.account = account
         kind_choices = [(k.name, str(k.label)) for k in record_kinds.all_kinds() if k.name not in SILENT_KINDS]
         self.fields["kinds"].choices = sorted(kind_choices, key=lambda c: c[1])  # type: ignore[attr-defined]
         members = list(Member.objects.filter(active=True))
@@ -153,7 +183,8 @@ class SubscriptionForm(forms.Form):
             (v, alert_forms.SEVERITIES[v]) for v in reversed(matching.SEVERITIES)
         ]
         self.channel_objects = {
-            str(c.uuid): c for c in Channel.objects.filter(account=account).order_by("created_at", "id")
+            str(c.uuid): c
+            for c in Channel.objects.filter(**_owned_by(account, organisation)).order_by("created_at", "id")
         }
         self.fields["channels"].choices = [  # type: ignore[attr-defined]
             (key, f"{c.get_kind_display()}: {c.name or c.target}") for key, c in self.channel_objects.items()
@@ -275,25 +306,48 @@ def describe_filters(subscription: Subscription) -> list[str]:
     return said or [_("Everything you may see (actual traffic)")]
 
 
-def _page(request: HttpRequest, *, channel_form: ChannelForm | None = None, status: int = 200) -> HttpResponse:
-    account = _account(request)
-    channels = list(Channel.objects.filter(account=account).annotate(uses=Count("subscriptions")).order_by("id"))
+ORGANISATION_PREFIX = "org"  # the organisation's channel form shares the page with the account's
+
+
+def _owned(account: Account | None, organisation: Organisation | None) -> dict[str, Any]:
+    """One owner's channels (with how many subscriptions use each) and subscriptions (with their filters)."""
+    owner = _owned_by(account, organisation)
+    channels = list(Channel.objects.filter(**owner).annotate(uses=Count("subscriptions")).order_by("id"))
     subscriptions = list(
-        Subscription.objects.filter(account=account).prefetch_related("channels").order_by("-active", "name", "id")
+        Subscription.objects.filter(**owner).prefetch_related("channels").order_by("-active", "name", "id")
     )
+    return {
+        "channels": channels,
+        "subscriptions": [{"item": s, "filters": describe_filters(s)} for s in subscriptions],
+    }
+
+
+def _page(
+    request: HttpRequest,
+    *,
+    channel_form: ChannelForm | None = None,
+    org_channel_form: ChannelForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    account = _account(request)
     language = language_of_member(account.member_code)
-    return render(
-        request,
-        "notify/subscriptions.html",
-        {
-            "channels": channels,
-            "subscriptions": [{"item": s, "filters": describe_filters(s)} for s in subscriptions],
-            "channel_form": channel_form or ChannelForm(initial={"language": language, "kind": "email"}),
-            "may_read_logs": may_read_logs(account),
-            "stream_url": reverse("api:stream"),
-        },
-        status=status,
-    )
+    context = {
+        **_owned(account, None),
+        "channel_form": channel_form or ChannelForm(initial={"language": language, "kind": "email"}),
+        "may_read_logs": may_read_logs(account),
+        "stream_url": reverse("api:stream"),
+        "organisation": managed_organisation(account),
+    }
+    organisation = context["organisation"]
+    if organisation is not None:
+        owned = _owned(None, organisation)
+        context["org_channels"] = owned["channels"]
+        context["org_subscriptions"] = owned["subscriptions"]
+        context["org_channel_form"] = org_channel_form or ChannelForm(
+            initial={"language": language_of_member(organisation.member.code), "kind": "email"},
+            prefix=ORGANISATION_PREFIX,
+        )
+    return render(request, "notify/subscriptions.html", context, status=status)
 
 
 # ---- my channels and subscriptions ----------------------------------------------------------------------------
@@ -307,29 +361,38 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def add_channel(request: HttpRequest) -> HttpResponse:
+def add_channel(request: HttpRequest, for_organisation: bool = False) -> HttpResponse:
+    """Add a channel of mine, or (`for_organisation`) of the organisation I administer."""
     account = _account(request)
-    form = ChannelForm(request.POST)
-    if not form.is_valid():
+    organisation = _organisation(request) if for_organisation else None
+    form = ChannelForm(request.POST, prefix=ORGANISATION_PREFIX if organisation else None)
+
+    def refused() -> HttpResponse:
+        if organisation is not None:
+            return _page(request, org_channel_form=form, status=400)
         return _page(request, channel_form=form, status=400)
+
+    if not form.is_valid():
+        return refused()
     data = form.cleaned_data
     try:
         channel = actions.create_channel(
             kind=data["kind"],
             target=data["target"],
-            account=account,
+            account=None if organisation else account,
+            organisation=organisation,
             language=data["language"],
             name=data["name"],
             acting_user=account,
         )
     except ActionError as error:
         form.add_error("target" if error.field in (None, "target") else None, error.message)
-        return _page(request, channel_form=form, status=400)
+        return refused()
     if channel.kind == Channel.Kind.WEBHOOK:
         # The signing secret is shown here, once; it is never put in a message or a redirect.
         return render(request, "notify/channel_created.html", {"channel": channel})
     messages.success(request, _("The channel is added. Send it a test notification to check it."))
-    return HttpResponseRedirect(reverse("notify-subscriptions") + "#channels")
+    return HttpResponseRedirect(reverse("notify-subscriptions") + _anchor(channel))
 
 
 @login_required
@@ -350,7 +413,7 @@ def test_channel(request: HttpRequest, channel_uuid: str) -> HttpResponse:
                 _("The test notification to %(target)s failed: %(error)s")
                 % {"target": channel.target, "error": delivery.last_error or delivery.get_status_display()},
             )
-    return HttpResponseRedirect(reverse("notify-subscriptions") + "#channels")
+    return HttpResponseRedirect(reverse("notify-subscriptions") + _anchor(channel))
 
 
 @login_required
@@ -359,7 +422,7 @@ def remove_channel(request: HttpRequest, channel_uuid: str) -> HttpResponse:
     channel = _channel(request, channel_uuid)
     manage.remove_channel(channel, acting_user=_account(request))
     messages.success(request, _("The channel %(target)s is removed.") % {"target": channel.target})
-    return HttpResponseRedirect(reverse("notify-subscriptions") + "#channels")
+    return HttpResponseRedirect(reverse("notify-subscriptions") + _anchor(channel))
 
 
 @login_required
@@ -368,43 +431,62 @@ def enable_channel(request: HttpRequest, channel_uuid: str) -> HttpResponse:
     channel = _channel(request, channel_uuid)
     actions.enable_channel(channel, acting_user=_account(request))
     messages.success(request, _("The channel %(target)s is on again.") % {"target": channel.target})
-    return HttpResponseRedirect(reverse("notify-subscriptions") + "#channels")
+    return HttpResponseRedirect(reverse("notify-subscriptions") + _anchor(channel))
 
 
 def _subscription_form_page(
-    request: HttpRequest, form: SubscriptionForm, subscription: Subscription | None, status: int = 200
+    request: HttpRequest,
+    form: SubscriptionForm,
+    subscription: Subscription | None,
+    organisation: Organisation | None,
+    status: int = 200,
 ) -> HttpResponse:
     return render(
         request,
         "notify/subscription_form.html",
-        {"form": form, "subscription": subscription, "has_channels": bool(form.channel_objects)},
+        {
+            "form": form,
+            "subscription": subscription,
+            "organisation": organisation,
+            "has_channels": bool(form.channel_objects),
+        },
         status=status,
     )
 
 
 @login_required
-def edit_subscription(request: HttpRequest, subscription_uuid: str | None = None) -> HttpResponse:
+def edit_subscription(
+    request: HttpRequest, subscription_uuid: str | None = None, for_organisation: bool = False
+) -> HttpResponse:
+    """A new subscription of mine, or (`for_organisation`) of the organisation I administer; or an existing one
+    I may manage, whoever owns it."""
     account = _account(request)
     subscription = _subscription(request, subscription_uuid) if subscription_uuid else None
-    if subscription is not None and subscription.account_id != account.pk:
-        raise Http404("no such subscription")  # an organisation's subscriptions are managed from the command line
+    if subscription is not None:
+        owner, organisation = subscription.account, subscription.organisation
+    elif for_organisation:
+        owner, organisation = None, _organisation(request)
+    else:
+        owner, organisation = account, None
     if request.method != "POST":
         initial = (
             SubscriptionForm.initial_of(subscription)
             if subscription
             else {"kinds": ["alert"], "statuses": ["actual"], "mode": Subscription.Mode.IMMEDIATE, "active": True}
         )
-        return _subscription_form_page(request, SubscriptionForm(initial=initial, account=account), subscription)
-    form = SubscriptionForm(request.POST, account=account)
+        form = SubscriptionForm(initial=initial, account=owner, organisation=organisation)
+        return _subscription_form_page(request, form, subscription, organisation)
+    form = SubscriptionForm(request.POST, account=owner, organisation=organisation)
     if not form.is_valid():
-        return _subscription_form_page(request, form, subscription, status=400)
+        return _subscription_form_page(request, form, subscription, organisation, status=400)
     data = form.cleaned_data
     try:
         if subscription is None:
             saved = actions.create_subscription(
                 channels=form.chosen_channels(),
                 filters=form.filters(),
-                account=account,
+                account=owner,
+                organisation=organisation,
                 mode=data["mode"],
                 immediate_severity=data["immediate_severity"],
                 name=data["name"],
@@ -434,13 +516,13 @@ def edit_subscription(request: HttpRequest, subscription_uuid: str | None = None
             )
     except ActionError as error:
         form.add_error(SUBSCRIPTION_FIELDS.get(error.field or ""), error.message)
-        return _subscription_form_page(request, form, subscription, status=400)
+        return _subscription_form_page(request, form, subscription, organisation, status=400)
     messages.success(
         request,
         (_("The subscription is saved.") if subscription else _("The subscription is created."))
         + ("" if saved.channels.exists() else " " + _("It has no channel: use its feed or the live banner.")),
     )
-    return HttpResponseRedirect(reverse("notify-subscriptions") + f"#s-{saved.uuid}")
+    return HttpResponseRedirect(reverse("notify-subscriptions") + _anchor(saved))
 
 
 @login_required
@@ -449,7 +531,9 @@ def remove_subscription(request: HttpRequest, subscription_uuid: str) -> HttpRes
     subscription = _subscription(request, subscription_uuid)
     actions.remove_subscription(subscription, acting_user=_account(request))
     messages.success(request, _("The subscription is removed."))
-    return HttpResponseRedirect(reverse("notify-subscriptions"))
+    return HttpResponseRedirect(
+        reverse("notify-subscriptions") + ("#org-subscriptions" if subscription.organisation_id else "")
+    )
 
 
 @login_required
@@ -471,7 +555,7 @@ def withdraw_feed_token(request: HttpRequest, subscription_uuid: str) -> HttpRes
     subscription = _subscription(request, subscription_uuid)
     manage.withdraw_feed_token(subscription, acting_user=_account(request))
     messages.success(request, _("The feed address no longer works."))
-    return HttpResponseRedirect(reverse("notify-subscriptions") + f"#s-{subscription.uuid}")
+    return HttpResponseRedirect(reverse("notify-subscriptions") + _anchor(subscription))
 
 
 # ---- delivery logs (coordinators) -----------------------------------------------------------------------------

@@ -30,6 +30,19 @@ urlpatterns += [
     path("notifications/channels/<uuid:channel_uuid>/remove/", views.remove_channel, name="notify-channel-remove"),
     path("notifications/channels/<uuid:channel_uuid>/enable/", views.enable_channel, name="notify-channel-enable"),
     path("notifications/subscriptions/new/", views.edit_subscription, name="notify-subscription-new"),
+    # The organisation's own, for its administrators; its subscriptions are then edited at the same addresses.
+    path(
+        "notifications/organisation/channels/",
+        views.add_channel,
+        {"for_organisation": True},
+        name="notify-org-channel-add",
+    ),
+    path(
+        "notifications/organisation/subscriptions/new/",
+        views.edit_subscription,
+        {"for_organisation": True},
+        name="notify-org-subscription-new",
+    ),
     path(
         "notifications/subscriptions/<uuid:subscription_uuid>/",
         views.edit_subscription,

@@ -16,13 +16,15 @@ from django.test import Client
 from standardwebhooks import Webhook
 
 from accord.alerts import actions as alert_actions
+from accord.members import actions as member_actions
+from accord.members.models import Account, Organisation
 from accord.notify import actions as notify_actions
 from accord.notify import dispatch
 from accord.notify.models import Channel, Delivery, Subscription
 from accord.records.envelope import Audience
 from accord.records.models import AuditEntry, Version
 from tests.alerts.support import cap, info
-from tests.conftest import World, client_for
+from tests.conftest import PASSWORD, World, client_for
 
 
 def _html(response: Any) -> str:
@@ -297,6 +299,136 @@ def test_a_feed_address_is_shown_once_and_opens_the_feed(world: World) -> None:
     assert feed.status_code == 200 and b"Cholera in Turkistan" in feed.content
     assert client.post(f"/notifications/subscriptions/{subscription.uuid}/feed/withdraw/").status_code == 302
     assert Client().get(atom.replace("http://testserver", "")).status_code == 404
+
+
+# ---- organisation subscriptions --------------------------------------------------------------------------
+
+
+def _admin(organisation: Organisation, username: str) -> Account:
+    return member_actions.create_account(
+        username=username,
+        organisation=organisation,
+        roles=["admin"],
+        email=f"{username}@example.org",
+        password=PASSWORD,
+        acting_user=None,
+    )
+
+
+def test_an_organisation_admin_manages_its_subscriptions_on_the_pages(world: World) -> None:
+    kate = _admin(world.kz_health, "kate")
+    client = client_for(kate)
+    page = _html(client.get("/notifications/"))
+    assert 'id="organisation"' in page and "/notifications/organisation/subscriptions/new/" in page
+    assert "The organisation has no subscriptions yet." in page
+
+    response = client.post(
+        "/notifications/organisation/channels/",
+        {"org-kind": "email", "org-target": "duty@health.kz", "org-language": "ru", "org-name": "Duty desk"},
+    )
+    assert response.status_code == 302 and response["Location"].endswith("#org-channels")
+    channel = Channel.objects.get(organisation=world.kz_health)
+    assert channel.account is None and (channel.target, channel.language) == ("duty@health.kz", "ru")
+    assert AuditEntry.objects.get(action="notify.channel.add", object_id=str(channel.uuid)).data["owner"] == (
+        "organisation:kz-health"
+    )
+    assert not Channel.objects.filter(account=kate).exists()
+
+    form = _html(client.get("/notifications/organisation/subscriptions/new/"))
+    assert "A subscription of kz-health" in form and str(channel.uuid) in form
+    response = client.post(
+        "/notifications/organisation/subscriptions/new/",
+        _subscription_form(name="Ministry duty desk", channels=[str(channel.uuid)]),
+    )
+    assert response.status_code == 302, _html(response)
+    subscription = Subscription.objects.get(organisation=world.kz_health)
+    assert subscription.account is None and list(subscription.channels.all()) == [channel]
+    assert subscription.min_severity == "Severe" and subscription.area_members == ["KG", "KZ"]
+    entry = AuditEntry.objects.get(action="notify.subscription.add", object_id=str(subscription.uuid))
+    assert entry.actor == kate.uuid and entry.data["owner"] == "organisation:kz-health"
+    assert not Subscription.objects.filter(account=kate).exists()
+
+    page = _html(client.get("/notifications/"))
+    organisation_part = page.split('id="organisation"', 1)[1]
+    assert "Ministry duty desk" in organisation_part and "duty@health.kz" in organisation_part
+    assert "Ministry duty desk" not in page.split('id="organisation"', 1)[0]  # not among kate's own
+
+    response = client.post(
+        f"/notifications/subscriptions/{subscription.uuid}/",
+        _subscription_form(name="Ministry duty desk", min_severity="Extreme", channels=[str(channel.uuid)]),
+    )
+    assert response.status_code == 302, _html(response)
+    subscription.refresh_from_db()
+    assert subscription.min_severity == "Extreme" and subscription.organisation_id == world.kz_health.pk
+
+    response = client.post(f"/notifications/subscriptions/{subscription.uuid}/remove/")
+    assert response.status_code == 302
+    assert not Subscription.objects.exists()
+    assert AuditEntry.objects.get(action="notify.subscription.remove", object_id=str(subscription.uuid)).data == {
+        "owner": "organisation:kz-health"
+    }
+
+
+def test_an_organisations_subscriptions_are_validated_like_an_accounts(world: World) -> None:
+    kate = _admin(world.kz_health, "kate")
+    client = client_for(kate)
+    response = client.post(
+        "/notifications/organisation/channels/",
+        {"org-kind": "webhook", "org-target": "http://10.1.2.3/hook", "org-language": "en"},
+    )
+    assert response.status_code == 400
+    page = _html(response)
+    assert "refused to connect to a private address" in page.split('id="organisation"', 1)[1]
+    assert not Channel.objects.exists()
+    response = client.post(
+        "/notifications/organisation/subscriptions/new/", _subscription_form(area='{"type": "Point"}')
+    )
+    assert response.status_code == 400 and "area must be a GeoJSON Polygon or MultiPolygon" in _html(response)
+    # Only the organisation's channels can be chosen, not the administrator's own.
+    own = notify_actions.create_channel(kind="email", target="kate@example.org", account=kate, acting_user=kate)
+    response = client.post(
+        "/notifications/organisation/subscriptions/new/", _subscription_form(channels=[str(own.uuid)])
+    )
+    assert response.status_code == 400 and "Select a valid choice" in _html(response)
+    assert not Subscription.objects.exists()
+
+
+def test_only_the_organisations_admins_manage_its_subscriptions(world: World) -> None:
+    _admin(world.kz_health, "kate")
+    channel = notify_actions.create_channel(
+        kind="email", target="duty@health.kz", organisation=world.kz_health, acting_user=None
+    )
+    subscription = notify_actions.create_subscription(
+        channels=[channel], organisation=world.kz_health, name="Ministry duty desk", acting_user=None
+    )
+    other_admin = _admin(world.cn_health, "chen")
+    # carol works there but is no administrator; chen administers another organisation; sam coordinates.
+    for account in (world.carol, other_admin, world.sam):
+        client = client_for(account)
+        page = _html(client.get("/notifications/"))
+        assert "Ministry duty desk" not in page and "duty@health.kz" not in page
+        assert client.get(f"/notifications/subscriptions/{subscription.uuid}/").status_code == 404
+        for action in ("remove", "feed", "feed/withdraw"):
+            assert client.post(f"/notifications/subscriptions/{subscription.uuid}/{action}/").status_code == 404
+        for action in ("test", "remove", "enable"):
+            assert client.post(f"/notifications/channels/{channel.uuid}/{action}/").status_code == 404
+    for account in (world.carol, world.sam):  # no organisation to manage
+        client = client_for(account)
+        assert 'id="organisation"' not in _html(client.get("/notifications/"))
+        assert client.get("/notifications/organisation/subscriptions/new/").status_code == 404
+        assert client.post("/notifications/organisation/subscriptions/new/", _subscription_form()).status_code == 404
+        response = client.post(
+            "/notifications/organisation/channels/",
+            {"org-kind": "email", "org-target": "x@example.org", "org-language": "en"},
+        )
+        assert response.status_code == 404
+    # chen's organisation pages are cn-health's: what he makes there is cn-health's, never kz-health's.
+    chen = client_for(other_admin)
+    assert "Subscriptions of cn-health" in _html(chen.get("/notifications/"))
+    assert chen.post("/notifications/organisation/subscriptions/new/", _subscription_form()).status_code == 302
+    assert Subscription.objects.get(name="Severe health alerts near home").organisation == world.cn_health
+    assert Subscription.objects.filter(pk=subscription.pk).exists() and Channel.objects.filter(pk=channel.pk).exists()
+    assert Channel.objects.count() == 1 and Subscription.objects.filter(organisation=world.kz_health).count() == 1
 
 
 # ---- delivery log ----------------------------------------------------------------------------------------
