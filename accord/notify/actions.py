@@ -250,9 +250,12 @@ def create_subscription(
     return subscription
 
 
-def remove_subscription(subscription: Subscription, *, acting_user: Account | None) -> None:
+def remove_subscription(
+    subscription: Subscription, *, acting_user: Account | None, keep_channels: bool = False
+) -> None:
     """Delete a subscription; what it still had to send is cancelled, and channels no other subscription
-    uses go with it."""
+    uses go with it (the command line made them for it), unless `keep_channels` (the pages, where channels are
+    added and removed on their own)."""
     _check_owner(subscription.account, subscription.organisation, acting_user)
     with transaction.atomic():
         channels = list(subscription.channels.all())
@@ -268,7 +271,7 @@ def remove_subscription(subscription: Subscription, *, acting_user: Account | No
             data={"owner": owner_name(subscription)},
         )
         subscription.delete()
-        for channel in channels:
+        for channel in [] if keep_channels else channels:
             if not channel.subscriptions.exists():
                 Delivery.objects.filter(
                     channel=channel, status__in=[Delivery.Status.PENDING, Delivery.Status.HELD]

@@ -529,7 +529,8 @@ def edit_subscription(
 @require_POST
 def remove_subscription(request: HttpRequest, subscription_uuid: str) -> HttpResponse:
     subscription = _subscription(request, subscription_uuid)
-    actions.remove_subscription(subscription, acting_user=_account(request))
+    # Channels are added and removed on their own on these pages: they stay for the next subscription.
+    actions.remove_subscription(subscription, acting_user=_account(request), keep_channels=True)
     messages.success(request, _("The subscription is removed."))
     return HttpResponseRedirect(
         reverse("notify-subscriptions") + ("#org-subscriptions" if subscription.organisation_id else "")

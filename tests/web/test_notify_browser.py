@@ -1,5 +1,6 @@
-"""The live banner in a real browser: an alert published in another session appears on every open page of
-the people in its audience, in their language, and on nobody else's.
+"""The notification pages in a real browser: the live banner (an alert published in another session appears
+on every open page of the people in its audience, in their language, and on nobody else's), and managing a
+webhook channel and a subscription (the test notification reaches a real local receiver).
 
 Drives the system Chromium (/usr/bin/chromium) through Playwright. The pages are served by uvicorn in a
 thread (tests/notify/asgi_server.py), as `accord serve` serves them: the live stream needs ASGI, while
@@ -16,8 +17,10 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from accord.notify import stream
+from accord.notify.models import Channel, Subscription
 from tests.conftest import PASSWORD, World
 from tests.notify.asgi_server import AsgiServer, asgi_server
+from tests.notify.support import verify, webhook_receiver
 from tests.web.conftest import PNG_SIGNATURE
 
 pytestmark = pytest.mark.browser
@@ -141,3 +144,61 @@ def test_the_banner_appears_on_every_open_page_of_the_audience(
     finally:
         for context in (carol_context, dave_context, alice_context, sam_context):
             context.close()
+
+
+def test_a_webhook_channel_is_added_and_tested_and_a_subscription_made_and_removed(
+    people: World, server: AsgiServer, browser: Browser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ACCORD_OUTBOUND_ALLOW", "127.0.0.1/32")
+    context = _context(browser)
+    try:
+        with webhook_receiver() as receiver:
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            _log_in(page, server, "carol")
+            page.goto(f"{server.url}/notifications/")
+
+            page.select_option("#id_kind", "webhook")
+            page.fill("#id_target", receiver.url("/hooks/carol"))
+            page.fill("#id_name", "Duty desk hook")
+            with page.expect_navigation():
+                page.click("form.channel-form button[type=submit]")
+            secret = page.locator("#webhook-secret").inner_text().strip()
+            assert secret.startswith("whsec_")
+            with page.expect_navigation():
+                page.click("text=Back to notifications")
+            channel_row = page.locator("#channels tr.channel")
+            expect(channel_row).to_have_count(1)
+            expect(channel_row).to_contain_text("Duty desk hook")
+
+            with page.expect_navigation():
+                channel_row.locator("button.test-channel").click()
+            expect(page.locator(".message.success")).to_contain_text("Test notification sent to")
+            [received] = receiver.wait_for(1, "/hooks/carol")
+            assert verify(received, secret)["type"] == "test"
+
+            with page.expect_navigation():
+                page.click("#subscriptions >> text=New subscription")
+            page.fill("#id_name", "Cholera in the region")
+            page.locator("#fieldset-channels label", has_text="Duty desk hook").locator("input").check()
+            with page.expect_navigation():
+                page.click("form.subscription-form button[type=submit]")
+            row = page.locator("#subscriptions tr.subscription")
+            expect(row).to_have_count(1)
+            expect(row).to_contain_text("Cholera in the region")
+            expect(row).to_contain_text("Duty desk hook")
+            subscription = Subscription.objects.get(account=people.carol)
+            assert list(subscription.channels.values_list("name", flat=True)) == ["Duty desk hook"]
+
+            with page.expect_navigation():
+                row.locator("button", has_text="Delete").click()
+            expect(page.locator(".message.success")).to_contain_text("The subscription is removed.")
+            expect(page.locator("#subscriptions tr.subscription")).to_have_count(0)
+            assert not Subscription.objects.exists()
+            # The channel stays: on the pages, channels are removed on their own.
+            expect(page.locator("#channels tr.channel")).to_have_count(1)
+            assert Channel.objects.filter(account=people.carol).count() == 1
+            assert errors == []
+    finally:
+        context.close()

@@ -364,6 +364,7 @@ def test_an_organisation_admin_manages_its_subscriptions_on_the_pages(world: Wor
     response = client.post(f"/notifications/subscriptions/{subscription.uuid}/remove/")
     assert response.status_code == 302
     assert not Subscription.objects.exists()
+    assert Channel.objects.filter(pk=channel.pk).exists()  # channels are removed on their own on the pages
     assert AuditEntry.objects.get(action="notify.subscription.remove", object_id=str(subscription.uuid)).data == {
         "owner": "organisation:kz-health"
     }
