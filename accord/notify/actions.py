@@ -1,4 +1,7 @@
-"""Every change to channels and subscriptions goes through these functions (audited, validated).
+"""Every change to channels and subscriptions goes through these functions (audited, validated): add, change
+and remove subscriptions and channels, test, disable and enable channels, issue or withdraw a subscription's feed
+token. Each checks who may act and writes in one transaction with its audit entry; the pages and the command line
+change these rows only through them.
 
 `acting_user=None` is the node's operator (the command line). An account manages its own channels and
 subscriptions; an organisation's are managed by that organisation's admins.
@@ -15,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accord.notify import dispatch, matching
+from accord.notify.feeds import digest
 from accord.notify.keys import key_for, language_of_member
 from accord.notify.models import Channel, Delivery, Language, Subscription
 from accord.notify.territories import known as known_territory
@@ -27,6 +31,7 @@ if TYPE_CHECKING:
 
 MODES = {m.value for m in Subscription.Mode}
 LANGUAGES = {lang.value for lang in Language}
+FEED_TOKEN_PREFIX = "sfeed_"  # noqa: S105  (a label, not a secret)
 
 
 def new_secret() -> str:
@@ -40,7 +45,7 @@ def _check_owner(account: Account | None, organisation: Organisation | None, act
     if acting_user is None:
         return
     if account is not None and account.pk != acting_user.pk:
-        raise Forbidden("you manage only your own subscriptions")
+        raise Forbidden("you manage only your own subscriptions and channels")
     if organisation is not None and not manages_organisation(acting_user, organisation):
         raise Forbidden("an organisation's subscriptions are managed by its administrators")
 
@@ -202,18 +207,17 @@ def _lists(value: Any) -> Any:
     return value
 
 
-def create_subscription(
+def _check_settings(
     *,
+    account: Account | None,
+    organisation: Organisation | None,
     channels: list[Channel],
-    filters: Filters | None = None,
-    account: Account | None = None,
-    organisation: Organisation | None = None,
-    mode: str = Subscription.Mode.IMMEDIATE,
-    immediate_severity: str = "",
-    name: str = "",
-    acting_user: Account | None,
-) -> Subscription:
-    _check_owner(account, organisation, acting_user)
+    filters: Filters,
+    mode: str,
+    immediate_severity: str,
+) -> dict[str, Any]:
+    """Check a subscription's mode, digest severity and channels (all of its owner) and clean its filters;
+    returns the cleaned filters, as model fields."""
     if mode not in MODES:
         raise ActionError(f"mode {mode!r} is not one of {', '.join(sorted(MODES))}", field="mode")
     if immediate_severity and immediate_severity not in matching.SEVERITIES:
@@ -223,7 +227,43 @@ def create_subscription(
             organisation.pk if organisation else None
         ):
             raise Forbidden("a subscription uses only channels of the same owner")
-    clean = (filters or Filters()).clean()
+    return filters.clean()
+
+
+def _subscription_data(subscription: Subscription, channels: list[Channel], clean: dict[str, Any]) -> dict[str, Any]:
+    """The audit entry's data for a subscription added or changed: owner, channels, mode, on/off and filters."""
+    return {
+        "owner": owner_name(subscription),
+        "channels": [str(c.uuid) for c in channels],
+        "mode": subscription.mode,
+        "active": subscription.active,
+        **clean,
+        # The audit log is canonical JSON without floats: the polygon is recorded as present or not.
+        "area": clean["area"] is not None,
+    }
+
+
+def create_subscription(
+    *,
+    channels: list[Channel],
+    filters: Filters | None = None,
+    account: Account | None = None,
+    organisation: Organisation | None = None,
+    mode: str = Subscription.Mode.IMMEDIATE,
+    immediate_severity: str = "",
+    name: str = "",
+    active: bool = True,
+    acting_user: Account | None,
+) -> Subscription:
+    _check_owner(account, organisation, acting_user)
+    clean = _check_settings(
+        account=account,
+        organisation=organisation,
+        channels=channels,
+        filters=filters or Filters(),
+        mode=mode,
+        immediate_severity=immediate_severity,
+    )
     with transaction.atomic():
         subscription = Subscription.objects.create(
             account=account,
@@ -231,6 +271,7 @@ def create_subscription(
             mode=mode,
             immediate_severity=immediate_severity,
             name=name[:200],
+            active=active,
             **clean,
         )
         subscription.channels.set(channels)
@@ -239,15 +280,52 @@ def create_subscription(
             actor=acting_user,
             object_type="subscription",
             object_id=str(subscription.uuid),
-            # The audit log is canonical JSON without floats: the polygon is recorded as present or not.
-            data={
-                "owner": owner_name(subscription),
-                "channels": [str(c.uuid) for c in channels],
-                **clean,
-                "area": clean["area"] is not None,
-            },
+            data=_subscription_data(subscription, channels, clean),
         )
     return subscription
+
+
+def update_subscription(
+    subscription: Subscription,
+    *,
+    channels: list[Channel],
+    filters: Filters,
+    mode: str,
+    immediate_severity: str = "",
+    name: str = "",
+    active: bool = True,
+    acting_user: Account | None,
+) -> Subscription:
+    """Replace a subscription's filters, channels, mode, name and on/off switch. What was already queued stays
+    queued; what arrives from now on is matched with the new filters."""
+    _check_owner(subscription.account, subscription.organisation, acting_user)
+    clean = _check_settings(
+        account=subscription.account,
+        organisation=subscription.organisation,
+        channels=channels,
+        filters=filters,
+        mode=mode,
+        immediate_severity=immediate_severity,
+    )
+    with transaction.atomic():
+        locked = Subscription.objects.select_for_update().get(pk=subscription.pk)
+        for key, value in clean.items():
+            setattr(locked, key, value)
+        locked.mode = mode
+        locked.immediate_severity = immediate_severity
+        locked.name = name[:200]
+        locked.active = active
+        locked.updated_at = timezone.now()
+        locked.save()
+        locked.channels.set(channels)
+        audit.append(
+            "notify.subscription.update",
+            actor=acting_user,
+            object_type="subscription",
+            object_id=str(locked.uuid),
+            data=_subscription_data(locked, channels, clean),
+        )
+    return locked
 
 
 def remove_subscription(
@@ -277,6 +355,55 @@ def remove_subscription(
                     channel=channel, status__in=[Delivery.Status.PENDING, Delivery.Status.HELD]
                 ).update(status=Delivery.Status.CANCELLED, last_error="the channel was removed")
                 channel.delete()
+
+
+def remove_channel(channel: Channel, *, acting_user: Account | None) -> None:
+    """Delete a channel: what waits for it is cancelled, the subscriptions using it keep their other channels
+    (a subscription without channels still feeds its Atom/RSS feed and the live banner)."""
+    _check_owner(channel.account, channel.organisation, acting_user)
+    with transaction.atomic():
+        Delivery.objects.filter(
+            channel=channel, status__in=[Delivery.Status.PENDING, Delivery.Status.HELD, Delivery.Status.SENDING]
+        ).update(status=Delivery.Status.CANCELLED, last_error="the channel was removed", lease_until=None)
+        audit.append(
+            "notify.channel.remove",
+            actor=acting_user,
+            object_type="channel",
+            object_id=str(channel.uuid),
+            data={"kind": channel.kind, "owner": owner_name(channel)},
+        )
+        channel.delete()
+
+
+def issue_feed_token(subscription: Subscription, *, acting_user: Account | None) -> str:
+    """A new secret for the subscription's Atom/RSS feed, returned once; any earlier one stops working."""
+    _check_owner(subscription.account, subscription.organisation, acting_user)
+    token = FEED_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        Subscription.objects.filter(pk=subscription.pk).update(feed_token_digest=digest(token))
+        audit.append(
+            "notify.subscription.feed_token",
+            actor=acting_user,
+            object_type="subscription",
+            object_id=str(subscription.uuid),
+            data={"owner": owner_name(subscription), "replaced": subscription.feed_token_digest is not None},
+        )
+    subscription.feed_token_digest = digest(token)
+    return token
+
+
+def withdraw_feed_token(subscription: Subscription, *, acting_user: Account | None) -> None:
+    _check_owner(subscription.account, subscription.organisation, acting_user)
+    with transaction.atomic():
+        Subscription.objects.filter(pk=subscription.pk).update(feed_token_digest=None)
+        audit.append(
+            "notify.subscription.feed_token.withdraw",
+            actor=acting_user,
+            object_type="subscription",
+            object_id=str(subscription.uuid),
+            data={"owner": owner_name(subscription)},
+        )
+    subscription.feed_token_digest = None
 
 
 def disable_channel(channel: Channel, *, reason: str) -> None:

@@ -1,7 +1,7 @@
 """The notification pages: my channels and subscriptions (with test notifications and feed links), those of my
 organisation for its administrators, and the delivery log of an alert for coordinators.
 
-Every change goes through an action (`accord.notify.actions`, `accord.notify.manage`), which checks who may act
+Every change goes through an action (`accord.notify.actions`), which checks who may act
 and writes the audit entry; a channel or subscription someone may not manage gets the same 404 as none at all.
 The delivery log shows only alerts the coordinator may see (the audience filter, through `alerts.queries`).
 """
@@ -29,7 +29,7 @@ from accord.alerts import forms as alert_forms
 from accord.alerts import queries as alert_queries
 from accord.alerts.models import view_of
 from accord.members.models import Account, Member, Organisation
-from accord.notify import actions, manage, matching
+from accord.notify import actions, matching
 from accord.notify.keys import language_of_member
 from accord.notify.models import Channel, Delivery, DeliveryAttempt, Language, Subscription
 from accord.notify.outbox import SILENT_KINDS
@@ -420,7 +420,7 @@ def test_channel(request: HttpRequest, channel_uuid: str) -> HttpResponse:
 @require_POST
 def remove_channel(request: HttpRequest, channel_uuid: str) -> HttpResponse:
     channel = _channel(request, channel_uuid)
-    manage.remove_channel(channel, acting_user=_account(request))
+    actions.remove_channel(channel, acting_user=_account(request))
     messages.success(request, _("The channel %(target)s is removed.") % {"target": channel.target})
     return HttpResponseRedirect(reverse("notify-subscriptions") + _anchor(channel))
 
@@ -490,21 +490,11 @@ def edit_subscription(
                 mode=data["mode"],
                 immediate_severity=data["immediate_severity"],
                 name=data["name"],
+                active=data["active"],
                 acting_user=account,
             )
-            if not data["active"]:
-                saved = manage.update_subscription(
-                    saved,
-                    channels=form.chosen_channels(),
-                    filters=form.filters(),
-                    mode=data["mode"],
-                    immediate_severity=data["immediate_severity"],
-                    name=data["name"],
-                    active=False,
-                    acting_user=account,
-                )
         else:
-            saved = manage.update_subscription(
+            saved = actions.update_subscription(
                 subscription,
                 channels=form.chosen_channels(),
                 filters=form.filters(),
@@ -541,7 +531,7 @@ def remove_subscription(request: HttpRequest, subscription_uuid: str) -> HttpRes
 @require_POST
 def feed_token(request: HttpRequest, subscription_uuid: str) -> HttpResponse:
     subscription = _subscription(request, subscription_uuid)
-    token = manage.issue_feed_token(subscription, acting_user=_account(request))
+    token = actions.issue_feed_token(subscription, acting_user=_account(request))
     urls = {
         fmt: request.build_absolute_uri(reverse("notify-feed", kwargs={"token": token, "fmt": fmt}))
         for fmt in ("atom", "rss")
@@ -554,7 +544,7 @@ def feed_token(request: HttpRequest, subscription_uuid: str) -> HttpResponse:
 @require_POST
 def withdraw_feed_token(request: HttpRequest, subscription_uuid: str) -> HttpResponse:
     subscription = _subscription(request, subscription_uuid)
-    manage.withdraw_feed_token(subscription, acting_user=_account(request))
+    actions.withdraw_feed_token(subscription, acting_user=_account(request))
     messages.success(request, _("The feed address no longer works."))
     return HttpResponseRedirect(reverse("notify-subscriptions") + _anchor(subscription))
 

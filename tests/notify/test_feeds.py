@@ -13,7 +13,7 @@ from lxml import etree
 from accord.alerts import actions as alert_actions
 from accord.members import actions as member_actions
 from accord.notify import actions as notify_actions
-from accord.notify import feeds, manage
+from accord.notify import feeds
 from accord.notify.actions import Filters
 from accord.notify.models import Subscription
 from accord.records import actions as record_actions
@@ -65,7 +65,7 @@ def _atom(client: Client, url: str) -> list[dict[str, Any]]:
 def setting(world: World) -> dict[str, Any]:
     """carol (KZ) subscribes to Severe alerts or worse; some traffic around it."""
     subscription = _subscription(world.carol, kinds=["alert"], min_severity="Severe")
-    token = manage.issue_feed_token(subscription, acting_user=world.carol)
+    token = notify_actions.issue_feed_token(subscription, acting_user=world.carol)
     return {
         "subscription": subscription,
         "token": token,
@@ -152,7 +152,7 @@ def test_an_audience_narrowed_later_hides_the_whole_thread(world: World, setting
 
 def test_exercise_traffic_only_for_a_subscription_that_asks_for_it(world: World, setting: dict[str, Any]) -> None:
     subscription = _subscription(world.carol, kinds=["alert"], statuses=["exercise"])
-    token = manage.issue_feed_token(subscription, acting_user=world.carol)
+    token = notify_actions.issue_feed_token(subscription, acting_user=world.carol)
     entries = _atom(Client(), f"/feeds/s/{token}/subscription.atom")
     assert [e["title"] for e in entries] == ["Severe exercise"]
     assert entries[0]["summary"].startswith("[EXERCISE]")
@@ -160,7 +160,7 @@ def test_exercise_traffic_only_for_a_subscription_that_asks_for_it(world: World,
 
 def test_other_kinds_link_to_their_page(world: World, setting: dict[str, Any]) -> None:
     subscription = _subscription(world.carol, kinds=["note"])
-    token = manage.issue_feed_token(subscription, acting_user=world.carol)
+    token = notify_actions.issue_feed_token(subscription, acting_user=world.carol)
     entries = _atom(Client(), f"/feeds/s/{token}/subscription.atom")
     note: Version = setting["note"]
     assert [e["title"] for e in entries] == ["A note"]
@@ -174,7 +174,7 @@ def test_an_organisation_subscription_sees_as_the_organisation(world: World) -> 
     subscription = notify_actions.create_subscription(
         channels=[], filters=Filters(kinds=["alert"]), organisation=world.kz_health, acting_user=admin
     )
-    token = manage.issue_feed_token(subscription, acting_user=admin)
+    token = notify_actions.issue_feed_token(subscription, acting_user=admin)
     _publish(world.sam, ["KZ"], "For the member")
     alert_actions.publish_alert(
         cap(info(headline="For carol in person")),
@@ -193,10 +193,10 @@ def test_a_feed_token_opens_one_feed_until_it_is_replaced_or_withdrawn(world: Wo
     assert feeds.digest(old) != old and old not in str(
         list(AuditEntry.objects.values_list("data", flat=True))
     )  # only the digest is kept, and not in the audit log
-    new = manage.issue_feed_token(subscription, acting_user=world.carol)
+    new = notify_actions.issue_feed_token(subscription, acting_user=world.carol)
     assert client.get(f"/feeds/s/{old}/subscription.atom").status_code == 404
     assert client.get(f"/feeds/s/{new}/subscription.atom").status_code == 200
-    manage.withdraw_feed_token(subscription, acting_user=world.carol)
+    notify_actions.withdraw_feed_token(subscription, acting_user=world.carol)
     assert client.get(f"/feeds/s/{new}/subscription.atom").status_code == 404
     assert client.get("/feeds/s/sfeed_nonsense/subscription.atom").status_code == 404
     assert AuditEntry.objects.filter(action="notify.subscription.feed_token").count() == 2
@@ -217,7 +217,7 @@ def test_only_the_owner_manages_the_feed_token(world: World, setting: dict[str, 
     from accord.records.errors import Forbidden
 
     with pytest.raises(Forbidden):
-        manage.issue_feed_token(setting["subscription"], acting_user=world.alice)
+        notify_actions.issue_feed_token(setting["subscription"], acting_user=world.alice)
 
 
 def test_a_feed_scope_api_token_of_the_owner_opens_the_feed(world: World, setting: dict[str, Any]) -> None:
@@ -239,7 +239,7 @@ def test_a_feed_scope_api_token_of_the_owner_opens_the_feed(world: World, settin
 
 def test_titles_are_text_in_the_xml(world: World) -> None:
     subscription = _subscription(world.carol, kinds=["alert"])
-    token = manage.issue_feed_token(subscription, acting_user=world.carol)
+    token = notify_actions.issue_feed_token(subscription, acting_user=world.carol)
     _publish(world.sam, ["KZ"], "<script>alert(1)</script> & more")
     response = Client().get(f"/feeds/s/{token}/subscription.atom")
     assert b"<script>" not in response.content
