@@ -20,7 +20,6 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -189,19 +188,20 @@ def _held(items: list[Any]) -> set[str]:
     return {digest for origin, record, seq, digest in rows if wanted.get((origin, record, seq)) == digest}
 
 
-# Versions stored per transaction when receiving: one commit per version costs as much as the ORM work of
-# storing it; a chunk keeps local writers waiting at most a fraction of a second.
-RECEIVE_CHUNK = 50
+# Versions stored per transaction when receiving: `ingest_many` stores a chunk with a few bulk statements, so a
+# chunk the size of a feed page holds the write lock for a fraction of a second.
+RECEIVE_CHUNK = 200
 
 
 def receive(peer: Peer | None, items: Any, transport: Transport | None, *, source: str) -> Counts:
     """Verify and store versions as they travel (feed pages, fetches, bundles). Refusals are logged, not raised.
 
     Attachments are fetched first, outside any transaction; then the versions of each chunk are stored in one
-    transaction (each in its own savepoint, so a refused one leaves the others)."""
+    transaction by `ingest_many` (bulk statements; a refused version leaves the others)."""
     from accord.lib.canonical import content_hash
-    from accord.records.actions import ingest, this_node
+    from accord.records.actions import this_node
     from accord.records.errors import ActionError
+    from accord.records.ingest import Incoming, ingest_many
 
     member = this_node().member.code
     counts = Counts()
@@ -215,7 +215,7 @@ def receive(peer: Peer | None, items: Any, transport: Transport | None, *, sourc
         log_event("version.refused", f"{source}: {message}", peer=peer)
 
     for start in range(0, len(items), RECEIVE_CHUNK):
-        ready: list[tuple[bytes, str, str]] = []
+        ready: list[Incoming] = []
         for item in items[start : start + RECEIVE_CHUNK]:
             try:
                 if not isinstance(item, dict):
@@ -234,28 +234,21 @@ def receive(peer: Peer | None, items: Any, transport: Transport | None, *, sourc
             except PeerError as error:
                 refuse(str(error))
                 continue
-            ready.append((data, signature, kid))
+            ready.append(Incoming(data, signature, kid))
         if not ready:
             continue
-        with transaction.atomic():
-            for data, signature, kid in ready:
-                try:
-                    result = ingest(data, signature, kid, source=source, receiver_member=member)
-                except (KeyError, TypeError, ValueError) as error:
-                    refuse(f"malformed version item ({type(error).__name__}: {error})")
-                    continue
-                except ActionError as error:
-                    refuse(error.message)
-                    continue
-                if result.outcome == "stored":
-                    counts.stored += 1
-                elif result.outcome == "duplicate":
-                    counts.duplicates += 1
-                else:
-                    counts.quarantined += 1
-                    log_event(
-                        "version.quarantined", f"{source}: equivocating version quarantined", peer=peer, level="error"
-                    )
+        for result in ingest_many(ready, source=source, receiver_member=member):
+            if isinstance(result, ActionError):
+                refuse(result.message)
+            elif result.outcome == "stored":
+                counts.stored += 1
+            elif result.outcome == "duplicate":
+                counts.duplicates += 1
+            else:
+                counts.quarantined += 1
+                log_event(
+                    "version.quarantined", f"{source}: equivocating version quarantined", peer=peer, level="error"
+                )
     return counts
 
 

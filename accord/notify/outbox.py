@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.db import connection
+
 from accord.records import hooks
 
 if TYPE_CHECKING:
@@ -11,6 +13,8 @@ if TYPE_CHECKING:
 
 # Kinds nobody is ever notified of: the node's own key announcements.
 SILENT_KINDS = frozenset({"node_key"})
+# On PostgreSQL, the channel an idle notify loop listens on (dispatch.run): told when an outbox row commits.
+WAKEUP_CHANNEL = "accord_notify_outbox"
 
 
 def write_entry(version: Version) -> None:
@@ -20,7 +24,20 @@ def write_entry(version: Version) -> None:
     if version.status == "draft" or version.kind in SILENT_KINDS:
         return
     OutboxEntry.objects.create(version=version)
+    if connection.vendor == "postgresql":
+        # Delivered when (and only if) the version's transaction commits; repeats within it are merged.
+        with connection.cursor() as cursor:
+            cursor.execute(f"NOTIFY {WAKEUP_CHANNEL}")
+
+
+def write_entries(versions: list[Version]) -> None:
+    """The same for a batch of versions, in one statement."""
+    from accord.notify.models import OutboxEntry
+
+    OutboxEntry.objects.bulk_create(
+        [OutboxEntry(version=v) for v in versions if v.status != "draft" and v.kind not in SILENT_KINDS]
+    )
 
 
 def register() -> None:
-    hooks.on_version_written(write_entry)
+    hooks.on_version_written(write_entry, many=write_entries)

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from accord.lib.canonical import content_hash
 from accord.members.identity import signing_key
 from accord.records import attachments as attachment_store
 from accord.records import audit, hooks, kinds
@@ -24,14 +22,12 @@ from accord.records.envelope import (
     Audience,
     EnvelopeShape,
     build_envelope,
-    decode,
     encode,
 )
 from accord.records.errors import ActionError, Conflict, Forbidden, TooLarge
 from accord.records.models import (
     Attachment,
     AudienceEntry,
-    QuarantinedVersion,
     Record,
     Version,
     VersionAttachment,
@@ -405,133 +401,17 @@ def issue_as_node(kind_name: str, body: dict[str, Any], *, key: Any, action: str
     return version
 
 
-IngestOutcome = Literal["stored", "duplicate", "quarantined"]
+# Receiving versions from elsewhere lives in accord.records.ingest; re-exported here for callers.
+from accord.records.ingest import IngestResult, ingest, ingest_many  # noqa: E402
 
-
-@dataclass(frozen=True)
-class IngestResult:
-    outcome: IngestOutcome
-    version: Version | None = None
-    quarantined: QuarantinedVersion | None = None
-
-
-def ingest(data: bytes, signature: str, kid: str, *, source: str, receiver_member: str | None = None) -> IngestResult:
-    """Store a signed version received from elsewhere (a peer, a bundle), after verifying it.
-
-    The same version twice is a no-op success. The same (origin, record, seq) with other
-    bytes is equivocation: the newcomer is quarantined and the admins are told. With
-    `receiver_member`, a version whose signed audience does not reach that member is refused:
-    no node relays a version outside its audience.
-    """
-    from accord.lib.canonical import verify
-    from accord.members.models import NodeKey
-
-    if len(data) > settings.ACCORD_MAX_BODY_BYTES:
-        raise TooLarge(f"the version is larger than {settings.ACCORD_MAX_BODY_BYTES} bytes")
-    shape = decode(data)
-    shape.audience.check_against(shape.tlp)
-    digest = content_hash(data)
-    try:
-        origin_node = uuid.UUID(str(shape.origin["node"]))
-    except ValueError:
-        raise ActionError("envelope field origin.node is not a UUID") from None
-    if receiver_member is not None:
-        from accord.federation.entitle import shape_reaches
-
-        if not shape_reaches(shape, receiver_member):
-            raise Forbidden(
-                f"version {shape.record}#{shape.seq} is not addressed to member {receiver_member}; "
-                "it may not be relayed here"
-            )
-    key = NodeKey.objects.filter(kid=kid, node_id=origin_node).first()
-    if key is None:
-        raise Forbidden(f"key {kid} is not a known key of node {origin_node}")
-    # created_at has whole seconds: a version signed later in the second of the revocation must not pass.
-    if key.revoked_at is not None and _signed_at(shape.created_at) >= key.revoked_at.replace(microsecond=0):
-        raise Forbidden(f"key {kid} of node {origin_node} is revoked from {key.revoked_at.isoformat()}")
-    if not verify(key.public_key, data, signature):
-        raise Forbidden("the signature does not verify")
-    try:
-        return _ingest_verified(
-            data, digest=digest, signature=signature, kid=kid, shape=shape, origin=origin_node, source=source
-        )
-    except IntegrityError:
-        # Another process stored this identity between our check and our insert: decide again.
-        return _ingest_verified(
-            data, digest=digest, signature=signature, kid=kid, shape=shape, origin=origin_node, source=source
-        )
-
-
-def _signed_at(text: str) -> datetime:
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ActionError(f"envelope field created_at {text!r} is not an RFC 3339 time") from None
-    if when.tzinfo is None:
-        raise ActionError(f"envelope field created_at {text!r} has no time zone")
-    return when
-
-
-def _ingest_verified(
-    data: bytes, *, digest: str, signature: str, kid: str, shape: Any, origin: uuid.UUID, source: str
-) -> IngestResult:
-    origin_node = origin
-    with transaction.atomic():
-        audit.lock()
-        existing = Version.objects.filter(origin_node=origin_node, record_uuid=shape.record, seq=shape.seq).first()
-        if existing is not None:
-            if existing.content_hash == digest:
-                return IngestResult("duplicate", version=existing)
-            quarantined, created = QuarantinedVersion.objects.get_or_create(
-                origin_node=origin_node,
-                record_uuid=shape.record,
-                seq=shape.seq,
-                content_hash=digest,
-                defaults={
-                    "existing_hash": existing.content_hash,
-                    "canonical": data,
-                    "signature": signature,
-                    "sig_kid": kid,
-                    "reason": f"equivocation: {existing.content_hash} is already stored for this seq (from {source})",
-                },
-            )
-            if created:
-                audit.append(
-                    "record.quarantine",
-                    actor=None,
-                    actor_name=f"ingest:{source}",
-                    object_type=shape.kind,
-                    object_id=f"{shape.record}#{shape.seq}",
-                    data={"origin": str(origin_node), "stored": existing.content_hash, "received": digest},
-                )
-                from accord.records.tasks import notify_admins_of_quarantine
-
-                quarantine_id = quarantined.pk
-                transaction.on_commit(lambda: notify_admins_of_quarantine.enqueue(quarantine_id))
-            return IngestResult("quarantined", quarantined=quarantined)
-        if shape.seq > 1:
-            previous = Version.objects.filter(
-                origin_node=origin_node, record_uuid=shape.record, seq=shape.seq - 1
-            ).first()
-            if previous is not None and previous.content_hash != shape.prev_hash:
-                raise ActionError(f"prev_hash {shape.prev_hash} does not match the stored version {shape.seq - 1}")
-        following = Version.objects.filter(origin_node=origin_node, record_uuid=shape.record, seq=shape.seq + 1).first()
-        if following is not None and following.prev_hash != digest:
-            raise ActionError(f"the stored version {shape.seq + 1} does not follow from this version (prev_hash)")
-        for item in shape.attachments:
-            if attachment_store.hash_file(str(item.get("sha256", ""))) is None:
-                raise ActionError(f"attachment {item.get('name')!r} was not received with the version")
-        version = _write_version(data, digest, signature, kid, shape)
-        audit.append(
-            "record.ingest",
-            actor=None,
-            actor_name=f"ingest:{source}",
-            object_type=shape.kind,
-            object_id=f"{shape.record}#{shape.seq}",
-            data={"origin": str(origin_node), "content_hash": digest},
-        )
-        _on_commit_version(version.pk, version.kind)
-    return IngestResult("stored", version=version)
-
-
-__all__ = ["IngestResult", "NewAttachment", "ingest", "issue_as_node", "publish", "revise", "this_node", "withdraw"]
+__all__ = [
+    "IngestResult",
+    "NewAttachment",
+    "ingest",
+    "ingest_many",
+    "issue_as_node",
+    "publish",
+    "revise",
+    "this_node",
+    "withdraw",
+]

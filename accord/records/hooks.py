@@ -17,17 +17,31 @@ if TYPE_CHECKING:
     from accord.records.models import Version
 
 VersionHook = Callable[["Version"], None]
-_hooks: list[VersionHook] = []
+VersionsHook = Callable[[list["Version"]], None]
+_hooks: list[tuple[VersionHook, VersionsHook | None]] = []
 
 
-def on_version_written(hook: VersionHook) -> VersionHook:
-    """Register `hook(version)` to run in the transaction of every version written here (idempotent)."""
-    if all(existing is not hook for existing in _hooks):
-        _hooks.append(hook)
+def on_version_written(hook: VersionHook, *, many: VersionsHook | None = None) -> VersionHook:
+    """Register `hook(version)` to run in the transaction of every version written here (idempotent).
+
+    `many(versions)`, when given, does the same for a batch (received versions are stored a page at a time) and
+    should write its rows in bulk; without it, `hook` runs once per version of the batch."""
+    if all(existing is not hook for existing, _ in _hooks):
+        _hooks.append((hook, many))
     return hook
 
 
 def version_written(version: Version) -> None:
-    """Called by the record core's one writer, `_write_version`, inside its transaction."""
-    for hook in list(_hooks):
+    """Called by the record core's writers inside their transaction, for one version."""
+    for hook, _ in list(_hooks):
         hook(version)
+
+
+def versions_written(versions: list[Version]) -> None:
+    """Called by the batch writer (`accord.records.ingest.ingest_many`) inside its transaction."""
+    for hook, many in list(_hooks):
+        if many is not None:
+            many(versions)
+        else:
+            for version in versions:
+                hook(version)
