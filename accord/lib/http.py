@@ -11,7 +11,8 @@ Every call from Accord to another server goes through `request`. It
 - never follows redirects, never decompresses, and stops reading once the body is over `max_bytes`.
 
 Failures raise an `OutboundError` subclass whose `permanent` flag tells a caller whether retrying can
-help. Standard library only; no Django here (docs/outbound-http.md).
+help. `check_url` asks the same questions of a URL without sending anything, for validating a URL when it is
+saved (a webhook, a peer). Standard library only; no Django here (docs/outbound-http.md).
 """
 
 from __future__ import annotations
@@ -44,7 +45,9 @@ __all__ = [
     "OutboundTimeout",
     "Response",
     "ResponseTooLarge",
+    "URLRefused",
     "allowed_from_env",
+    "check_url",
     "request",
 ]
 
@@ -127,6 +130,19 @@ class ConnectionFailed(OutboundError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, permanent=False)
+
+
+class URLRefused(ValueError):
+    """`check_url` refuses a URL. `reason` says which rule: `malformed`, `scheme` (not http or https),
+    `user_information` (user:password@ in the URL), `address` (a non-public address not in the allow list) or
+    `unresolvable` (the host name does not resolve); `message` says it in words, naming the host."""
+
+    REASONS = ("malformed", "scheme", "user_information", "address", "unresolvable")
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.reason = reason
 
 
 # --- the allow list ---------------------------------------------------------------------------------
@@ -518,6 +534,41 @@ def _response_headers(response: http.client.HTTPResponse) -> dict[str, str]:
         key = name.lower()
         headers[key] = f"{headers[key]}, {value}" if key in headers else value
     return headers
+
+
+def check_url(url: str, *, allow: str | None = None, timeout: float = 5.0) -> str:
+    """The URL, unchanged, if `request` would send to it now; raises `URLRefused` saying what is wrong otherwise.
+
+    The same parser, resolver and guard as `request`: http or https only, no user information, a well-formed
+    host, and every address the host resolves to (within `timeout` seconds) public or permitted by `allow`
+    (default: ACCORD_OUTBOUND_ALLOW). Nothing is connected to. DNS answers can change, so `request` checks again
+    on every call; this is for refusing a bad URL when it is saved, with a reason. A malformed allow list raises
+    a plain ValueError naming the entry (the configuration is wrong, not the URL).
+    """
+    if timeout <= 0:
+        raise ValueError(f"timeout must be positive, not {timeout!r}")
+    rules = _parse_allow(allowed_from_env() if allow is None else allow)
+    if not url:
+        raise URLRefused("the URL is empty", "malformed")
+    try:
+        target = _parse_url(url)
+    except BlockedAddress as exc:
+        # _parse_url has split the URL by now, and refuses the scheme first, then user information.
+        scheme = urlsplit(url).scheme.lower()
+        raise URLRefused(exc.message, "scheme" if scheme not in _DEFAULT_PORTS else "user_information") from None
+    except OutboundError as exc:
+        raise URLRefused(exc.message, "malformed") from None
+    try:
+        answers = _resolve(target, _Deadline(timeout))
+    except TimeoutError:
+        raise URLRefused(f"{target.host}: the host name did not resolve within {timeout:g} s", "unresolvable") from None
+    except ConnectionFailed as exc:
+        raise URLRefused(exc.message, "unresolvable") from None
+    try:
+        _check(target, answers, rules)
+    except BlockedAddress as exc:
+        raise URLRefused(exc.message, "address") from None
+    return url
 
 
 def request(

@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 
+from accord.lib import http
 from accord.notify import dispatch, matching
 from accord.notify.feeds import digest
 from accord.notify.keys import key_for, language_of_member
 from accord.notify.models import Channel, Delivery, Language, Subscription
 from accord.notify.territories import known as known_territory
-from accord.notify.transports import check_email, check_webhook_url
+from accord.notify.transports import check_email
 from accord.records import audit
 from accord.records.errors import ActionError, Forbidden
 
@@ -80,7 +81,8 @@ def create_channel(
     acting_user: Account | None,
 ) -> Channel:
     """Validate and save a channel. Webhook URLs must be http(s), without credentials, and reach public
-    addresses (or ones ACCORD_OUTBOUND_ALLOW permits); each webhook gets its own signing secret."""
+    addresses (or ones ACCORD_OUTBOUND_ALLOW permits), checked by `accord.lib.http.check_url` (the guard every
+    send goes through again); each webhook gets its own signing secret."""
     _check_owner(account, organisation, acting_user)
     language = language or _default_language(account, organisation)
     if language not in LANGUAGES:
@@ -89,7 +91,7 @@ def create_channel(
         if kind == Channel.Kind.EMAIL:
             clean, secret = check_email(target), ""
         elif kind == Channel.Kind.WEBHOOK:
-            clean, secret = check_webhook_url(target), new_secret()
+            clean, secret = _check_webhook_url(target), new_secret()
         else:
             raise ActionError(f"channel kind {kind!r} is not email or webhook", field="kind")
     except ValueError as error:
@@ -113,6 +115,18 @@ def create_channel(
             data={"kind": kind, "owner": owner_name(channel)},
         )
     return channel
+
+
+WEBHOOK_URL_MAX = 2000
+
+
+def _check_webhook_url(url: str) -> str:
+    url = url.strip()
+    if not url:
+        raise ValueError("the webhook URL is empty")
+    if len(url) > WEBHOOK_URL_MAX:
+        raise ValueError(f"the webhook URL is longer than {WEBHOOK_URL_MAX} characters")
+    return http.check_url(url)  # URLRefused is a ValueError saying what is wrong
 
 
 def owner_name(item: Channel | Subscription) -> str:
