@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.mail import send_mail
 from django_tasks import task
 
 from accord.alerts.actions import escalate_overdue
@@ -35,12 +34,16 @@ def check_acknowledgements(record_id: int) -> int:
 @task()
 def check_notification_clock(assessment_record_id: int) -> bool:
     """Run 24 hours after an assessment concluded "notify": if no alert was published, tell the
-    assessor and the Secretariat's coordinators. Returns whether the notification is overdue."""
+    assessor and the Secretariat's coordinators who may see the assessment, by e-mail through notify
+    (delivery rows and attempts, each in the recipient's language; accord.notify.escalation). The audit
+    entry and the deliveries commit together; the e-mails are then sent at once, and the notify worker
+    retries what fails. Returns whether the notification is overdue."""
     from django.db import transaction
     from django.db.models import Q
 
     from accord.alerts.actions import notification_clock
     from accord.members.models import Account, Member
+    from accord.notify import dispatch, escalation
     from accord.records import audit
 
     record = Record.objects.filter(pk=assessment_record_id).select_related("current_version").first()
@@ -50,34 +53,26 @@ def check_notification_clock(assessment_record_id: int) -> bool:
     state, deadline, _ = notification_clock(version)
     if state != "overdue":
         return False
-    recipients = sorted(
-        set(
-            Account.objects.filter(is_active=True)
-            .filter(
-                Q(uuid=version.author)
-                | Q(organisation__member__kind=Member.Kind.SECRETARIAT, roles__role="coordinator")
-            )
-            .exclude(email="")
-            .values_list("email", flat=True)
+    recipients = list(
+        Account.objects.filter(is_active=True)
+        .filter(
+            Q(uuid=version.author) | Q(organisation__member__kind=Member.Kind.SECRETARIAT, roles__role="coordinator")
         )
+        .exclude(email="")
+        .select_related("organisation__member")
+        .distinct()
+        .order_by("id")
     )
     with transaction.atomic():
+        deliveries = escalation.queue_ihr_overdue(record, recipients)
         audit.append(
             "ihr.notification.overdue",
             actor=None,
             actor_name="worker",
             object_type="ihr_assessment",
             object_id=str(record.uuid),
-            data={"deadline": deadline.isoformat() if deadline else None, "recipients": len(recipients)},
+            data={"deadline": deadline.isoformat() if deadline else None, "recipients": len(deliveries)},
         )
-    if recipients:
-        send_mail(
-            subject=f"[Accord] IHR notification overdue: {version.body.get('event', '')!r}",
-            message=(
-                "An event assessed as notifiable under IHR Annex 2 has not been notified within 24 hours.\n"
-                f"Assessment: {record.uuid}. Publish the alert now, linking the assessment.\n"
-            ),
-            from_email=None,
-            recipient_list=recipients,
-        )
+    if deliveries:
+        dispatch.deliver([d.pk for d in deliveries], worker="escalation")
     return True

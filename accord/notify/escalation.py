@@ -6,6 +6,10 @@ and the Secretariat's coordinators are told by e-mail: every active account of t
 organisations (focal points included, as a reminder), the e-mail channels those organisations own,
 and every active coordinator of the Secretariat. Only recipients who may see the alert are told;
 each recipient gets one message per escalation, naming every member it is told about.
+
+The IHR 24-hour clock escalates the same way (`queue_ihr_overdue`): an assessment that concluded "notify"
+and was not followed by an alert within 24 hours is brought to its assessor and the Secretariat's
+coordinators who may see it, each in their language.
 """
 
 from __future__ import annotations
@@ -40,6 +44,14 @@ def _accounts(member: str) -> list[Account]:
     )
 
 
+def _language(account: Account) -> str:
+    """An account's language: that of its own e-mail channel to its address, else its member's."""
+    own = Channel.objects.filter(
+        account=account, kind=Channel.Kind.EMAIL, disabled_at__isnull=True, target__iexact=account.email
+    ).first()
+    return own.language if own is not None else language_of_member(account.member_code)
+
+
 def queue(record: Record, members: list[str]) -> list[Delivery]:
     """Make the escalation deliveries of `record` for the newly escalated `members` (in the caller's transaction)."""
     version = record.current_version
@@ -56,11 +68,7 @@ def queue(record: Record, members: list[str]) -> list[Delivery]:
         for account in _accounts(member):
             if not matching.may_see(Principal.of(account), version.pk):
                 continue
-            own = Channel.objects.filter(
-                account=account, kind=Channel.Kind.EMAIL, disabled_at__isnull=True, target__iexact=account.email
-            ).first()
-            language = own.language if own is not None else language_of_member(account.member_code)
-            recipients.setdefault(account.email.lower(), (account, language, []))[2].append(member)
+            recipients.setdefault(account.email.lower(), (account, _language(account), []))[2].append(member)
         for channel in Channel.objects.filter(
             organisation__member__code=member, kind=Channel.Kind.EMAIL, disabled_at__isnull=True
         ).select_related("organisation__member"):
@@ -89,6 +97,40 @@ def queue(record: Record, members: list[str]) -> list[Delivery]:
                 "version": version,
                 "message_id": messages.message_id(key),
                 "data": {"members": told, "title": title, "link": link},
+            },
+        )
+        if created:
+            made.append(delivery)
+    return made
+
+
+def queue_ihr_overdue(record: Record, recipients: list[Account]) -> list[Delivery]:
+    """Make the deliveries telling `recipients` (those of them who may see it) that the assessment `record`
+    concluded "notify" and no alert followed within 24 hours (in the caller's transaction). One per address,
+    once per assessment version, whatever reruns."""
+    version = record.current_version
+    if version is None:
+        return []
+    event = str(version.body.get("event") or "")
+    link = messages.record_link(record)
+    made: list[Delivery] = []
+    for account in recipients:
+        if not account.email or not matching.may_see(Principal.of(account), version.pk):
+            continue
+        address = account.email.lower()
+        key = key_for("ihr_overdue", record.origin_node, record.uuid, version.seq, address)
+        delivery, created = Delivery.objects.get_or_create(
+            key=key,
+            defaults={
+                "purpose": Delivery.Purpose.ESCALATION,
+                "kind": Channel.Kind.EMAIL,
+                "account": account,
+                "address": address,
+                "language": _language(account),
+                "record": record,
+                "version": version,
+                "message_id": messages.message_id(key),
+                "data": {"escalation": messages.IHR_OVERDUE, "event": event, "link": link},
             },
         )
         if created:

@@ -286,8 +286,13 @@ def _render_digest(delivery: Delivery) -> Content:
     return Content(subject, text, html, payload)
 
 
+IHR_OVERDUE = "ihr_notification_overdue"  # data["escalation"] of the IHR 24-hour clock's deliveries
+
+
 def _render_escalation(delivery: Delivery) -> Content:
     data = delivery.data
+    if data.get("escalation") == IHR_OVERDUE:
+        return _render_ihr_overdue(delivery)
     title = str(data.get("title", ""))
     members = ", ".join(str(m) for m in data.get("members", []))
     link = str(data.get("link", ""))
@@ -302,6 +307,21 @@ def _render_escalation(delivery: Delivery) -> Content:
         "type": "alert.escalation",
         "data": {"members": list(data.get("members", [])), "title": title, "links": {"record": link}},
     }
+    return Content(subject, text, html, payload)
+
+
+def _render_ihr_overdue(delivery: Delivery) -> Content:
+    data = delivery.data
+    event = str(data.get("event", ""))
+    link = str(data.get("link", ""))
+    subject = "[Accord] " + _("IHR notification overdue: %(event)s") % {"event": event}
+    body = _(
+        "An event assessed as notifiable under IHR Annex 2 (%(event)s) has not been notified within 24 hours. "
+        "Publish the alert now, linking the assessment."
+    ) % {"event": event}
+    text = f"{body}\n\n{_('Open in Accord')}: {link}\n"
+    html = f'<p>{escape(body)}</p><p><a href="{escape(link)}">{escape(_("Open in Accord"))}</a></p>'
+    payload = {"type": "ihr.notification_overdue", "data": {"event": event, "links": {"record": link}}}
     return Content(subject, text, html, payload)
 
 

@@ -69,7 +69,11 @@ def version_committed(version_id: int) -> int:
 
 @task()
 def notify_admins_of_quarantine(quarantine_id: int) -> int:
-    """E-mail this node's active administrators that a peer equivocated. Returns messages sent."""
+    """E-mail this node's active administrators that a peer equivocated. Returns messages sent.
+
+    Sent with Django's mail directly, not through notify's deliveries: the record core knows nothing of
+    notify (notify hooks into it, never the reverse), and a quarantined version is shown to nobody, so
+    there is no version or audience for a delivery row to stand on."""
     from accord.members.models import Account
     from accord.records.models import QuarantinedVersion
 

@@ -264,7 +264,10 @@ def test_an_unnotified_notifiable_assessment_is_chased_after_24_hours(
 
     with django_capture_on_commit_callbacks(execute=True):
         assessed = actions.assess(
-            event="Pneumonia cluster", answers=_answers("unusual", "serious_impact"), acting_user=world.carol
+            event="Pneumonia cluster",
+            answers=_answers("unusual", "serious_impact"),
+            acting_user=world.carol,
+            audience=Audience(members=["KZ", "SCO"]),  # shared with the Secretariat
         )
     queued = DBTaskResult.objects.get(task_path="accord.alerts.tasks.check_notification_clock")
     assert queued.run_after is not None and queued.run_after > timezone.now() + timedelta(hours=23)
@@ -276,7 +279,43 @@ def test_an_unnotified_notifiable_assessment_is_chased_after_24_hours(
     with mock.patch("accord.alerts.actions.timezone.now", return_value=later):
         assert check_notification_clock.call(assessed.record_id) is True
     assert AuditEntry.objects.filter(action="ihr.notification.overdue").count() == 1
-    assert "carol@example.org" in mail.outbox[-1].to and "sam@example.org" in mail.outbox[-1].to
+    # Through notify: one delivery per recipient, recorded with its attempt, in the recipient's language
+    # (carol is in Kazakhstan: Russian; sam at the Secretariat: English).
+    from accord.notify.models import Delivery
+
+    told = {d.address: d for d in Delivery.objects.filter(record__uuid=assessed.record_uuid)}
+    assert set(told) == {"carol@example.org", "sam@example.org"}
+    assert {(d.purpose, d.status, d.language) for d in told.values()} == {
+        ("escalation", "sent", "ru"),
+        ("escalation", "sent", "en"),
+    }
+    assert all(d.attempt_log.filter(outcome="ok").count() == 1 for d in told.values())
+    subjects = {m.to[0]: m.subject for m in mail.outbox}
+    assert subjects["sam@example.org"] == "[Accord] IHR notification overdue: Pneumonia cluster"
+    assert subjects["carol@example.org"] == "[Accord] Уведомление по ММСП просрочено: Pneumonia cluster"
+    # A second run (a retried task) tells nobody twice.
+    sent = len(mail.outbox)
+    with mock.patch("accord.alerts.actions.timezone.now", return_value=later):
+        assert check_notification_clock.call(assessed.record_id) is True
+    assert len(mail.outbox) == sent and Delivery.objects.count() == 2
+
+
+def test_the_overdue_notification_reaches_only_those_who_may_see_the_assessment(world: World) -> None:
+    from unittest import mock
+
+    from accord.alerts.tasks import check_notification_clock
+    from accord.notify.models import Delivery
+
+    # Assessed on its own, an assessment is for the assessor's organisation only (AMBER+STRICT): the
+    # Secretariat's coordinators do not hear of it, not even its name.
+    assessed = actions.assess(
+        event="Quiet cluster", answers=_answers("unusual", "serious_impact"), acting_user=world.carol
+    )
+    later = timezone.now() + timedelta(hours=25)
+    with mock.patch("accord.alerts.actions.timezone.now", return_value=later):
+        assert check_notification_clock.call(assessed.record_id) is True
+    assert [d.address for d in Delivery.objects.all()] == ["carol@example.org"]
+    assert [m.to for m in mail.outbox] == [["carol@example.org"]]
 
 
 def test_a_cancelled_alert_is_not_acknowledged(world: World) -> None:
