@@ -228,6 +228,12 @@ CASES: list[tuple[str, str, dict[str, int]]] = [
     ),
     ("CAP-HTML", alert("Move to higher ground.", "&lt;b&gt;Move&lt;/b&gt; to higher ground."), {}),
     ("CAP-HTML", alert("Residents of the river valley", "Residents&amp;nbsp;of the valley"), {}),
+    (
+        "CAP-HEADLINE-CONTROL",
+        alert("Flood warning for the river valley", "Flood warning&#13;&#10;Bcc: x@example.org"),
+        {},
+    ),
+    ("CAP-HEADLINE-CONTROL", alert("Flood warning for the river valley", "Flood warning\nfor the river valley"), {}),
     ("CAP-RESOURCE-MIME", alert("<mimeType>text/plain</mimeType>", "<mimeType>txt</mimeType>"), {}),
     ("CAP-RESOURCE-MIME", alert("<mimeType>text/plain</mimeType>", "<mimeType>bogus/plain</mimeType>"), {}),
     ("CAP-RESOURCE-SIZE", alert("<size>5</size>", "<size>-5</size>"), {}),
@@ -316,6 +322,34 @@ def test_each_rule_fires_with_its_severity(rule: str, document: str, options: di
     assert report.valid is not any(item.severity == "error" for item in report.errors)
     if RULES[rule].severity == "error":
         assert not report.valid
+
+
+@pytest.mark.parametrize(
+    ("headline", "what"),
+    [
+        ("Flood warning&#13;&#10;Bcc: x@example.org", "a carriage return (CR) at character 14"),
+        ("Flood warning\nfor the valley", "a line feed (LF) at character 14"),
+        ("Flood\twarning", "a tab at character 6"),
+        ("Flood warning\u2028for the valley", "a line separator (U+2028) at character 14"),
+        ("Flood warning\u0085for the valley", "the control character U+0085 at character 14"),
+    ],
+)
+def test_a_headline_with_a_line_break_or_control_character_is_refused(headline: str, what: str) -> None:
+    report = validate(alert("Flood warning for the river valley", headline).encode())
+    assert not report.valid
+    [found] = [f for f in report.errors if f.rule == "CAP-HEADLINE-CONTROL"]
+    assert (found.severity, found.path) == ("error", "/alert/info[1]/headline")
+    assert found.message == f"the headline holds {what}; write it on one line"
+
+
+def test_whitespace_around_a_headline_and_line_breaks_elsewhere_are_fine() -> None:
+    # Pretty-printed XML puts line breaks around the text; they are not part of the headline.
+    document = alert(
+        "<headline>Flood warning for the river valley</headline>", "<headline>\n  Flood warning\n</headline>"
+    )
+    document = swap(document, "The river is expected", "The river is\nexpected")
+    report = validate(document.encode())
+    assert report.errors == () and report.valid
 
 
 def test_every_rule_in_the_table_is_exercised() -> None:

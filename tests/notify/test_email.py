@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from accord.alerts import actions as alert_actions
+from accord.lib.cap.report import RULES, Rule
 from accord.notify.models import Delivery, DeliveryAttempt
 from tests.conftest import World
 from tests.notify.conftest import drain
@@ -77,7 +78,12 @@ def test_an_smtp_refusal_is_recorded_and_retried(world: World, mailbox: Mailbox,
     assert list(DeliveryAttempt.objects.values_list("outcome", flat=True)) == ["temporary", "ok"]
 
 
-def test_a_headline_with_line_breaks_makes_a_one_line_subject(world: World, mailbox: Mailbox) -> None:
+def test_a_headline_with_line_breaks_makes_a_one_line_subject(
+    world: World, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Publishing here refuses such a headline (CAP-HEADLINE-CONTROL), but a version from a peer is checked by
+    # its signature and body schema, not by the CAP rules: the subject must hold anyway. Let this one through.
+    monkeypatch.setitem(RULES, "CAP-HEADLINE-CONTROL", Rule("CAP-HEADLINE-CONTROL", "warning", "as from a peer"))
     subscribe(world.sam, email="sam@example.org", language="en")
     publish(world.alice, headline="Cholera\r\nBcc: everyone@example.org")
     drain()

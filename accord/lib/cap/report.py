@@ -52,6 +52,7 @@ _TABLE: tuple[tuple[str, Severity, str], ...] = (
     ("CAP-WEB-URI", "error", "web is not an absolute URI"),
     ("CAP-WEB-SCHEME", "warning", "web is an absolute URI but not http or https (javascript:, data:, file:...)"),
     ("CAP-HTML", "warning", "HTML tags or HTML entities inside a text field"),
+    ("CAP-HEADLINE-CONTROL", "error", "the headline holds a line break or another control character (one line only)"),
     # Resources
     ("CAP-RESOURCE-MIME", "error", "mimeType is not an RFC 2046 type/subtype with a known top-level type"),
     ("CAP-RESOURCE-SIZE", "error", "size is not a non-negative integer number of bytes"),

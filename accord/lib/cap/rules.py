@@ -52,6 +52,15 @@ MIME_TOP = frozenset(
 SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*$")
 SHA1_HEX = re.compile(r"^[0-9a-fA-F]{40}$")
 SPACE = re.compile(r"\s")  # the characters str.isspace() accepts
+# C0 controls (CR, LF and tab included), DEL, C1 controls, and the Unicode line and paragraph separators.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_NAMES = {
+    "\r": "a carriage return (CR)",
+    "\n": "a line feed (LF)",
+    "\t": "a tab",
+    "\u2028": "a line separator (U+2028)",
+    "\u2029": "a paragraph separator (U+2029)",
+}
 HTML = re.compile(r"<\s*/?\s*[a-zA-Z][a-zA-Z0-9]*(\s[^<>]*)?/?\s*>|&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z][a-zA-Z0-9]{1,31});")
 
 
@@ -173,6 +182,15 @@ def _info(info: Info, path: str, sent: datetime | None, areas: _AreaMemo) -> Ite
             yield finding("CAP-ONSET-EXPIRES", f"{path}/onset", f"onset {info.onset} is after {info.expires}")
         if sent is not None and sent > expires:
             yield finding("CAP-EXPIRED", f"{path}/expires", f"expires {info.expires} is before the message was sent")
+    if info.headline and (control := CONTROL.search(info.headline)):
+        # A headline is one line (a subject, a banner, a feed title): a line break in it can split a header.
+        char = control.group(0)
+        what = _CONTROL_NAMES.get(char, f"the control character U+{ord(char):04X}")
+        yield finding(
+            "CAP-HEADLINE-CONTROL",
+            f"{path}/headline",
+            f"the headline holds {what} at character {control.start() + 1}; write it on one line",
+        )
     if info.web and not is_absolute_uri(info.web):
         yield finding("CAP-WEB-URI", f"{path}/web", f"web {info.web!r} is not an absolute URI")
     elif info.web and info.web.split(":", 1)[0].strip().lower() not in ("http", "https"):
