@@ -252,12 +252,35 @@ def receive(peer: Peer | None, items: Any, transport: Transport | None, *, sourc
     return counts
 
 
+def direct_origins(peer: Peer) -> list[uuid.UUID]:
+    """The other peers this node is pulling from directly and successfully: a relay need not send their versions.
+
+    A peer counts while its last sync succeeded within three poll intervals (and none failed since). When the link
+    to it breaks, it drops out of the list and relays send its versions again from then on; what a relay skipped
+    meanwhile is found by anti-entropy, which compares everything the relay holds for us."""
+    recent = timezone.now() - timedelta(seconds=3 * settings.ACCORD_FEDERATION_POLL_SECONDS)
+    from accord.federation.protocol import DIRECT_MAX
+
+    return list(
+        Peer.objects.filter(state=Peer.State.ACTIVE, last_success_at__gte=recent, last_error="")
+        .exclude(url="")
+        .exclude(pk=peer.pk)
+        .order_by("last_success_at")
+        .values_list("node_id", flat=True)[:DIRECT_MAX]
+    )
+
+
 def pull(peer: Peer, transport: Transport, *, max_pages: int | None = None) -> Counts:
-    """Pull the peer's feed from our stored cursor until it has no more (or max_pages)."""
+    """Pull the peer's feed from our stored cursor until it has no more (or max_pages).
+
+    The request names the origins this node pulls from directly (`direct`), so the peer relays only the others'."""
     total = Counts()
     pages = 0
+    direct = ",".join(str(n) for n in direct_origins(peer))
     while True:
         target = f"/federation/v1/feed?after={quote(peer.pull_cursor, safe='')}&limit={settings.ACCORD_FEDERATION_PAGE}"
+        if direct:
+            target += f"&direct={direct}"
         payload = _json(call(peer, "GET", target, b"", transport), "feed")
         versions, following, more = payload.get("versions"), payload.get("next"), payload.get("more")
         if not isinstance(versions, list) or not isinstance(following, str) or not isinstance(more, bool):
@@ -305,9 +328,13 @@ def anti_entropy(peer: Peer, transport: Transport) -> Counts:
             match = Q()
             for origin, record, seq, _ in keys:
                 match |= Q(origin_node=origin, record_uuid=record, seq=seq)
-            have = set(Version.objects.filter(match).values_list("origin_node", "record_uuid", "seq"))
-            have |= set(QuarantinedVersion.objects.filter(match).values_list("origin_node", "record_uuid", "seq"))
-            wanted = [[str(o), str(r), s] for o, r, s, _ in keys if (o, r, s) not in have]
+            # Held byte for byte (stored or quarantined): nothing to fetch. Held with another hash: fetch it, so an
+            # origin that showed this peer another version than us (equivocation) is caught here too, and not only
+            # when a relay happens to pass the other version on.
+            fields = ("origin_node", "record_uuid", "seq", "content_hash")
+            have = set(Version.objects.filter(match).values_list(*fields))
+            have |= set(QuarantinedVersion.objects.filter(match).values_list(*fields))
+            wanted = [[str(o), str(r), s] for o, r, s, h in keys if (o, r, s, h) not in have]
         for start in range(0, len(wanted), FETCH_MAX):
             body = json.dumps({"versions": wanted[start : start + FETCH_MAX]}).encode("utf-8")
             fetched = _json(call(peer, "POST", "/federation/v1/fetch", body, transport), "fetch")
@@ -374,6 +401,10 @@ def sync(peer: Peer, transport: Transport, *, force_anti_entropy: bool = False) 
         message = str(error)
         if message != peer.last_error:
             log_event("sync.failed", message, peer=peer, level="error")
+        if not peer.last_error:
+            # The link to this peer was up, so relays left its versions out of their feeds for us (`direct`):
+            # compare manifests with every other peer at once, for what the peer issued just before the link broke.
+            Peer.objects.filter(state=Peer.State.ACTIVE).exclude(pk=peer.pk).update(last_anti_entropy_at=None)
         Peer.objects.filter(pk=peer.pk).update(last_pull_at=started, last_error=message, last_error_at=started)
         peer.last_error = message
         total.errors.append(message)

@@ -122,15 +122,34 @@ def node_document() -> dict[str, Any]:
     }
 
 
+# At most this many origins in a feed request's `direct` list.
+DIRECT_MAX = 200
+
+
+def _direct(query: dict[str, list[str]]) -> list[uuid.UUID]:
+    """The origins the caller pulls from directly (`direct=<node id>,<node id>`): their versions are left out."""
+    text = (query.get("direct") or [""])[0]
+    if not text:
+        return []
+    parts = text.split(",")
+    if len(parts) > DIRECT_MAX:
+        raise BadRequest(f"direct names at most {DIRECT_MAX} nodes")
+    try:
+        return [uuid.UUID(part) for part in parts]
+    except ValueError:
+        raise BadRequest("direct must be node ids separated by commas") from None
+
+
 def _feed(peer: Peer, query: dict[str, list[str]]) -> Reply:
     after_text = (query.get("after") or [""])[0]
     after = decode_cursor(after_text)
     limit = _limit(query, settings.ACCORD_FEDERATION_PAGE, 1000)
+    entitled = entitled_versions(peer)
+    direct = _direct(query)
+    if direct:
+        entitled = entitled.exclude(origin_node__in=direct)
     rows = list(
-        entitled_versions(peer)
-        .filter(id__gt=after)
-        .order_by("id")
-        .only("id", "canonical", "signature", "sig_kid")[: limit + 1]
+        entitled.filter(id__gt=after).order_by("id").only("id", "canonical", "signature", "sig_kid")[: limit + 1]
     )
     items: list[dict[str, Any]] = []
     size = 0
@@ -143,7 +162,7 @@ def _feed(peer: Peer, query: dict[str, list[str]]) -> Reply:
         items.append(item)
         last = version.id
     more = len(items) < len(rows)
-    remaining = entitled_versions(peer).filter(id__gt=last).count() if more else 0
+    remaining = entitled.filter(id__gt=last).count() if more else 0
     Peer.objects.filter(pk=peer.pk).update(served_cursor=after_text, served_at=timezone.now())
     return Reply(200, {"versions": items, "next": encode_cursor(last), "more": more, "remaining": remaining})
 

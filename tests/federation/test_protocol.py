@@ -16,7 +16,7 @@ import pytest
 from django.test import Client
 
 from accord.federation import actions as fed_actions
-from accord.federation import auth, client
+from accord.federation import auth, client, protocol
 from accord.federation.models import FederationEvent, Peer
 from accord.lib import canonical
 from accord.members.identity import SigningKey, signing_key
@@ -311,3 +311,17 @@ def test_an_invitation_carries_the_keys_of_before_a_rotation(world: World, priva
     ).decode().rstrip("=")
     with pytest.raises(Exception, match="signature does not verify"):
         fed_actions.read_invitation(forged)
+
+
+def test_the_feed_leaves_out_the_origins_the_caller_names_as_direct(world: World, remote: Remote) -> None:
+    note(world, "from this node", Audience(everyone=True), "CLEAR")
+    web = Client()
+    here = actions.this_node().node_id
+    assert titles(remote.get(web, "/federation/v1/feed").json()) == {"from this node"}
+    other = uuid.uuid4()
+    payload = remote.get(web, f"/federation/v1/feed?direct={here},{other}").json()
+    assert payload["versions"] == [] and payload["more"] is False
+    bad = remote.get(web, "/federation/v1/feed?direct=not-a-node")
+    assert bad.status_code == 400 and "direct" in bad.json()["error"]
+    many = ",".join(str(uuid.uuid4()) for _ in range(protocol.DIRECT_MAX + 1))
+    assert remote.get(web, f"/federation/v1/feed?direct={many}").status_code == 400

@@ -8,6 +8,7 @@ FakeTransport; see sim.py. `make fuzz-federation` runs it with ACCORD_FUZZ_EXAMP
 
 from __future__ import annotations
 
+import base64
 import os
 import sys
 import tempfile
@@ -688,3 +689,67 @@ def test_a_version_refused_for_an_unknown_key_is_fetched_once_the_key_is_announc
         assert not Peer.objects.exclude(last_anti_entropy_at=None).exists()
         client.sync(Peer.objects.get(node_id=network.nodes[2].node_id), transport)
     assert _holds(network, 0, note)
+
+
+def test_a_relay_leaves_out_an_origin_pulled_directly_and_anti_entropy_covers_a_broken_link(
+    network: sim.Network,
+) -> None:
+    """Node 1 pulls from node 0 directly, so node 2 does not relay node 0's versions to it (`direct`). When the
+    link 1-0 breaks, anti-entropy with node 2 becomes due and brings what node 0 issued just before."""
+    transport = sim.FakeTransport(network)
+    _sync_all(network, transport, rounds=1)
+    note = _publish_note(network, 0, "issued just before the link broke")
+    with network.as_node(2):
+        client.sync(Peer.objects.get(node_id=network.nodes[0].node_id), transport)
+    assert _holds(network, 2, note)
+    with network.as_node(1):
+        client.sync(Peer.objects.get(node_id=network.nodes[2].node_id), transport)
+    assert f"direct={network.nodes[0].node_id}" in transport.delivered[-1].target
+    assert not _holds(network, 1, note)
+    transport.partitioned.add(frozenset((0, 1)))
+    with network.as_node(1):
+        counts = client.sync(Peer.objects.get(node_id=network.nodes[0].node_id), transport)
+        assert counts.errors and "partition" in counts.errors[0]
+        relay = Peer.objects.get(node_id=network.nodes[2].node_id)
+        assert relay.last_anti_entropy_at is None
+        client.sync(relay, transport)
+    assert _holds(network, 1, note)
+
+
+def test_anti_entropy_finds_an_origin_that_showed_another_peer_a_different_version(network: sim.Network) -> None:
+    """Node 0 signs two different versions 1 of one record; node 1 holds the first, node 2 the second. With relays
+    of node 0's versions left out for node 1, its anti-entropy with node 2 still finds the fork and quarantines it."""
+    from accord.members.identity import signing_key
+    from accord.records.envelope import build_envelope, encode
+    from accord.records.models import QuarantinedVersion
+
+    transport = sim.FakeTransport(network)
+    _sync_all(network, transport, rounds=1)
+    shown = _publish_note(network, 0, "the version node 1 sees")
+    with network.as_node(1):
+        client.sync(Peer.objects.get(node_id=network.nodes[0].node_id), transport)
+    with network.as_node(0):
+        envelope = shown.envelope()
+        fork = build_envelope(
+            kind=envelope["kind"],
+            origin=envelope["origin"],
+            record=shown.record_uuid,
+            seq=1,
+            prev_hash=None,
+            status=envelope["status"],
+            state=envelope["state"],
+            audience=Audience(everyone=True),
+            tlp="CLEAR",
+            body={"title": "the version node 2 sees"},
+            attachments=[],
+        )
+        data, _ = encode(fork)
+        key = signing_key()
+        item = {"version": base64.b64encode(data).decode(), "signature": key.sign(data), "kid": key.kid}
+    with network.as_node(2):
+        assert client.receive(None, [item], None, source="relay:simulated").stored == 1
+    with network.as_node(1):
+        counts = client.anti_entropy(Peer.objects.get(node_id=network.nodes[2].node_id), transport)
+        assert counts.quarantined == 1, counts
+        assert QuarantinedVersion.objects.filter(record_uuid=shown.record_uuid).count() == 1
+        assert Version.objects.get(record_uuid=shown.record_uuid).content_hash == shown.content_hash
