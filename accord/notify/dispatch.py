@@ -17,25 +17,31 @@ Guarantees (docs/notify.md):
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import threading
 import time
 import uuid
+from collections import defaultdict, deque
 from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Subquery
+from django.db.models.expressions import RawSQL
+from django.db.models.sql.subqueries import UpdateQuery
 from django.utils import timezone
 
-from accord.notify import matching, messages
+from accord.notify import matching, messages, outbox
 from accord.notify.keys import key_for
 from accord.notify.models import Channel, Delivery, DeliveryAttempt, OutboxEntry, Subscription
 from accord.notify.transports import TRANSPORTS, Outgoing, Sent, TransportError
+from accord.records.models import Version
 
 logger = logging.getLogger("accord.notify")
 
@@ -257,26 +263,64 @@ def release_digests() -> int:
 
 # ---- claim, prepare, send, record -------------------------------------------------------------------
 
+# Deliveries claimed by one call of the loop (one conditional UPDATE), then sent from the worker's own queue.
+CLAIM_BATCH = 100
 
-def claim(limit: int, *, ids: Iterable[int] | None = None) -> tuple[str, list[Delivery]]:
-    """Claim up to `limit` due deliveries (or the given ones, if due) for this worker. Returns (token, rows)."""
-    now = timezone.now()
-    due = Q(status=Delivery.Status.PENDING, next_attempt_at__lte=now) | Q(
-        status=Delivery.Status.SENDING, lease_until__lt=now
-    )
-    query = Delivery.objects.filter(due)
+
+def _mark_claimed(
+    due: Q, order: tuple[str, ...], limit: int, *, token: str, until: datetime, ids: list[int] | None
+) -> int:
+    """One conditional UPDATE: up to `limit` rows that are `due` become this worker's (status, lease, token).
+
+    On PostgreSQL the candidates are picked with `FOR UPDATE SKIP LOCKED` in a materialised CTE of the same
+    statement (evaluated once), so workers claiming at the same time take different rows instead of waiting for
+    each other; the UPDATE checks `due` again on each row. SQLite runs one writer at a time: a subquery will do."""
+    candidates = Delivery.objects.filter(due)
     if ids is not None:
-        query = query.filter(pk__in=list(ids))
-    candidates = list(query.order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
-    if not candidates:
-        return "", []
+        candidates = candidates.filter(pk__in=ids)
+    candidates = candidates.order_by(*order)
+    changes = {
+        "status": Delivery.Status.SENDING,
+        "lease_until": until,
+        "lease_token": token,
+        "attempts": F("attempts") + 1,
+    }
+    with transaction.atomic():
+        if connection.vendor != "postgresql":
+            return Delivery.objects.filter(due, pk__in=Subquery(candidates.values("pk")[:limit])).update(**changes)
+        picked = candidates.select_for_update(skip_locked=True).values("pk")[:limit]
+        picked_sql, picked_params = picked.query.get_compiler(connection=connection).as_sql()
+        update = Delivery.objects.filter(due).filter(pk__in=RawSQL("SELECT picked.claimed_id FROM picked", ()))
+        # The UPDATE's own SQL, with the CTE in front of it.
+        compiler = update.query.chain(UpdateQuery).get_compiler(connection=connection)
+        compiler.query.add_update_values(changes)
+        update_sql, update_params = compiler.as_sql()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH picked (claimed_id) AS MATERIALIZED ({picked_sql}) {update_sql}",
+                (*picked_params, *update_params),
+            )
+            return int(cursor.rowcount)
+
+
+def claim(
+    limit: int, *, ids: Iterable[int] | None = None, versions: dict[int, Version] | None = None
+) -> tuple[str, list[Delivery]]:
+    """Claim up to `limit` due deliveries (or the given ones, if due) for this worker. Returns (token, rows).
+
+    Due: `pending` with `next_attempt_at` passed, or `sending` whose lease has expired (its worker died); the
+    latter first. `versions`: the caller's cache of versions (immutable), shared by the rows that need them."""
+    now = timezone.now()
     token = uuid.uuid4().hex
-    Delivery.objects.filter(due, pk__in=candidates).update(
-        status=Delivery.Status.SENDING,
-        lease_until=now + timedelta(seconds=lease_seconds()),
-        lease_token=token,
-        attempts=F("attempts") + 1,
-    )
+    until = now + timedelta(seconds=lease_seconds())
+    wanted = None if ids is None else list(ids)
+    expired = Q(status=Delivery.Status.SENDING, lease_until__lt=now)
+    taken = _mark_claimed(expired, ("lease_until", "id"), limit, token=token, until=until, ids=wanted)
+    if taken < limit:
+        pending = Q(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
+        taken += _mark_claimed(pending, ("next_attempt_at", "id"), limit - taken, token=token, until=until, ids=wanted)
+    if not taken:
+        return "", []
     rows = list(
         Delivery.objects.filter(lease_token=token, status=Delivery.Status.SENDING)
         .select_related(
@@ -284,18 +328,23 @@ def claim(limit: int, *, ids: Iterable[int] | None = None) -> tuple[str, list[De
             "subscription__account__organisation__member",
             "subscription__organisation__member",
             "account",
-            "version__record",
-            "record",
         )
         .order_by("id")
     )
+    _attach_versions(rows, {} if versions is None else versions)
     return token, rows
 
 
-def _cancel(delivery: Delivery, token: str, why: str) -> None:
-    Delivery.objects.filter(pk=delivery.pk, lease_token=token, status=Delivery.Status.SENDING).update(
-        status=Delivery.Status.CANCELLED, last_error=why[:500], lease_until=None
-    )
+def _attach_versions(rows: list[Delivery], cache: dict[int, Version]) -> None:
+    """Give the rows their versions (with records), read once per version: a fan-out sends one version many times."""
+    missing = {row.version_id for row in rows if row.version_id is not None} - cache.keys()
+    if missing:
+        if len(cache) > 256:
+            cache.clear()
+        cache.update({v.pk: v for v in Version.objects.select_related("record").filter(pk__in=missing)})
+    for row in rows:
+        if row.version_id is not None and row.version_id in cache:
+            row.version = cache[row.version_id]
 
 
 def _still_allowed(delivery: Delivery, visibility: matching.Visibility | None = None) -> str | None:
@@ -330,6 +379,17 @@ def _still_allowed(delivery: Delivery, visibility: matching.Visibility | None = 
         if channel is not None and channel.is_disabled:
             return "the channel is disabled"
     return None
+
+
+def _cancel_many(cancelled: list[tuple[Delivery, str, str]]) -> None:
+    """Cancel claimed deliveries (delivery, token, why): one UPDATE per token and reason, only while the token holds."""
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for delivery, token, why in cancelled:
+        groups[(token, why[:500])].append(delivery.pk)
+    for (token, why), pks in groups.items():
+        Delivery.objects.filter(pk__in=pks, lease_token=token, status=Delivery.Status.SENDING).update(
+            status=Delivery.Status.CANCELLED, last_error=why, lease_until=None
+        )
 
 
 def prepare(delivery: Delivery) -> Outgoing:
@@ -372,47 +432,80 @@ def send(outgoing: Outgoing) -> Outcome:
         )
 
 
-def record(delivery: Delivery, token: str, outcome: Outcome, worker: str = "") -> str:
-    """Write the attempt and the delivery's new status (only while this worker's lease holds). Returns it."""
+def _attempt_outcome(error: TransportError | None) -> str:
+    if error is None:
+        return DeliveryAttempt.Outcome.OK
+    return DeliveryAttempt.Outcome.PERMANENT if error.permanent else DeliveryAttempt.Outcome.TEMPORARY
+
+
+def record_many(results: list[tuple[Delivery, str, Outcome]], worker: str = "") -> dict[int, str]:
+    """Write the attempts and the deliveries' new statuses for (delivery, token, outcome) triples, in one
+    transaction: the attempts in one INSERT, the sent ones in one UPDATE per token; a status changes only while
+    this worker's token still holds. Returns {delivery id: new status}."""
     now = timezone.now()
-    error = outcome.error
+    statuses: dict[int, str] = {}
+    sent: dict[str, list[int]] = defaultdict(list)
+    recovered: set[int] = set()  # channels with failures counted that have now delivered
     with transaction.atomic():
-        DeliveryAttempt.objects.create(
-            delivery=delivery,
-            started_at=now - timedelta(milliseconds=outcome.duration_ms),
-            duration_ms=outcome.duration_ms,
-            outcome=(
-                DeliveryAttempt.Outcome.OK
-                if error is None
-                else DeliveryAttempt.Outcome.PERMANENT
-                if error.permanent
-                else DeliveryAttempt.Outcome.TEMPORARY
-            ),
-            status_code=(outcome.sent.status_code if outcome.sent else error.status_code if error else None),
-            error=error.message if error else "",
-            worker=worker[:100],
+        DeliveryAttempt.objects.bulk_create(
+            [
+                DeliveryAttempt(
+                    delivery=delivery,
+                    started_at=now - timedelta(milliseconds=outcome.duration_ms),
+                    duration_ms=outcome.duration_ms,
+                    outcome=_attempt_outcome(outcome.error),
+                    status_code=(
+                        outcome.sent.status_code
+                        if outcome.sent
+                        else outcome.error.status_code
+                        if outcome.error
+                        else None
+                    ),
+                    error=outcome.error.message if outcome.error else "",
+                    worker=worker[:100],
+                )
+                for delivery, _, outcome in results
+            ]
         )
-        mine = Delivery.objects.filter(pk=delivery.pk, lease_token=token, status=Delivery.Status.SENDING)
-        if error is None:
-            status = Delivery.Status.SENT
-            mine.update(status=status, sent_at=now, last_error="", lease_until=None)
-            if delivery.channel is not None and delivery.channel.failures:
-                Channel.objects.filter(pk=delivery.channel.pk, failures__gt=0).update(failures=0, last_error="")
-            return status
-        if not error.permanent and delivery.attempts < settings.ACCORD_NOTIFY_MAX_ATTEMPTS:
-            status = Delivery.Status.PENDING
-            mine.update(
-                status=status,
-                next_attempt_at=now + backoff(delivery.attempts),
-                last_error=error.message,
-                lease_until=None,
+        for delivery, token, outcome in results:
+            error = outcome.error
+            if error is None:
+                sent[token].append(delivery.pk)
+                statuses[delivery.pk] = Delivery.Status.SENT
+                if delivery.channel is not None and delivery.channel.failures:
+                    recovered.add(delivery.channel.pk)
+                continue
+            mine = Delivery.objects.filter(pk=delivery.pk, lease_token=token, status=Delivery.Status.SENDING)
+            if not error.permanent and delivery.attempts < settings.ACCORD_NOTIFY_MAX_ATTEMPTS:
+                statuses[delivery.pk] = Delivery.Status.PENDING
+                mine.update(
+                    status=Delivery.Status.PENDING,
+                    next_attempt_at=now + retry_delay(delivery.attempts, error),
+                    last_error=error.message,
+                    lease_until=None,
+                )
+                continue
+            statuses[delivery.pk] = Delivery.Status.FAILED
+            mine.update(status=Delivery.Status.FAILED, last_error=error.message, lease_until=None)
+            if error.permanent and delivery.channel_id is not None:
+                _count_permanent_failure(delivery.channel_id, error.message)
+        for token, pks in sent.items():
+            Delivery.objects.filter(pk__in=pks, lease_token=token, status=Delivery.Status.SENDING).update(
+                status=Delivery.Status.SENT, sent_at=now, last_error="", lease_until=None
             )
-            return status
-        status = Delivery.Status.FAILED
-        mine.update(status=status, last_error=error.message, lease_until=None)
-        if error.permanent and delivery.channel_id is not None:
-            _count_permanent_failure(delivery.channel_id, error.message)
-    return status
+        if recovered:
+            Channel.objects.filter(pk__in=recovered, failures__gt=0).update(failures=0, last_error="")
+    return statuses
+
+
+def record(delivery: Delivery, token: str, outcome: Outcome, worker: str = "") -> str:
+    """Write one attempt and the delivery's new status (only while this worker's lease holds). Returns it."""
+    return record_many([(delivery, token, outcome)], worker)[delivery.pk]
+
+
+def retry_delay(attempts: int, error: TransportError) -> timedelta:
+    """When to try again after a temporary failure: the backoff."""
+    return backoff(attempts)
 
 
 def _count_permanent_failure(channel_id: int, message: str) -> None:
@@ -445,89 +538,253 @@ def deliver(ids: Iterable[int], worker: str = "inline") -> dict[int, str]:
 def _send_one(delivery: Delivery, token: str, worker: str, visibility: matching.Visibility) -> str:
     why = _still_allowed(delivery, visibility)
     if why is not None:
-        _cancel(delivery, token, why)
+        _cancel_many([(delivery, token, why)])
         return Delivery.Status.CANCELLED
     return record(delivery, token, send(prepare(delivery)), worker)
 
 
+@dataclass
+class _Held:
+    """A delivery this worker has claimed: its token, and when its lease ends."""
+
+    delivery: Delivery
+    token: str
+    lease_until: datetime
+
+
 class Loop:
-    """One notify worker: expands the outbox, releases digests, keeps up to `concurrency` sends in flight."""
+    """One notify worker: expands the outbox, releases digests, claims due deliveries in batches into its own
+    queue, and keeps up to `concurrency` sends in flight from it."""
+
+    # While busy, how often to look for new outbox entries (an idle loop looks every round).
+    outbox_interval = 0.25
+    # Outcomes are recorded together once as many are in as there are send slots, or the oldest has waited this
+    # long. What a crash can send twice is what was sent and not yet recorded: fewer than twice the slots.
+    record_interval = 0.1
 
     def __init__(self, name: str, *, concurrency: int | None = None) -> None:
         self.name = name
         self.concurrency = concurrency or settings.ACCORD_NOTIFY_CONCURRENCY
+        self.batch = max(CLAIM_BATCH, 2 * self.concurrency)
         self.pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="accord-notify-send")
-        self.inflight: dict[Future[Outcome], tuple[Delivery, str]] = {}
+        self.queue: deque[_Held] = deque()  # claimed, not yet sent
+        self.inflight: dict[Future[Outcome], _Held] = {}
+        self.outcomes: list[tuple[Delivery, str, Outcome]] = []  # sent, not yet recorded
+        self.outcomes_since = 0.0
+        self.versions: dict[int, Version] = {}
         self.last_digest_check = 0.0
+        self.next_outbox_check = 0.0
         self.visibility = matching.Visibility()
         self.visibility_since = time.monotonic()
 
+    # -- the parts of a round
+
+    def _expand(self) -> bool:
+        if time.monotonic() < self.next_outbox_check:
+            return False
+        expanded = expand_outbox()
+        self.next_outbox_check = time.monotonic() + (0 if expanded else self.outbox_interval)
+        return expanded > 0
+
+    def _claim(self) -> bool:
+        """Claim a batch when the queue no longer covers the free send slots."""
+        if len(self.queue) >= self.concurrency:
+            return False
+        token, rows = claim(self.batch, versions=self.versions)
+        if not rows:
+            return False
+        until = rows[0].lease_until or timezone.now()
+        self.queue.extend(_Held(row, token, until) for row in rows)
+        return True
+
+    def _renew(self) -> None:
+        """Extend the lease of what waits in the queue before it runs out (a long queue, a slow receiver)."""
+        if not self.queue:
+            return
+        now = timezone.now()
+        margin = timedelta(seconds=lease_seconds() / 2)
+        stale: dict[str, list[_Held]] = defaultdict(list)
+        for held in self.queue:
+            if held.lease_until - now < margin:
+                stale[held.token].append(held)
+        if not stale:
+            return
+        until = now + timedelta(seconds=lease_seconds())
+        lost: set[int] = set()
+        for token, group in stale.items():
+            pks = [held.delivery.pk for held in group]
+            mine = Delivery.objects.filter(pk__in=pks, lease_token=token, status=Delivery.Status.SENDING)
+            if mine.update(lease_until=until) < len(pks):
+                kept = set(mine.values_list("pk", flat=True))
+                lost |= {pk for pk in pks if pk not in kept}
+            for held in group:
+                held.lease_until = until
+        if lost:  # taken over by another worker (this one stalled past its lease): theirs now
+            self.queue = deque(held for held in self.queue if held.delivery.pk not in lost)
+
+    def _submit(self) -> bool:
+        """Fill the free send slots from the queue; each delivery is checked again just before it goes."""
+        free = self.concurrency - len(self.inflight)
+        if free <= 0 or not self.queue:
+            return False
+        if time.monotonic() - self.visibility_since > 1.0:  # answers of the audience filter, kept 1 s
+            self.visibility, self.visibility_since = matching.Visibility(), time.monotonic()
+        cancelled: list[tuple[Delivery, str, str]] = []
+        unrenderable: list[tuple[Delivery, str, Outcome]] = []
+        while free > 0 and self.queue:
+            held = self.queue.popleft()
+            delivery = held.delivery
+            why = _still_allowed(delivery, self.visibility)
+            if why is not None:
+                cancelled.append((delivery, held.token, why))
+                continue
+            try:
+                outgoing = prepare(delivery)
+            except Exception as error:  # a delivery that cannot be rendered fails, alone
+                logger.exception("notify: rendering delivery %s failed", delivery.pk)
+                failure = TransportError(f"cannot render: {error}", permanent=True)
+                unrenderable.append((delivery, held.token, Outcome(error=failure)))
+                continue
+            self.inflight[self.pool.submit(send, outgoing)] = held
+            free -= 1
+        if cancelled:
+            _cancel_many(cancelled)
+        if unrenderable:
+            record_many(unrenderable, self.name)
+        return True
+
+    def _collect(self, timeout: float) -> bool:
+        """Take the outcomes that are in (waiting up to `timeout` for the first) and record them in batches: all
+        at once when enough have gathered, the oldest has waited long enough, or nothing else is going on."""
+        got = False
+        if self.inflight:
+            done, _ = wait(list(self.inflight), timeout=timeout, return_when=FIRST_COMPLETED)
+            for future in done:
+                held = self.inflight.pop(future)
+                if not self.outcomes:
+                    self.outcomes_since = time.monotonic()
+                self.outcomes.append((held.delivery, held.token, future.result()))
+                got = True
+        if self.outcomes and (
+            len(self.outcomes) >= self.concurrency
+            or time.monotonic() - self.outcomes_since >= self.record_interval
+            or not (self.inflight or self.queue)
+        ):
+            self._flush()
+            got = True
+        return got
+
+    def _flush(self) -> None:
+        outcomes, self.outcomes = self.outcomes, []
+        record_many(outcomes, self.name)
+
     def step(self, wait_seconds: float) -> bool:
         """One round; True if it did anything. Waits up to `wait_seconds` for sends to finish."""
-        busy = expand_outbox() > 0
+        busy = self._expand()
         if time.monotonic() - self.last_digest_check > 5:
             self.last_digest_check = time.monotonic()
             busy |= release_digests() > 0
-        free = self.concurrency - len(self.inflight)
-        # Claim in batches (half the slots at least), not one slot at a time.
-        if free > 0 and (free >= max(1, self.concurrency // 2) or not self.inflight):
-            token, rows = claim(free)
-            if time.monotonic() - self.visibility_since > 1.0:  # answers of the audience filter, kept 1 s
-                self.visibility, self.visibility_since = matching.Visibility(), time.monotonic()
-            for delivery in rows:
-                busy = True
-                why = _still_allowed(delivery, self.visibility)
-                if why is not None:
-                    _cancel(delivery, token, why)
-                    continue
-                try:
-                    outgoing = prepare(delivery)
-                except Exception as error:  # a delivery that cannot be rendered fails, alone
-                    logger.exception("notify: rendering delivery %s failed", delivery.pk)
-                    record(delivery, token, Outcome(error=TransportError(f"cannot render: {error}", permanent=True)))
-                    continue
-                self.inflight[self.pool.submit(send, outgoing)] = (delivery, token)
-        if self.inflight:
-            done, _ = wait(list(self.inflight), timeout=0 if busy else wait_seconds, return_when=FIRST_COMPLETED)
-            if done:
-                busy = True
-                with transaction.atomic():  # one commit for the outcomes that are in
-                    for future in done:
-                        delivery, token = self.inflight.pop(future)
-                        record(delivery, token, future.result(), self.name)
+        busy |= self._claim()
+        self._renew()
+        busy |= self._submit()
+        busy |= self._collect(0 if busy else wait_seconds)
         return busy
 
     def drain(self, timeout: float = 30.0) -> None:
-        """Run until nothing is due and nothing is in flight (tests, `accord notify run --once`)."""
+        """Run until nothing is due, queued or in flight (tests, `accord notify run --once`)."""
         end = time.monotonic() + timeout
         while time.monotonic() < end:
-            if not self.step(0.05) and not self.inflight:
-                return
+            if not self.step(0.05) and not (self.inflight or self.queue or self.outcomes):
+                self.next_outbox_check = 0.0
+                if not self.step(0.05) and not (self.inflight or self.queue or self.outcomes):
+                    return
         raise TimeoutError("notify: still busy after the time limit")
 
     def close(self) -> None:
-        for future, (delivery, token) in list(self.inflight.items()):
+        results, self.outcomes = self.outcomes, []
+        for future, held in list(self.inflight.items()):
             try:
-                record(delivery, token, future.result(timeout=send_timeout() + 1), self.name)
+                results.append((held.delivery, held.token, future.result(timeout=send_timeout() + 1)))
             except Exception:  # noqa: BLE001  (the lease expires and another worker retries)
-                logger.warning("notify: delivery %s left to its lease", delivery.pk)
+                logger.warning("notify: delivery %s left to its lease", held.delivery.pk)
         self.inflight.clear()
+        if results:
+            try:
+                record_many(results, self.name)
+            except Exception:  # the leases expire and another worker sends them again, with the same keys
+                logger.exception("notify: recording the last outcomes failed")
+        self._release_queue()
         self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def _release_queue(self) -> None:
+        """Give back what was claimed but not sent, so that another worker need not wait for the lease."""
+        groups: dict[str, list[int]] = defaultdict(list)
+        for held in self.queue:
+            groups[held.token].append(held.delivery.pk)
+        self.queue.clear()
+        try:
+            for token, pks in groups.items():
+                Delivery.objects.filter(pk__in=pks, lease_token=token, status=Delivery.Status.SENDING).update(
+                    status=Delivery.Status.PENDING, lease_until=None, attempts=F("attempts") - 1
+                )
+        except Exception:  # noqa: BLE001  (their leases expire instead)
+            logger.warning("notify: claimed deliveries left to their leases")
+
+
+class _Wakeup:
+    """How an idle loop waits: on PostgreSQL it LISTENs on the channel that `outbox.write_entry` NOTIFYs when a
+    version commits, so it starts at once instead of at its next poll; elsewhere (and if listening fails) it
+    sleeps for the poll interval."""
+
+    def __init__(self) -> None:
+        self.listener: Any = None
+        if connection.vendor != "postgresql":
+            return
+        try:
+            listener = connection.get_new_connection(connection.get_connection_params())
+            listener.autocommit = True
+            listener.execute(f"LISTEN {outbox.WAKEUP_CHANNEL}")
+            self.listener = listener
+        except Exception:  # noqa: BLE001  (polling still works)
+            logger.warning("notify: cannot listen for new outbox entries; polling instead")
+
+    def wait(self, stop: threading.Event, timeout: float) -> bool:
+        """Wait up to `timeout` seconds; True if woken by a new outbox entry."""
+        if self.listener is None:
+            stop.wait(timeout)
+            return False
+        try:
+            for _ in self.listener.notifies(timeout=timeout, stop_after=1):
+                return True
+        except Exception:  # noqa: BLE001  (a lost connection: back to polling)
+            logger.warning("notify: listening for new outbox entries failed; polling instead")
+            self.close()
+            stop.wait(timeout)
+        return False
+
+    def close(self) -> None:
+        if self.listener is not None:
+            with contextlib.suppress(Exception):
+                self.listener.close()
+            self.listener = None
 
 
 def run(stop: threading.Event, name: str = "notify") -> None:
     """The notify thread of `accord worker`: runs until `stop` is set."""
     poll = settings.ACCORD_NOTIFY_POLL_SECONDS
     loop = Loop(name)
+    wakeup = _Wakeup()
     try:
         while not stop.is_set():
             try:
                 close_old_connections()
-                if not loop.step(poll):
-                    stop.wait(poll)
+                if not loop.step(poll) and not stop.is_set():
+                    wakeup.wait(stop, poll)
+                    loop.next_outbox_check = 0.0  # after an idle wait, look at the outbox first
             except Exception:  # a database hiccup must not end dissemination
                 logger.exception("notify: loop round failed")
                 stop.wait(max(poll, 2))
     finally:
+        wakeup.close()
         loop.close()
         connection.close()

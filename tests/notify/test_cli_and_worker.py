@@ -201,10 +201,11 @@ def test_a_worker_killed_mid_batch_then_two_racing_workers_send_each_delivery_on
         assert len(ids) == count
         titles = {verify(r, secret)["data"]["title"] for r in receiver.received}
         assert titles == {f"note {n}" for n in range(count)}
-        # Only what was in flight when the worker died went out again, with the same webhook-id, so a receiver
+        # Only what the worker had sent and not yet recorded when it died (in flight, or waiting to be recorded with
+        # the next outcomes: fewer than twice its send slots) went out again, with the same webhook-id, so a receiver
         # that deduplicates on it (as Standard Webhooks asks) processes each delivery exactly once.
         repeated = {key: n for key, n in ids.items() if n > 1}
-        assert sum(n - 1 for n in repeated.values()) <= concurrency, repeated
+        assert sum(n - 1 for n in repeated.values()) < 2 * concurrency, repeated
         assert set(repeated) <= before, "the two workers sent the same delivery"
         rows = node.sql("SELECT status, COUNT(*) FROM notify_delivery GROUP BY status")
         assert [(str(s), int(str(n))) for s, n in rows] == [("sent", count)]
