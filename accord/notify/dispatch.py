@@ -23,12 +23,13 @@ import random
 import threading
 import time
 import uuid
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
@@ -40,7 +41,7 @@ from django.utils import timezone
 from accord.notify import matching, messages, outbox
 from accord.notify.keys import key_for
 from accord.notify.models import Channel, Delivery, DeliveryAttempt, OutboxEntry, Subscription
-from accord.notify.transports import TRANSPORTS, Outgoing, Sent, TransportError
+from accord.notify.transports import RETRY_AFTER_MAX_SECONDS, TRANSPORTS, Outgoing, Sent, TransportError
 from accord.records.models import Version
 
 logger = logging.getLogger("accord.notify")
@@ -51,6 +52,23 @@ logger = logging.getLogger("accord.notify")
 
 def lease_seconds() -> int:
     return int(settings.ACCORD_NOTIFY_LEASE_SECONDS)
+
+
+def per_host() -> int:
+    """Webhook sends in flight to one host (name and port) per worker, so that one host cannot take every slot."""
+    return max(1, int(settings.ACCORD_NOTIFY_PER_HOST))
+
+
+def host_of(kind: str, address: str) -> str:
+    """What the per-host limit counts: a webhook's host and port ("" for e-mail, which all goes to one relay)."""
+    if kind != Channel.Kind.WEBHOOK:
+        return ""
+    try:
+        parts = urlsplit(address)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return address
+    return f"{(parts.hostname or '').lower()}:{port}"
 
 
 def send_timeout() -> float:
@@ -487,7 +505,7 @@ def record_many(results: list[tuple[Delivery, str, Outcome]], worker: str = "") 
                 continue
             statuses[delivery.pk] = Delivery.Status.FAILED
             mine.update(status=Delivery.Status.FAILED, last_error=error.message, lease_until=None)
-            if error.permanent and delivery.channel_id is not None:
+            if error.channel_fault and delivery.channel_id is not None:
                 _count_permanent_failure(delivery.channel_id, error.message)
         for token, pks in sent.items():
             Delivery.objects.filter(pk__in=pks, lease_token=token, status=Delivery.Status.SENDING).update(
@@ -504,18 +522,19 @@ def record(delivery: Delivery, token: str, outcome: Outcome, worker: str = "") -
 
 
 def retry_delay(attempts: int, error: TransportError) -> timedelta:
-    """When to try again after a temporary failure: the backoff."""
+    """When to try again after a temporary failure: when the receiver asked (Retry-After on 429 and 503, read by
+    the transport: at least 1 s, at most an hour), else the backoff."""
+    if error.retry_after is not None:
+        return timedelta(seconds=max(1, min(error.retry_after, RETRY_AFTER_MAX_SECONDS)))
     return backoff(attempts)
 
 
 def _count_permanent_failure(channel_id: int, message: str) -> None:
+    """One more permanent failure that is the address's own; at ACCORD_NOTIFY_DISABLE_AFTER in a row the channel (a
+    webhook or an e-mail address) is disabled and its owner told."""
     Channel.objects.filter(pk=channel_id).update(failures=F("failures") + 1, last_error=message[:500])
     channel = Channel.objects.select_related("account", "organisation").get(pk=channel_id)
-    if (
-        channel.kind == Channel.Kind.WEBHOOK
-        and not channel.is_disabled
-        and channel.failures >= settings.ACCORD_NOTIFY_DISABLE_AFTER
-    ):
+    if not channel.is_disabled and channel.failures >= settings.ACCORD_NOTIFY_DISABLE_AFTER:
         from accord.notify.actions import disable_channel
 
         disable_channel(channel, reason=f"{channel.failures} permanent failures in a row; last: {message}")
@@ -545,11 +564,12 @@ def _send_one(delivery: Delivery, token: str, worker: str, visibility: matching.
 
 @dataclass
 class _Held:
-    """A delivery this worker has claimed: its token, and when its lease ends."""
+    """A delivery this worker has claimed: its token, when its lease ends, and the host it goes to."""
 
     delivery: Delivery
     token: str
     lease_until: datetime
+    host: str = ""
 
 
 class Loop:
@@ -568,6 +588,9 @@ class Loop:
         self.batch = max(CLAIM_BATCH, 2 * self.concurrency)
         self.pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="accord-notify-send")
         self.queue: deque[_Held] = deque()  # claimed, not yet sent
+        self.max_queue = 4 * self.batch
+        self.per_host = per_host()
+        self.hosts: Counter[str] = Counter()  # webhook sends in flight per host
         self.inflight: dict[Future[Outcome], _Held] = {}
         self.outcomes: list[tuple[Delivery, str, Outcome]] = []  # sent, not yet recorded
         self.outcomes_since = 0.0
@@ -586,15 +609,23 @@ class Loop:
         self.next_outbox_check = time.monotonic() + (0 if expanded else self.outbox_interval)
         return expanded > 0
 
+    def _blocked(self, host: str) -> bool:
+        return bool(host) and self.hosts[host] >= self.per_host
+
     def _claim(self) -> bool:
-        """Claim a batch when the queue no longer covers the free send slots."""
-        if len(self.queue) >= self.concurrency:
+        """Claim a batch when what the queue holds for hosts with a free slot no longer covers the send slots."""
+        if len(self.queue) >= self.max_queue:
             return False
+        ready = 0
+        for held in self.queue:
+            ready += not self._blocked(held.host)
+            if ready >= self.concurrency:
+                return False
         token, rows = claim(self.batch, versions=self.versions)
         if not rows:
             return False
         until = rows[0].lease_until or timezone.now()
-        self.queue.extend(_Held(row, token, until) for row in rows)
+        self.queue.extend(_Held(row, token, until, host_of(row.kind, row.address)) for row in rows)
         return True
 
     def _renew(self) -> None:
@@ -631,8 +662,13 @@ class Loop:
             self.visibility, self.visibility_since = matching.Visibility(), time.monotonic()
         cancelled: list[tuple[Delivery, str, str]] = []
         unrenderable: list[tuple[Delivery, str, Outcome]] = []
+        waiting: deque[_Held] = deque()  # for hosts that have all their slots: they keep their place
+        submitted = 0
         while free > 0 and self.queue:
             held = self.queue.popleft()
+            if self._blocked(held.host):
+                waiting.append(held)
+                continue
             delivery = held.delivery
             why = _still_allowed(delivery, self.visibility)
             if why is not None:
@@ -642,16 +678,20 @@ class Loop:
                 outgoing = prepare(delivery)
             except Exception as error:  # a delivery that cannot be rendered fails, alone
                 logger.exception("notify: rendering delivery %s failed", delivery.pk)
-                failure = TransportError(f"cannot render: {error}", permanent=True)
+                failure = TransportError(f"cannot render: {error}", permanent=True, channel_fault=False)
                 unrenderable.append((delivery, held.token, Outcome(error=failure)))
                 continue
             self.inflight[self.pool.submit(send, outgoing)] = held
+            self.hosts[held.host] += 1
             free -= 1
+            submitted += 1
+        waiting.extend(self.queue)
+        self.queue = waiting
         if cancelled:
             _cancel_many(cancelled)
         if unrenderable:
             record_many(unrenderable, self.name)
-        return True
+        return bool(submitted or cancelled or unrenderable)
 
     def _collect(self, timeout: float) -> bool:
         """Take the outcomes that are in (waiting up to `timeout` for the first) and record them in batches: all
@@ -661,6 +701,9 @@ class Loop:
             done, _ = wait(list(self.inflight), timeout=timeout, return_when=FIRST_COMPLETED)
             for future in done:
                 held = self.inflight.pop(future)
+                self.hosts[held.host] -= 1
+                if self.hosts[held.host] <= 0:
+                    del self.hosts[held.host]
                 if not self.outcomes:
                     self.outcomes_since = time.monotonic()
                 self.outcomes.append((held.delivery, held.token, future.result()))

@@ -8,11 +8,12 @@ in a pool of threads with their own time limits.
 
 from __future__ import annotations
 
+import math
 import re
 import smtplib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import formatdate
+from email.utils import formatdate, parsedate_to_datetime
 
 from django.conf import settings
 
@@ -20,11 +21,25 @@ from accord.lib import http
 
 
 class TransportError(Exception):
-    def __init__(self, message: str, *, permanent: bool, status_code: int | None = None) -> None:
+    """A send that failed. `permanent`: trying again cannot help. `channel_fault`: a permanent failure that is the
+    address's own (a webhook that answers 410, a mailbox the relay refuses), counted towards disabling the channel;
+    not, say, a relay that refuses this node's sender. `retry_after`: seconds the receiver asked to wait."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool,
+        status_code: int | None = None,
+        retry_after: int | None = None,
+        channel_fault: bool | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message[:500]
         self.permanent = permanent
         self.status_code = status_code
+        self.retry_after = retry_after
+        self.channel_fault = permanent if channel_fault is None else channel_fault and permanent
 
 
 @dataclass
@@ -71,15 +86,23 @@ class Email(Transport):
         try:
             mail.send(fail_silently=False)
         except smtplib.SMTPRecipientsRefused as error:
+            # The relay refused the address itself (RCPT TO): a 5xx counts against the channel.
             codes = [code for code, _ in error.recipients.values()]
             permanent = all(code >= 500 for code in codes)
-            raise TransportError(f"recipient refused: {error.recipients}", permanent=permanent) from None
-        except smtplib.SMTPResponseException as error:
-            text = (
-                error.smtp_error.decode(errors="replace") if isinstance(error.smtp_error, bytes) else error.smtp_error
-            )
+            answers = "; ".join(f"{code} {_text(answer)}" for code, answer in error.recipients.values())
             raise TransportError(
-                f"SMTP {error.smtp_code}: {text}", permanent=error.smtp_code >= 500, status_code=error.smtp_code
+                f"recipient refused: SMTP {answers}",
+                permanent=permanent,
+                status_code=codes[0] if codes else None,
+                channel_fault=True,
+            ) from None
+        except smtplib.SMTPResponseException as error:
+            # Anything else the relay refuses (sender, authentication, content) is not the address's fault.
+            raise TransportError(
+                f"SMTP {error.smtp_code}: {_text(error.smtp_error)}",
+                permanent=error.smtp_code >= 500,
+                status_code=error.smtp_code,
+                channel_fault=False,
             ) from None
         except (TimeoutError, smtplib.SMTPException, OSError) as error:
             raise TransportError(f"SMTP: {error}", permanent=False) from None
@@ -90,8 +113,32 @@ def _is_smtp() -> bool:
     return str(settings.EMAIL_BACKEND).endswith("smtp.EmailBackend")
 
 
+def _text(answer: bytes | str) -> str:
+    return answer.decode(errors="replace") if isinstance(answer, bytes) else answer
+
+
 # The statuses a receiver answers for a request that might succeed later.
 _TEMPORARY_4XX = frozenset({408, 425, 429})
+# The statuses whose Retry-After header says when to try again (RFC 9110 section 10.2.3), and its bound.
+_RETRY_AFTER_STATUSES = frozenset({429, 503})
+RETRY_AFTER_MAX_SECONDS = 3600
+_DIGITS = re.compile(r"[0-9]{1,12}")
+
+
+def parse_retry_after(value: str, now: datetime | None = None) -> int | None:
+    """Seconds to wait from a Retry-After value: delay-seconds or an HTTP date, at most an hour; None if unreadable."""
+    value = value.strip()
+    if _DIGITS.fullmatch(value):
+        seconds = int(value)
+    else:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = max(0, math.ceil((when - (now or datetime.now(UTC))).total_seconds()))
+    return min(seconds, RETRY_AFTER_MAX_SECONDS)
 
 
 class Webhook(Transport):
@@ -136,7 +183,15 @@ class Webhook(Transport):
                 status_code=status,
             )
         if status >= 500 or status in _TEMPORARY_4XX:
-            raise TransportError(f"HTTP {status}", permanent=False, status_code=status)
+            wait = (
+                parse_retry_after(response.headers.get("retry-after", "")) if status in _RETRY_AFTER_STATUSES else None
+            )
+            raise TransportError(
+                f"HTTP {status}" + (f" (Retry-After: {wait} s)" if wait is not None else ""),
+                permanent=False,
+                status_code=status,
+                retry_after=wait,
+            )
         raise TransportError(f"HTTP {status}", permanent=True, status_code=status)
 
 

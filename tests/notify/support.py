@@ -85,6 +85,7 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     answer: Callable[[str], tuple[int, float, bytes]] = lambda path: (204, 0.0, b"")
+    reply_headers: dict[str, str] = field(default_factory=dict)  # extra headers of every answer (Retry-After)
 
     def url(self, path: str = "/hook") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -120,6 +121,8 @@ def webhook_receiver() -> Iterator[Receiver]:
             if delay:
                 time.sleep(delay)
             self.send_response(status)
+            for name, value in receiver.reply_headers.items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(answer)))
             self.end_headers()
             if answer:
