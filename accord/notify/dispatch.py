@@ -209,6 +209,8 @@ def expand_outbox(limit: int = 50) -> int:
             with transaction.atomic():
                 made = deliveries_for(entry, subscriptions)
                 Delivery.objects.bulk_create(made, ignore_conflicts=True)
+                if made:
+                    outbox.wake()  # idle workers claim them as soon as they commit
                 OutboxEntry.objects.filter(pk=entry.pk, lease_token=entry.lease_token).update(
                     processed_at=timezone.now(), last_error=""
                 )
@@ -576,7 +578,8 @@ class Loop:
     """One notify worker: expands the outbox, releases digests, claims due deliveries in batches into its own
     queue, and keeps up to `concurrency` sends in flight from it."""
 
-    # While busy, how often to look for new outbox entries (an idle loop looks every round).
+    # While busy, how often to look for new outbox entries and for due deliveries once a claim came back short (an
+    # idle loop looks every round).
     outbox_interval = 0.25
     # Outcomes are recorded together once as many are in as there are send slots, or the oldest has waited this
     # long. What a crash can send twice is what was sent and not yet recorded: fewer than twice the slots.
@@ -597,6 +600,7 @@ class Loop:
         self.versions: dict[int, Version] = {}
         self.last_digest_check = 0.0
         self.next_outbox_check = 0.0
+        self.next_claim = 0.0
         self.visibility = matching.Visibility()
         self.visibility_since = time.monotonic()
 
@@ -607,6 +611,8 @@ class Loop:
             return False
         expanded = expand_outbox()
         self.next_outbox_check = time.monotonic() + (0 if expanded else self.outbox_interval)
+        if expanded:
+            self.next_claim = 0.0  # there may be new deliveries
         return expanded > 0
 
     def _blocked(self, host: str) -> bool:
@@ -621,7 +627,11 @@ class Loop:
             ready += not self._blocked(held.host)
             if ready >= self.concurrency:
                 return False
+        if time.monotonic() < self.next_claim:
+            return False
         token, rows = claim(self.batch, versions=self.versions)
+        # Fewer than asked for: nothing more is due now; while busy, look again a little later, not every round.
+        self.next_claim = 0.0 if len(rows) >= self.batch else time.monotonic() + self.outbox_interval
         if not rows:
             return False
         until = rows[0].lease_until or timezone.now()
@@ -738,7 +748,7 @@ class Loop:
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             if not self.step(0.05) and not (self.inflight or self.queue or self.outcomes):
-                self.next_outbox_check = 0.0
+                self.next_outbox_check = self.next_claim = 0.0
                 if not self.step(0.05) and not (self.inflight or self.queue or self.outcomes):
                     return
         raise TimeoutError("notify: still busy after the time limit")
@@ -823,7 +833,7 @@ def run(stop: threading.Event, name: str = "notify") -> None:
                 close_old_connections()
                 if not loop.step(poll) and not stop.is_set():
                     wakeup.wait(stop, poll)
-                    loop.next_outbox_check = 0.0  # after an idle wait, look at the outbox first
+                    loop.next_outbox_check = loop.next_claim = 0.0  # after an idle wait, look again at once
             except Exception:  # a database hiccup must not end dissemination
                 logger.exception("notify: loop round failed")
                 stop.wait(max(poll, 2))

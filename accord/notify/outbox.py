@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 
 # Kinds nobody is ever notified of: the node's own key announcements.
 SILENT_KINDS = frozenset({"node_key"})
-# On PostgreSQL, the channel an idle notify loop listens on (dispatch.run): told when an outbox row commits.
+# On PostgreSQL, the channel an idle notify loop listens on (dispatch.run): told when an outbox row or new
+# deliveries commit.
 WAKEUP_CHANNEL = "accord_notify_outbox"
 
 
@@ -24,8 +25,13 @@ def write_entry(version: Version) -> None:
     if version.status == "draft" or version.kind in SILENT_KINDS:
         return
     OutboxEntry.objects.create(version=version)
+    wake()
+
+
+def wake() -> None:
+    """Tell idle notify loops there is new work (PostgreSQL NOTIFY): delivered when, and only if, the current
+    transaction commits; repeats within one transaction are merged. Elsewhere the loops poll."""
     if connection.vendor == "postgresql":
-        # Delivered when (and only if) the version's transaction commits; repeats within it are merged.
         with connection.cursor() as cursor:
             cursor.execute(f"NOTIFY {WAKEUP_CHANNEL}")
 
