@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import close_old_connections
-from django.db.models import Max, Q
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from accord.federation import client
@@ -33,8 +33,17 @@ def push_hints(transport: client.Transport) -> int:
 
     head = Version.objects.aggregate(top=Max("id"))["top"] or 0
     me = this_node().node_id
+    behind = Peer.objects.filter(state=Peer.State.ACTIVE, hinted_upto__lt=head).exclude(url="")
+    oldest = behind.aggregate(low=Min("hinted_upto"))["low"]
+    if oldest is None:
+        return 0
+    if not Version.objects.filter(id__gt=oldest, id__lte=head, origin_node=me).exists():
+        # Only versions received from others arrived since: nothing to hint (the common case on a node that
+        # mostly receives), and no per-peer entitlement query.
+        behind.update(hinted_upto=head)
+        return 0
     sent = 0
-    for peer in Peer.objects.filter(state=Peer.State.ACTIVE, hinted_upto__lt=head).exclude(url=""):
+    for peer in behind:
         if entitled_versions(peer).filter(id__gt=peer.hinted_upto, id__lte=head, origin_node=me).exists():
             try:
                 client.send_hint(peer, transport, encode_cursor(head))

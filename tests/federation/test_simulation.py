@@ -753,3 +753,23 @@ def test_anti_entropy_finds_an_origin_that_showed_another_peer_a_different_versi
         assert counts.quarantined == 1, counts
         assert QuarantinedVersion.objects.filter(record_uuid=shown.record_uuid).count() == 1
         assert Version.objects.get(record_uuid=shown.record_uuid).content_hash == shown.content_hash
+
+
+def test_hints_go_out_for_versions_a_node_issued_and_not_for_those_it_received(network: sim.Network) -> None:
+    transport = sim.FakeTransport(network)
+    _sync_all(network, transport, rounds=1)
+    with network.as_node(0):
+        runner.push_hints(transport)  # whatever the set-up left to hint
+    _publish_note(network, 0, "hinted")
+    with network.as_node(0):
+        assert runner.push_hints(transport) == network.size - 1
+        assert runner.push_hints(transport) == 0  # once per version
+    with network.as_node(1):
+        runner.push_hints(transport)
+        client.sync(Peer.objects.get(node_id=network.nodes[0].node_id), transport)
+        assert runner.push_hints(transport) == 0  # a relayed copy is not hinted
+        head = Version.objects.order_by("-id").values_list("id", flat=True).first()
+        assert set(Peer.objects.exclude(url="").values_list("hinted_upto", flat=True)) == {head}
+    for i in range(1, network.size):
+        with network.as_node(i):
+            assert Peer.objects.get(node_id=network.nodes[0].node_id).wake_pending
