@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from django.db.models import Max, Min, Q
 from django.utils import timezone
 
@@ -42,17 +43,37 @@ def push_hints(transport: client.Transport) -> int:
         # mostly receives), and no per-peer entitlement query.
         behind.update(hinted_upto=head)
         return 0
-    sent = 0
-    for peer in behind:
-        if entitled_versions(peer).filter(id__gt=peer.hinted_upto, id__lte=head, origin_node=me).exists():
-            try:
-                client.send_hint(peer, transport, encode_cursor(head))
-                sent += 1
-            except (client.TransportError, client.PeerError) as error:
-                # A missed hint only delays: the peer's periodic pull still comes.
-                logger.info("hint to %s failed: %s", peer.name, error)
-        Peer.objects.filter(pk=peer.pk, hinted_upto__lt=head).update(hinted_upto=head)
+    due = [
+        peer
+        for peer in behind
+        if entitled_versions(peer).filter(id__gt=peer.hinted_upto, id__lte=head, origin_node=me).exists()
+    ]
+    cursor = encode_cursor(head)
+    if len(due) > 1 and isinstance(transport, client.HttpTransport):
+        # Over HTTP, to all peers at once: one slow peer must not hold up the hints of the others.
+        with ThreadPoolExecutor(max_workers=min(HINT_THREADS, len(due)), thread_name_prefix="hint") as pool:
+            sent = sum(pool.map(lambda peer: _hint(peer, transport, cursor, own_connection=True), due))
+    else:
+        sent = sum(_hint(peer, transport, cursor) for peer in due)
+    behind.update(hinted_upto=head)
     return sent
+
+
+# Hints sent at once by one worker.
+HINT_THREADS = 8
+
+
+def _hint(peer: Peer, transport: client.Transport, cursor: str, *, own_connection: bool = False) -> int:
+    try:
+        client.send_hint(peer, transport, cursor)
+        return 1
+    except (client.TransportError, client.PeerError) as error:
+        # A missed hint only delays: the peer's periodic pull still comes.
+        logger.info("hint to %s failed: %s", peer.name, error)
+        return 0
+    finally:
+        if own_connection:
+            connections.close_all()  # this thread's connections only
 
 
 def due_peers() -> list[Peer]:
