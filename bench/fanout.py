@@ -10,7 +10,8 @@ ThreadingHTTPServer on 127.0.0.1 (allowed with ACCORD_OUTBOUND_ALLOW=127.0.0.1/3
 with the channel's own secret (`standardwebhooks`) and counts distinct `webhook-id`s.
 
 Then, for each worker count N: start N `accord worker` processes (task worker + notify loop, default settings:
-ACCORD_NOTIFY_CONCURRENCY sends in flight per worker, ACCORD_NOTIFY_POLL_SECONDS between idle rounds), wait until
+ACCORD_NOTIFY_CONCURRENCY sends in flight per worker, ACCORD_NOTIFY_POLL_SECONDS between idle rounds; the per-host
+limit ACCORD_NOTIFY_PER_HOST is raised to the concurrency, as the one receiver stands for 1,000 hosts), wait until
 all have a heartbeat, publish one actual alert (audience everyone, TLP:GREEN) and measure, on the one clock of this
 machine, from the version's `received_at` (its commit) until the receiver has verified every subscriber's delivery.
 Prints time to the first, the median and the last delivery, the rate, duplicates and forged or refused requests,
@@ -147,6 +148,9 @@ def _env(database_url: str, data_dir: Path) -> dict[str, str]:
             "ACCORD_NODE_URL": "http://127.0.0.1:8000",
         }
     )
+    # The one local receiver stands in for 1,000 subscribers' own hosts: the per-host limit (which keeps one host
+    # from taking every send slot of a worker) would otherwise cap each worker at a few sends to it.
+    env.setdefault("ACCORD_NOTIFY_PER_HOST", env.get("ACCORD_NOTIFY_CONCURRENCY", "8"))
     return env
 
 
@@ -401,7 +405,9 @@ def main(argv: list[str] | None = None) -> int:
         publisher = _setup(args.subscribers, receiver)
         print(
             f"notify loop per worker: {settings.ACCORD_NOTIFY_CONCURRENCY} sends in flight, "
-            f"idle poll {settings.ACCORD_NOTIFY_POLL_SECONDS} s; CPUs: {os.cpu_count()}",
+            f"{getattr(settings, 'ACCORD_NOTIFY_PER_HOST', '-')} per host, "
+            f"idle poll {settings.ACCORD_NOTIFY_POLL_SECONDS} s (woken at once by PostgreSQL NOTIFY); "
+            f"CPUs: {os.cpu_count()}",
             flush=True,
         )
         for workers in counts:
