@@ -5,14 +5,16 @@ Guarantees (docs/notify.md):
 * Expansion of an outbox entry and the `processed_at` mark commit together; deliveries are inserted
   with their unique key (`ignore_conflicts`), so a (subscription, version, channel) gets one
   delivery however often an entry is expanded.
-* A worker claims deliveries with one conditional UPDATE that sets status `sending`, a lease and its
-  own random token; only rows still `pending` (or `sending` with an expired lease) change, so two
-  workers never hold the same delivery. The outcome is written only while the token still holds.
+* A worker claims a batch of deliveries with one conditional UPDATE that sets status `sending`, a lease
+  and its own random token; only rows still `pending` (or `sending` with an expired lease) change, so
+  two workers never hold the same delivery (PostgreSQL: FOR UPDATE SKIP LOCKED). The batch waits in
+  the worker's queue, whose leases it renews; outcomes are written in bulk, only while the token holds.
 * A worker killed mid-send leaves `sending` rows whose lease expires; another worker (or the same one
   restarted) sends them again with the same key (the webhook-id, the e-mail Message-ID), so a
   receiver that deduplicates on it processes each delivery once.
 * Sends run in a bounded pool of threads, each with its own time limit shorter than the lease; a slow
-  receiver holds one slot, not the loop.
+  receiver holds one slot, not the loop, and one host at most ACCORD_NOTIFY_PER_HOST of them.
+* Just before a delivery is sent, its channel, subscription and the audience filter are checked again.
 """
 
 from __future__ import annotations
