@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from accord.federation import auth
@@ -141,6 +141,8 @@ def _direct(query: dict[str, list[str]]) -> list[uuid.UUID]:
 
 
 def _feed(peer: Peer, query: dict[str, list[str]]) -> Reply:
+    from accord.records.models import Version
+
     after_text = (query.get("after") or [""])[0]
     after = decode_cursor(after_text)
     limit = _limit(query, settings.ACCORD_FEDERATION_PAGE, 1000)
@@ -148,8 +150,14 @@ def _feed(peer: Peer, query: dict[str, list[str]]) -> Reply:
     direct = _direct(query)
     if direct:
         entitled = entitled.exclude(origin_node__in=direct)
+    # Versions get their ids in commit order (writers take the audit lock first), so every id up to this head is
+    # committed: a page that ends the feed can move the cursor to it, past versions left out (not entitled, or of
+    # an origin in `direct`), and the next request does not scan them again.
+    head = Version.objects.aggregate(top=Max("id"))["top"] or 0
     rows = list(
-        entitled.filter(id__gt=after).order_by("id").only("id", "canonical", "signature", "sig_kid")[: limit + 1]
+        entitled.filter(id__gt=after, id__lte=head)
+        .order_by("id")
+        .only("id", "canonical", "signature", "sig_kid")[: limit + 1]
     )
     items: list[dict[str, Any]] = []
     size = 0
@@ -162,7 +170,9 @@ def _feed(peer: Peer, query: dict[str, list[str]]) -> Reply:
         items.append(item)
         last = version.id
     more = len(items) < len(rows)
-    remaining = entitled.filter(id__gt=last).count() if more else 0
+    if not more:
+        last = max(last, head)
+    remaining = entitled.filter(id__gt=last, id__lte=head).count() if more else 0
     Peer.objects.filter(pk=peer.pk).update(served_cursor=after_text, served_at=timezone.now())
     return Reply(200, {"versions": items, "next": encode_cursor(last), "more": more, "remaining": remaining})
 

@@ -148,13 +148,26 @@ def _make_summary(version: Version) -> _Summary:
     )
 
 
+_payloads: OrderedDict[str, dict[str, Any]] = OrderedDict()
+
+
 def version_payload(version: Version) -> dict[str, Any]:
-    """The signed version as the API shows it: envelope, hash and signature (anyone can verify it)."""
-    return {
-        "envelope": version.envelope(),
-        "content_hash": version.content_hash,
-        "signature": {"alg": version.sig_alg, "kid": version.sig_kid, "value": version.signature},
-    }
+    """The signed version as the API shows it: envelope, hash and signature (anyone can verify it).
+
+    Parsed once per version for a whole fan-out; callers must not change what they get."""
+    with _summaries_lock:
+        found = _payloads.get(version.content_hash)
+    if found is None:
+        found = {
+            "envelope": version.envelope(),
+            "content_hash": version.content_hash,
+            "signature": {"alg": version.sig_alg, "kid": version.sig_kid, "value": version.signature},
+        }
+        with _summaries_lock:
+            _payloads[version.content_hash] = found
+            while len(_payloads) > 64:
+                _payloads.popitem(last=False)
+    return found
 
 
 def _event_type(version: Version, follow_up: bool) -> str:
@@ -193,23 +206,11 @@ def _render_match(delivery: Delivery) -> Content:
         subject = s.title
     severity = f"{_severity_name(s.severity)}: " if s.severity and version.state != "withdrawn" else ""
     subject = f"[Accord] {prefix}{severity}{subject}"
-    rows = _version_lines(s, version)
-    links = [(_("Open in Accord"), s.link)] + ([(_("CAP message"), s.cap)] if s.cap else [])
-    why = _("You receive this because of your subscription %(name)s.") % {
-        "name": (delivery.subscription.name if delivery.subscription else "") or str(delivery.subscription_id or "")
-    }
-    text = "\n".join(
-        [s.title, "", *(f"{label}: {value}" for label, value in rows), "", *(f"{t}: {u}" for t, u in links), "", why]
-    )
-    html = (
-        f"<h1>{escape(s.title)}</h1>"
-        + (f"<p><strong>{escape(mark.upper())}</strong></p>" if mark else "")
-        + "<table>"
-        + "".join(f"<tr><th>{escape(label)}</th><td>{escape(value)}</td></tr>" for label, value in rows)
-        + "</table><p>"
-        + " | ".join(f'<a href="{escape(u)}">{escape(t)}</a>' for t, u in links)
-        + f"</p><p><small>{escape(why)}</small></p>"
-    )
+    from accord.notify.models import Channel
+
+    text = html = ""
+    if delivery.kind == Channel.Kind.EMAIL:  # a webhook carries only the JSON below
+        text, html = _match_bodies(delivery, s, version, mark)
     record = version.record
     payload = {
         "type": _event_type(version, follow_up),
@@ -230,6 +231,28 @@ def _render_match(delivery: Delivery) -> Content:
         },
     }
     return Content(subject, text, html, payload)
+
+
+def _match_bodies(delivery: Delivery, s: _Summary, version: Version, mark: str) -> tuple[str, str]:
+    """The plain text and HTML of a matched version's e-mail."""
+    rows = _version_lines(s, version)
+    links = [(_("Open in Accord"), s.link)] + ([(_("CAP message"), s.cap)] if s.cap else [])
+    why = _("You receive this because of your subscription %(name)s.") % {
+        "name": (delivery.subscription.name if delivery.subscription else "") or str(delivery.subscription_id or "")
+    }
+    text = "\n".join(
+        [s.title, "", *(f"{label}: {value}" for label, value in rows), "", *(f"{t}: {u}" for t, u in links), "", why]
+    )
+    html = (
+        f"<h1>{escape(s.title)}</h1>"
+        + (f"<p><strong>{escape(mark.upper())}</strong></p>" if mark else "")
+        + "<table>"
+        + "".join(f"<tr><th>{escape(label)}</th><td>{escape(value)}</td></tr>" for label, value in rows)
+        + "</table><p>"
+        + " | ".join(f'<a href="{escape(u)}">{escape(t)}</a>' for t, u in links)
+        + f"</p><p><small>{escape(why)}</small></p>"
+    )
+    return text, html
 
 
 def _render_digest(delivery: Delivery) -> Content:

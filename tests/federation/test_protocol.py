@@ -325,3 +325,16 @@ def test_the_feed_leaves_out_the_origins_the_caller_names_as_direct(world: World
     assert bad.status_code == 400 and "direct" in bad.json()["error"]
     many = ",".join(str(uuid.uuid4()) for _ in range(protocol.DIRECT_MAX + 1))
     assert remote.get(web, f"/federation/v1/feed?direct={many}").status_code == 400
+
+
+def test_a_feed_that_ends_moves_the_cursor_past_what_it_left_out(world: World, remote: Remote) -> None:
+    note(world, "to KZ", Audience(members=["KZ"]), "AMBER")
+    note(world, "to RU only", Audience(members=["RU"]), "AMBER")
+    note(world, "to RU again", Audience(members=["RU"]), "AMBER")
+    web = Client()
+    payload = remote.get(web, "/federation/v1/feed").json()
+    assert titles(payload) == {"to KZ"} and payload["more"] is False
+    head = Version.objects.order_by("-id").values_list("id", flat=True).first()
+    assert protocol.decode_cursor(payload["next"]) == head  # not the id of "to KZ": the next pull scans nothing
+    again = remote.get(web, f"/federation/v1/feed?after={payload['next']}").json()
+    assert again["versions"] == [] and again["next"] == payload["next"]
