@@ -222,25 +222,3 @@ def check_email(address: str) -> str:
     if not _EMAIL.match(address):
         raise ValueError(f"{address!r} is not a valid e-mail address (use plain ASCII: name@domain.example)")
     return address
-
-
-def check_webhook_url(url: str, *, allow: str | None = None) -> str:
-    """The URL, if Accord may send to it: http(s), no credentials, a host that resolves to public addresses
-    (or allowed ones, ACCORD_OUTBOUND_ALLOW). ValueError saying why otherwise.
-
-    Uses the outbound wrapper's own parser, resolver and guard, so saving and sending agree."""
-    url = url.strip()
-    if not url:
-        raise ValueError("the webhook URL is empty")
-    if len(url) > 2000:
-        raise ValueError("the webhook URL is longer than 2000 characters")
-    try:
-        rules = http._parse_allow(http.allowed_from_env() if allow is None else allow)
-        target = http._parse_url(url)
-        answers = http._resolve(target, http._Deadline(5.0))
-        http._check(target, answers, rules)
-    except TimeoutError:
-        raise ValueError(f"{url}: the host name did not resolve within 5 s") from None
-    except http.OutboundError as error:
-        raise ValueError(error.message) from None
-    return url
