@@ -49,6 +49,11 @@ run_psql() {
 if [ "$(run_psql "SELECT 1 FROM pg_roles WHERE rolname='accord_test'")" != "1" ]; then
   run_psql "CREATE ROLE accord_test LOGIN CREATEDB PASSWORD 'accord_test'"
 fi
+# DROP DATABASE ... WITH (FORCE) in the tests must be able to end an autovacuum worker on the dropped database;
+# PostgreSQL lets a role other than a superuser do that only as a member of pg_signal_backend.
+if [ "$(run_psql "SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member WHERE r.rolname = 'pg_signal_backend' AND u.rolname = 'accord_test'")" != "1" ]; then
+  run_psql "GRANT pg_signal_backend TO accord_test" || echo "accord: could not grant pg_signal_backend to accord_test; dropping a test database may fail while autovacuum works on it" >&2
+fi
 if [ "$(run_psql "SELECT 1 FROM pg_database WHERE datname='accord_test'")" != "1" ]; then
   run_psql "CREATE DATABASE accord_test OWNER accord_test"
 fi
