@@ -2,9 +2,10 @@
 
 Guarantees (docs/notify.md):
 
-* Expansion of an outbox entry and the `processed_at` mark commit together; deliveries are inserted
-  with their unique key (`ignore_conflicts`), so a (subscription, version, channel) gets one
-  delivery however often an entry is expanded.
+* An outbox entry is expanded in parts that commit one by one (sending starts after the first); its
+  `processed_at` mark commits with the last. Deliveries are inserted with their unique key
+  (`ignore_conflicts`), so a (subscription, version, channel) gets one delivery however often an entry
+  is expanded, in whole or in part.
 * A worker claims a batch of deliveries with one conditional UPDATE that sets status `sending`, a lease
   and its own random token; only rows still `pending` (or `sending` with an expired lease) change, so
   two workers never hold the same delivery (PostgreSQL: FOR UPDATE SKIP LOCKED). The batch waits in
@@ -117,20 +118,54 @@ def _claim_outbox(limit: int) -> list[OutboxEntry]:
     )
 
 
-def _subscriptions() -> list[Subscription]:
-    return list(
-        Subscription.objects.filter(active=True)
-        .select_related("account__organisation__member", "organisation__member")
-        .prefetch_related("channels")
-        .order_by("id")
-    )
+# Subscriptions per committed part of an expansion: the first deliveries of a large fan-out are claimed and sent
+# while the rest are still being made.
+EXPAND_PART = 200
 
 
-def deliveries_for(entry: OutboxEntry, subscriptions: list[Subscription]) -> list[Delivery]:
-    """The deliveries a version makes: each matching subscription whose owner may see it, on each usable channel."""
+class _SubscriptionParts:
+    """The active subscriptions in parts of `size` by id, each loaded when first needed and kept for the rest of
+    one expansion (every entry it expands sees the same subscriptions)."""
+
+    def __init__(self, size: int | None = None) -> None:
+        self.size = size or EXPAND_PART
+        self.parts: list[list[Subscription]] = []
+        self.complete = False
+
+    def get(self, index: int) -> list[Subscription]:
+        while len(self.parts) <= index and not self.complete:
+            after = self.parts[-1][-1].pk if self.parts and self.parts[-1] else 0
+            rows = list(
+                Subscription.objects.filter(active=True, pk__gt=after)
+                .select_related("account__organisation__member", "organisation__member")
+                .prefetch_related("channels")
+                .order_by("id")[: self.size]
+            )
+            self.complete = len(rows) < self.size
+            if rows or not self.parts:
+                self.parts.append(rows)
+        return self.parts[index] if index < len(self.parts) else []
+
+    def is_last(self, index: int) -> bool:
+        return self.complete and index >= len(self.parts) - 1
+
+
+@dataclass
+class _Expansion:
+    """What one version's expansion works out once and shares between its parts."""
+
+    version: Version
+    facts: matching.Facts
+    told: set[int]  # subscriptions already told about this record: updates reach them whatever they say
+    threaded: set[int]  # e-mail channels that already had a message of this record: a reply, not a new thread
+    visibility: matching.Visibility
+    used_channels: set[int]  # one message per channel and version, however many subscriptions match
+    now: datetime
+
+
+def _begin(entry: OutboxEntry) -> _Expansion:
     version = entry.version
     record = version.record
-    facts = matching.facts_of(version)
     # Updates of a record someone was already told about reach them even if the update alone would not match
     # (a Cancel without info blocks, a lowered severity): threads stay complete.
     told = (
@@ -142,25 +177,34 @@ def deliveries_for(entry: OutboxEntry, subscriptions: list[Subscription]) -> lis
             .values_list("subscription_id", flat=True)
         )
     )
-    wanted = [s for s in subscriptions if s.channels.all() and (s.pk in told or matching.matches(s, facts))]
-    # The audience filter, as each owner; asked once per kind of owner the filter can tell apart.
-    visibility = matching.Visibility()
-    allowed = [s for s in wanted if visibility.allowed(matching.principal_of(s), version.pk)]
-    if not allowed:
-        return []
-    now = timezone.now()
     threaded = set(
         Delivery.objects.filter(record=record, purpose=Delivery.Purpose.MATCH, kind=Channel.Kind.EMAIL)
         .exclude(status__in=[Delivery.Status.HELD, Delivery.Status.BATCHED])
         .values_list("channel_id", flat=True)
     )
+    return _Expansion(
+        version=version,
+        facts=matching.facts_of(version),
+        told=told,
+        threaded=threaded,
+        visibility=matching.Visibility(),  # the audience filter, asked once per kind of owner it can tell apart
+        used_channels=set(),
+        now=timezone.now(),
+    )
+
+
+def _deliveries(expansion: _Expansion, subscriptions: list[Subscription]) -> list[Delivery]:
+    """The deliveries of one part of the subscriptions: each that matches and whose owner may see the version, on
+    each usable channel not already used by an earlier subscription of the same expansion."""
+    version, facts = expansion.version, expansion.facts
+    wanted = [s for s in subscriptions if s.channels.all() and (s.pk in expansion.told or matching.matches(s, facts))]
+    allowed = [s for s in wanted if expansion.visibility.allowed(matching.principal_of(s), version.pk)]
     made: list[Delivery] = []
-    used_channels: set[int] = set()
     for subscription in sorted(allowed, key=lambda s: s.pk):
         for channel in sorted(subscription.channels.all(), key=lambda c: c.pk):
-            if channel.is_disabled or channel.pk in used_channels:
-                continue  # one message per channel and version, however many subscriptions match
-            used_channels.add(channel.pk)
+            if channel.is_disabled or channel.pk in expansion.used_channels:
+                continue
+            expansion.used_channels.add(channel.pk)
             key = key_for(
                 "match", subscription.uuid, version.origin_node, version.record_uuid, version.seq, channel.uuid
             )
@@ -174,18 +218,23 @@ def deliveries_for(entry: OutboxEntry, subscriptions: list[Subscription]) -> lis
                 account=subscription.account,
                 address=channel.target,
                 language=channel.language,
-                record=record,
+                record=version.record,
                 version=version,
                 status=Delivery.Status.HELD if held else Delivery.Status.PENDING,
-                next_attempt_at=period_end(subscription.mode, now) if held else now,
+                next_attempt_at=period_end(subscription.mode, expansion.now) if held else expansion.now,
             )
             if channel.kind == Channel.Kind.EMAIL and not held:
-                root = messages.thread_message_id(record, str(channel.uuid))
+                root = messages.thread_message_id(version.record, str(channel.uuid))
                 delivery.thread_root = root
-                delivery.message_id = messages.message_id(key) if channel.pk in threaded else root
-                threaded.add(channel.pk)
+                delivery.message_id = messages.message_id(key) if channel.pk in expansion.threaded else root
+                expansion.threaded.add(channel.pk)
             made.append(delivery)
     return made
+
+
+def deliveries_for(entry: OutboxEntry, subscriptions: list[Subscription]) -> list[Delivery]:
+    """The deliveries a version makes: each matching subscription whose owner may see it, on each usable channel."""
+    return _deliveries(_begin(entry), sorted(subscriptions, key=lambda s: s.pk))
 
 
 def _urgent(subscription: Subscription, facts: matching.Facts) -> bool:
@@ -194,28 +243,57 @@ def _urgent(subscription: Subscription, facts: matching.Facts) -> bool:
     return bool(threshold) and matching.passes(matching.SEVERITIES, facts.severity, threshold)
 
 
-def expand_outbox(limit: int = 50) -> int:
-    """Turn up to `limit` outbox entries into deliveries. Returns how many entries were processed."""
-    entries = _claim_outbox(limit)
-    if not entries:
-        return 0
-    subscriptions = _subscriptions()
-    if not subscriptions:
-        # Nobody subscribes: nothing to expand (a node absorbing a peer's backlog stays cheap).
-        OutboxEntry.objects.filter(pk__in=[e.pk for e in entries], lease_token=entries[0].lease_token).update(
-            processed_at=timezone.now(), last_error=""
-        )
-        return len(entries)
-    for entry in entries:
+class Expander:
+    """Turns claimed outbox entries into deliveries, one part of the subscriptions (`EXPAND_PART`) per `step`.
+
+    Each part's deliveries commit (and wake idle workers) on their own, so a fan-out to thousands starts sending
+    after its first part; the entry's `processed_at` mark commits with its last part, and each part renews the
+    entry's lease. An entry whose expansion stops half-way (a crash, a lost lease) is expanded again from its
+    first part: the deliveries already made are not made twice (their unique key, `ignore_conflicts`)."""
+
+    def __init__(self, limit: int = 50) -> None:
+        self.entries = _claim_outbox(limit)
+        self.count = len(self.entries)
+        self.index = 0
+        self.part = 0
+        self.current: _Expansion | None = None
+        self.subscriptions = _SubscriptionParts()
+        if self.entries and not Subscription.objects.filter(active=True).exists():
+            # Nobody subscribes: nothing to expand (a node absorbing a peer's backlog stays cheap).
+            OutboxEntry.objects.filter(
+                pk__in=[e.pk for e in self.entries], lease_token=self.entries[0].lease_token
+            ).update(processed_at=timezone.now(), last_error="")
+            self.entries = []
+
+    def _next_entry(self) -> None:
+        self.index += 1
+        self.part = 0
+        self.current = None
+
+    def step(self) -> bool:
+        """Expand one part of one entry; False once every entry is done (nothing was expanded by this call)."""
+        if self.index >= len(self.entries):
+            return False
+        entry = self.entries[self.index]
         try:
+            if self.current is None:
+                self.current = _begin(entry)
+            subscriptions = self.subscriptions.get(self.part)
+            last = self.subscriptions.is_last(self.part)
+            mine = OutboxEntry.objects.filter(pk=entry.pk, lease_token=entry.lease_token, processed_at__isnull=True)
             with transaction.atomic():
-                made = deliveries_for(entry, subscriptions)
+                made = _deliveries(self.current, subscriptions)
                 Delivery.objects.bulk_create(made, ignore_conflicts=True)
                 if made:
                     outbox.wake()  # idle workers claim them as soon as they commit
-                OutboxEntry.objects.filter(pk=entry.pk, lease_token=entry.lease_token).update(
-                    processed_at=timezone.now(), last_error=""
-                )
+                if last:
+                    kept = mine.update(processed_at=timezone.now(), last_error="")
+                else:
+                    kept = mine.update(lease_until=timezone.now() + timedelta(seconds=lease_seconds()))
+            if last or not kept:  # done, or taken over by another worker (which expands it again)
+                self._next_entry()
+            else:
+                self.part += 1
         except Exception as error:  # one bad version must not stop the others
             logger.exception("notify: expanding version %s failed", entry.version_id)
             give_up = entry.tries >= settings.ACCORD_NOTIFY_MAX_ATTEMPTS
@@ -224,7 +302,26 @@ def expand_outbox(limit: int = 50) -> int:
                 lease_until=timezone.now() + backoff(entry.tries),
                 processed_at=timezone.now() if give_up else None,
             )
-    return len(entries)
+            self._next_entry()
+        return True
+
+    def release(self) -> None:
+        """Give back the entries not yet expanded (a worker stopping), so that another need not wait for the
+        lease; one expanded half-way is expanded again, without duplicates."""
+        left = self.entries[self.index :]
+        self.entries = []
+        if left:
+            OutboxEntry.objects.filter(
+                pk__in=[e.pk for e in left], lease_token=left[0].lease_token, processed_at__isnull=True
+            ).update(lease_until=None)
+
+
+def expand_outbox(limit: int = 50) -> int:
+    """Turn up to `limit` outbox entries into deliveries. Returns how many entries were processed."""
+    expander = Expander(limit)
+    while expander.step():
+        pass
+    return expander.count
 
 
 # ---- digests ------------------------------------------------------------------------------------------
@@ -603,19 +700,28 @@ class Loop:
         self.last_digest_check = 0.0
         self.next_outbox_check = 0.0
         self.next_claim = 0.0
+        self.expander: Expander | None = None  # an expansion in progress, one part per round
         self.visibility = matching.Visibility()
         self.visibility_since = time.monotonic()
 
     # -- the parts of a round
 
     def _expand(self) -> bool:
-        if time.monotonic() < self.next_outbox_check:
-            return False
-        expanded = expand_outbox()
-        self.next_outbox_check = time.monotonic() + (0 if expanded else self.outbox_interval)
-        if expanded:
-            self.next_claim = 0.0  # there may be new deliveries
-        return expanded > 0
+        """One part of an expansion in progress, or look for outbox entries and start expanding them."""
+        if self.expander is None:
+            if time.monotonic() < self.next_outbox_check:
+                return False
+            expander = Expander()
+            if not expander.count:
+                self.next_outbox_check = time.monotonic() + self.outbox_interval
+                return False
+            self.expander = expander
+        if self.expander.step():
+            self.next_claim = 0.0  # its deliveries are committed: claim them between the parts
+            return True
+        self.expander = None
+        self.next_outbox_check = 0.0  # there may be more entries
+        return True
 
     def _blocked(self, host: str) -> bool:
         return bool(host) and self.hosts[host] >= self.per_host
@@ -769,6 +875,12 @@ class Loop:
             except Exception:  # the leases expire and another worker sends them again, with the same keys
                 logger.exception("notify: recording the last outcomes failed")
         self._release_queue()
+        if self.expander is not None:
+            try:
+                self.expander.release()
+            except Exception:  # noqa: BLE001  (their leases expire instead)
+                logger.warning("notify: outbox entries left to their leases")
+            self.expander = None
         self.pool.shutdown(wait=False, cancel_futures=True)
 
     def _release_queue(self) -> None:

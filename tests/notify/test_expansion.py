@@ -1,0 +1,76 @@
+"""Expanding a version into deliveries part by part: each part commits on its own (sending starts before the last
+is made), the entry is marked done with its last part, and an expansion cut off half-way and done again makes no
+delivery twice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accord.notify import actions, dispatch
+from accord.notify.models import Delivery, OutboxEntry
+from tests.conftest import World
+from tests.notify.conftest import drain
+from tests.notify.helpers import publish, subscribe
+from tests.notify.support import Receiver
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_fan_out_commits_part_by_part_and_a_cut_off_expansion_done_again_sends_each_once(
+    world: World, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dispatch, "EXPAND_PART", 2)
+    channels = [subscribe(world.carol, webhook=receiver.url(f"/hook/{n}"))[1] for n in range(4)]
+    # A fifth subscription, in the last part, on the first part's channel: one message per channel and version.
+    actions.create_subscription(
+        channels=[channels[0]], filters=actions.Filters(), account=world.carol, name="again", acting_user=world.carol
+    )
+    version = publish(world.alice)
+    entry = OutboxEntry.objects.get(version=version)
+
+    first = dispatch.Expander()
+    assert first.count == 1 and first.step()
+    made = Delivery.objects.filter(version=version)
+    assert sorted(made.values_list("channel_id", flat=True)) == sorted(c.pk for c in channels[:2])
+    entry.refresh_from_db()
+    assert entry.processed_at is None and entry.lease_token == first.entries[0].lease_token
+
+    # The worker stalls past its lease; another takes the entry over and expands it from its first part.
+    OutboxEntry.objects.filter(pk=entry.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
+    second = dispatch.Expander()
+    assert second.count == 1
+    while second.step():
+        pass
+    entry.refresh_from_db()
+    assert entry.processed_at is not None and entry.tries == 2
+    # The stalled worker wakes up: its lease is gone, it stops after at most one more part, which adds nothing.
+    while first.step():
+        pass
+    keys = list(made.values_list("key", flat=True))
+    assert len(keys) == len(set(keys)) == 4
+    assert sorted(made.values_list("channel_id", flat=True)) == sorted(c.pk for c in channels)
+
+    drain()
+    assert sorted(r.path for r in receiver.received) == [f"/hook/{n}" for n in range(4)]
+
+
+def test_a_worker_that_stops_mid_expansion_gives_the_entry_back(
+    world: World, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dispatch, "EXPAND_PART", 1)
+    for n in range(3):
+        subscribe(world.carol, webhook=receiver.url(f"/hook/{n}"))
+    version = publish(world.alice)
+    loop = dispatch.Loop("test")
+    assert loop.step(0)  # one round: the first part only
+    assert loop.expander is not None
+    assert Delivery.objects.filter(version=version).count() == 1
+    loop.close()
+    entry = OutboxEntry.objects.get(version=version)
+    assert entry.processed_at is None and entry.lease_until is None  # free for the next worker at once
+    drain()
+    assert sorted(r.path for r in receiver.received) == [f"/hook/{n}" for n in range(3)]
+    assert Delivery.objects.filter(version=version, status="sent").count() == 3
