@@ -436,7 +436,13 @@ def _parse_url(url: str) -> _Target:
 
 
 def _resolve(target: _Target, deadline: _Deadline) -> list[_AddrInfo]:
-    """getaddrinfo in a helper thread, so that a hanging resolver cannot outlast the deadline."""
+    """getaddrinfo in a helper thread, so that a hanging resolver cannot outlast the deadline (an IP literal needs
+    no resolver, and no thread)."""
+    literal = _literal(target.host)
+    if literal is not None:
+        if literal.version == 6:
+            return [(socket.AF_INET6, socket.SOCK_STREAM, socket.IPPROTO_TCP, (str(literal), target.port, 0, 0))]
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, (str(literal), target.port))]
     answers: list[_AddrInfo] = []
     errors: list[Exception] = []
 
