@@ -343,11 +343,12 @@ def _floor(receiver: Receiver, count: int, concurrency: int) -> float | None:
 
     def send(path: str) -> None:
         key = "msg_floor_" + uuid.uuid4().hex
-        signature = receiver.webhooks[path].sign(key, datetime.now(UTC), body.decode())
+        moment = datetime.now(UTC).replace(microsecond=0)  # the one time both the signature and its header carry
+        signature = receiver.webhooks[path].sign(key, moment, body.decode())
         headers = {
             "Content-Type": "application/json",
             "webhook-id": key,
-            "webhook-timestamp": str(int(time.time())),
+            "webhook-timestamp": str(int(moment.timestamp())),
             "webhook-signature": signature,
         }
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)

@@ -939,6 +939,9 @@ class _Wakeup:
 def run(stop: threading.Event, name: str = "notify") -> None:
     """The notify thread of `accord worker`: runs until `stop` is set."""
     poll = settings.ACCORD_NOTIFY_POLL_SECONDS
+    # Matching an alert's areas needs shapely (and numpy): import them now, not while the first alert waits.
+    import shapely.geometry  # noqa: F401
+
     loop = Loop(name)
     wakeup = _Wakeup()
     try:
