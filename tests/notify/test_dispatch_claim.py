@@ -55,6 +55,7 @@ def test_a_claim_takes_a_whole_batch_and_the_next_claim_takes_the_rest() -> None
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.postgresql_pass
 @on_postgresql
 def test_workers_claiming_at_the_same_time_never_share_a_delivery() -> None:
     ids = _deliveries(400)
