@@ -232,11 +232,6 @@ def _deliveries(expansion: _Expansion, subscriptions: list[Subscription]) -> lis
     return made
 
 
-def deliveries_for(entry: OutboxEntry, subscriptions: list[Subscription]) -> list[Delivery]:
-    """The deliveries a version makes: each matching subscription whose owner may see it, on each usable channel."""
-    return _deliveries(_begin(entry), sorted(subscriptions, key=lambda s: s.pk))
-
-
 def _urgent(subscription: Subscription, facts: matching.Facts) -> bool:
     """In digest mode, what is `immediate_severity` or worse still goes out at once."""
     threshold = subscription.immediate_severity
