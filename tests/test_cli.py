@@ -14,11 +14,12 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.cli_support import ACCORD, new_node
+from tests.cli_support import ACCORD, Node, new_node
 
 
 @pytest.mark.sqlite_pass
@@ -107,7 +108,16 @@ def test_accounts_and_tokens_from_the_command_line(tmp_path: Path) -> None:
         assert revoked == [(1,)]
 
 
+@pytest.fixture(scope="module")
+def refusing_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
+    """One node for the commands that must be refused: a refusal changes nothing, so they can share it (making a
+    node migrates a new database, seconds each)."""
+    with new_node(tmp_path_factory.mktemp("refusing")) as node:
+        yield node
+
+
 @pytest.mark.postgresql_pass
+@pytest.mark.xdist_group("refusing-node")
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
@@ -122,31 +132,31 @@ def test_accounts_and_tokens_from_the_command_line(tmp_path: Path) -> None:
         (["serve", "--port", "99999"], 2, "not between 1 and 65535"),
     ],
 )
-def test_bad_command_lines_say_what_is_wrong(tmp_path: Path, args: list[str], code: int, message: str) -> None:
-    with new_node(tmp_path) as node:
-        result = node.run(*args, check=False)
-        assert result.returncode == code, result.stderr
-        assert message in result.stderr
+def test_bad_command_lines_say_what_is_wrong(refusing_node: Node, args: list[str], code: int, message: str) -> None:
+    result = refusing_node.run(*args, check=False)
+    assert result.returncode == code, result.stderr
+    assert message in result.stderr
+    assert refusing_node.sql("SELECT count(*) FROM members_account") == [(0,)]
 
 
 @pytest.mark.postgresql_pass
-def test_a_weak_password_is_refused(tmp_path: Path) -> None:
-    with new_node(tmp_path) as node:
-        result = node.run(
-            "account",
-            "add",
-            "--username",
-            "u",
-            "--member",
-            "CN",
-            "--role",
-            "viewer",
-            "--password-stdin",
-            stdin="short\n",
-            check=False,
-        )
-        assert result.returncode == 1 and "too short" in result.stderr
-        assert node.sql("SELECT count(*) FROM members_account") == [(0,)]
+@pytest.mark.xdist_group("refusing-node")
+def test_a_weak_password_is_refused(refusing_node: Node) -> None:
+    result = refusing_node.run(
+        "account",
+        "add",
+        "--username",
+        "u",
+        "--member",
+        "CN",
+        "--role",
+        "viewer",
+        "--password-stdin",
+        stdin="short\n",
+        check=False,
+    )
+    assert result.returncode == 1 and "too short" in result.stderr
+    assert refusing_node.sql("SELECT count(*) FROM members_account") == [(0,)]
 
 
 def test_production_refuses_the_default_secret_key(tmp_path: Path) -> None:
