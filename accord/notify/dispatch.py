@@ -441,8 +441,7 @@ def claim(
             "channel",
             "subscription__account__organisation__member",
             "subscription__organisation__member",
-            "account",
-        )
+        )  # not `account`: only an escalation reads it, and there are few of those
         .order_by("id")
     )
     _attach_versions(rows, {} if versions is None else versions)
