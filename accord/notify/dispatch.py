@@ -243,8 +243,9 @@ class Expander:
 
     Each part's deliveries commit (and wake idle workers) on their own, so a fan-out to thousands starts sending
     after its first part; the entry's `processed_at` mark commits with its last part, and each part renews the
-    entry's lease. An entry whose expansion stops half-way (a crash, a lost lease) is expanded again from its
-    first part: the deliveries already made are not made twice (their unique key, `ignore_conflicts`)."""
+    entry's lease (a worker that has lost the lease writes nothing more). An entry whose expansion stops half-way
+    (a crash, a lost lease) is expanded again from its first part: the deliveries already made are not made twice
+    (their unique key, `ignore_conflicts`)."""
 
     def __init__(self, limit: int = 50) -> None:
         self.entries = _claim_outbox(limit)
@@ -277,14 +278,16 @@ class Expander:
             last = self.subscriptions.is_last(self.part)
             mine = OutboxEntry.objects.filter(pk=entry.pk, lease_token=entry.lease_token, processed_at__isnull=True)
             with transaction.atomic():
-                made = _deliveries(self.current, subscriptions)
-                Delivery.objects.bulk_create(made, ignore_conflicts=True)
-                if made:
-                    outbox.wake()  # idle workers claim them as soon as they commit
+                # The lease first: a worker that lost it (it stalled, another took the entry over) writes nothing.
                 if last:
                     kept = mine.update(processed_at=timezone.now(), last_error="")
                 else:
                     kept = mine.update(lease_until=timezone.now() + timedelta(seconds=lease_seconds()))
+                if kept:
+                    made = _deliveries(self.current, subscriptions)
+                    Delivery.objects.bulk_create(made, ignore_conflicts=True)
+                    if made:
+                        outbox.wake()  # idle workers claim them as soon as they commit
             if last or not kept:  # done, or taken over by another worker (which expands it again)
                 self._next_entry()
             else:

@@ -46,12 +46,21 @@ def test_a_fan_out_commits_part_by_part_and_a_cut_off_expansion_done_again_sends
         pass
     entry.refresh_from_db()
     assert entry.processed_at is not None and entry.tries == 2
-    # The stalled worker wakes up: its lease is gone, it stops after at most one more part, which adds nothing.
+    keys = list(made.values_list("key", flat=True))
+    assert len(keys) == len(set(keys)) == 4  # the part made twice made nothing twice
+    assert sorted(made.values_list("channel_id", flat=True)) == sorted(c.pk for c in channels)
+    assert dispatch.Expander().count == 0  # done: nobody expands it again
+
+    # The stalled worker wakes up: its lease is gone, so it writes nothing more (were the rows gone, it would not
+    # make them again) and gives the entry up.
+    made.delete()
     while first.step():
         pass
-    keys = list(made.values_list("key", flat=True))
-    assert len(keys) == len(set(keys)) == 4
-    assert sorted(made.values_list("channel_id", flat=True)) == sorted(c.pk for c in channels)
+    assert not made.exists()
+    # (Put back as they were, for the sending below.)
+    OutboxEntry.objects.filter(pk=entry.pk).update(processed_at=None, lease_until=None)
+    assert dispatch.expand_outbox() == 1
+    assert set(made.values_list("key", flat=True)) == set(keys)
 
     drain()
     assert sorted(r.path for r in receiver.received) == [f"/hook/{n}" for n in range(4)]
