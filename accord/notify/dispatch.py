@@ -272,8 +272,6 @@ class Expander:
             return False
         entry = self.entries[self.index]
         try:
-            if self.current is None:
-                self.current = _begin(entry)
             subscriptions = self.subscriptions.get(self.part)
             last = self.subscriptions.is_last(self.part)
             mine = OutboxEntry.objects.filter(pk=entry.pk, lease_token=entry.lease_token, processed_at__isnull=True)
@@ -284,6 +282,8 @@ class Expander:
                 else:
                     kept = mine.update(lease_until=timezone.now() + timedelta(seconds=lease_seconds()))
                 if kept:
+                    if self.current is None:
+                        self.current = _begin(entry)
                     made = _deliveries(self.current, subscriptions)
                     Delivery.objects.bulk_create(made, ignore_conflicts=True)
                     if made:
