@@ -462,7 +462,7 @@ def cmd_federation_sync(args: argparse.Namespace) -> int:
             print(json.dumps({"peer": peer.name, "error": "a worker is syncing with this peer now; try again shortly"}))
             continue
         try:
-            counts = client.sync(peer, transport, force_anti_entropy=args.anti_entropy)
+            counts = client.sync(peer, transport, force_anti_entropy=args.anti_entropy, leased=True)
         except ValueError as error:  # e.g. a malformed ACCORD_OUTBOUND_ALLOW
             raise CliError(f"peer {peer.name}: {error}") from None
         finally:

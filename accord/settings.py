@@ -142,6 +142,9 @@ if _database_url is None:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": DATA_DIR / "accord.sqlite3",
+            # Keep connections between requests and worker rounds, as on PostgreSQL: opening one runs the pragmas
+            # below and registers Django's SQL functions, which cost more than most requests' queries.
+            "CONN_MAX_AGE": 60,
             "OPTIONS": {
                 # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of
                 # failing half-way; the audit chain depends on appends being serialised.

@@ -88,9 +88,9 @@ def forget_clock_offsets() -> None:
 def call(peer: Peer, method: str, target: str, body: bytes, transport: Transport) -> WireResponse:
     """Send one signed request; if the peer refuses our time, correct for its clock once and retry."""
     from accord.members.identity import retired_signing_keys, signing_key
-    from accord.records.actions import this_node
+    from accord.records.actions import here
 
-    node = this_node()
+    node = here()
     keys = [signing_key()]
     response = WireResponse(0, {}, b"")
     corrected = False
@@ -193,17 +193,19 @@ def _held(items: list[Any]) -> set[str]:
 RECEIVE_CHUNK = 200
 
 
-def receive(peer: Peer | None, items: Any, transport: Transport | None, *, source: str) -> Counts:
+def receive(
+    peer: Peer | None, items: Any, transport: Transport | None, *, source: str, member: str | None = None
+) -> Counts:
     """Verify and store versions as they travel (feed pages, fetches, bundles). Refusals are logged, not raised.
 
     Attachments are fetched first, outside any transaction; then the versions of each chunk are stored in one
     transaction by `ingest_many` (bulk statements; a refused version leaves the others)."""
     from accord.lib.canonical import content_hash
-    from accord.records.actions import this_node
+    from accord.records.actions import here
     from accord.records.errors import ActionError
     from accord.records.ingest import Incoming, ingest_many
 
-    member = this_node().member.code
+    member = member or here().member
     counts = Counts()
     if not isinstance(items, list):
         raise PeerError("versions must be a list")
@@ -270,10 +272,14 @@ def direct_origins(peer: Peer) -> list[uuid.UUID]:
     )
 
 
-def pull(peer: Peer, transport: Transport, *, max_pages: int | None = None) -> Counts:
+def pull(peer: Peer, transport: Transport, *, max_pages: int | None = None, leased: bool = False) -> Counts:
     """Pull the peer's feed from our stored cursor until it has no more (or max_pages).
 
-    The request names the origins this node pulls from directly (`direct`), so the peer relays only the others'."""
+    The request names the origins this node pulls from directly (`direct`), so the peer relays only the others'.
+    `leased`: the caller holds the peer's lease (`claim`), which is renewed with each page."""
+    from accord.records.actions import here
+
+    member = here().member
     total = Counts()
     pages = 0
     direct = ",".join(str(n) for n in direct_origins(peer))
@@ -287,21 +293,23 @@ def pull(peer: Peer, transport: Transport, *, max_pages: int | None = None) -> C
             raise PeerError("feed: the page lacks versions, next or more")
         if len(versions) > 1000 or len(following) > 200:
             raise PeerError("feed: the page is larger than the protocol allows")
-        counts = receive(peer, versions, transport, source=f"peer:{peer.name}")
+        counts = receive(peer, versions, transport, source=f"peer:{peer.name}", member=member)
         total.add(counts)
         remaining = payload.get("remaining")
         peer.pull_cursor = following
         peer.remote_remaining = remaining if isinstance(remaining, int) and remaining >= 0 else 0
-        Peer.objects.filter(pk=peer.pk).update(
-            pull_cursor=peer.pull_cursor,
-            remote_remaining=peer.remote_remaining,
-            stored=F("stored") + counts.stored,
-            refused=F("refused") + counts.refused,
-        )
+        changes: dict[str, Any] = {
+            "pull_cursor": peer.pull_cursor,
+            "remote_remaining": peer.remote_remaining,
+            "stored": F("stored") + counts.stored,
+            "refused": F("refused") + counts.refused,
+        }
+        if leased:
+            # Renew the lease page by page: short enough that a crashed worker's lease soon expires.
+            changes["lease_until"] = timezone.now() + timedelta(seconds=LEASE_SECONDS)
+        Peer.objects.filter(pk=peer.pk).update(**changes)
         peer.stored += counts.stored
         peer.refused += counts.refused
-        # Renew the lease page by page: short enough that a crashed worker's lease soon expires.
-        Peer.objects.filter(pk=peer.pk).update(lease_until=timezone.now() + timedelta(seconds=LEASE_SECONDS))
         pages += 1
         if not more or (max_pages is not None and pages >= max_pages):
             return total
@@ -384,13 +392,17 @@ def release(peer: Peer) -> None:
     Peer.objects.filter(pk=peer.pk).update(lease_until=None)
 
 
-def sync(peer: Peer, transport: Transport, *, force_anti_entropy: bool = False) -> Counts:
+def sync(peer: Peer, transport: Transport, *, force_anti_entropy: bool = False, leased: bool = False) -> Counts:
     """One round with a peer: pull its feed, then compare manifests when that is due. Errors are recorded
-    on the peer (and logged once per new message), never raised."""
+    on the peer (and logged once per new message), never raised.
+
+    `leased`: the caller took the peer's lease (`claim`); it is renewed page by page and given back with the
+    round's outcome, in the same update (if something else is raised, the caller gives it back)."""
     started = timezone.now()
     total = Counts()
+    done: dict[str, Any] = {"lease_until": None} if leased else {}
     try:
-        total.add(pull(peer, transport))
+        total.add(pull(peer, transport, leased=leased))
         due = (
             peer.last_anti_entropy_at is None
             or (started - peer.last_anti_entropy_at).total_seconds() >= settings.ACCORD_FEDERATION_ANTI_ENTROPY_SECONDS
@@ -405,10 +417,10 @@ def sync(peer: Peer, transport: Transport, *, force_anti_entropy: bool = False) 
             # The link to this peer was up, so relays left its versions out of their feeds for us (`direct`):
             # compare manifests with every other peer at once, for what the peer issued just before the link broke.
             Peer.objects.filter(state=Peer.State.ACTIVE).exclude(pk=peer.pk).update(last_anti_entropy_at=None)
-        Peer.objects.filter(pk=peer.pk).update(last_pull_at=started, last_error=message, last_error_at=started)
+        Peer.objects.filter(pk=peer.pk).update(last_pull_at=started, last_error=message, last_error_at=started, **done)
         peer.last_error = message
         total.errors.append(message)
         return total
-    Peer.objects.filter(pk=peer.pk).update(last_pull_at=started, last_success_at=timezone.now(), last_error="")
+    Peer.objects.filter(pk=peer.pk).update(last_pull_at=started, last_success_at=timezone.now(), last_error="", **done)
     peer.last_error = ""
     return total

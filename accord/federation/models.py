@@ -39,6 +39,8 @@ class Peer(models.Model):
     served_cursor = models.CharField(max_length=200, blank=True)
     served_at = models.DateTimeField(null=True, blank=True)
     hinted_upto = models.PositiveBigIntegerField(default=0)
+    # When the peer last accepted a hint from us; until it pulls (served_at) it owes a pull, and is not hinted again.
+    hinted_at = models.DateTimeField(null=True, blank=True)
     # The newest request time whose nonces this node has forgotten; requests signed at or before it are refused.
     nonce_floor = models.BigIntegerField(default=0)
 

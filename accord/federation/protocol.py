@@ -237,7 +237,7 @@ def log_event(
 
 def serve(method: str, target: str, headers: dict[str, str], body: bytes) -> Reply:
     """Answer one federation request. `headers` has lower-case names."""
-    from accord.records.actions import this_node
+    from accord.records.actions import here
 
     parts = urlsplit(target)
     path = parts.path
@@ -253,7 +253,7 @@ def serve(method: str, target: str, headers: dict[str, str], body: bytes) -> Rep
         known = {n for n, _ in routes} | {"node"}
         status = 405 if name in known else 404
         return Reply(status, {"error": f"no federation endpoint {method} {path}"})
-    node = this_node()
+    node = here()
     try:
         peer = auth.check_request(method=method, target=target, headers=headers, body=body, recipient=node.node_id)
     except auth.Refused as refused:

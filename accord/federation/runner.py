@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, connections
@@ -24,53 +24,86 @@ logger = logging.getLogger("accord.federation")
 
 
 def push_hints(transport: client.Transport) -> int:
+    return _push_hints(transport)[0]
+
+
+def _push_hints(transport: client.Transport) -> tuple[int, bool]:
     """Tell each peer with a URL that this node has issued new versions for it; returns the hints sent.
 
     Only versions this node issued are hinted. Versions it received from others reach its peers from their
     origin (hinted there), or, when a link to the origin is down, by relay at the peers' next periodic pull: in
-    a mesh, hinting relayed copies too would make every node wake every other node for every version."""
-    from accord.records.actions import this_node
+    a mesh, hinting relayed copies too would make every node wake every other node for every version.
+
+    A peer that accepted a hint and has not pulled since is not hinted again (for up to HINT_PATIENCE seconds):
+    the pull it owes starts after the hint, so it brings every version committed before it, and what is
+    committed later is hinted once that pull is served. So a peer is woken at most once per pull, and under load
+    the versions of many rounds travel in one page.
+
+    Returns the hints sent, and whether a peer that owes a pull was left to hint later."""
+    from accord.records.actions import here
     from accord.records.models import Version
 
     head = Version.objects.aggregate(top=Max("id"))["top"] or 0
-    me = this_node().node_id
+    me = here().node_id
     behind = Peer.objects.filter(state=Peer.State.ACTIVE, hinted_upto__lt=head).exclude(url="")
     oldest = behind.aggregate(low=Min("hinted_upto"))["low"]
     if oldest is None:
-        return 0
+        return 0, False
     if not Version.objects.filter(id__gt=oldest, id__lte=head, origin_node=me).exists():
         # Only versions received from others arrived since: nothing to hint (the common case on a node that
         # mostly receives), and no per-peer entitlement query.
         behind.update(hinted_upto=head)
-        return 0
-    due = [
-        peer
-        for peer in behind
-        if entitled_versions(peer).filter(id__gt=peer.hinted_upto, id__lte=head, origin_node=me).exists()
-    ]
+        return 0, False
+    now = timezone.now()
+    due: list[Peer] = []
+    settled: list[int] = []
+    deferred = False
+    for peer in behind:
+        if _owes_pull(peer, now):
+            deferred = True
+            continue  # hinted_upto stays: what arrived since is hinted once the owed pull is served
+        if entitled_versions(peer).filter(id__gt=peer.hinted_upto, id__lte=head, origin_node=me).exists():
+            due.append(peer)
+        else:
+            settled.append(peer.pk)
     cursor = encode_cursor(head)
     if len(due) > 1 and isinstance(transport, client.HttpTransport):
         # Over HTTP, to all peers at once: one slow peer must not hold up the hints of the others.
         with ThreadPoolExecutor(max_workers=min(HINT_THREADS, len(due)), thread_name_prefix="hint") as pool:
-            sent = sum(pool.map(lambda peer: _hint(peer, transport, cursor, own_connection=True), due))
+            accepted = list(pool.map(lambda peer: _hint(peer, transport, cursor, own_connection=True), due))
     else:
-        sent = sum(_hint(peer, transport, cursor) for peer in due)
-    behind.update(hinted_upto=head)
-    return sent
+        accepted = [_hint(peer, transport, cursor) for peer in due]
+    hinted = [peer.pk for peer, ok in zip(due, accepted, strict=True) if ok]
+    # A hint that failed counts as sent for hinted_upto (the peer's periodic pull still comes), but leaves no
+    # pull owed, so the next version is hinted again.
+    Peer.objects.filter(pk__in=hinted).update(hinted_upto=head, hinted_at=now)
+    Peer.objects.filter(pk__in=settled + [p.pk for p in due if p.pk not in hinted]).update(hinted_upto=head)
+    return len(hinted), deferred
+
+
+# How long a hint the peer accepted is taken to stand for a pull it owes: past this, the peer is hinted again.
+HINT_PATIENCE = 15.0
+
+
+def _owes_pull(peer: Peer, now: datetime) -> bool:
+    """Whether the peer accepted a hint and has not pulled our feed since (within HINT_PATIENCE)."""
+    if peer.hinted_at is None or (now - peer.hinted_at).total_seconds() >= HINT_PATIENCE:
+        return False
+    return peer.served_at is None or peer.served_at < peer.hinted_at
 
 
 # Hints sent at once by one worker.
 HINT_THREADS = 8
 
 
-def _hint(peer: Peer, transport: client.Transport, cursor: str, *, own_connection: bool = False) -> int:
+def _hint(peer: Peer, transport: client.Transport, cursor: str, *, own_connection: bool = False) -> bool:
     try:
         client.send_hint(peer, transport, cursor)
-        return 1
+        return True
     except (client.TransportError, client.PeerError) as error:
         # A missed hint only delays: the peer's periodic pull still comes.
         logger.info("hint to %s failed: %s", peer.name, error)
-        return 0
+        return False
     finally:
         if own_connection:
             connections.close_all()  # this thread's connections only
@@ -87,34 +120,50 @@ def due_peers() -> list[Peer]:
     )
 
 
-def step(transport: client.Transport, seen: dict[str, int] | None = None) -> bool:
+def step(transport: client.Transport, seen: dict[str, int | bool] | None = None) -> bool:
     """One round; True if anything was done (so the loop comes back sooner).
 
     `seen` carries the last arrival head between rounds, so an idle round costs two small queries."""
     from accord.federation.auth import prune_nonces
+    from accord.records.actions import here
     from accord.records.models import Version
 
     head = Version.objects.aggregate(top=Max("id"))["top"] or 0
     busy = False
-    if seen is None or seen.get("head") != head:
+    if seen is None:
         busy = push_hints(transport) > 0
-        if seen is not None:
-            seen["head"] = head
+    elif seen.get("head") != head or seen.get("deferred"):
+        # Hints are only for versions this node issued: on a node that receives (most rounds of most nodes),
+        # one query tells that nothing arrived of its own, and the peers' hinted_upto may lag (it only bounds
+        # what the next hinting looks at).
+        previous = seen.get("head", 0)
+        if (
+            seen.get("deferred")
+            or not previous
+            or Version.objects.filter(id__gt=previous, id__lte=head, origin_node=here().node_id).exists()
+        ):
+            sent, seen["deferred"] = _push_hints(transport)
+            busy = sent > 0
+        seen["head"] = head
     for peer in due_peers():
         if client.claim(peer):
             try:
-                client.sync(peer, transport)
-            finally:
+                client.sync(peer, transport, leased=True)  # gives the lease back with the round's outcome
+            except BaseException:
                 client.release(peer)
+                raise
             busy = True
     if timezone.now().second == 0:
         prune_nonces()
     return busy
 
 
+DEFERRED_WAIT = 0.05
+
+
 def run(stop: threading.Event, transport: client.Transport | None = None, idle: float = 0.25) -> None:
     chosen = transport or client.HttpTransport()
-    seen: dict[str, int] = {}
+    seen: dict[str, int | bool] = {}
     try:
         while not stop.is_set():
             try:
@@ -124,7 +173,8 @@ def run(stop: threading.Event, transport: client.Transport | None = None, idle: 
                 busy = False
                 seen.clear()
                 close_old_connections()
-            stop.wait(0.02 if busy else idle)
+            # A peer owes a pull (its hint is out): look again soon, to hint what came since once it has pulled.
+            stop.wait(0.02 if busy else DEFERRED_WAIT if seen.get("deferred") else idle)
     finally:
         from django.db import connection
 

@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
-from django.db.models import F, Q, Subquery
+from django.db.models import Exists, F, Q, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.sql.subqueries import UpdateQuery
 from django.utils import timezone
@@ -115,6 +115,23 @@ def _claim_outbox(limit: int) -> list[OutboxEntry]:
         OutboxEntry.objects.filter(lease_token=token, processed_at__isnull=True)
         .select_related("version", "version__record")
         .order_by("id")
+    )
+
+
+def _settle_unsubscribed() -> int:
+    """When nobody subscribes, mark every entry waiting in the outbox processed; returns how many.
+
+    One statement, which reads the subscriptions and the entries in one snapshot: an entry it marks was
+    committed while no subscription was, so no subscription misses a version committed after it. A node
+    absorbing a peer's backlog with no subscribers thus never loads the versions of its outbox."""
+    now = timezone.now()
+    if not OutboxEntry.objects.filter(processed_at__isnull=True).exists():
+        return 0  # a read: an idle loop does not take SQLite's one write lock
+    return int(
+        OutboxEntry.objects.filter(processed_at__isnull=True)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .filter(~Exists(Subscription.objects.filter(active=True)))
+        .update(processed_at=now, last_error="")
     )
 
 
@@ -248,18 +265,13 @@ class Expander:
     (their unique key, `ignore_conflicts`)."""
 
     def __init__(self, limit: int = 50) -> None:
-        self.entries = _claim_outbox(limit)
-        self.count = len(self.entries)
         self.index = 0
         self.part = 0
         self.current: _Expansion | None = None
         self.subscriptions = _SubscriptionParts()
-        if self.entries and not Subscription.objects.filter(active=True).exists():
-            # Nobody subscribes: nothing to expand (a node absorbing a peer's backlog stays cheap).
-            OutboxEntry.objects.filter(
-                pk__in=[e.pk for e in self.entries], lease_token=self.entries[0].lease_token
-            ).update(processed_at=timezone.now(), last_error="")
-            self.entries = []
+        settled = _settle_unsubscribed()
+        self.entries = [] if settled else _claim_outbox(limit)
+        self.count = settled or len(self.entries)
 
     def _next_entry(self) -> None:
         self.index += 1
@@ -432,9 +444,14 @@ def claim(
     until = now + timedelta(seconds=lease_seconds())
     wanted = None if ids is None else list(ids)
     expired = Q(status=Delivery.Status.SENDING, lease_until__lt=now)
+    pending = Q(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
+    due = Delivery.objects.filter(expired | pending)
+    if not (due if wanted is None else due.filter(pk__in=wanted)).exists():
+        # Nothing is due (an idle loop's poll): a read, not a writing transaction (on SQLite the claim's UPDATE
+        # would take the one write lock, which ingest and publishing wait for).
+        return "", []
     taken = _mark_claimed(expired, ("lease_until", "id"), limit, token=token, until=until, ids=wanted)
     if taken < limit:
-        pending = Q(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
         taken += _mark_claimed(pending, ("next_attempt_at", "id"), limit - taken, token=token, until=until, ids=wanted)
     if not taken:
         return "", []

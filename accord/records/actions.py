@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from accord.members.identity import signing_key
+from accord.members.identity import Here, signing_key
+from accord.members.identity import here as identity_here
 from accord.records import attachments as attachment_store
 from accord.records import audit, hooks, kinds
 from accord.records.envelope import (
@@ -52,6 +53,14 @@ def this_node() -> NodeIdentity:
     if node is None:
         raise ActionError("this node has no identity yet; run `accord migrate` first")
     return node
+
+
+def here() -> Here:
+    """This node's id and member code, cheaply (identity.here); an ActionError before `accord migrate`."""
+    found = identity_here()
+    if found is None:
+        raise ActionError("this node has no identity yet; run `accord migrate` first")
+    return found
 
 
 def _check_publisher(kind: kinds.RecordKind, user: Account) -> None:
@@ -180,7 +189,7 @@ def _issue(
     action: str,
     reason: str | None = None,
 ) -> Version:
-    node = this_node()
+    node = here()
     organisation = acting_user.organisation
     assert organisation is not None
     envelope = build_envelope(

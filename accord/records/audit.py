@@ -91,12 +91,13 @@ def append(
     """Append one entry. Must run inside the caller's transaction: the entry lands with the change."""
     if not connection.in_atomic_block:
         raise RuntimeError("audit.append() must be called inside transaction.atomic()")
-    from accord.members.models import NodeIdentity
+    from accord.members.identity import here
 
     head = AuditHead.objects.select_for_update().filter(id=1).first()
     if head is None:
         head = AuditHead.objects.create(id=1)
-    node = NodeIdentity.objects.filter(id=1).values_list("node_id", flat=True).first()
+    node_here = here()  # None before the node has its identity (its first entries are made while it gets one)
+    node = node_here.node_id if node_here is not None else None
     entry = AuditEntry(
         seq=head.seq + 1,
         at=now_rfc3339(),

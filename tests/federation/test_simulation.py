@@ -16,12 +16,14 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
+from django.utils import timezone
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
@@ -773,3 +775,37 @@ def test_hints_go_out_for_versions_a_node_issued_and_not_for_those_it_received(n
     for i in range(1, network.size):
         with network.as_node(i):
             assert Peer.objects.get(node_id=network.nodes[0].node_id).wake_pending
+
+
+def test_a_peer_that_owes_a_pull_is_not_hinted_again_until_it_pulls(network: sim.Network) -> None:
+    transport = sim.FakeTransport(network)
+    _sync_all(network, transport, rounds=1)
+    with network.as_node(0):
+        runner.push_hints(transport)  # whatever the set-up left to hint
+    sim.CLOCK.advance(1)  # (time moves only when told)
+    _publish_note(network, 0, "first")
+    with network.as_node(0):
+        assert runner.push_hints(transport) == network.size - 1
+    sim.CLOCK.advance(1)
+    second = _publish_note(network, 0, "second")
+    with network.as_node(0):
+        # Every peer accepted the first hint and has not pulled since: the pull each owes brings the second too.
+        assert runner.push_hints(transport) == 0
+        assert set(Peer.objects.values_list("hinted_upto", flat=True)) == {second.pk - 1}
+    sim.CLOCK.advance(1)
+    with network.as_node(1):
+        client.sync(Peer.objects.get(node_id=network.nodes[0].node_id), transport)
+    assert _holds(network, 1, second)
+    sim.CLOCK.advance(1)
+    third = _publish_note(network, 0, "third")
+    with network.as_node(0):
+        # Peer 1 has pulled (after its hint): it is hinted again; the others still owe their pull.
+        assert runner.push_hints(transport) == 1
+        assert Peer.objects.get(node_id=network.nodes[1].node_id).hinted_upto == third.pk
+        # A hint is not held back for ever: past HINT_PATIENCE the others are hinted again (peer 1 is up to date).
+        Peer.objects.update(hinted_at=timezone.now() - timedelta(seconds=runner.HINT_PATIENCE + 1))
+        assert runner.push_hints(transport) == network.size - 2
+    for i in range(1, network.size):
+        with network.as_node(i):
+            client.sync(Peer.objects.get(node_id=network.nodes[0].node_id), transport)
+        assert _holds(network, i, third)

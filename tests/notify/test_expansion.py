@@ -83,3 +83,21 @@ def test_a_worker_that_stops_mid_expansion_gives_the_entry_back(
     drain()
     assert sorted(r.path for r in receiver.received) == [f"/hook/{n}" for n in range(3)]
     assert Delivery.objects.filter(version=version, status="sent").count() == 3
+
+
+def test_with_nobody_subscribed_the_outbox_is_settled_in_one_statement_and_a_later_subscription_still_hears(
+    world: World, receiver: Receiver
+) -> None:
+    versions = [publish(world.alice) for _ in range(3)]
+    waiting = OutboxEntry.objects.filter(version__in=versions, processed_at__isnull=True)
+    assert waiting.count() == 3
+    expander = dispatch.Expander()
+    assert expander.count == 3 and not expander.step()  # marked processed, nothing to expand
+    assert not waiting.exists() and not Delivery.objects.exists()
+    assert dispatch.Expander().count == 0  # nothing waits: a read, no write
+
+    # Once someone subscribes, the versions issued after it are expanded as before.
+    subscribe(world.carol, webhook=receiver.url("/hook/later"))
+    later = publish(world.alice)
+    assert dispatch.expand_outbox() == 1
+    assert Delivery.objects.filter(version=later).count() == 1
