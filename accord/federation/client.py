@@ -333,15 +333,14 @@ def anti_entropy(peer: Peer, transport: Transport) -> Counts:
         except (ValueError, TypeError):
             raise PeerError("manifest: an entry is not [origin node, record, seq, hash]") from None
         if keys:
-            match = Q()
-            for origin, record, seq, _ in keys:
-                match |= Q(origin_node=origin, record_uuid=record, seq=seq)
             # Held byte for byte (stored or quarantined): nothing to fetch. Held with another hash: fetch it, so an
             # origin that showed this peer another version than us (equivocation) is caught here too, and not only
-            # when a relay happens to pass the other version on.
+            # when a relay happens to pass the other version on. What we hold of the page's records comes in one
+            # query by record (a condition per entry, ORed, is too deep for SQLite beyond 1000 entries).
+            records = {record for _, record, _, _ in keys}
             fields = ("origin_node", "record_uuid", "seq", "content_hash")
-            have = set(Version.objects.filter(match).values_list(*fields))
-            have |= set(QuarantinedVersion.objects.filter(match).values_list(*fields))
+            have = set(Version.objects.filter(record_uuid__in=records).values_list(*fields))
+            have |= set(QuarantinedVersion.objects.filter(record_uuid__in=records).values_list(*fields))
             wanted = [[str(o), str(r), s] for o, r, s, h in keys if (o, r, s, h) not in have]
         for start in range(0, len(wanted), FETCH_MAX):
             body = json.dumps({"versions": wanted[start : start + FETCH_MAX]}).encode("utf-8")

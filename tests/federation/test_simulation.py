@@ -9,6 +9,7 @@ FakeTransport; see sim.py. `make fuzz-federation` runs it with ACCORD_FUZZ_EXAMP
 from __future__ import annotations
 
 import base64
+import json
 import os
 import sys
 import tempfile
@@ -809,3 +810,38 @@ def test_a_peer_that_owes_a_pull_is_not_hinted_again_until_it_pulls(network: sim
         with network.as_node(i):
             client.sync(Peer.objects.get(node_id=network.nodes[0].node_id), transport)
         assert _holds(network, i, third)
+
+
+def test_anti_entropy_compares_a_manifest_page_of_thousands_of_entries(network: sim.Network) -> None:
+    """A full manifest page (2000 entries) is compared in one query by record: a condition per entry, ORed, is
+    deeper than SQLite allows beyond 1000, and anti-entropy with a peer holding more than that failed."""
+    held = _publish_note(network, 0, "held here")
+    other = _publish_note(network, 0, "held here, the peer shows other bytes")
+    origin = str(network.nodes[1].node_id)
+    unknown = [[origin, str(uuid.uuid4()), 1, "0" * 64] for _ in range(protocol.MANIFEST_PAGE - 2)]
+    entries = [
+        [str(held.origin_node), str(held.record_uuid), held.seq, held.content_hash],
+        [str(other.origin_node), str(other.record_uuid), other.seq, "f" * 64],
+        *unknown,
+    ]
+    asked: list[list[Any]] = []
+
+    class Peer1:
+        """Peer 1 as anti-entropy sees it: a manifest of one full page, and fetches that bring nothing."""
+
+        def send(
+            self, peer: Any, method: str, target: str, headers: dict[str, str], body: bytes
+        ) -> client.WireResponse:
+            if target.startswith("/federation/v1/manifest"):
+                page = {"entries": entries, "next": protocol.encode_cursor(len(entries)), "more": False}
+                return client.WireResponse(200, {}, json.dumps(page).encode())
+            asked.extend(json.loads(body)["versions"])
+            return client.WireResponse(200, {}, b'{"versions": []}')
+
+    with network.as_node(0):
+        counts = client.anti_entropy(Peer.objects.get(node_id=network.nodes[1].node_id), Peer1())
+    assert counts.errors == [] and counts.stored == 0
+    # Everything not held byte for byte is asked for (in fetches of at most FETCH_MAX), and nothing held.
+    assert len(asked) == len(entries) - 1
+    assert [str(other.origin_node), str(other.record_uuid), other.seq] in asked
+    assert [str(held.origin_node), str(held.record_uuid), held.seq] not in asked
