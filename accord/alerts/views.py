@@ -26,7 +26,8 @@ from accord.alerts import actions, forms, mapping, queries
 from accord.alerts.kinds import PUBLISHERS
 from accord.alerts.models import AlertView
 from accord.lib import ihr
-from accord.members.models import Account, Member, NodeIdentity
+from accord.members.identity import here
+from accord.members.models import Account, Member
 from accord.notify.views import may_read_logs
 from accord.records.envelope import TLPS, Audience, parse_audience
 from accord.records.errors import ActionError, NotFound
@@ -81,11 +82,12 @@ def can_compose(user: Account) -> bool:
 def _may_issue(user: Account, record: Record) -> bool:
     """May this user issue the next version (update, cancel) of the alert?"""
     version = record.current_version
-    node = NodeIdentity.objects.filter(id=1).values_list("node_id", flat=True).first()
+    node = here()
     return (
         version is not None
         and version.state == "active"
-        and record.origin_node == node
+        and node is not None
+        and record.origin_node == node.node_id
         and user.organisation is not None
         and version.origin_organisation == user.organisation.uuid
         and can_compose(user)

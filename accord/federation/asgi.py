@@ -3,8 +3,8 @@
 A node-to-node request needs none of Django's middleware (sessions, CSRF, locale, messages, static files) and
 none of its per-request thread: `route()` sends every /federation/v1/ request to `protocol.serve()` in a small
 pool of threads that keep their database connections, and everything else to Django. The body limit
-(`ACCORD_MAX_BODY_BYTES`) is kept here as the middleware keeps it for Django. The Django view (views.py) stays
-for other servers and for the test client; both call the same `serve()`.
+(`ACCORD_MAX_BODY_BYTES`) is the middleware's (`declared_refusal`), and the body is also counted as it arrives.
+The Django view (views.py) stays for other servers and for the test client; both call the same `serve()`.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from accord.federation.protocol import PREFIX, Reply, serve
+from accord.web.middleware import declared_refusal, too_large
 
 Scope = dict[str, Any]
 Message = Mapping[str, Any]
@@ -66,14 +67,12 @@ async def answer(scope: Scope, receive: Receive, send: Send) -> None:
         name = bytes(raw_name).decode("latin-1").lower()
         value = bytes(raw_value).decode("latin-1")
         headers[name] = f"{headers[name]},{value}" if name in headers else value
+    refusal = declared_refusal(headers.get("content-length", ""))
+    if refusal is not None:
+        status, error = refusal
+        await _reply(send, Reply(status, {"error": error}))
+        return
     limit = int(settings.ACCORD_MAX_BODY_BYTES)
-    declared = headers.get("content-length", "")
-    if declared and not declared.isdigit():
-        await _reply(send, Reply(400, {"error": "Content-Length is not a number"}))
-        return
-    if declared and int(declared) > limit:
-        await _reply(send, _too_large(int(declared), limit))
-        return
     body = bytearray()
     while True:
         message = await receive()
@@ -81,7 +80,7 @@ async def answer(scope: Scope, receive: Receive, send: Send) -> None:
             return
         body += message.get("body", b"")
         if len(body) > limit:
-            await _reply(send, _too_large(len(body), limit))
+            await _reply(send, Reply(413, {"error": too_large(len(body), limit, at_least=True)}))
             return
         if not message.get("more_body", False):
             break
@@ -93,10 +92,6 @@ async def answer(scope: Scope, receive: Receive, send: Send) -> None:
     loop = asyncio.get_running_loop()
     reply = await loop.run_in_executor(_pool, _answer, method, target, headers, bytes(body))
     await _reply(send, reply)
-
-
-def _too_large(size: int, limit: int) -> Reply:
-    return Reply(413, {"error": f"the request body is {size} bytes or more; this node accepts at most {limit} bytes"})
 
 
 async def _reply(send: Send, reply: Reply) -> None:

@@ -102,22 +102,29 @@ def here() -> Here | None:
     and run, and publishing, ingest and each federation request ask for them."""
     from django.db import connection
 
+    with connection.cursor() as cursor:
+        cursor.execute(_here_sql(connection.vendor))
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return Here(node_id=row[0] if isinstance(row[0], uuid.UUID) else uuid.UUID(str(row[0])), member=str(row[1]))
+
+
+@lru_cache(maxsize=4)
+def _here_sql(vendor: str) -> str:
+    """here()'s statement, made once per database vendor (the quoting is the vendor's)."""
+    from django.db import connection
+
     from accord.members.models import Member, NodeIdentity
 
     quote = connection.ops.quote_name
     node, member = NodeIdentity._meta, Member._meta
-    sql = (
+    return (
         f"SELECT n.{quote(node.get_field('node_id').column)}, m.{quote(member.get_field('code').column)} "  # noqa: S608
         f"FROM {quote(node.db_table)} n JOIN {quote(member.db_table)} m "
         f"ON m.{quote(member.pk.column)} = n.{quote(node.get_field('member').column)} "
         f"WHERE n.{quote(node.pk.column)} = 1"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    return Here(node_id=row[0] if isinstance(row[0], uuid.UUID) else uuid.UUID(str(row[0])), member=str(row[1]))
 
 
 def reset_cache() -> None:

@@ -34,15 +34,15 @@ def detect_received_task(version_id: int) -> int:
 
 def counts_received(version_id: int) -> None:
     """Listener of every committed version: a peer's counts go to detection in a task of their own."""
-    from accord.members.models import NodeIdentity
+    from accord.members.identity import here
     from accord.records.models import Version
     from accord.surveillance.kinds import KIND
 
-    here = NodeIdentity.objects.filter(id=1).values_list("node_id", flat=True).first()
+    node = here()
     # This node's own counts were watched by their upload's task already.
     received = Version.objects.filter(pk=version_id, kind=KIND, status="actual")
-    if here is not None:
-        received = received.exclude(origin_node=here)
+    if node is not None:
+        received = received.exclude(origin_node=node.node_id)
     if received.exists():
         detect_received_task.enqueue(version_id)
 
