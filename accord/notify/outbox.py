@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.db import connection
 
+from accord.lib import rows
 from accord.records import hooks
 
 if TYPE_CHECKING:
@@ -40,9 +41,7 @@ def write_entries(versions: list[Version]) -> None:
     """The same for a batch of versions, in one statement."""
     from accord.notify.models import OutboxEntry
 
-    OutboxEntry.objects.bulk_create(
-        [OutboxEntry(version=v) for v in versions if v.status != "draft" and v.kind not in SILENT_KINDS]
-    )
+    rows.insert([OutboxEntry(version=v) for v in versions if v.status != "draft" and v.kind not in SILENT_KINDS])
 
 
 def register() -> None:

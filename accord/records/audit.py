@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 
+from accord.lib import rows
 from accord.lib.canonical import canonical_bytes, content_hash
 from accord.records.envelope import now_rfc3339
 from accord.records.models import AuditEntry, AuditHead
@@ -75,8 +76,19 @@ def lock() -> None:
     order) in the order their transactions commit, and a feed reader never skips one."""
     if not connection.in_atomic_block:
         raise RuntimeError("audit.lock() must be called inside transaction.atomic()")
-    if not list(AuditHead.objects.select_for_update().filter(id=1).values_list("id", flat=True)):
+    if _read_head() is None:
         AuditHead.objects.get_or_create(id=1)
+
+
+def _read_head() -> tuple[int, str] | None:
+    """The head's (seq, entry_hash), locking its row where the database locks rows (one small statement: this runs
+    in every writing transaction)."""
+    table = connection.ops.quote_name(AuditHead._meta.db_table)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT seq, entry_hash FROM {table} WHERE id = 1{lock}")  # noqa: S608
+        row = cursor.fetchone()
+    return (int(row[0]), str(row[1])) if row is not None else None
 
 
 def append(
@@ -93,13 +105,15 @@ def append(
         raise RuntimeError("audit.append() must be called inside transaction.atomic()")
     from accord.members.identity import here
 
-    head = AuditHead.objects.select_for_update().filter(id=1).first()
+    head = _read_head()
     if head is None:
-        head = AuditHead.objects.create(id=1)
+        AuditHead.objects.create(id=1)
+        head = (0, "")
+    head_seq, head_hash = head
     node_here = here()  # None before the node has its identity (its first entries are made while it gets one)
     node = node_here.node_id if node_here is not None else None
     entry = AuditEntry(
-        seq=head.seq + 1,
+        seq=head_seq + 1,
         at=now_rfc3339(),
         node_id=node,
         actor=actor.uuid if actor is not None else None,
@@ -108,11 +122,14 @@ def append(
         object_type=object_type,
         object_id=object_id,
         data=data or {},
-        prev_hash=head.entry_hash or GENESIS,
+        prev_hash=head_hash or GENESIS,
     )
     entry.entry_hash = hash_of(entry)  # also refuses floats and the like before anything is written
-    entry.save()
-    head.seq = entry.seq
-    head.entry_hash = entry.entry_hash
-    head.save(update_fields=["seq", "entry_hash"])
+    rows.insert([entry])
+    table = connection.ops.quote_name(AuditHead._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET seq = %s, entry_hash = %s WHERE id = 1",  # noqa: S608
+            [entry.seq, entry.entry_hash],
+        )
     return entry

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
+from accord.lib import rows
 from accord.lib.canonical import content_hash, verify
 from accord.records import attachments as attachment_store
 from accord.records import audit, hooks, kinds
@@ -361,10 +362,10 @@ def _bulk_store(
         accepted.append((index, one))
     if not accepted:
         return later
-    Record.objects.bulk_create(new_records)
+    rows.insert(new_records)
     versions = [_version_row(records[(c.origin, c.shape.record)], c) for _, c in accepted]
-    Version.objects.bulk_create(versions)
-    AudienceEntry.objects.bulk_create(
+    rows.insert(versions)
+    rows.insert(
         [
             AudienceEntry(version=version, target=target)
             for version, (_, one) in zip(versions, accepted, strict=True)
