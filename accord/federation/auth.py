@@ -30,6 +30,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accord.lib import rows
 from accord.lib.canonical import verify
 
 if TYPE_CHECKING:
@@ -90,13 +91,14 @@ def check_request(
         node_id = uuid.UUID(node_text)
     except ValueError:
         raise Refused(401, f"header {H_NODE} is not a node id") from None
-    peer = Peer.objects.filter(node_id=node_id).first()
+    # One prepared statement each (rows.one): this runs for every federation request.
+    peer = rows.one(Peer, "node_id", node_id)
     if peer is None:
         raise Refused(403, f"node {node_id} is not a peer of this node", node_id=node_id)
     if not peer.is_active:
         raise Refused(403, f"peer {peer.name} is {peer.state}", peer=peer, node_id=node_id)
     kid = header(H_KEY)
-    key = NodeKey.objects.filter(kid=kid).first()
+    key = rows.one(NodeKey, "kid", kid)
     if key is None or key.node_id != node_id:
         raise Refused(403, f"key {kid} is not a known key of node {node_id}", peer=peer, node_id=node_id)
     if key.revoked_at is not None and key.revoked_at <= timezone.now():
@@ -133,7 +135,7 @@ def check_request(
         raise Refused(401, "the request signature does not verify", peer=peer, node_id=node_id)
     try:
         with transaction.atomic():
-            SeenNonce.objects.create(node_id=node_id, nonce=nonce, signed_at=int(when_text))
+            rows.insert([SeenNonce(node_id=node_id, nonce=nonce, signed_at=int(when_text))])
     except IntegrityError:
         raise Refused(401, "replayed request: this nonce was used before", peer=peer, node_id=node_id) from None
     return peer

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
@@ -110,14 +111,38 @@ def _hint(peer: Peer, transport: client.Transport, cursor: str, *, own_connectio
 
 
 def due_peers() -> list[Peer]:
+    """Peers to pull now: woken by a hint, never pulled, or not pulled for their polling interval (jittered)."""
+    from accord.records.actions import here
+
     now = timezone.now()
-    poll = timedelta(seconds=settings.ACCORD_FEDERATION_POLL_SECONDS)
-    return list(
+    poll = settings.ACCORD_FEDERATION_POLL_SECONDS
+    shortest = timedelta(seconds=poll * (1 - POLL_JITTER))
+    me = here().node_id
+    candidates = (
         Peer.objects.filter(state=Peer.State.ACTIVE)
         .exclude(url="")
-        .filter(Q(wake_pending=True) | Q(last_pull_at__isnull=True) | Q(last_pull_at__lt=now - poll))
+        .filter(Q(wake_pending=True) | Q(last_pull_at__isnull=True) | Q(last_pull_at__lt=now - shortest))
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
     )
+    return [
+        peer
+        for peer in candidates
+        if peer.wake_pending
+        or peer.last_pull_at is None
+        or (now - peer.last_pull_at).total_seconds() >= poll_interval(me, peer.node_id)
+    ]
+
+
+# Each link's polling interval is ACCORD_FEDERATION_POLL_SECONDS times a factor between 1 - POLL_JITTER and
+# 1 + POLL_JITTER, fixed per (this node, peer): nodes started together (after an outage, or a benchmark's ten)
+# would otherwise poll every peer in the same instant, round after round, and each peer would be asked by all
+# at once. The mean interval stays the setting.
+POLL_JITTER = 0.25
+
+
+def poll_interval(me: uuid.UUID, peer: uuid.UUID) -> float:
+    spread = ((me.int ^ peer.int) % 10_007) / 10_007  # in [0, 1), the same for a link at every round
+    return float(settings.ACCORD_FEDERATION_POLL_SECONDS * (1 - POLL_JITTER + 2 * POLL_JITTER * spread))
 
 
 def step(transport: client.Transport, seen: dict[str, int | bool] | None = None) -> bool:

@@ -13,8 +13,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
+from django.core.exceptions import MultipleObjectsReturned
 from django.db import connection, models
 
 Convert = Callable[[Any], Any]
@@ -86,3 +87,39 @@ def insert(objs: Sequence[models.Model]) -> None:
                 obj.pk = pk
                 obj._state.adding = False
                 obj._state.db = connection.alias
+
+
+@cache
+def _select(model: type[models.Model], vendor: str, attname: str) -> tuple[list[str], Convert | None, str]:
+    """SELECT of every concrete column by one column."""
+    del vendor  # part of the cache key, as in _plan
+    meta = model._meta
+    field = next(f for f in meta.concrete_fields if f.attname == attname)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in meta.concrete_fields)
+    sql = f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {quote(field.column)} = %s LIMIT 2"  # noqa: S608
+    return [f.attname for f in meta.concrete_fields], _converter(field), sql
+
+
+M = TypeVar("M", bound=models.Model)
+
+
+def one(model: type[M], attname: str, value: Any) -> M | None:
+    """The instance whose `attname` (a unique column) equals `value`, read with one prepared statement and built as
+    the ORM builds it (its values converted by the same converters, then `Model.from_db`); None if there is none."""
+    names, convert, sql = _select(model, connection.vendor, attname)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value if convert is None else convert(value)])
+        found = cursor.fetchall()
+    if len(found) > 1:
+        raise MultipleObjectsReturned(f"{model.__name__}.{attname} = {value!r} is not unique")
+    if not found:
+        return None
+    values = []
+    for raw, field in zip(found[0], model._meta.concrete_fields, strict=True):
+        column = field.get_col(model._meta.db_table)
+        value_read = raw
+        for converter in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
+            value_read = converter(value_read, column, connection)
+        values.append(value_read)
+    return model.from_db(connection.alias, names, values)

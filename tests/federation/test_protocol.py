@@ -338,3 +338,34 @@ def test_a_feed_that_ends_moves_the_cursor_past_what_it_left_out(world: World, r
     assert protocol.decode_cursor(payload["next"]) == head  # not the id of "to KZ": the next pull scans nothing
     again = remote.get(web, f"/federation/v1/feed?after={payload['next']}").json()
     assert again["versions"] == [] and again["next"] == payload["next"]
+
+
+def test_each_link_polls_at_its_own_steady_interval_around_the_setting(world: World, settings: Any) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accord.federation import runner
+    from accord.records.actions import here
+
+    settings.ACCORD_FEDERATION_POLL_SECONDS = 20
+    remotes = [make_remote(name=f"peer-{n}") for n in range(24)]
+    me = here().node_id
+    intervals = {r.peer.name: runner.poll_interval(me, r.node_id) for r in remotes}
+    assert all(15 <= seconds < 25 for seconds in intervals.values())
+    assert len({round(seconds, 3) for seconds in intervals.values()}) > 12  # spread, not all at one instant
+    assert intervals == {r.peer.name: runner.poll_interval(me, r.node_id) for r in remotes}  # the same each round
+    assert sorted(p.name for p in runner.due_peers()) == sorted(intervals)  # never pulled: all due
+
+    now = timezone.now()
+    for r in remotes:
+        Peer.objects.filter(pk=r.peer.pk).update(last_pull_at=now - timedelta(seconds=19.99))
+    due = {p.name for p in runner.due_peers()}
+    assert due == {name for name, seconds in intervals.items() if seconds <= 19.99}
+    assert due and due != set(intervals)
+    Peer.objects.filter(pk=remotes[0].peer.pk).update(last_pull_at=now - timedelta(seconds=25))
+    Peer.objects.filter(pk=remotes[1].peer.pk).update(last_pull_at=now, wake_pending=True)
+    due = {p.name for p in runner.due_peers()}
+    assert {"peer-0", "peer-1"} <= due
+    Peer.objects.filter(pk__in=[r.peer.pk for r in remotes]).update(last_pull_at=now - timedelta(seconds=14.9))
+    assert {p.name for p in runner.due_peers()} == {"peer-1"}

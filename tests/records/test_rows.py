@@ -114,3 +114,19 @@ def test_nothing_to_insert_is_no_statement() -> None:
     with CaptureQueriesContext(connection) as queries:
         rows.insert([])
     assert len(queries) == 0
+
+
+def test_one_reads_an_instance_as_the_orm_does_or_none() -> None:
+    from accord.federation.models import Peer
+
+    peer = Peer.objects.create(name="p", node_id=uuid.uuid4(), member="KZ", url="http://127.0.0.1:1", nonce_floor=7)
+    Peer.objects.filter(pk=peer.pk).update(served_at=datetime(2026, 11, 27, 10, 0, 1, 5, tzinfo=UTC))
+    read = rows.one(Peer, "node_id", peer.node_id)
+    orm = Peer.objects.get(pk=peer.pk)
+    assert read is not None and not read._state.adding
+    assert {f.attname: getattr(read, f.attname) for f in Peer._meta.concrete_fields} == {
+        f.attname: getattr(orm, f.attname) for f in Peer._meta.concrete_fields
+    }
+    assert isinstance(read.node_id, uuid.UUID) and read.served_at == orm.served_at
+    assert rows.one(Peer, "node_id", str(peer.node_id)) is not None
+    assert rows.one(Peer, "node_id", uuid.uuid4()) is None
