@@ -7,7 +7,9 @@ round however many versions were committed, and only to peers entitled to at lea
 from __future__ import annotations
 
 import logging
+import random
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -178,9 +180,26 @@ def step(transport: client.Transport, seen: dict[str, int | bool] | None = None)
                 client.release(peer)
                 raise
             busy = True
-    if timezone.now().second == 0:
+    if seen is None:
+        if timezone.now().second == 0:
+            prune_nonces()
+    elif _prune_due(seen):
         prune_nonces()
     return busy
+
+
+# Forgetting old nonces: once a minute per worker, each worker at its own second (not all nodes at once).
+PRUNE_EVERY = 60
+
+
+def _prune_due(seen: dict[str, int | bool], clock: float | None = None) -> bool:
+    now = int(time.monotonic() if clock is None else clock)
+    if "pruned" not in seen:
+        seen["pruned"] = now - random.randrange(PRUNE_EVERY)  # noqa: S311  (spreading load, not a secret)
+    if now - int(seen["pruned"]) < PRUNE_EVERY:
+        return False
+    seen["pruned"] = now
+    return True
 
 
 DEFERRED_WAIT = 0.05

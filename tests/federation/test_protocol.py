@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import shutil
 import time
@@ -369,3 +370,20 @@ def test_each_link_polls_at_its_own_steady_interval_around_the_setting(world: Wo
     assert {"peer-0", "peer-1"} <= due
     Peer.objects.filter(pk__in=[r.peer.pk for r in remotes]).update(last_pull_at=now - timedelta(seconds=14.9))
     assert {p.name for p in runner.due_peers()} == {"peer-1"}
+
+
+def test_a_worker_forgets_old_nonces_once_a_minute_at_its_own_time() -> None:
+    from accord.federation import runner
+
+    seen: dict[str, int | bool] = {}
+    # Three minutes of rounds every 0.25 s.
+    due = [runner._prune_due(seen, clock=1000 + n * 0.25) for n in range(3 * 60 * 4)]
+    times = [n * 0.25 for n, was in enumerate(due) if was]
+    assert len(times) in (2, 3)
+    assert all(later - earlier == 60 for earlier, later in itertools.pairwise(times))
+    offsets = set()
+    for _ in range(20):  # workers started together prune at different seconds
+        fresh: dict[str, int | bool] = {}
+        runner._prune_due(fresh)
+        offsets.add(fresh["pruned"])
+    assert len(offsets) > 5
