@@ -20,6 +20,9 @@ from django.db import connection, models
 
 Convert = Callable[[Any], Any]
 
+# The most parameters one statement binds (PostgreSQL's wire protocol counts them in 16 bits).
+MAX_PARAMS = 65_535
+
 # Fields whose Python value (str, int, bool or None) is what both drivers bind.
 _PLAIN = (
     models.CharField,
@@ -72,7 +75,10 @@ def insert(objs: Sequence[models.Model]) -> None:
     names, converters, head, returning = _plan(model, connection.vendor)
     width = len(names)
     row_sql = "(" + ", ".join(["%s"] * width) + ")"
-    batch = max(1, connection.ops.bulk_batch_size(list(model._meta.concrete_fields), list(objs)))
+    # The backend's own limit (999 parameters a statement on SQLite), and PostgreSQL's 65,535 parameters.
+    batch = max(
+        1, min(connection.ops.bulk_batch_size(list(model._meta.concrete_fields), list(objs)), MAX_PARAMS // width)
+    )
     with connection.cursor() as cursor:
         for start in range(0, len(objs), batch):
             chunk = objs[start : start + batch]

@@ -130,3 +130,17 @@ def test_one_reads_an_instance_as_the_orm_does_or_none() -> None:
     assert isinstance(read.node_id, uuid.UUID) and read.served_at == orm.served_at
     assert rows.one(Peer, "node_id", str(peer.node_id)) is not None
     assert rows.one(Peer, "node_id", uuid.uuid4()) is None
+
+
+def test_many_rows_are_inserted_in_batches_with_every_key_set() -> None:
+    record = Record(origin_node=uuid.uuid4(), uuid=uuid.uuid4(), origin_member="CN", kind="note")
+    rows.insert([record])
+    version = _version(record, 1)
+    rows.insert([version])
+    # 40,000 rows of two columns: 80,000 parameters, many statements on SQLite (999 parameters each), and more than
+    # PostgreSQL binds in one statement when the driver binds on the server.
+    entries = [AudienceEntry(version=version, target=f"org:{n}") for n in range(40_000)]
+    rows.insert(entries)
+    assert AudienceEntry.objects.filter(version=version).count() == 40_000
+    assert len({e.pk for e in entries}) == 40_000
+    assert AudienceEntry.objects.get(pk=entries[-1].pk).target == "org:39999"
