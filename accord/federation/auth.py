@@ -30,8 +30,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accord.lib import rows
 from accord.lib.canonical import verify
+from accord.records import rows
 
 if TYPE_CHECKING:
     from accord.federation.models import Peer

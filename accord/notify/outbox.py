@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.db import connection
 
-from accord.lib import rows
-from accord.records import hooks
+from accord.records import hooks, rows
 
 if TYPE_CHECKING:
     from accord.records.models import Version

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 
-from accord.lib import rows
 from accord.lib.canonical import canonical_bytes, content_hash
+from accord.records import rows
 from accord.records.envelope import now_rfc3339
 from accord.records.models import AuditEntry, AuditHead
 

@@ -25,10 +25,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
-from accord.lib import rows
 from accord.lib.canonical import content_hash, verify
 from accord.records import attachments as attachment_store
-from accord.records import audit, hooks, kinds
+from accord.records import audit, hooks, kinds, rows
 from accord.records.envelope import EnvelopeShape, decode
 from accord.records.errors import ActionError, Forbidden, TooLarge
 from accord.records.models import AudienceEntry, QuarantinedVersion, Record, Version

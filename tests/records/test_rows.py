@@ -1,4 +1,4 @@
-"""accord.lib.rows.insert writes the same rows as the ORM, on SQLite and on PostgreSQL."""
+"""accord.records.rows.insert writes the same rows as the ORM, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from accord.lib import rows
 from accord.notify.models import OutboxEntry
+from accord.records import rows
 from accord.records.models import AudienceEntry, AuditEntry, Record, Version
 
 pytestmark = pytest.mark.django_db

@@ -36,8 +36,9 @@ SUBSET = Path(__file__).resolve().parents[2] / "data" / "surveillance"
 COLUMNS = ("upperbound", "alarm", "expected", "score", "pvalue", "dispersion", "trend_used", "trend_coef")
 
 # R's trend decision at these points rests on a t value of ~1e-16 for a slope that is zero up to rounding
-# (all counts of the baseline in one seasonal block): R keeps the trend (p = 1 - 2e-16 < pThresholdTrend = 1),
-# our slope is exactly 0 (p = 1). Upper bound and alarm are NA/0 there either way (limit54).
+# (all counts of the baseline in one seasonal block): R keeps the trend (p = 1 - 2e-16 < pThresholdTrend = 1).
+# Ours depends on the machine's floating-point kernels: on some the slope is exactly 0 (p = 1, trend dropped), on
+# others ~1e-17 (kept, as R). Upper bound and alarm are NA/0 there either way (limit54).
 ROUNDING_NOISE = {("ha", "lich", "FF_noufaily", 270)}
 
 
@@ -135,15 +136,17 @@ def test_matches_r(dataset: str, control_id: str) -> None:
     assert ub_close / clean_points >= 0.99
 
 
-def test_rounding_noise_exception_is_still_needed() -> None:
-    """The one documented difference is real (R kept a trend with coefficient ~1e-17), not a stale entry."""
+def test_the_rounding_noise_exception_is_rounding_noise() -> None:
+    """The one point allowed to differ is a decision on a slope that is zero up to rounding, in R and here (R kept
+    a trend with coefficient ~1e-17; ours is dropped, or kept with a coefficient as small), and whichever way it
+    goes the upper bound is NA, as R's."""
     ((dataset, unit, control_id, t),) = ROUNDING_NOISE
     r = _outputs(dataset)[(unit, control_id)]
     i = int(t - r["t"][0])
     assert r["trend_used"][i] == 1 and abs(r["trend_coef"][i]) < 1e-15
     meta = _controls()["datasets"][dataset]
     result = farrington_flexible(_series(dataset)[unit], _controls()["controls"][control_id]["resolved"], t, t)
-    assert result.extra["trend_used"][0] == 0
+    assert result.extra["trend_used"][0] == 0 or abs(result.extra["trend_coef"][0]) < 1e-15
     assert np.isnan(result.upperbound[0]) and np.isnan(r["upperbound"][i]) and meta["freq"] == 52
 
 
