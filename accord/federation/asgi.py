@@ -96,12 +96,9 @@ async def answer(scope: Scope, receive: Receive, send: Send) -> None:
 
 async def _reply(send: Send, reply: Reply) -> None:
     body = reply.body()
-    headers = [
-        (b"content-type", reply.content_type.encode("latin-1")),
-        (b"content-length", str(len(body)).encode("latin-1")),
-        (b"cache-control", b"no-store"),
-        (b"x-content-type-options", b"nosniff"),
+    headers = [(b"content-length", str(len(body)).encode("latin-1"))]
+    headers += [
+        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in reply.http_headers().items()
     ]
-    headers += [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in reply.headers.items()]
     await send({"type": "http.response.start", "status": reply.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -45,6 +45,15 @@ class Reply:
     def content_type(self) -> str:
         return "application/octet-stream" if self.raw is not None else "application/json"
 
+    def http_headers(self) -> dict[str, str]:
+        """Every header of the response but its length, as both HTTP faces (views.py, asgi.py) write them."""
+        return {
+            "Content-Type": self.content_type,
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+            **self.headers,
+        }
+
 
 class BadRequest(Exception):
     def __init__(self, message: str, status: int = 400) -> None:

@@ -13,8 +13,7 @@ def endpoint(request: HttpRequest, rest: str) -> HttpResponse:
     target = request.get_full_path()
     headers = {name.lower(): value for name, value in request.headers.items()}
     reply = serve(request.method or "GET", target, headers, request.body)
-    response = HttpResponse(reply.body(), status=reply.status, content_type=reply.content_type)
-    for name, value in reply.headers.items():
+    response = HttpResponse(reply.body(), status=reply.status)
+    for name, value in reply.http_headers().items():
         response[name] = value
-    response["Cache-Control"] = "no-store"
     return response

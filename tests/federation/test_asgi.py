@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from accord.federation import asgi
+from accord.federation import asgi, views
 from accord.federation.protocol import Reply
 
 Message = dict[str, Any]
@@ -70,6 +70,7 @@ def served(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, dict[str, st
         return Reply(202, {"ok": True}, headers={"Accord-Time": "1"})
 
     monkeypatch.setattr(asgi, "serve", serve)
+    monkeypatch.setattr(views, "serve", serve)  # the Django view, for the test that compares the two
     return calls
 
 
@@ -123,3 +124,15 @@ def test_a_failure_inside_is_a_500_with_a_json_error_and_is_logged(
     status, _, body = call(asgi.route(django), "/federation/v1/feed")
     assert status == 500 and "error" in json.loads(body)
     assert "disk gone" in caplog.text
+
+
+@pytest.mark.django_db
+def test_both_http_faces_answer_with_the_same_headers(served: list[Any]) -> None:
+    from django.test import Client
+
+    _, from_asgi, body = call(asgi.route(django), "/federation/v1/hint", method="POST")
+    response = Client().post("/federation/v1/hint", b"", content_type="application/json")
+    from_django = {name.lower(): value for name, value in response.headers.items()}
+    for name in ("content-type", "cache-control", "x-content-type-options", "accord-time", "content-length"):
+        assert from_asgi[name] == from_django[name], name
+    assert response.content == body and len(served) == 2
