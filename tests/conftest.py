@@ -10,6 +10,7 @@ eve     focal point, RU ministry of health, disabled
 
 from __future__ import annotations
 
+import gc
 import os
 import tempfile
 from collections.abc import Iterator
@@ -72,6 +73,16 @@ def _account(username: str, organisation: Organisation, role: str) -> Account:
         password=PASSWORD,
         acting_user=None,
     )
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None) -> Iterator[None]:
+    """pytest-django's, then, before the test databases are dropped, a garbage collection: a database connection
+    opened by a thread that has ended (the test ASGI server's, a stream's) can stay in a reference cycle, open,
+    until the collector runs, and on PostgreSQL an open session stops the test database from being dropped
+    ("is being accessed by other users")."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)
