@@ -11,8 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from accord.alerts import mapping
 from accord.alerts.models import AcknowledgementView, AlertMessage, AlertView, AssessmentView
+from accord.lib import ihr
 from accord.records import kinds
-from accord.records.models import Version
+from accord.records.errors import Forbidden
+from accord.records.models import Record, Version
 
 
 class Disease(BaseModel):
@@ -66,8 +68,8 @@ class AssessmentBody(BaseModel):
     answers: dict[Literal["serious_impact", "unusual", "international_spread", "travel_trade"], Answer]
     always_notifiable: bool
     outcome: Literal["notify", "do_not_notify"]
-    reason: str
-    assessed_at: str
+    reason: str = Field(max_length=500)
+    assessed_at: str = Field(max_length=40)
 
 
 class AcknowledgementBody(BaseModel):
@@ -184,6 +186,61 @@ def _alert_search(body: dict[str, Any]) -> str:
     return "\n".join(p for p in parts if p)
 
 
+def check_cap(cap: dict[str, Any], *, msg_types: tuple[str, ...], status: str) -> None:
+    """A CAP message in a body must be valid CAP 1.2 (XSD and rules), of the message types the kind carries,
+    and of the record's own status (an exercise record carries an Exercise message)."""
+    from accord.lib import cap as caplib
+
+    try:
+        alert = caplib.from_json(cap)
+    except caplib.CapError as error:
+        raise ValueError(f"cap: {error.rule}: {error.message}") from None
+    report = caplib.validate(caplib.to_xml(alert))
+    errors = [f for f in report.errors if f.severity == "error"]
+    if errors:
+        first = errors[0]
+        raise ValueError(f"cap: {first.rule} at {first.path}: {first.message}")
+    msg_type = str(cap.get("msgType", ""))
+    if msg_type not in msg_types:
+        raise ValueError(f"cap.msgType is {msg_type!r}; this kind carries {' or '.join(msg_types)}")
+    if mapping.RECORD_STATUS.get(str(cap.get("status", ""))) != status:
+        raise ValueError(f"cap.status {cap.get('status')!r} does not match the record status {status!r}")
+
+
+def _alert_rules(body: dict[str, Any], author: kinds.Author) -> None:
+    check_cap(body["cap"], msg_types=("Alert", "Update", "Cancel"), status=author.status)
+
+
+def _ack_rules(body: dict[str, Any], author: kinds.Author) -> None:
+    check_cap(body["cap"], msg_types=("Ack",), status=author.status)
+
+
+def _assessment_rules(body: dict[str, Any], author: kinds.Author) -> None:
+    """Assessing an alert is the notifying State's duty: only its own member assesses it (where it is known)."""
+    alert = body.get("alert")
+    if alert is None:
+        return
+    try:
+        origin = Record.objects.filter(uuid=alert["record"], kind="alert").values_list("origin_member", flat=True)
+        member = origin.first()
+    except (ValueError, TypeError):
+        raise ValueError("alert.record is not a UUID") from None
+    if member is not None and member != author.member:
+        raise Forbidden(
+            f"body.alert is an alert of {member}; only the member that sent an alert assesses it", field="body"
+        )
+
+
+def _assessment_computed(body: dict[str, Any]) -> dict[str, Any]:
+    disease = body.get("disease") or {}
+    decision = ihr.assess(
+        {key: bool(answer["answer"]) for key, answer in body["answers"].items()},
+        system=disease.get("system"),
+        code=disease.get("code"),
+    )
+    return {"outcome": decision.outcome, "always_notifiable": decision.always_notifiable}
+
+
 PUBLISHERS = frozenset({"focal_point", "coordinator"})
 
 ALERT = kinds.register(
@@ -195,6 +252,9 @@ ALERT = kinds.register(
         search_text=_alert_search,
         publish_roles=PUBLISHERS,
         project=_project_alert,
+        rules=_alert_rules,
+        endpoint="POST /api/v1/alerts",
+        withdraw_endpoint="POST /api/v1/alerts/{uuid}/cancel",
     )
 )
 
@@ -207,6 +267,9 @@ ASSESSMENT = kinds.register(
         search_text=lambda body: str(body.get("event", "")),
         publish_roles=frozenset({"focal_point"}),
         project=_project_assessment,
+        rules=_assessment_rules,
+        computed=_assessment_computed,
+        endpoint="POST /api/v1/assessments",
     )
 )
 
@@ -219,5 +282,8 @@ ACKNOWLEDGEMENT = kinds.register(
         search_text=lambda body: str(body.get("note", "")),
         publish_roles=frozenset({"focal_point"}),
         project=_project_ack,
+        rules=_ack_rules,
+        speaks_for=lambda body: str(body["member"]),
+        endpoint="POST /api/v1/alerts/{uuid}/acknowledge",
     )
 )

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accord.federation import noderecord
 from accord.federation.models import FederationEvent, Peer
 from accord.lib import canonical
 from accord.members.identity import SigningKey, key_path, reset_cache, signing_key
@@ -91,6 +92,7 @@ def add_peer(
             peer.save(update_fields=["name", "member", "url", "state"])
         if key is None:
             NodeKey.objects.create(node_id=node, kid=kid, public_key=public_key)
+        noderecord.forget()
         audit.append(
             "peer.add",
             actor=acting_user,

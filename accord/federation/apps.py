@@ -7,4 +7,4 @@ class FederationConfig(AppConfig):
     verbose_name = "Federation"
 
     def ready(self) -> None:
-        from accord.federation import kinds  # noqa: F401  (registers the node_key kind)
+        from accord.federation import kinds, noderecord  # noqa: F401  (register the node_key and node_record kinds)

@@ -96,7 +96,8 @@ NODE_KEY = kinds.register(
         body_model=NodeKeyBody,
         title=_title,
         search_text=_title,
-        publish_roles=frozenset({"admin"}),
         project=apply_key_announcement,
+        issuer="node",
+        endpoint="accord node rotate-key / accord node revoke-key",
     )
 )

@@ -19,9 +19,9 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accord.federation import auth
-from accord.federation.entitle import feed_q
 from accord.federation.models import FederationEvent, Peer
 from accord.lib.canonical import b64
+from accord.records.entitle import feed_q
 
 PREFIX = "/federation/v1/"
 PAGE_BYTES = 4 * 1024 * 1024

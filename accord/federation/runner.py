@@ -19,7 +19,7 @@ from django.db import close_old_connections, connections
 from django.db.models import Max, Min, Q
 from django.utils import timezone
 
-from accord.federation import client
+from accord.federation import client, noderecord
 from accord.federation.models import Peer
 from accord.federation.protocol import encode_cursor, entitled_versions
 
@@ -185,6 +185,8 @@ def step(transport: client.Transport, seen: dict[str, int | bool] | None = None)
             prune_nonces()
     elif _prune_due(seen):
         prune_nonces()
+    if seen is None or _due(seen, "node_record", noderecord.SYNC_EVERY):
+        noderecord.sync()
     return busy
 
 
@@ -193,12 +195,17 @@ PRUNE_EVERY = 60
 
 
 def _prune_due(seen: dict[str, int | bool], clock: float | None = None) -> bool:
+    return _due(seen, "pruned", PRUNE_EVERY, clock)
+
+
+def _due(seen: dict[str, int | bool], name: str, every: int, clock: float | None = None) -> bool:
+    """Once every `every` seconds per worker, each worker at its own second (the first time: within `every`)."""
     now = int(time.monotonic() if clock is None else clock)
-    if "pruned" not in seen:
-        seen["pruned"] = now - random.randrange(PRUNE_EVERY)  # noqa: S311  (spreading load, not a secret)
-    if now - int(seen["pruned"]) < PRUNE_EVERY:
+    if name not in seen:
+        seen[name] = now - random.randrange(every)  # noqa: S311  (spreading load, not a secret)
+    if now - int(seen[name]) < every:
         return False
-    seen["pruned"] = now
+    seen[name] = now
     return True
 
 

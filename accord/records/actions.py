@@ -73,6 +73,13 @@ def _check_publisher(kind: kinds.RecordKind, user: Account) -> None:
         raise Forbidden(f"publishing a {kind.name} needs one of the roles: {allowed}")
 
 
+def _author(user: Account, status: str) -> kinds.Author:
+    """The author of a version issued here by `user` (checked by _check_publisher to have an organisation)."""
+    organisation = user.organisation
+    assert organisation is not None
+    return kinds.Author(member=organisation.member.code, status=status)
+
+
 def _check_status(status: str) -> None:
     if status not in STATUSES:
         raise ActionError(f"status {status!r} is not one of {', '.join(STATUSES)}", field="status")
@@ -248,7 +255,7 @@ def publish(
     _check_status(status)
     audience.check_against(tlp)
     _check_audience_members(audience)
-    clean_body = kind.validate_body(body)
+    clean_body = kind.check(body, _author(acting_user, status))
     return _issue(
         record_uuid=uuid.uuid4(),
         kind=kind,
@@ -270,6 +277,8 @@ def _own_current(record: Record, acting_user: Account) -> tuple[kinds.RecordKind
     if record.origin_node != node.node_id:
         raise Forbidden("only the origin node issues versions of a record; react with a record of your own")
     kind = kinds.require(record.kind)
+    if kind.issuer == "node":
+        raise Forbidden(f"a {kind.name} is issued only by the node in its own name")
     _check_publisher(kind, acting_user)
     current = record.current_version
     assert current is not None
@@ -315,7 +324,7 @@ def revise(
             )
         new_audience.check_against(new_tlp)
         _check_audience_members(new_audience)
-        clean_body = kind.validate_body(body) if body is not None else envelope["body"]
+        clean_body = kind.check(body, _author(acting_user, new_status)) if body is not None else envelope["body"]
         return _issue(
             record_uuid=record.uuid,
             kind=kind,
@@ -348,13 +357,16 @@ def withdraw(
         raise ActionError("say why the record is withdrawn", field="reason")
     if len(reason) > 2000:
         raise ActionError("the reason is longer than 2000 characters", field="reason")
+    kinds.check_text(reason, "reason")
     with transaction.atomic():
         record = Record.objects.select_for_update().get(pk=record.pk)
         kind, current = _own_current(record, acting_user)
         if current.state == "withdrawn":
             raise Conflict("this record is already withdrawn")
         envelope = current.envelope()
-        new_body = kind.validate_body(body) if body is not None else dict(envelope["body"])
+        new_body = (
+            kind.check(body, _author(acting_user, current.status)) if body is not None else dict(envelope["body"])
+        )
         return _issue(
             record_uuid=record.uuid,
             kind=kind,
@@ -372,21 +384,35 @@ def withdraw(
         )
 
 
-def issue_as_node(kind_name: str, body: dict[str, Any], *, key: Any, action: str, actor: Account | None) -> Version:
-    """Publish a record in the node's own name (no organisation, no account), signed with `key`.
+def issue_as_node(
+    kind_name: str,
+    body: dict[str, Any],
+    *,
+    key: Any,
+    action: str,
+    actor: Account | None,
+    record: Record | None = None,
+) -> Version:
+    """Publish a record in the node's own name (no organisation, no account), signed with `key`; with `record`
+    (one the node issued in its own name), issue its next version instead.
 
     Used for what the node itself announces to every peer, e.g. its key changes: audience everyone,
     TLP:CLEAR, status actual."""
     kind = kinds.require(kind_name)
-    clean_body = kind.validate_body(body)
     node = this_node()
-    record_uuid = uuid.uuid4()
+    clean_body = kind.check(body, kinds.Author(member=node.member.code, by_node=True))
+    seq, prev_hash, record_uuid = 1, None, uuid.uuid4()
+    if record is not None:
+        current = record.current_version
+        if record.origin_node != node.node_id or record.kind != kind.name or current is None or current.author:
+            raise Forbidden(f"record {record.uuid} is not a {kind.name} this node issued in its own name")
+        seq, prev_hash, record_uuid = current.seq + 1, current.content_hash, record.uuid
     envelope = build_envelope(
         kind=kind.name,
         origin={"node": str(node.node_id), "member": node.member.code, "organisation": None, "account": None},
         record=record_uuid,
-        seq=1,
-        prev_hash=None,
+        seq=seq,
+        prev_hash=prev_hash,
         status="actual",
         state="active",
         audience=Audience(everyone=True),
@@ -403,7 +429,7 @@ def issue_as_node(kind_name: str, body: dict[str, Any], *, key: Any, action: str
             action,
             actor=actor,
             object_type=kind.name,
-            object_id=f"{record_uuid}#1",
+            object_id=f"{record_uuid}#{seq}",
             data={"content_hash": digest, "kid": key.kid},
         )
         _on_commit_version(version.pk, version.kind)

@@ -150,6 +150,7 @@ def list_records(request: HttpRequest, filters: Query[ListFilters]) -> dict[str,
 @router.post("", response={201: RecordOut}, summary="Publish a new record")
 def create_record(request: HttpRequest, payload: RecordIn) -> Status[dict[str, Any]]:
     require_write(request)
+    kinds.require_generic(payload.kind)
     version = actions.publish(
         payload.kind,
         payload.body,
@@ -177,6 +178,7 @@ def list_versions(request: HttpRequest, record_uuid: str) -> list[dict[str, Any]
 def revise_record(request: HttpRequest, record_uuid: str, payload: RevisionIn) -> Status[dict[str, Any]]:
     require_write(request)
     record = record_for(principal_of(request), record_uuid)
+    kinds.require_generic(record.kind)
     actions.revise(
         record,
         acting_user=account_of(request),
@@ -193,6 +195,7 @@ def revise_record(request: HttpRequest, record_uuid: str, payload: RevisionIn) -
 def withdraw_record(request: HttpRequest, record_uuid: str, payload: WithdrawIn) -> Status[dict[str, Any]]:
     require_write(request)
     record = record_for(principal_of(request), record_uuid)
+    kinds.require_generic(record.kind, withdrawing=True)
     actions.withdraw(record, acting_user=account_of(request), reason=payload.reason)
     return Status(201, record_out(Record.objects.select_related("current_version").get(pk=record.pk)))
 

@@ -1,4 +1,6 @@
-"""In-transaction hooks: code that must write its own rows in the same transaction as a version.
+"""Hooks: code of other apps that the record core calls without importing it.
+
+In-transaction hooks: code that must write its own rows in the same transaction as a version.
 
 `accord.records.tasks.on_version_committed` runs listeners in the worker after the commit; a hook
 here runs inside the writing transaction (publish, revise, withdraw, node announcements and
@@ -10,6 +12,7 @@ A hook must be quick and must not do I/O outside the database: it holds the writ
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -45,3 +48,22 @@ def versions_written(versions: list[Version]) -> None:
         else:
             for version in versions:
                 hook(version)
+
+
+# ---- who an origin node may speak for ----------------------------------------------------------------------
+
+# `origin_members(node_id, by_node)`: the members a node may issue versions for, as this node knows it (its own
+# member, and for a Secretariat hub the members whose accounts it hosts); None when nothing is registered.
+# Registered by federation, which knows the peers; the record core applies it to every received version.
+OriginMembers = Callable[[uuid.UUID, bool], frozenset[str]]
+_origin_members: list[OriginMembers] = []
+
+
+def set_origin_members(provider: OriginMembers) -> None:
+    _origin_members[:] = [provider]
+
+
+def origin_members(node_id: uuid.UUID, *, by_node: bool) -> frozenset[str] | None:
+    if not _origin_members:
+        return None
+    return _origin_members[0](node_id, by_node)

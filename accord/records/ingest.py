@@ -28,6 +28,7 @@ from django.db import IntegrityError, connection, transaction
 from accord.lib.canonical import content_hash, verify
 from accord.records import attachments as attachment_store
 from accord.records import audit, hooks, kinds, rows
+from accord.records.entitle import shape_reaches
 from accord.records.envelope import EnvelopeShape, decode
 from accord.records.errors import ActionError, Forbidden, TooLarge
 from accord.records.models import AudienceEntry, QuarantinedVersion, Record, Version
@@ -91,14 +92,11 @@ def _decode(item: Incoming, receiver_member: str | None) -> tuple[EnvelopeShape,
         origin_node = uuid.UUID(str(shape.origin["node"]))
     except (KeyError, TypeError, ValueError):
         raise ActionError("envelope field origin.node is not a UUID") from None
-    if receiver_member is not None:
-        from accord.federation.entitle import shape_reaches
-
-        if not shape_reaches(shape, receiver_member):
-            raise Forbidden(
-                f"version {shape.record}#{shape.seq} is not addressed to member {receiver_member}; "
-                "it may not be relayed here"
-            )
+    if receiver_member is not None and not shape_reaches(shape, receiver_member):
+        raise Forbidden(
+            f"version {shape.record}#{shape.seq} is not addressed to member {receiver_member}; "
+            "it may not be relayed here"
+        )
     return shape, origin_node
 
 
@@ -152,6 +150,9 @@ def _ingest_verified(checked: _Checked, *, source: str) -> IngestResult:
             if existing.content_hash == digest:
                 return IngestResult("duplicate", version=existing)
             return _quarantine(checked, existing.content_hash, source=source)
+        problem = authority_problem(checked.shape, origin_node)
+        if problem is not None:
+            return _quarantine(checked, "", source=source, reason=problem)
         if shape.seq > 1:
             previous = Version.objects.filter(
                 origin_node=origin_node, record_uuid=shape.record, seq=shape.seq - 1
@@ -187,9 +188,36 @@ def _check_followed(shape: EnvelopeShape, digest: str, following_prev_hash: str 
         raise ActionError(f"the stored version {shape.seq + 1} does not follow from this version (prev_hash)")
 
 
-def _quarantine(checked: _Checked, existing_hash: str, *, source: str) -> IngestResult:
-    """Keep an equivocating version aside (never shown), and tell the admins once."""
+def authority_problem(shape: EnvelopeShape, origin_node: uuid.UUID) -> str | None:
+    """Why a received version may not stand, by its kind's rules and who its origin may speak for; None if it may.
+
+    The origin node signed it, so the signature proves only that the node said it: whether the node may say it
+    is decided here, by the same rules as a version issued here (`RecordKind.check`), and by the members the
+    node may issue versions for (its own; a Secretariat hub also those whose accounts it hosts)."""
+    author = kinds.Author.of_envelope(shape.origin, shape.status, received=True)
+    allowed = hooks.origin_members(origin_node, by_node=author.by_node)
+    if allowed is not None and author.member not in allowed:
+        may = ", ".join(sorted(allowed)) or "no member"
+        return f"node {origin_node} may issue versions for {may}, not for {author.member or 'no member'}"
+    kind = kinds.get(shape.kind)
+    if kind is None:
+        return None
+    try:
+        kind.check(shape.body, author)
+    except ActionError as error:
+        return f"{shape.kind}: {error.message}"
+    return None
+
+
+def _quarantine(checked: _Checked, existing_hash: str, *, source: str, reason: str | None = None) -> IngestResult:
+    """Keep a version aside (never shown), and tell the admins once: an equivocating version (`existing_hash`
+    is the one stored), or one that breaks its kind's rules or speaks for a member its origin may not
+    (`existing_hash` empty, `reason` says why)."""
     shape, digest, origin_node, item = checked.shape, checked.digest, checked.origin, checked.item
+    if reason is None:
+        reason = f"equivocation: {existing_hash} is already stored for this seq (from {source})"
+    else:
+        reason = f"refused: {reason} (from {source})"
     quarantined, created = QuarantinedVersion.objects.get_or_create(
         origin_node=origin_node,
         record_uuid=shape.record,
@@ -200,7 +228,7 @@ def _quarantine(checked: _Checked, existing_hash: str, *, source: str) -> Ingest
             "canonical": item.data,
             "signature": item.signature,
             "sig_kid": item.kid,
-            "reason": f"equivocation: {existing_hash} is already stored for this seq (from {source})",
+            "reason": reason[:2000],
         },
     )
     if created:
@@ -210,7 +238,7 @@ def _quarantine(checked: _Checked, existing_hash: str, *, source: str) -> Ingest
             actor_name=f"ingest:{source}",
             object_type=shape.kind,
             object_id=f"{shape.record}#{shape.seq}",
-            data={"origin": str(origin_node), "stored": existing_hash, "received": digest},
+            data={"origin": str(origin_node), "stored": existing_hash, "received": digest, "reason": reason[:500]},
         )
         from accord.records.tasks import notify_admins_of_quarantine
 
@@ -333,8 +361,8 @@ def _bulk_store(
                 else:
                     later.append((index, one))  # equivocation: quarantined on the one-by-one path
                 continue
-            if shape.attachments:
-                later.append((index, one))
+            if shape.attachments or authority_problem(shape, one.origin) is not None:
+                later.append((index, one))  # attachments are checked, and forgeries quarantined, one by one
                 continue
             previous = held.get((one.origin, shape.record, shape.seq - 1))
             if shape.seq > 1 and previous is not None:
@@ -452,3 +480,37 @@ def _advance_current(versions: list[Version]) -> None:
         kind = kinds.get(version.kind)
         if kind is not None and kind.project is not None:
             kind.project(version)
+
+
+def release_quarantined(origin_node: uuid.UUID) -> list[IngestResult | ActionError]:
+    """Look again at the versions of `origin_node` quarantined because their origin could not issue them.
+
+    Called when what the origin may issue has grown (a hub's node record now declares a member it hosts): a
+    version that passes now is taken out of quarantine and stored as if just received; one that still fails
+    stays. Versions quarantined for equivocation are never released."""
+    results: list[IngestResult | ActionError] = []
+    held = QuarantinedVersion.objects.filter(origin_node=origin_node, existing_hash="").order_by("received_at", "id")
+    for item in held:
+        try:
+            shape = decode(bytes(item.canonical))
+        except ActionError:
+            continue
+        if authority_problem(shape, origin_node) is not None:
+            continue
+        with transaction.atomic():
+            audit.lock()
+            QuarantinedVersion.objects.filter(pk=item.pk).delete()
+            audit.append(
+                "record.release",
+                actor=None,
+                actor_name="ingest:release",
+                object_type=shape.kind,
+                object_id=f"{shape.record}#{shape.seq}",
+                data={"origin": str(origin_node), "content_hash": item.content_hash},
+            )
+            try:
+                results.append(ingest(bytes(item.canonical), item.signature, item.sig_kid, source="release"))
+            except ActionError as error:
+                results.append(error)
+                transaction.set_rollback(True)
+    return results

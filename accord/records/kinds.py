@@ -1,21 +1,100 @@
-"""Record kinds are pluggable: each names its body schema and how to show and search it.
+"""Record kinds are pluggable: each names its body schema, who may author it, and how to show and search it.
 
 Later apps (alerts, response, surveillance, alliances) register their own kinds in their
 AppConfig.ready(). A version of a kind this node does not know is still stored and
 forwarded as received (opaque), but cannot be created here.
+
+A kind's rules live in one place, its `RecordKind`, and `RecordKind.check` applies all of them on every write
+path: publishing, revising and withdrawing here (whatever the API endpoint, web page, CLI command or importer
+that called the action), versions issued in the node's own name, and versions received from peers or bundles.
+The rules are:
+
+* the body schema (`body_model`, a pydantic model);
+* text safety: no NUL, no other control characters (tab, line feed and carriage return excepted) and no
+  unpaired surrogates in any string of the body;
+* `rules`: what the schema cannot say (a CAP message must be valid CAP, a region must belong to the member);
+* `computed`: fields whose value follows from the rest of the body (an IHR outcome); a body that states another
+  value is refused;
+* who may author it: `issuer` ("account": people with one of `publish_roles`; "node": only the node itself, in
+  its own name), and `speaks_for`, the member a body speaks for, which must be the member the version is issued
+  for (an acknowledgement for India is issued only by an Indian account).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from accord.records.errors import ActionError
+from accord.records.errors import ActionError, Forbidden
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who issues a version, as its signed envelope says: the member it is issued for, and whether the node
+    issued it in its own name (no organisation, no account)."""
+
+    member: str
+    by_node: bool = False
+    status: str = "actual"
+    received: bool = False
+
+    @classmethod
+    def of_envelope(cls, origin: dict[str, Any], status: str, *, received: bool) -> Author:
+        by_node = origin.get("account") is None and origin.get("organisation") is None
+        return cls(member=str(origin.get("member") or ""), by_node=by_node, status=status, received=received)
+
+
+# C0 controls but tab, line feed and carriage return; DEL; C1 controls.
+_CONTROLS = {chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"} | {chr(0x7F)} | {chr(c) for c in range(0x80, 0xA0)}
+_MAX_DEPTH = 64
+
+
+def check_text(value: Any, where: str = "body") -> None:
+    """Refuse NUL, control characters and unpaired surrogates in every string (and object key) of `value`."""
+    stack: list[tuple[Any, str, int]] = [(value, where, 0)]
+    while stack:
+        item, path, depth = stack.pop()
+        if depth > _MAX_DEPTH:
+            raise ActionError(f"{path}: nested more than {_MAX_DEPTH} levels deep", field=where)
+        if isinstance(item, str):
+            _check_string(item, path, where)
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if isinstance(key, str):
+                    _check_string(key, f"{path} (a key)", where)
+                stack.append((child, f"{path}.{key}", depth + 1))
+        elif isinstance(item, list):
+            stack.extend((child, f"{path}[{index}]", depth + 1) for index, child in enumerate(item))
+
+
+def _check_string(text: str, path: str, where: str) -> None:
+    if text.isprintable() or not (_CONTROLS.intersection(text) or _has_surrogate(text)):
+        return
+    for char in text:
+        if char in _CONTROLS:
+            name = "NUL" if char == "\0" else f"U+{ord(char):04X}"
+            raise ActionError(f"{path}: control character {name} is not allowed in text", field=where)
+    raise ActionError(f"{path}: the text is not valid Unicode (an unpaired surrogate)", field=where)
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _error_text(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return f"body.{where}: {message}" if where else f"body: {message}"
 
 
 @dataclass(frozen=True)
@@ -29,18 +108,63 @@ class RecordKind:
     # Called in the writing transaction when a version becomes its record's current one,
     # so a kind can keep its own query tables (projections) in step with the signed versions.
     project: Callable[[Any], None] | None = None
+    # "account": issued by people (with one of publish_roles); "node": only by the node itself, in its own name.
+    issuer: Literal["account", "node"] = "account"
+    # The member a body speaks for (an acknowledgement's member, counts' member), if any: it must be the
+    # member the version is issued for.
+    speaks_for: Callable[[dict[str, Any]], str | None] | None = None
+    # Rules the schema cannot state; raise ValueError or ActionError with a message that names the field.
+    rules: Callable[[dict[str, Any], Author], None] | None = None
+    # Fields computed from the rest of the body: {field: value}. A body stating another value is refused.
+    computed: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    # Where this kind is written when it has its own API (the generic /api/v1/records refuses it there).
+    endpoint: str | None = None
+    # The endpoint that withdraws it, when a plain withdrawal is not enough (an alert's is a CAP Cancel).
+    withdraw_endpoint: str | None = None
 
     def validate_body(self, raw: Any) -> dict[str, Any]:
+        """The body schema alone, normalised (defaults filled, nulls dropped)."""
         if not isinstance(raw, dict):
             raise ActionError("body must be a JSON object", field="body")
+        check_text(raw)
         try:
             model = self.body_model.model_validate(raw)
         except ValidationError as error:
-            first = error.errors()[0]
-            where = ".".join(str(part) for part in first["loc"])
-            raise ActionError(f"body.{where}: {first['msg']}", field="body") from None
+            raise ActionError(_error_text(error), field="body") from None
         dumped: dict[str, Any] = model.model_dump(mode="json", exclude_none=True)
         return dumped
+
+    def check(self, raw: Any, author: Author) -> dict[str, Any]:
+        """Every rule of the kind, for a body issued by `author`; returns the normalised body.
+
+        Raises ActionError (400) for a body that breaks the schema or a rule, Forbidden (403) when the author
+        may not issue it."""
+        if self.issuer == "node" and not author.by_node:
+            raise Forbidden(f"a {self.name} is issued only by a node in its own name, never by an account")
+        if self.issuer == "account" and author.by_node and not author.received:
+            raise Forbidden(f"a {self.name} is issued by an account, not by a node in its own name")
+        body = self.validate_body(raw)
+        try:
+            if self.rules is not None:
+                self.rules(body, author)
+            computed = self.computed(body) if self.computed is not None else {}
+        except ValueError as error:
+            raise ActionError(f"body: {error}", field="body") from None
+        for name, value in computed.items():
+            if body.get(name) != value:
+                raise ActionError(
+                    f"body.{name} is computed from the rest of the body: it is {value!r}, not {body.get(name)!r}",
+                    field="body",
+                )
+        if self.speaks_for is not None:
+            member = self.speaks_for(body)
+            if member is not None and member != author.member:
+                raise Forbidden(
+                    f"body.member is {member}, but this {self.name} is issued for {author.member or 'no member'}; "
+                    f"a {self.name} speaks only for the member of the account that issues it",
+                    field="body",
+                )
+        return body
 
 
 _KINDS: dict[str, RecordKind] = {}
@@ -62,6 +186,16 @@ def require(name: str) -> RecordKind:
     if kind is None:
         known = ", ".join(sorted(_KINDS))
         raise ActionError(f"unknown record kind {name!r}; this node knows: {known}", field="kind")
+    return kind
+
+
+def require_generic(name: str, *, withdrawing: bool = False) -> RecordKind:
+    """The kind, if the generic records endpoint may write it: kinds with an endpoint of their own are written
+    only there, where the whole of their workflow runs (a CAP message composed, a clock started)."""
+    kind = require(name)
+    endpoint = kind.withdraw_endpoint if withdrawing else kind.endpoint
+    if endpoint is not None:
+        raise ActionError(f"a {kind.name} is written with {endpoint}, not with /api/v1/records", field="kind")
     return kind
 
 

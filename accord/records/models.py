@@ -118,7 +118,9 @@ class AudienceEntry(models.Model):
 
 
 class QuarantinedVersion(models.Model):
-    """A version that claims an identity already taken by a different version (equivocation)."""
+    """A received version kept aside, shown to no one: it claims an identity already taken by a different version
+    (equivocation; `existing_hash` is the stored one), or it breaks its kind's rules or speaks for a member its
+    origin node may not speak for (`existing_hash` is empty; `reason` says which)."""
 
     origin_node = models.UUIDField()
     record_uuid = models.UUIDField()

@@ -69,7 +69,8 @@ def version_committed(version_id: int) -> int:
 
 @task()
 def notify_admins_of_quarantine(quarantine_id: int) -> int:
-    """E-mail this node's active administrators that a peer equivocated. Returns messages sent.
+    """E-mail this node's active administrators that a peer equivocated or sent a version it may not issue.
+    Returns messages sent.
 
     Sent with Django's mail directly, not through notify's deliveries: the record core knows nothing of
     notify (notify hooks into it, never the reverse), and a quarantined version is shown to nobody, so
@@ -91,13 +92,22 @@ def notify_admins_of_quarantine(quarantine_id: int) -> int:
     )
     if not recipients:
         return 0
-    send_mail(
-        subject=f"[Accord] equivocating version quarantined: {item.record_uuid}#{item.seq}",
-        message=(
+    if item.existing_hash:
+        subject = f"[Accord] equivocating version quarantined: {item.record_uuid}#{item.seq}"
+        what = (
             f"Node {item.origin_node} sent version {item.seq} of record {item.record_uuid} with hash\n"
             f"{item.content_hash}, but {item.existing_hash} is already stored for that version.\n"
-            "The new version was quarantined and not shown to anyone. Contact the node's operator.\n"
-        ),
+        )
+    else:
+        subject = f"[Accord] version refused and quarantined: {item.record_uuid}#{item.seq}"
+        what = (
+            f"Node {item.origin_node} sent version {item.seq} of record {item.record_uuid}\n"
+            f"(hash {item.content_hash}),"
+            f" which it may not issue: {item.reason}\n"
+        )
+    send_mail(
+        subject=subject,
+        message=what + "The version was quarantined and not shown to anyone. Contact the node's operator.\n",
         from_email=None,
         recipient_list=recipients,
     )

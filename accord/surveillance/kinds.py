@@ -160,5 +160,7 @@ CASE_COUNTS = kinds.register(
         search_text=_search,
         publish_roles=UPLOAD_ROLES,
         project=_project,
+        speaks_for=lambda body: str(body["member"]),
+        endpoint="POST /api/v1/surveillance/uploads",
     )
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
+from accord.federation.actions import add_peer
 from accord.notify import actions
 from accord.notify.models import Delivery, OutboxEntry
 from accord.records import actions as record_actions
@@ -194,13 +195,12 @@ def test_versions_from_peers_are_disseminated_like_local_ones(world: World, rece
     import uuid
 
     from accord.lib import canonical
-    from accord.members import actions as member_actions
     from accord.records.envelope import build_envelope, encode
 
     key = canonical.generate_private_key()
     public = canonical.public_key_b64(key)
     node_id = uuid.uuid4()
-    member_actions.register_node_key(str(node_id), public, acting_user=None)
+    add_peer(name=f"peer-{str(node_id)[:8]}", node_id=str(node_id), public_key=public, member="KZ", acting_user=None)
     envelope = build_envelope(
         kind="note",
         origin={"node": str(node_id), "member": "KZ", "organisation": None, "account": None},

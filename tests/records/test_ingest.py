@@ -12,6 +12,7 @@ from django_tasks_db.models import DBTaskResult
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from accord.federation.actions import add_peer
 from accord.lib import canonical
 from accord.members import actions as member_actions
 from accord.records import actions
@@ -56,7 +57,7 @@ def peer(world: World) -> Peer:
     key = canonical.generate_private_key()
     public = canonical.public_key_b64(key)
     node_id = uuid.uuid4()
-    member_actions.register_node_key(str(node_id), public, acting_user=None)
+    add_peer(name=f"peer-{str(node_id)[:8]}", node_id=str(node_id), public_key=public, member="KZ", acting_user=None)
     return Peer(node_id=node_id, key=key, kid=canonical.key_id(public))
 
 

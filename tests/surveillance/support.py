@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from accord.federation.actions import add_peer
 from accord.surveillance import reference
 
 
@@ -65,14 +66,13 @@ def ingest_peer_counts(member: str, region: str, disease: str, points: list[tupl
     import uuid as uuid_module
 
     from accord.lib import canonical
-    from accord.members import actions as member_actions
     from accord.records import actions as record_actions
     from accord.records.envelope import Audience, build_envelope, encode
 
     key = canonical.generate_private_key()
     public = canonical.public_key_b64(key)
     node_id = uuid_module.uuid4()
-    member_actions.register_node_key(str(node_id), public, acting_user=None)
+    add_peer(name=f"peer-{str(node_id)[:8]}", node_id=str(node_id), public_key=public, member=member, acting_user=None)
     by_year: dict[int, list[tuple[str, int]]] = {}
     for label, count in points:
         by_year.setdefault(reference.parse_period(label).year, []).append((label, count))

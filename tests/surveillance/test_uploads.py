@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from accord.federation.actions import add_peer
 from accord.lib import canonical
 from accord.members import actions as member_actions
 from accord.records import actions as record_actions
@@ -156,7 +157,7 @@ def test_counts_received_from_a_peer_are_projected_the_same_way(people: People) 
     key = canonical.generate_private_key()
     public = canonical.public_key_b64(key)
     node_id = uuid.uuid4()
-    member_actions.register_node_key(str(node_id), public, acting_user=None)
+    add_peer(name=f"peer-{str(node_id)[:8]}", node_id=str(node_id), public_key=public, member="KG", acting_user=None)
     weeks = week_labels(2)
     body = {
         "member": "KG",
