@@ -158,6 +158,11 @@ def _project_assessment(version: Version) -> None:
 
 def _project_ack(version: Version) -> None:
     body = version.body
+    earlier = AcknowledgementView.objects.filter(
+        alert_node=body["alert"]["node"], alert_record=body["alert"]["record"], member=body["member"]
+    ).exclude(record=version.record)
+    if earlier.exists():
+        return  # the member acknowledged this alert already, from another node of its own: the first one stands
     AcknowledgementView.objects.update_or_create(
         record=version.record,
         defaults={
