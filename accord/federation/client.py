@@ -248,9 +248,8 @@ def receive(
                 counts.duplicates += 1
             else:
                 counts.quarantined += 1
-                log_event(
-                    "version.quarantined", f"{source}: equivocating version quarantined", peer=peer, level="error"
-                )
+                why = result.quarantined.reason if result.quarantined is not None else "quarantined"
+                log_event("version.quarantined", f"{source}: {why}", peer=peer, level="error")
     return counts
 
 
