@@ -9,6 +9,7 @@ from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import ConfigDict
 
 from accord.alerts import actions, queries
 from accord.alerts.models import AlertView, view_of
@@ -94,6 +95,9 @@ class CancelIn(Schema):
 
 
 class AckIn(Schema):
+    # The member is the acknowledging account's; a body naming one (or anything else) is refused, not ignored.
+    model_config = ConfigDict(extra="forbid")
+
     note: str = Field(default="", max_length=2000)
 
 
@@ -111,6 +115,9 @@ class AnswerIn(Schema):
 
 
 class AssessmentIn(Schema):
+    # The outcome is computed from the answers; a body stating it (or anything else) is refused, not ignored.
+    model_config = ConfigDict(extra="forbid")
+
     event: str = Field(min_length=1, max_length=500)
     answers: dict[Literal["serious_impact", "unusual", "international_spread", "travel_trade"], AnswerIn]
     alert: UUID | None = None

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli_support import ACCORD, new_node
-from tests.federation.test_cli_federation import LOOPBACK, _befriend, _free_port, _init, _lines
+from tests.federation.test_cli_federation import LOOPBACK, _befriend, _free_port, _init, _json, _lines
 
 pytestmark = pytest.mark.sqlite_pass
 
@@ -81,6 +81,14 @@ def test_a_forged_acknowledgement_sent_over_http_is_quarantined(tmp_path: Path) 
             check=False,
         )
         assert forged.returncode == 0, forged.stderr
+        # By bundle first: the same receiving path as a pull.
+        bundle = tmp_path / "for-kz.bundle"
+        assert _json(cn, "bundle", "export", "--peer", "accord-kz", "--out", str(bundle))["count"] == 3
+        imported = _json(kz, "bundle", "import", str(bundle))
+        assert imported["stored"] == 1 and imported["quarantined"] == 2, imported
+        kz.sql("DELETE FROM records_quarantinedversion")
+        kz.sql("DELETE FROM records_version")
+        kz.sql("DELETE FROM records_record")
         server = subprocess.Popen(
             [ACCORD, "serve", "--port", str(cn_port), "--workers", "0", "--data-dir", str(cn.data_dir)],
             env=cn.env(),
@@ -106,4 +114,4 @@ def test_a_forged_acknowledgement_sent_over_http_is_quarantined(tmp_path: Path) 
         assert "body.member is IN, but this acknowledgement is issued for CN" in reasons[0]
         assert kz.sql("SELECT kind FROM records_version WHERE kind = 'acknowledgement'") == []
         assert [r["kind"] for r in _lines(kz, "records", "list", "--json")] == ["note"]
-        assert kz.sql("SELECT count(*) FROM records_auditentry WHERE action = 'record.quarantine'") == [(2,)]
+        assert kz.sql("SELECT count(*) FROM records_auditentry WHERE action = 'record.quarantine'") == [(4,)]

@@ -371,3 +371,20 @@ def test_this_node_declares_the_members_it_hosts_in_its_node_record(world: World
     create_organisation(member_code="TJ", slug="tj-health", kind="health_ministry", name_en="TJ", acting_user=None)
     again = noderecord.sync()
     assert again is not None and again.seq == 2 and again.body["hosts"] == ["CN", "KZ", "RU", "TJ"]
+
+
+def test_the_dedicated_endpoints_refuse_a_member_or_an_outcome_typed_in(world: World) -> None:
+    alert = alert_actions.publish_alert(
+        cap(info()), audience=Audience(members=["KZ"]), tlp="AMBER", acting_user=world.alice
+    ).version
+    web = client_for(world.carol)
+    ack = web.post(f"/api/v1/alerts/{alert.record_uuid}/acknowledge", {"member": "IN"}, content_type="application/json")
+    assert ack.status_code == 422 and "member" in ack.json()["detail"]
+    answers = {key: YES for key in ("serious_impact", "unusual", "international_spread", "travel_trade")}
+    assessed = web.post(
+        "/api/v1/assessments",
+        {"event": "x", "answers": answers, "outcome": "do_not_notify"},
+        content_type="application/json",
+    )
+    assert assessed.status_code == 422 and "outcome" in assessed.json()["detail"]
+    assert not Version.objects.filter(kind__in=["acknowledgement", "ihr_assessment"]).exists()
