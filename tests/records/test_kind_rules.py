@@ -380,7 +380,7 @@ def test_the_dedicated_endpoints_refuse_a_member_or_an_outcome_typed_in(world: W
     web = client_for(world.carol)
     ack = web.post(f"/api/v1/alerts/{alert.record_uuid}/acknowledge", {"member": "IN"}, content_type="application/json")
     assert ack.status_code == 422 and "member" in ack.json()["detail"]
-    answers = {key: YES for key in ("serious_impact", "unusual", "international_spread", "travel_trade")}
+    answers = dict.fromkeys(("serious_impact", "unusual", "international_spread", "travel_trade"), YES)
     assessed = web.post(
         "/api/v1/assessments",
         {"event": "x", "answers": answers, "outcome": "do_not_notify"},
