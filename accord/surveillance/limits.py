@@ -122,7 +122,8 @@ def _lines(limits: Limits, row: int) -> LimitError:
 def _columns(limits: Limits, row: int) -> LimitError:
     return LimitError(
         "ACCORD_UPLOAD_MAX_COLUMNS",
-        _("row %(row)d has more than %(limit)d columns, the limit of this node") % {"row": row, "limit": limits.max_columns},
+        _("row %(row)d has more than %(limit)d columns, the limit of this node")
+        % {"row": row, "limit": limits.max_columns},
         row=row,
     )
 
@@ -218,8 +219,9 @@ class _PartScan:
 
     def doctype(self, *args: Any) -> None:
         raise LimitError(
-            "", _("the part %(part)s of the workbook declares a document type or entities, which are not accepted")
-            % {"part": cut(self.name)}
+            "",
+            _("the part %(part)s of the workbook declares a document type or entities, which are not accepted")
+            % {"part": cut(self.name)},
         )
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
@@ -264,7 +266,7 @@ class _PartScan:
                 raise _cell(self.limits, self.row)
 
     def dimension(self, ref: str) -> None:
-        last = ref.split(":")[-1]
+        last = ref.rsplit(":", maxsplit=1)[-1]
         match = _CELL_REF.fullmatch(last)
         if not match:
             return
@@ -315,7 +317,8 @@ def scan_xlsx(data: bytes, limits: Limits) -> None:
         return  # not well-formed: openpyxl says so in its own words
     except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError) as error:
         # an encrypted part, an unsupported compression method, a truncated archive
-        raise ShapeError(1, "", _("the file is not an Excel workbook (.xlsx): %(error)s") % {"error": cut(error)})
+        message = _("the file is not an Excel workbook (.xlsx): %(error)s") % {"error": cut(error)}
+        raise ShapeError(1, "", message) from None
 
 
 # ---- CSV -------------------------------------------------------------------------------------------
@@ -361,8 +364,10 @@ def scan_json(data: bytes, limits: Limits) -> None:
         first = token[:1]
         if first == b'"':
             # bytes count at least the characters they encode: refuse only what is surely over
-            if len(token) - 2 > limits.max_cell_chars and len(token.decode("utf-8", "replace")) - 2 > limits.max_cell_chars:
-                raise _cell(limits, 0)
+            if len(token) - 2 > limits.max_cell_chars:
+                chars = len(token.decode("utf-8", "replace")) - 2
+                if chars > limits.max_cell_chars:
+                    raise _cell(limits, 0)
         elif first in b"[{":
             depth += 1
             values += 1

@@ -20,10 +20,20 @@ from datetime import date, datetime
 from typing import Any
 
 from accord.surveillance import reference
-from accord.surveillance.limits import REPORT_ERRORS, REPORT_VALUE_CHARS, Limits, LimitError, scan_csv_row, scan_json, scan_xlsx
-from accord.surveillance.limits import RowError as RowError
-from accord.surveillance.limits import ShapeError as ShapeError
-from accord.surveillance.limits import cut as cut
+from accord.surveillance.limits import (
+    REPORT_ERRORS,
+    REPORT_VALUE_CHARS,
+    LimitError,
+    Limits,
+    RowError,
+    ShapeError,
+    cut,
+    scan_csv_row,
+    scan_json,
+    scan_xlsx,
+)
+
+__all__ = ["LimitError", "Limits", "RowError", "ShapeError", "check_limits", "check_rows", "detect_format", "read"]
 
 FIELDS = ("disease", "region", "period", "count")
 FORMATS = ("csv", "xlsx", "dhis2", "json")
@@ -407,7 +417,8 @@ def check_rows(
             fail(
                 item.row,
                 col["disease"],
-                f"unknown disease {cut(disease_text)!r}: give an ICD-10 or ICD-11 code of the list of notifiable diseases",
+                f"unknown disease {cut(disease_text)!r}: "
+                "give an ICD-10 or ICD-11 code of the list of notifiable diseases",
             )
             bad = True
         region_text = str(item.values.get("region") or "").strip().upper()
