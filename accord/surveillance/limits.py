@@ -62,7 +62,7 @@ class Limits:
     max_lines: int = 100_000
     max_columns: int = 100
     max_cell_chars: int = 1_000
-    max_cells: int = 1_000_000
+    max_cells: int = 500_000
     max_json_depth: int = 20
     max_part_bytes: int = 32 * 1_048_576
     max_unzipped_bytes: int = 64 * 1_048_576
