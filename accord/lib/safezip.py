@@ -114,7 +114,7 @@ class CappedStream(io.RawIOBase):
 
     def read(self, size: int | None = -1) -> bytes:
         if size is None or size < 0:
-            parts = []
+            parts: list[bytes] = []
             while True:
                 chunk = self._take(self._read_inner(_CHUNK))
                 if not chunk:
@@ -154,7 +154,7 @@ class CappedZipFile(zipfile.ZipFile):
         if self.inflated > allowed:
             raise ArchiveLimit("total_bytes", allowed=allowed, found=self.inflated)
 
-    def open(  # type: ignore[override]
+    def open(
         self, name: str | zipfile.ZipInfo, mode: str = "r", pwd: bytes | None = None, *, force_zip64: bool = False
     ) -> IO[bytes]:
         if mode != "r":
