@@ -34,6 +34,7 @@ HOSTILE: dict[str, tuple[Callable[[], bytes], str, str]] = {
     "csv lines": (hostile.csv_many_lines, "csv", "ACCORD_UPLOAD_MAX_LINES"),
     "dhis2 deep": (hostile.dhis2_deep, "dhis2", "ACCORD_UPLOAD_MAX_JSON_DEPTH"),
     "dhis2 value": (hostile.dhis2_giant_value, "dhis2", "ACCORD_UPLOAD_MAX_CELL_CHARS"),
+    "dhis2 wide": (hostile.dhis2_wide, "dhis2", "ACCORD_UPLOAD_MAX_CELLS"),
 }
 CONTENT_TYPES = {"xlsx": parsers.XLSX_MEDIA_TYPE, "csv": "text/csv", "dhis2": "application/json"}
 
