@@ -85,6 +85,8 @@ def submit_upload(
         # Before anything is stored: the limits that keep a hostile file from exhausting the worker.
         parsers.check_limits(data, chosen)
     except limits.LimitError as error:
+        if not error.setting:  # not a size but a construct refused outright (a DTD in a workbook)
+            raise ActionError(error.error.message, field="file") from None
         raise TooLarge(error.error.message, field="file") from None
     with transaction.atomic():
         upload = Upload.objects.create(

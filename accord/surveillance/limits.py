@@ -147,6 +147,7 @@ def _cells(limits: Limits) -> LimitError:
 
 
 def _archive(error: safezip.ArchiveLimit) -> LimitError:
+    """The LimitError for an archive's limit (a ShapeError raised for a file that is no ZIP archive)."""
     if error.limit == "parts":
         return LimitError(
             "ACCORD_UPLOAD_MAX_PARTS",
@@ -180,7 +181,8 @@ def _archive(error: safezip.ArchiveLimit) -> LimitError:
             _("the workbook is damaged: the part %(part)s is not what the archive's directory declares")
             % {"part": cut(error.part)},
         )
-    return LimitError("", _("the file is not an Excel workbook (.xlsx): it is not a ZIP archive"), row=1)
+    # Not a limit: the file is no workbook at all, which the worker reports like any other wrong shape.
+    raise ShapeError(1, "", _("the file is not an Excel workbook (.xlsx): it is not a ZIP archive"))
 
 
 # ---- XLSX ------------------------------------------------------------------------------------------

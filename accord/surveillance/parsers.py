@@ -206,7 +206,9 @@ def read_xlsx(data: bytes, max_rows: int, limits: Limits | None = None) -> list[
         columns: dict[str, int] | None = None
         # At most max_columns cells a row and max_lines rows (scan_xlsx refused more), so the padding openpyxl
         # adds for missing cells and rows stays bounded.
-        cells_of = sheet.iter_rows(max_col=limits.max_columns, max_row=limits.max_lines, values_only=True)
+        declared = sheet.max_column if isinstance(sheet.max_column, int) else None
+        width = min(declared, limits.max_columns) if declared else limits.max_columns
+        cells_of = sheet.iter_rows(max_col=width, max_row=limits.max_lines, values_only=True)
         for number, cells in enumerate(cells_of, start=1):
             values = list(cells)
             for index, value in enumerate(values):

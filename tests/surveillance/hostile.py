@@ -225,3 +225,12 @@ def csv_bad_rows(count: int = 50_000) -> bytes:
     row = b"D" * 900 + b"," + b"R" * 20 + b",never," + b"C" * 10 + b"\n"
     per = (MIB - 100) // len(row)
     return b"disease,region,period,count\n" + row * min(count, per)
+
+
+def doctype_xlsx() -> bytes:
+    """A workbook part with a DTD declaring entities (the billion laughs start this way)."""
+    sheet = _sheet(_ONE_ROW).replace(
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>',
+        '<?xml version="1.0"?><!DOCTYPE worksheet [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>',
+    )
+    return _workbook({"xl/worksheets/sheet1.xml": sheet.encode()})

@@ -195,3 +195,20 @@ def test_the_worker_refuses_a_hostile_file_that_got_past_submission(people: Peop
     assert done is not None and done.status == Upload.Status.FAILED
     assert "not what the archive's directory declares" in done.errors[0]["message"]
     assert done.data == b"" and done.summary["errors"] == 1
+
+
+def test_a_dtd_in_a_workbook_is_refused_with_400_and_a_file_that_is_no_zip_is_left_to_the_worker(
+    people: People, token_for: Any
+) -> None:
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token_for(people.kira)}")
+    before = _counts()
+    response = client.post("/api/v1/surveillance/uploads", hostile.doctype_xlsx(), content_type=CONTENT_TYPES["xlsx"])
+    assert response.status_code == 400, response.content
+    assert "declares a document type or entities" in response.json()["detail"]
+    assert _counts() == before
+    # Not a ZIP archive at all: no limit is passed; the worker refuses it as a file of the wrong shape.
+    response = client.post("/api/v1/surveillance/uploads", b"PK\x03\x04 garbage", content_type=CONTENT_TYPES["xlsx"])
+    assert response.status_code == 202
+    done = actions.process_upload(Upload.objects.get(uuid=response.json()["uuid"]).pk)
+    assert done is not None and done.status == Upload.Status.FAILED
+    assert "not an Excel workbook" in done.errors[0]["message"]
