@@ -497,7 +497,7 @@ def _upload_page(
             "chosen": set(posted.getlist("members")) if posted is not None else {member, actions.SECRETARIAT},
             "tlp": posted.get("tlp") if posted is not None else "AMBER",
             "audience_mode": posted.get("audience") if posted is not None else "named",
-            "recent": queries.uploads_for(_principal(request))[:10],
+            "recent": queries.uploads_for(_principal(request)).defer("data", "errors")[:10],
             "max_rows": _max_rows(),
         },
         status=status,

@@ -212,3 +212,8 @@ def test_a_dtd_in_a_workbook_is_refused_with_400_and_a_file_that_is_no_zip_is_le
     done = actions.process_upload(Upload.objects.get(uuid=response.json()["uuid"]).pk)
     assert done is not None and done.status == Upload.Status.FAILED
     assert "not an Excel workbook" in done.errors[0]["message"]
+
+
+def test_the_settings_default_to_the_documented_limits() -> None:
+    assert limits.Limits.from_settings() == limits.Limits()
+    assert limits.Limits().max_cells == 500_000 and limits.Limits().max_part_bytes == 32 * hostile.MIB
