@@ -35,6 +35,12 @@ HOSTILE: dict[str, tuple[Callable[[], bytes], str, str]] = {
     "dhis2 deep": (hostile.dhis2_deep, "dhis2", "ACCORD_UPLOAD_MAX_JSON_DEPTH"),
     "dhis2 value": (hostile.dhis2_giant_value, "dhis2", "ACCORD_UPLOAD_MAX_CELL_CHARS"),
     "dhis2 wide": (hostile.dhis2_wide, "dhis2", "ACCORD_UPLOAD_MAX_CELLS"),
+    "json deep": (lambda: b'{"counts": ' + b"[" * 5_000 + b"]" * 5_000 + b"}", "json", "ACCORD_UPLOAD_MAX_JSON_DEPTH"),
+    "json long string": (
+        lambda: b'{"counts": [{"disease": "' + b"\xd0\x96" * 1_001 + b'"}]}',
+        "json",
+        "ACCORD_UPLOAD_MAX_CELL_CHARS",
+    ),
 }
 CONTENT_TYPES = {"xlsx": parsers.XLSX_MEDIA_TYPE, "csv": "text/csv", "dhis2": "application/json"}
 
@@ -217,3 +223,12 @@ def test_a_dtd_in_a_workbook_is_refused_with_400_and_a_file_that_is_no_zip_is_le
 def test_the_settings_default_to_the_documented_limits() -> None:
     assert limits.Limits.from_settings() == limits.Limits()
     assert limits.Limits().max_cells == 500_000 and limits.Limits().max_part_bytes == 32 * hostile.MIB
+
+
+def test_json_strings_are_counted_in_characters_not_bytes() -> None:
+    cyrillic = "Ж" * 999
+    parsers.check_limits(json.dumps({"counts": [{"disease": cyrillic}]}, ensure_ascii=False).encode(), "json")
+    with pytest.raises(limits.LimitError):
+        parsers.check_limits(
+            json.dumps({"counts": [{"disease": cyrillic + "ЖЖ"}]}, ensure_ascii=False).encode(), "json"
+        )
