@@ -231,6 +231,8 @@ def read_xlsx(data: bytes, max_rows: int, limits: Limits | None = None) -> list[
                 raise ShapeError(number, "", f"the sheet has more than {max_rows} rows of counts; split it")
             picked = {name: (values[index] if index < len(values) else None) for name, index in columns.items()}
             rows.append(RawRow(number, picked, {name: name for name in FIELDS}))
+    except safezip.ArchiveLimit as error:  # a sheet read through its cap (scan_xlsx read it whole already)
+        raise _archive(error) from None
     finally:
         workbook.close()
     if columns is None:
