@@ -69,6 +69,20 @@ try:
     ACCORD_NOTIFY_DISABLE_AFTER = env_int("ACCORD_NOTIFY_DISABLE_AFTER", 5, minimum=1, maximum=1000)
     ACCORD_NOTIFY_DIGEST_HOUR = env_int("ACCORD_NOTIFY_DIGEST_HOUR", 6, minimum=0, maximum=23)
     ACCORD_SURVEILLANCE_MAX_ROWS = env_int("ACCORD_SURVEILLANCE_MAX_ROWS", 50_000, minimum=1, maximum=1_000_000)
+    # Limits on uploaded counts, checked before they are parsed (docs/surveillance.md, "Limits").
+    ACCORD_UPLOAD_MAX_LINES = env_int("ACCORD_UPLOAD_MAX_LINES", 100_000, minimum=2, maximum=10_000_000)
+    ACCORD_UPLOAD_MAX_COLUMNS = env_int("ACCORD_UPLOAD_MAX_COLUMNS", 100, minimum=4, maximum=16_384)
+    ACCORD_UPLOAD_MAX_CELL_CHARS = env_int("ACCORD_UPLOAD_MAX_CELL_CHARS", 1_000, minimum=20, maximum=1_048_576)
+    ACCORD_UPLOAD_MAX_CELLS = env_int("ACCORD_UPLOAD_MAX_CELLS", 500_000, minimum=4, maximum=100_000_000)
+    ACCORD_UPLOAD_MAX_JSON_DEPTH = env_int("ACCORD_UPLOAD_MAX_JSON_DEPTH", 20, minimum=3, maximum=500)
+    ACCORD_UPLOAD_MAX_PART_BYTES = env_int(
+        "ACCORD_UPLOAD_MAX_PART_BYTES", 32 * 1_048_576, minimum=65_536, maximum=4 * 1_073_741_824
+    )
+    ACCORD_UPLOAD_MAX_UNZIPPED_BYTES = env_int(
+        "ACCORD_UPLOAD_MAX_UNZIPPED_BYTES", 64 * 1_048_576, minimum=65_536, maximum=8 * 1_073_741_824
+    )
+    ACCORD_UPLOAD_MAX_RATIO = env_int("ACCORD_UPLOAD_MAX_RATIO", 100, minimum=2, maximum=100_000)
+    ACCORD_UPLOAD_MAX_PARTS = env_int("ACCORD_UPLOAD_MAX_PARTS", 200, minimum=4, maximum=100_000)
     ACCORD_SURVEILLANCE_MONITOR_WEEKS = env_int("ACCORD_SURVEILLANCE_MONITOR_WEEKS", 4, minimum=1, maximum=52)
     ACCORD_SURVEILLANCE_JOINT_WEEKS = env_int("ACCORD_SURVEILLANCE_JOINT_WEEKS", 2, minimum=1, maximum=12)
 except ConfigError as error:

@@ -24,7 +24,7 @@ from accord.records import audit
 from accord.records.envelope import STATUSES, Audience
 from accord.records.errors import ActionError, Conflict, Forbidden, TooLarge
 from accord.records.principal import Principal
-from accord.surveillance import detection, parsers, reference
+from accord.surveillance import detection, limits, parsers, reference
 from accord.surveillance.kinds import KIND, UPLOAD_ROLES
 from accord.surveillance.models import DetectorSetting, Dhis2Code, SeriesView, Signal, Threshold, Upload
 
@@ -81,6 +81,13 @@ def submit_upload(
     audience.check_against(tlp)
     record_actions._check_audience_members(audience)
     chosen = parsers.detect_format(data, filename, fmt)
+    try:
+        # Before anything is stored: the limits that keep a hostile file from exhausting the worker.
+        parsers.check_limits(data, chosen)
+    except limits.LimitError as error:
+        if not error.setting:  # not a size but a construct refused outright (a DTD in a workbook)
+            raise ActionError(error.error.message, field="file") from None
+        raise TooLarge(error.error.message, field="file") from None
     with transaction.atomic():
         upload = Upload.objects.create(
             uploader=acting_user,
@@ -114,20 +121,24 @@ def _progress(upload: Upload, **fields: Any) -> None:
     upload.save(update_fields=list(fields))
 
 
-def _refuse(upload: Upload, errors: list[dict[str, Any]]) -> Upload:
+def _refuse(upload: Upload, errors: list[dict[str, Any]], count: int | None = None) -> Upload:
+    """Refuse the upload; its report keeps the first 100 problems, each cut, and how many there were in all."""
+    total = len(errors) if count is None else count
+    report = limits.bound_report(errors)
     with transaction.atomic():
         upload.status = Upload.Status.FAILED
-        upload.errors = errors
+        upload.errors = report
+        upload.summary = {**upload.summary, "errors": total}
         upload.data = b""  # nothing of a refused upload is kept
         upload.finished_at = timezone.now()
-        upload.save(update_fields=["status", "errors", "data", "finished_at"])
+        upload.save(update_fields=["status", "errors", "summary", "data", "finished_at"])
         audit.append(
             "surveillance.upload.refuse",
             actor=None,
             actor_name="worker",
             object_type="upload",
             object_id=str(upload.uuid),
-            data={"errors": len(errors), "first": errors[0] if errors else None},
+            data={"errors": total, "first": report[0] if report else None},
         )
     return upload
 
@@ -307,8 +318,9 @@ def process_upload(upload_id: int, today: date | None = None) -> Upload | None:
     )
     _progress(upload, processed=checked.total)
     errors = [e.as_dict() for e in checked.errors]
-    if not errors:
-        errors = _series_problems(upload, checked.rows)
+    if errors:
+        return _refuse(upload, errors, checked.error_count)
+    errors = _series_problems(upload, checked.rows)
     if errors:
         return _refuse(upload, errors)
     groups = _groups(checked.rows)

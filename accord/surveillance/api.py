@@ -12,7 +12,7 @@ from ninja import Field, Query, Router, Schema, Status
 from accord.api import account_of, principal_of, require_write
 from accord.records.envelope import Audience
 from accord.records.errors import ActionError, Forbidden
-from accord.surveillance import actions, parsers, queries, reference
+from accord.surveillance import actions, limits, parsers, queries, reference
 from accord.surveillance.models import Signal, Upload
 
 router: Router = Router(tags=["surveillance"])
@@ -39,7 +39,8 @@ class UploadOut(Schema):
     filename: str
     processed: int
     total: int
-    errors: list[RowErrorOut]
+    errors: list[RowErrorOut] = Field(description="the first 100 problems, each value in them cut to 200 characters")
+    error_count: int = Field(description="how many problems the upload had in all")
     summary: dict[str, int]
     created_at: str
     finished_at: str | None
@@ -134,7 +135,8 @@ def upload_out(item: Upload) -> dict[str, Any]:
         "filename": item.filename,
         "processed": item.processed,
         "total": item.total,
-        "errors": item.errors,
+        "errors": limits.bound_report(item.errors),
+        "error_count": limits.error_count(item.errors, item.summary),
         "summary": item.summary,
         "created_at": item.created_at.isoformat(),
         "finished_at": item.finished_at.isoformat() if item.finished_at else None,
@@ -196,6 +198,9 @@ _UPLOAD_DOC = {
     "/uploads",
     response={202: UploadOut},
     summary="Upload counts (CSV, XLSX, DHIS2 dataValueSet or JSON); checked and stored by the worker",
+    description="A file that passes one of the node's upload limits (size, lines, columns, cell length, cells, "
+    "JSON depth, and for XLSX the inflated size of each part and in all, the compression ratio and the number "
+    "of parts) is refused at once with 413 and a message naming the limit; nothing is stored.",
     openapi_extra=_UPLOAD_DOC,
 )
 def create_upload(request: HttpRequest, params: Query[UploadParams]) -> Status[dict[str, Any]]:

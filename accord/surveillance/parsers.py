@@ -20,29 +20,25 @@ from datetime import date, datetime
 from typing import Any
 
 from accord.surveillance import reference
+from accord.surveillance.limits import (
+    REPORT_ERRORS,
+    REPORT_VALUE_CHARS,
+    LimitError,
+    Limits,
+    RowError,
+    ShapeError,
+    cut,
+    scan_csv_row,
+    scan_json,
+    scan_xlsx,
+)
+
+__all__ = ["LimitError", "Limits", "RowError", "ShapeError", "check_limits", "check_rows", "detect_format", "read"]
 
 FIELDS = ("disease", "region", "period", "count")
 FORMATS = ("csv", "xlsx", "dhis2", "json")
-MAX_ERRORS = 200
+MAX_ERRORS = REPORT_ERRORS
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int
-    column: str
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "message": self.message}
-
-
-class ShapeError(Exception):
-    """The file cannot be read as counts at all."""
-
-    def __init__(self, row: int, column: str, message: str) -> None:
-        super().__init__(message)
-        self.error = RowError(row, column, message)
 
 
 @dataclass
@@ -68,7 +64,8 @@ class CleanRow:
 @dataclass
 class Parsed:
     rows: list[CleanRow] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)  # the first MAX_ERRORS problems
+    error_count: int = 0  # all the problems
     total: int = 0
 
 
@@ -83,7 +80,7 @@ def detect_format(data: bytes, filename: str = "", declared: str | None = None) 
     if stripped.startswith(b"{") or name.endswith(".json"):
         try:
             parsed = json.loads(stripped)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return "json"
         return "dhis2" if isinstance(parsed, dict) and "dataValues" in parsed else "json"
     return "csv"
@@ -125,19 +122,25 @@ def _header(names: list[str], row: int = 1) -> dict[str, int]:
     return found
 
 
-def read_csv(data: bytes, max_rows: int) -> list[RawRow]:
+def _delimiter(text: str) -> str:
+    first_line = text.lstrip()[:65536].split("\n", 1)[0]
+    return max((",", ";", "\t"), key=first_line.count)
+
+
+def read_csv(data: bytes, max_rows: int, limits: Limits | None = None) -> list[RawRow]:
+    limits = limits or Limits.from_settings()
     text = _text(data)
     if not text.strip():
         raise ShapeError(1, "", "the file is empty")
-    first_line = text.lstrip().split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=first_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
     rows: list[RawRow] = []
     columns: dict[str, int] | None = None
     width = 0
+    counted = [0]
     try:
         for cells in reader:
             line = reader.line_num
+            scan_csv_row(cells, line, limits, counted)
             if columns is None:
                 if not any(c.strip() for c in cells):
                     continue
@@ -153,7 +156,9 @@ def read_csv(data: bytes, max_rows: int) -> list[RawRow]:
             values = {name: (cells[index] if index < len(cells) else "") for name, index in columns.items()}
             rows.append(RawRow(line, values, {name: name for name in FIELDS}))
     except csv.Error as error:
-        raise ShapeError(reader.line_num, "", f"the file is not valid CSV: {error}") from None
+        if "field larger than field limit" in str(error):
+            scan_csv_row(["x" * (limits.max_cell_chars + 1)], reader.line_num, limits, counted)
+        raise ShapeError(reader.line_num, "", f"the file is not valid CSV: {cut(error)}") from None
     if columns is None:
         raise ShapeError(1, "", "the file is empty")
     if not rows:
@@ -164,22 +169,56 @@ def read_csv(data: bytes, max_rows: int) -> list[RawRow]:
 # ---- XLSX ------------------------------------------------------------------------------------------
 
 
-def read_xlsx(data: bytes, max_rows: int) -> list[RawRow]:
-    from openpyxl import load_workbook
+def _open_workbook(data: bytes, limits: Limits) -> Any:
+    """openpyxl's read-only workbook, every part of it read through the caps of `accord.lib.safezip`."""
+    from openpyxl.reader.excel import ExcelReader
+
+    from accord.lib import safezip
+
+    reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True)
+    reader.archive.close()
+    reader.archive = safezip.CappedZipFile(data, limits.zip_limits())
+    reader.valid_files = reader.archive.namelist()
+    reader.read()
+    return reader.wb
+
+
+def read_xlsx(data: bytes, max_rows: int, limits: Limits | None = None) -> list[RawRow]:
+    """The rows of the sheet "counts" (or the first), after `scan_xlsx` has checked every part of the workbook."""
     from openpyxl.utils.exceptions import InvalidFileException
 
+    from accord.lib import safezip
+    from accord.surveillance.limits import _archive
+
+    limits = limits or Limits.from_settings()
     if not data:
         raise ShapeError(1, "", "the file is empty")
+    scan_xlsx(data, limits)
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise ShapeError(1, "", f"the file is not an Excel workbook (.xlsx): {error}") from None
+        workbook = _open_workbook(data, limits)
+    except safezip.ArchiveLimit as error:
+        raise _archive(error) from None
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as error:
+        raise ShapeError(1, "", f"the file is not an Excel workbook (.xlsx): {cut(error)}") from None
     try:
         sheet = workbook["counts"] if "counts" in workbook.sheetnames else workbook.worksheets[0]
         rows: list[RawRow] = []
         columns: dict[str, int] | None = None
-        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+        # At most max_columns cells a row and max_lines rows (scan_xlsx refused more), so the padding openpyxl
+        # adds for missing cells and rows stays bounded.
+        declared = sheet.max_column if isinstance(sheet.max_column, int) else None
+        width = min(declared, limits.max_columns) if declared else limits.max_columns
+        cells_of = sheet.iter_rows(max_col=width, max_row=limits.max_lines, values_only=True)
+        for number, cells in enumerate(cells_of, start=1):
             values = list(cells)
+            for index, value in enumerate(values):
+                if isinstance(value, str) and len(value) > limits.max_cell_chars:
+                    raise LimitError(
+                        "ACCORD_UPLOAD_MAX_CELL_CHARS",
+                        _cell_message(limits),
+                        row=number,
+                        column=str(index + 1),
+                    )
             blank = all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
             if columns is None:
                 if blank:
@@ -192,6 +231,8 @@ def read_xlsx(data: bytes, max_rows: int) -> list[RawRow]:
                 raise ShapeError(number, "", f"the sheet has more than {max_rows} rows of counts; split it")
             picked = {name: (values[index] if index < len(values) else None) for name, index in columns.items()}
             rows.append(RawRow(number, picked, {name: name for name in FIELDS}))
+    except safezip.ArchiveLimit as error:  # a sheet read through its cap (scan_xlsx read it whole already)
+        raise _archive(error) from None
     finally:
         workbook.close()
     if columns is None:
@@ -201,10 +242,17 @@ def read_xlsx(data: bytes, max_rows: int) -> list[RawRow]:
     return rows
 
 
+def _cell_message(limits: Limits) -> str:
+    from accord.surveillance.limits import _cell
+
+    return _cell(limits, 0).error.message
+
+
 # ---- JSON ------------------------------------------------------------------------------------------
 
 
-def _json(data: bytes) -> Any:
+def _json(data: bytes, limits: Limits) -> Any:
+    scan_json(data, limits)
     text = _text(data)
     if not text.strip():
         raise ShapeError(1, "", "the file is empty")
@@ -216,9 +264,9 @@ def _json(data: bytes) -> Any:
         ) from None
 
 
-def read_json(data: bytes, max_rows: int) -> list[RawRow]:
+def read_json(data: bytes, max_rows: int, limits: Limits | None = None) -> list[RawRow]:
     """Accord's JSON: {"counts": [{"disease": "A00", "region": "KZ-19", "period": "2026-W07", "count": 3}, ...]}."""
-    document = _json(data)
+    document = _json(data, limits or Limits.from_settings())
     items = document.get("counts") if isinstance(document, dict) else None
     if not isinstance(items, list):
         raise ShapeError(1, "counts", 'the JSON must be an object with a list "counts" (or a DHIS2 dataValueSet)')
@@ -235,13 +283,15 @@ def read_json(data: bytes, max_rows: int) -> list[RawRow]:
     return rows
 
 
-def read_dhis2(data: bytes, max_rows: int, mapping: Mapping[tuple[str, str], str]) -> list[RawRow]:
+def read_dhis2(
+    data: bytes, max_rows: int, mapping: Mapping[tuple[str, str], str], limits: Limits | None = None
+) -> list[RawRow]:
     """A DHIS2 dataValueSet: dataElement -> disease, orgUnit -> region, period (2026W7 or 20260214) -> period.
 
     `mapping` maps ("dataElement" | "orgUnit", the value in the file) to a disease or region code; a value
     with no mapping is taken as a code itself. Values of one dataElement, orgUnit and period in several
     categoryOptionCombos (age groups, sexes) are added up; `deleted` values are left out."""
-    document = _json(data)
+    document = _json(data, limits or Limits.from_settings())
     if not isinstance(document, dict) or not isinstance(document.get("dataValues"), list):
         raise ShapeError(1, "dataValues", 'a DHIS2 dataValueSet is an object with a list "dataValues"')
     values = document["dataValues"]
@@ -293,12 +343,12 @@ def _count(value: Any) -> tuple[int | None, str | None]:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None, "the count is empty (write 0 for a period without cases)"
     if isinstance(value, bool):
-        return None, f"{value!r} is not a whole number"
+        return None, f"{cut(repr(value))} is not a whole number"
     if isinstance(value, int):
         number = value
     elif isinstance(value, float):
         if not math.isfinite(value) or not value.is_integer():
-            return None, f"{value!r} is not a whole number"
+            return None, f"{cut(repr(value))} is not a whole number"
         number = int(value)
     else:
         text = str(value).strip()
@@ -308,9 +358,9 @@ def _count(value: Any) -> tuple[int | None, str | None]:
             try:
                 as_float = float(text)
             except ValueError:
-                return None, f"{text!r} is not a whole number"
+                return None, f"{cut(text)!r} is not a whole number"
             if not math.isfinite(as_float) or not as_float.is_integer():
-                return None, f"{text!r} is not a whole number"
+                return None, f"{cut(text)!r} is not a whole number"
             number = int(as_float)
     if number < 0:
         return None, f"{number} is negative; counts are 0 or more"
@@ -333,7 +383,7 @@ def _period(value: Any) -> tuple[reference.Period | None, str | None]:
     try:
         return reference.parse_period(str(value)), None
     except reference.PeriodError as error:
-        return None, str(error)
+        return None, cut(error)
 
 
 def check_rows(
@@ -349,8 +399,9 @@ def check_rows(
     first_of: dict[tuple[str, str, str, str], int] = {}
 
     def fail(row: int, column: str, message: str) -> None:
+        result.error_count += 1
         if len(result.errors) < MAX_ERRORS:
-            result.errors.append(RowError(row, column, message))
+            result.errors.append(RowError(row, cut(column, 100), cut(message, 2 * REPORT_VALUE_CHARS)))
 
     for index, item in enumerate(raw, start=1):
         result.total += 1
@@ -370,7 +421,8 @@ def check_rows(
             fail(
                 item.row,
                 col["disease"],
-                f"unknown disease {disease_text!r}: give an ICD-10 or ICD-11 code of the list of notifiable diseases",
+                f"unknown disease {cut(disease_text)!r}: "
+                "give an ICD-10 or ICD-11 code of the list of notifiable diseases",
             )
             bad = True
         region_text = str(item.values.get("region") or "").strip().upper()
@@ -379,7 +431,7 @@ def check_rows(
             fail(item.row, col["region"], "the region is empty")
             bad = True
         elif region is None:
-            fail(item.row, col["region"], f"unknown region {region_text!r}: give an ISO 3166-2 code such as KZ-19")
+            fail(item.row, col["region"], f"unknown region {cut(region_text)!r}: give an ISO 3166-2 code such as KZ-19")
             bad = True
         elif region.member != member:
             fail(item.row, col["region"], f"{region.code} is not a region of {member}, the member you upload for")
@@ -407,22 +459,49 @@ def check_rows(
             continue
         first_of[key] = item.row
         result.rows.append(CleanRow(item.row, disease, region, period, count, item.part))
-    if len(result.errors) >= MAX_ERRORS:
-        result.errors.append(RowError(0, "", f"only the first {MAX_ERRORS} problems are listed"))
     return result
 
 
-def read(data: bytes, fmt: str, *, max_rows: int, mapping: Mapping[tuple[str, str], str] | None = None) -> list[RawRow]:
-    """The rows of an upload in format `fmt`; ShapeError when its shape is wrong."""
+def read(
+    data: bytes,
+    fmt: str,
+    *,
+    max_rows: int,
+    mapping: Mapping[tuple[str, str], str] | None = None,
+    limits: Limits | None = None,
+) -> list[RawRow]:
+    """The rows of an upload in format `fmt`; ShapeError when its shape is wrong, LimitError when it passes a
+    limit of this node (checked before it is parsed)."""
+    limits = limits or Limits.from_settings()
     if fmt == "csv":
-        return read_csv(data, max_rows)
+        return read_csv(data, max_rows, limits)
     if fmt == "xlsx":
-        return read_xlsx(data, max_rows)
+        return read_xlsx(data, max_rows, limits)
     if fmt == "dhis2":
-        return read_dhis2(data, max_rows, mapping or {})
+        return read_dhis2(data, max_rows, mapping or {}, limits)
     if fmt == "json":
-        return read_json(data, max_rows)
-    raise ShapeError(1, "", f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+        return read_json(data, max_rows, limits)
+    raise ShapeError(1, "", f"unknown format {cut(fmt)!r}; use one of {', '.join(FORMATS)}")
+
+
+def check_limits(data: bytes, fmt: str, limits: Limits | None = None) -> None:
+    """Refuse (LimitError) an upload that passes a limit, cheaply and before anything of it is stored; other
+    problems of its shape are left to `read`, which the worker runs."""
+    limits = limits or Limits.from_settings()
+    try:
+        if fmt == "csv":
+            from accord.surveillance.limits import scan_csv
+
+            text = _text(data)
+            scan_csv(text, _delimiter(text), limits)
+        elif fmt == "xlsx":
+            scan_xlsx(data, limits)
+        elif fmt in ("dhis2", "json"):
+            scan_json(data, limits)
+    except LimitError:
+        raise
+    except ShapeError:
+        return
 
 
 # ---- templates -------------------------------------------------------------------------------------

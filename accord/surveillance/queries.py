@@ -165,7 +165,7 @@ def upload_for(principal: Principal, upload_uuid: str | uuid.UUID) -> Upload:
         key = uuid.UUID(str(upload_uuid))
     except ValueError:
         raise NotFound("no such upload") from None
-    found = uploads_for(principal).filter(uuid=key).first()
+    found = uploads_for(principal).filter(uuid=key).defer("data").first()  # the file itself is never shown
     if found is None:
         raise NotFound("no such upload")
     return found

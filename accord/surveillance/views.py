@@ -29,7 +29,7 @@ from accord.members.models import Account, Member
 from accord.records.envelope import TLPS, Audience, parse_audience
 from accord.records.errors import ActionError, NotFound
 from accord.records.principal import Principal
-from accord.surveillance import actions, chart, detection, parsers, queries, reference
+from accord.surveillance import actions, chart, detection, limits, parsers, queries, reference
 from accord.surveillance.kinds import UPLOAD_ROLES
 from accord.surveillance.models import DetectorSetting, Signal, Upload
 
@@ -497,7 +497,7 @@ def _upload_page(
             "chosen": set(posted.getlist("members")) if posted is not None else {member, actions.SECRETARIAT},
             "tlp": posted.get("tlp") if posted is not None else "AMBER",
             "audience_mode": posted.get("audience") if posted is not None else "named",
-            "recent": queries.uploads_for(_principal(request))[:10],
+            "recent": queries.uploads_for(_principal(request)).defer("data", "errors")[:10],
             "max_rows": _max_rows(),
         },
         status=status,
@@ -555,7 +555,8 @@ def upload_state(item: Upload) -> dict[str, Any]:
         "status_label": str(Upload.Status(item.status).label),
         "processed": item.processed,
         "total": item.total,
-        "errors": item.errors,
+        "errors": limits.bound_report(item.errors),
+        "error_count": limits.error_count(item.errors, item.summary),
         "summary": item.summary,
         "finished": item.status in (Upload.Status.DONE, Upload.Status.FAILED),
     }
