@@ -33,9 +33,9 @@ def cmd_reset_2fa(args: argparse.Namespace) -> int:
     _migrate()
     account = _account(args.username)
     removed = twofactor.reset(account, acting_user=None)
-    required = " (its roles require it: it is asked to set it up at its next log-in)" if twofactor.is_required(
-        account
-    ) else ""
+    required = (
+        " (its roles require it: it is asked to set it up at its next log-in)" if twofactor.is_required(account) else ""
+    )
     print(f"two-factor authentication of {account.username} is reset: {removed} devices removed{required}")
     return 0
 

@@ -117,7 +117,7 @@ class LockoutBackend(AxesStandaloneBackend):
     A call without a request (the test client's `login`, a script) is not a log-in from a client and is not
     counted: it passes on to the next backend."""
 
-    def authenticate(  # type: ignore[override]
+    def authenticate(
         self,
         request: HttpRequest | None,
         username: str | None = None,
@@ -136,14 +136,16 @@ def lockout_response(request: HttpRequest, original_response: HttpResponse | Non
     username = get_client_username(request, credentials) if credentials else None
     state = lock_state(username, getattr(request, "axes_ip_address", None))
     form = AuthenticationForm(request, initial={"username": (username or "")[:USERNAME_MAX]})
+    until = state.until or timezone.now() + cool_off()
+    minutes = max(1, int((until - timezone.now()).total_seconds() + 59) // 60)
     context = {
         "form": form,
-        "locked_until": state.until or timezone.now() + cool_off(),
-        "locked_minutes": max(1, int(((state.until or timezone.now()) - timezone.now()).total_seconds() + 59) // 60),
+        "locked_until": until,
+        "locked_minutes": minutes,
         "next": request.POST.get("next", "") if request.method == "POST" else request.GET.get("next", ""),
     }
     response = render(request, "registration/login.html", context, status=429)
-    response["Retry-After"] = str(context["locked_minutes"] * 60)
+    response["Retry-After"] = str(minutes * 60)
     return response
 
 

@@ -23,8 +23,8 @@ CODE, SETUP = "code", "setup"
 
 
 def pending_step(request: HttpRequest) -> str | None:
-    """"code" or "setup" while the session still owes the second factor, else None."""
-    cached: str | None | bool = getattr(request, "_accord_2fa_step", False)
+    """The step the session still owes ("code" or "setup"), else None."""
+    cached: str | bool | None = getattr(request, "_accord_2fa_step", False)
     if cached is not False:
         return cached  # type: ignore[return-value]
     step: str | None = None

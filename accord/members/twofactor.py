@@ -36,7 +36,7 @@ def is_required(account: Account) -> bool:
 
 
 def is_enabled(account: Account) -> bool:
-    return TOTPDevice.objects.filter(user=account, confirmed=True).exists()
+    return bool(TOTPDevice.objects.filter(user=account, confirmed=True).exists())
 
 
 def pending_device(account: Account) -> TOTPDevice | None:
@@ -49,7 +49,7 @@ def secret_of(device: TOTPDevice) -> str:
 
 
 def recovery_codes_left(account: Account) -> int:
-    return StaticToken.objects.filter(device__user=account, device__confirmed=True).count()
+    return int(StaticToken.objects.filter(device__user=account, device__confirmed=True).count())
 
 
 def _audit(action: str, account: Account, acting_user: Account | None, **data: object) -> None:

@@ -144,7 +144,9 @@ def two_factor(request: HttpRequest) -> HttpResponse:
                 request.session[SHOW_CODES] = codes
                 return redirect(_with_next("two_factor", _next(request)))
         status = 400 if action == "confirm" else 200
-        return render(request, "registration/two_factor_setup.html", _setup_context(request, account, form), status=status)
+        return render(
+            request, "registration/two_factor_setup.html", _setup_context(request, account, form), status=status
+        )
     disable_form = CodeForm(request.POST if action == "disable" else None)
     status = 200
     if action == "codes":

@@ -154,7 +154,7 @@ def test_turning_it_off_needs_a_code(world: World) -> None:
     off = client.post("/account/two-factor/", {"action": "disable", "code": totp(secret, ahead=1)})
     assert off.status_code == 302 and not twofactor.is_enabled(world.alice)
     assert AuditEntry.objects.filter(action="account.2fa.disable").count() == 1
-    plain, response = password_step("alice", "/alerts/")
+    _plain, response = password_step("alice", "/alerts/")
     assert response["Location"] == "/alerts/"
 
 
@@ -180,25 +180,28 @@ def test_required_roles_must_set_it_up_before_anything_else(world: World, settin
     assert response["Location"] == "/alerts/" and viewer.get("/records/").status_code == 200
 
 
+SETUP = "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'accord.settings'; django.setup(); "
+
+
+def _settings_process(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")} | env
+    return subprocess.run(
+        [sys.executable, "-c", SETUP + code], env=environ, capture_output=True, text=True, check=False
+    )
+
+
 def test_production_requires_it_for_focal_points_coordinators_and_admins_by_default() -> None:
     def roles(**env: str) -> str:
-        environ = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")} | env
-        code = "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='accord.settings'; django.setup(); "
-        code += "from django.conf import settings; print(','.join(settings.ACCORD_2FA_REQUIRED_ROLES))"
-        return subprocess.run(
-            [sys.executable, "-c", code], env=environ, capture_output=True, text=True, check=True
-        ).stdout.strip()
+        code = "from django.conf import settings; print(','.join(settings.ACCORD_2FA_REQUIRED_ROLES))"
+        done = _settings_process(code, **env)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
 
     key = "k" * 40
     assert roles(ACCORD_ENV="production", ACCORD_SECRET_KEY=key) == "focal_point,coordinator,admin"
     assert roles(ACCORD_ENV="development") == ""
     assert roles(ACCORD_ENV="development", ACCORD_2FA_REQUIRED_ROLES="admin") == "admin"
-    bad = subprocess.run(
-        [sys.executable, "-c", "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='accord.settings'; django.setup()"],
-        env={k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")} | {"ACCORD_2FA_REQUIRED_ROLES": "boss"},
-        capture_output=True,
-        text=True,
-    )
+    bad = _settings_process("", ACCORD_2FA_REQUIRED_ROLES="boss")
     assert bad.returncode != 0 and "ACCORD_2FA_REQUIRED_ROLES names unknown roles: boss" in bad.stderr
 
 
