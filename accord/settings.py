@@ -203,6 +203,8 @@ AXES_DISABLE_ACCESS_LOG = True
 AXES_LOCKOUT_CALLABLE = "accord.members.lockout.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "accord.members.lockout.client_address"
 AXES_USERNAME_FORM_FIELD = "username"
+# What django-axes keeps of a failed attempt's form, besides the password it always masks.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken", "next"]
 AXES_VERBOSE = False
 OTP_TOTP_ISSUER = "Accord"
 

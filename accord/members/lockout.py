@@ -130,9 +130,14 @@ class LockoutBackend(AxesStandaloneBackend):
         return None
 
 
-def lockout_response(request: HttpRequest, original_response: HttpResponse | None, credentials: Any) -> HttpResponse:
+def lockout_response(request: HttpRequest, original_response: Any = None, credentials: Any = None) -> HttpResponse:
     """The log-in page again, saying that log-in is blocked and until when (HTTP 429). It reads the same whether
     or not the username exists: names that do not exist are counted and locked just the same."""
+    # django-axes' middleware passes (request, response, credentials) when it runs synchronously, but under ASGI
+    # (`accord serve`) it passes (request, credentials); the handler also leaves the credentials on the request.
+    if not isinstance(credentials, dict):
+        credentials = original_response if isinstance(original_response, dict) else None
+    credentials = credentials or getattr(request, "axes_credentials", None)
     username = get_client_username(request, credentials) if credentials else None
     state = lock_state(username, getattr(request, "axes_ip_address", None))
     form = AuthenticationForm(request, initial={"username": (username or "")[:USERNAME_MAX]})

@@ -176,3 +176,10 @@ def test_the_test_clients_login_is_not_counted(world: World) -> None:
     assert not client.login(username="alice", password="wrong-password")
     assert client.login(username="alice", password=PASSWORD)
     assert not AccessAttempt.objects.exists()
+
+
+def test_a_failed_attempt_keeps_no_password(world: World) -> None:
+    attempt("alice", "my-secret-guess-123")
+    (row,) = AccessAttempt.objects.all()
+    assert row.username == "alice" and row.ip_address == ATTACKER and row.failures_since_start == 1
+    assert "my-secret-guess-123" not in row.post_data and "password=****" in row.post_data
