@@ -206,7 +206,16 @@ AXES_USERNAME_FORM_FIELD = "username"
 # What django-axes keeps of a failed attempt's form, besides the password it always masks.
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken", "next"]
 AXES_VERBOSE = False
-OTP_TOTP_ISSUER = "Accord"
+
+
+def _totp_issuer(device: Any) -> str:
+    from accord.members.twofactor import issuer
+
+    return issuer()
+
+
+# The name an authenticator app shows for the account: "Accord (<node name>)", so accounts on several nodes differ.
+OTP_TOTP_ISSUER = _totp_issuer
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

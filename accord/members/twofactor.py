@@ -25,6 +25,14 @@ DEVICE_NAME = "authenticator"
 RECOVERY_NAME = "recovery codes"
 
 
+def issuer() -> str:
+    """The issuer in the otpauth URI: Accord and this node's name."""
+    from accord.members.models import NodeIdentity
+
+    name = NodeIdentity.objects.filter(id=1).values_list("name", flat=True).first()
+    return f"Accord ({name})" if name else "Accord"
+
+
 def required_roles() -> set[str]:
     return set(settings.ACCORD_2FA_REQUIRED_ROLES)
 

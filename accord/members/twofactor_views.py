@@ -135,9 +135,8 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         if action == "confirm" and form.is_valid():
             try:
                 device, codes = twofactor.confirm_setup(account, form.cleaned_data["code"], acting_user=account)
-            except ActionError as error:
+            except ActionError:
                 form.add_error("code", _("The code is not correct. Enter the 6 digits your app shows now."))
-                del error
             else:
                 request.session.cycle_key()
                 django_otp.login(request, device)

@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from django.test import Client
@@ -16,7 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accord.cli import main
 from accord.members import twofactor
-from accord.members.models import Account
+from accord.members.models import Account, NodeIdentity
 from accord.records.models import AuditEntry
 from tests.conftest import PASSWORD, World
 from tests.members.support import totp
@@ -55,7 +56,9 @@ def test_set_up_shows_the_key_a_qr_code_and_the_recovery_codes_once(world: World
     client = Client()
     client.force_login(world.alice)
     page = client.get("/account/two-factor/").content.decode()
-    assert "otpauth://totp/Accord%3Aalice?secret=" in page or "otpauth://totp/Accord:alice?secret=" in page
+    node = NodeIdentity.objects.get()
+    label = quote(f"Accord ({node.name}):alice")
+    assert f"otpauth://totp/{label}?secret=" in page and f"&amp;issuer={quote(f'Accord ({node.name})')}" in page
     assert "<svg" in page and "style=" not in page.split("<svg", 1)[1].split("</svg>", 1)[0]
     secret = re.search(r'data-secret="([A-Z2-7]+)"', page)
     assert secret
