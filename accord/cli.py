@@ -1146,6 +1146,9 @@ def build_parser() -> argparse.ArgumentParser:
     account_list.add_argument("--json", action="store_true")
     account_disable = add("disable", cmd_account_disable, "disable an account and revoke its tokens", account)
     account_disable.add_argument("--username", required=True)
+    from accord.members.commands import add_account_commands
+
+    add_account_commands(account, add)
 
     token = sub.add_parser("token", help="API tokens").add_subparsers(dest="token_command", required=True)
     token_create = add("create", cmd_token_create, "create an API token and print it once", token)

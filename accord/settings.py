@@ -85,6 +85,14 @@ try:
     ACCORD_UPLOAD_MAX_PARTS = env_int("ACCORD_UPLOAD_MAX_PARTS", 200, minimum=4, maximum=100_000)
     ACCORD_SURVEILLANCE_MONITOR_WEEKS = env_int("ACCORD_SURVEILLANCE_MONITOR_WEEKS", 4, minimum=1, maximum=52)
     ACCORD_SURVEILLANCE_JOINT_WEEKS = env_int("ACCORD_SURVEILLANCE_JOINT_WEEKS", 2, minimum=1, maximum=12)
+    ACCORD_LOGIN_FAILURE_LIMIT = env_int("ACCORD_LOGIN_FAILURE_LIMIT", 5, minimum=1, maximum=1000)
+    ACCORD_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("ACCORD_LOGIN_ADDRESS_FAILURE_LIMIT", 20, minimum=1, maximum=100_000)
+    ACCORD_LOGIN_COOLOFF_MINUTES = env_int("ACCORD_LOGIN_COOLOFF_MINUTES", 15, minimum=1, maximum=7 * 24 * 60)
+    ACCORD_LOGIN_PROXY_COUNT = env_int("ACCORD_LOGIN_PROXY_COUNT", 0, minimum=0, maximum=10)
+    ACCORD_2FA_REQUIRED_ROLES = env_list(
+        "ACCORD_2FA_REQUIRED_ROLES",
+        ["focal_point", "coordinator", "admin"] if ACCORD_ENV == "production" else [],
+    )
 except ConfigError as error:
     raise ImproperlyConfigured(str(error)) from None
 
@@ -105,6 +113,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accord.members",
     "accord.records",
     "accord.alerts",
@@ -123,8 +135,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accord.members.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that it sees the login view's answer: it turns a locked-out attempt into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "accord.urls"
@@ -176,6 +192,44 @@ else:
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL we understand: {error}") from None
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Password log-ins are counted by django-axes (docs/accounts.md): the first backend refuses a locked-out
+# account or address before the password is checked. API tokens do not pass here.
+AUTHENTICATION_BACKENDS = [
+    "accord.members.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+_ROLES = {"focal_point", "coordinator", "analyst", "expert", "viewer", "admin"}
+_unknown_roles = sorted(set(ACCORD_2FA_REQUIRED_ROLES) - _ROLES)
+if _unknown_roles:
+    raise ImproperlyConfigured(f"ACCORD_2FA_REQUIRED_ROLES names unknown roles: {', '.join(_unknown_roles)}")
+AXES_ENABLED = True
+AXES_HANDLER = "accord.members.lockout.LockoutHandler"
+# Locked out is either the account (by username, from any address) or the address (for any username); each
+# has its own limit, which LockoutHandler folds into the one limit django-axes compares with.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = "accord.members.lockout.failure_limit"
+AXES_COOLOFF_TIME = "accord.members.lockout.cool_off"
+# Attempts while locked are refused without being counted, so the time to try again stays what we said.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = False
+AXES_DISABLE_ACCESS_LOG = True
+AXES_LOCKOUT_CALLABLE = "accord.members.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "accord.members.lockout.client_address"
+AXES_USERNAME_FORM_FIELD = "username"
+# What django-axes keeps of a failed attempt's form, besides the password it always masks.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken", "next"]
+AXES_VERBOSE = False
+
+
+def _totp_issuer(device: Any) -> str:
+    from accord.members.twofactor import issuer
+
+    return issuer()
+
+
+# The name an authenticator app shows for the account: "Accord (<node name>)", so accounts on several nodes differ.
+OTP_TOTP_ISSUER = _totp_issuer
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

@@ -19,3 +19,5 @@ class MembersConfig(AppConfig):
     def ready(self) -> None:
         # Reference data and this node's identity exist as soon as the schema does.
         post_migrate.connect(_after_migrate, sender=self, dispatch_uid="accord-members-seed")
+        # The lockout receiver (audit entry and the owner's e-mail) listens from the start.
+        from accord.members import lockout  # noqa: F401

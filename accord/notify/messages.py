@@ -350,6 +350,11 @@ def _render_ihr_overdue(delivery: Delivery) -> Content:
 
 def _render_notice(delivery: Delivery) -> Content:
     data = delivery.data
+    if data.get("notice") == "account_locked":
+        from accord.members.notices import render_account_locked
+
+        subject, body = render_account_locked(data)
+        return Content(subject, body + "\n", f"<p>{escape(body)}</p>", {"type": "account.locked", "data": dict(data)})
     target = str(data.get("target", ""))
     reason = str(data.get("reason", ""))
     subject = "[Accord] " + _("Your webhook was disabled")
