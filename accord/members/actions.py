@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
+import zoneinfo
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -154,7 +156,16 @@ def create_account(
     return account
 
 
+def _other_active_admins(account: Account) -> bool:
+    """Whether the node has an active administrator other than `account`."""
+    return Account.objects.filter(is_active=True, roles__role=Role.ADMIN).exclude(pk=account.pk).exists()
+
+
 def set_active(account: Account, active: bool, *, acting_user: Account | None) -> Account:
+    if not active and acting_user is not None and acting_user.pk == account.pk:
+        raise Forbidden("you cannot disable your own account", field="active")
+    if not active and account.is_active and account.has_role(Role.ADMIN) and not _other_active_admins(account):
+        raise Forbidden("this is the node's last active administrator; it cannot be disabled", field="active")
     with transaction.atomic():
         account.is_active = active
         account.save(update_fields=["is_active"])
@@ -172,6 +183,159 @@ def set_active(account: Account, active: bool, *, acting_user: Account | None) -
             data={"username": account.username, "tokens_revoked": revoked},
         )
     return account
+
+
+def set_roles(account: Account, roles: list[str], *, acting_user: Account | None) -> Account:
+    """Replace the roles of an account. An administrator cannot take away their own admin role, and the node
+    keeps at least one active administrator."""
+    roles = _check_roles(roles)
+    organisation = account.organisation
+    if Role.COORDINATOR in roles and (organisation is None or organisation.member.kind != Member.Kind.SECRETARIAT):
+        raise ActionError("the coordinator role is for Secretariat accounts", field="role")
+    with transaction.atomic():
+        before = sorted(account.role_names())
+        if Role.ADMIN in before and Role.ADMIN not in roles:
+            if acting_user is not None and acting_user.pk == account.pk:
+                raise Forbidden("you cannot remove your own admin role", field="role")
+            if account.is_active and not _other_active_admins(account):
+                raise Forbidden("this is the node's last active administrator; it keeps the admin role", field="role")
+        if before == roles:
+            return account
+        AccountRole.objects.filter(account=account).exclude(role__in=roles).delete()
+        AccountRole.objects.bulk_create(
+            [AccountRole(account=account, role=role) for role in roles if role not in before]
+        )
+        audit.append(
+            "account.roles",
+            actor=acting_user,
+            object_type="account",
+            object_id=str(account.uuid),
+            data={"username": account.username, "before": before, "after": roles},
+        )
+    return account
+
+
+def set_preferences(account: Account, *, language: str, time_zone: str, acting_user: Account | None) -> Account:
+    """The language of the interface ("" = as the browser says) and the time zone times are shown in ("" = UTC)."""
+    if language not in ("", *Account.Language.values):
+        raise ActionError(f"language {language!r} is not one of {', '.join(Account.Language.values)}", field="language")
+    time_zone = time_zone.strip()
+    if time_zone and time_zone not in available_time_zones():
+        raise ActionError(f"{time_zone!r} is not an IANA time zone name such as Asia/Almaty", field="time_zone")
+    with transaction.atomic():
+        changed = {
+            name: value
+            for name, value in (("language", language), ("time_zone", time_zone))
+            if getattr(account, name) != value
+        }
+        if not changed:
+            return account
+        for name, value in changed.items():
+            setattr(account, name, value)
+        account.save(update_fields=list(changed))
+        audit.append(
+            "account.preferences",
+            actor=acting_user,
+            object_type="account",
+            object_id=str(account.uuid),
+            data={"username": account.username, **changed},
+        )
+    return account
+
+
+@functools.cache
+def available_time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def set_password(account: Account, password: str, *, acting_user: Account | None, how: str) -> Account:
+    """Give an account a new password, checked with the password validators. `how` says why, for the audit log:
+    `change` (its owner, who gave the current one), `reset` (a link sent by e-mail) or `cli`."""
+    try:
+        validate_password(password, account)
+    except ValidationError as error:
+        raise ActionError(" ".join(error.messages), field="password") from None
+    with transaction.atomic():
+        account.set_password(password)
+        account.save(update_fields=["password"])
+        audit.append(
+            "account.password",
+            actor=acting_user,
+            object_type="account",
+            object_id=str(account.uuid),
+            data={"username": account.username, "how": how},
+        )
+    return account
+
+
+PASSWORD_LINK_INTERVAL = timedelta(minutes=2)  # at most one self-service reset mail per account in this time
+
+
+def _recent_password_link(account: Account) -> bool:
+    from accord.records.models import AuditEntry
+
+    last = (
+        AuditEntry.objects.filter(action="account.password_link", object_type="account", object_id=str(account.uuid))
+        .order_by("-seq")
+        .values_list("at", flat=True)
+        .first()
+    )
+    if last is None:
+        return False
+    try:
+        when = datetime.fromisoformat(last.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return timezone.now() - when < PASSWORD_LINK_INTERVAL
+
+
+def send_password_link(
+    account: Account, *, base_url: str, acting_user: Account | None, invitation: bool = False
+) -> bool:
+    """E-mail an account a one-time link to set its password (Django's token generator: the link expires after
+    PASSWORD_RESET_TIMEOUT and stops working once the password is set). `invitation` words it for a new account.
+
+    A request by nobody in particular (the forgotten-password page) sends at most one mail per account every
+    PASSWORD_LINK_INTERVAL and only to an active account with an address; returns whether a mail was sent."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.core.mail import EmailMultiAlternatives
+    from django.template.loader import render_to_string
+    from django.urls import reverse
+    from django.utils import translation
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    if not account.email:
+        raise ActionError("the account has no e-mail address", field="email")
+    if not account.is_active:
+        raise Forbidden("the account is disabled", field="active")
+    if acting_user is None and _recent_password_link(account):
+        return False
+    with transaction.atomic():
+        audit.append(
+            "account.password_link",
+            actor=acting_user,
+            object_type="account",
+            object_id=str(account.uuid),
+            data={"username": account.username, "invitation": invitation},
+        )
+    uid = urlsafe_base64_encode(force_bytes(account.pk))
+    token = default_token_generator.make_token(account)
+    language = account.language or translation.get_language() or settings.LANGUAGE_CODE
+    with translation.override(language):
+        link = base_url.rstrip("/") + reverse("password-reset-confirm", kwargs={"uidb64": uid, "token": token})
+        context = {
+            "account": account,
+            "link": link,
+            "invitation": invitation,
+            "minutes": max(1, settings.PASSWORD_RESET_TIMEOUT // 60),
+            "node": base_url,
+        }
+        subject = render_to_string("members/password_link_subject.txt", context).strip()
+        body = render_to_string("members/password_link_email.txt", context)
+    message = EmailMultiAlternatives(subject=" ".join(subject.split()), body=body, to=[account.email])
+    message.send()
+    return True
 
 
 def _digest(secret: str) -> str:
