@@ -89,7 +89,9 @@ def test_the_profile_language_is_applied_when_the_account_logs_in(world: World) 
         ({"language": "en", "time_zone": "x" * 65}, "time_zone", "at most 64 characters"),
     ],
 )
-def test_bad_preferences_are_refused_at_their_field(world: World, data: dict[str, str], field: str, message: str) -> None:
+def test_bad_preferences_are_refused_at_their_field(
+    world: World, data: dict[str, str], field: str, message: str
+) -> None:
     response = client_for(world.alice).post("/account/preferences/", data)
     assert response.status_code == 400
     assert message in _html(response)
@@ -102,9 +104,7 @@ def test_bad_preferences_are_refused_at_their_field(world: World, data: dict[str
 def test_the_password_is_changed_with_the_current_one(world: World) -> None:
     client = client_for(world.alice)
     new = "a-much-longer-passphrase-2026"
-    wrong = client.post(
-        "/account/password/", {"old_password": "not-it", "new_password1": new, "new_password2": new}
-    )
+    wrong = client.post("/account/password/", {"old_password": "not-it", "new_password1": new, "new_password2": new})
     assert wrong.status_code == 400
     assert wrong.context["password_form"].errors["old_password"]
     weak = client.post(

@@ -69,9 +69,7 @@ def _no_sideways_scroll(page: Page, label: str) -> None:
     size = page.viewport_size
     page.set_viewport_size({"width": 360, "height": 740})
     try:
-        widths = page.evaluate(
-            "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-        )
+        widths = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
         assert widths[0] <= widths[1], f"{label}: the page is {widths[0]} px wide in a {widths[1]} px window"
     finally:
         if size is not None:
