@@ -229,3 +229,28 @@ def test_revoking_my_token(world: World) -> None:
     listing = _html(client.get("/account/tokens/"))
     assert "Revoked" in listing
     assert f"/account/tokens/{token.prefix}/revoke/" not in listing
+
+
+def test_pages_that_label_times_utc_stay_in_utc(world: World) -> None:
+    from zoneinfo import ZoneInfo
+
+    from django.utils import formats
+
+    from accord.records import actions as record_actions
+    from accord.records.envelope import Audience
+
+    version = record_actions.publish(
+        "note",
+        {"title": "Clock check", "text": "t", "language": "en"},
+        audience=Audience(everyone=True),
+        tlp="GREEN",
+        acting_user=world.alice,
+    )
+    actions.set_preferences(world.alice, language="", time_zone="Asia/Almaty", acting_user=world.alice)
+    issued = datetime.fromisoformat(str(version.created_at).replace("Z", "+00:00"))
+    in_utc = formats.date_format(issued.astimezone(UTC), "DATETIME_FORMAT")
+    in_almaty = formats.date_format(issued.astimezone(ZoneInfo("Asia/Almaty")), "DATETIME_FORMAT")
+    assert in_utc != in_almaty
+    html = _html(client_for(world.alice).get(f"/records/{version.record.uuid}/"))
+    assert f"{in_utc} UTC" in html
+    assert in_almaty not in html
