@@ -15,6 +15,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accord.members.identity import default_node_name, signing_key
 from accord.members.models import (
@@ -163,9 +164,9 @@ def _other_active_admins(account: Account) -> bool:
 
 def set_active(account: Account, active: bool, *, acting_user: Account | None) -> Account:
     if not active and acting_user is not None and acting_user.pk == account.pk:
-        raise Forbidden("you cannot disable your own account", field="active")
+        raise Forbidden(_("you cannot disable your own account"), field="active")
     if not active and account.is_active and account.has_role(Role.ADMIN) and not _other_active_admins(account):
-        raise Forbidden("this is the node's last active administrator; it cannot be disabled", field="active")
+        raise Forbidden(_("this is the node's last active administrator; it cannot be disabled"), field="active")
     with transaction.atomic():
         account.is_active = active
         account.save(update_fields=["is_active"])
@@ -191,14 +192,16 @@ def set_roles(account: Account, roles: list[str], *, acting_user: Account | None
     roles = _check_roles(roles)
     organisation = account.organisation
     if Role.COORDINATOR in roles and (organisation is None or organisation.member.kind != Member.Kind.SECRETARIAT):
-        raise ActionError("the coordinator role is for Secretariat accounts", field="role")
+        raise ActionError(_("the coordinator role is for Secretariat accounts"), field="role")
     with transaction.atomic():
         before = sorted(account.role_names())
         if Role.ADMIN in before and Role.ADMIN not in roles:
             if acting_user is not None and acting_user.pk == account.pk:
-                raise Forbidden("you cannot remove your own admin role", field="role")
+                raise Forbidden(_("you cannot remove your own admin role"), field="role")
             if account.is_active and not _other_active_admins(account):
-                raise Forbidden("this is the node's last active administrator; it keeps the admin role", field="role")
+                raise Forbidden(
+                    _("this is the node's last active administrator; it keeps the admin role"), field="role"
+                )
         if before == roles:
             return account
         AccountRole.objects.filter(account=account).exclude(role__in=roles).delete()
@@ -221,7 +224,8 @@ def set_preferences(account: Account, *, language: str, time_zone: str, acting_u
         raise ActionError(f"language {language!r} is not one of {', '.join(Account.Language.values)}", field="language")
     time_zone = time_zone.strip()
     if time_zone and time_zone not in available_time_zones():
-        raise ActionError(f"{time_zone!r} is not an IANA time zone name such as Asia/Almaty", field="time_zone")
+        message = _("“%(zone)s” is not a time zone name such as Asia/Almaty.") % {"zone": time_zone}
+        raise ActionError(message, field="time_zone")
     with transaction.atomic():
         changed = {
             name: value
@@ -306,9 +310,9 @@ def send_password_link(
     from django.utils.http import urlsafe_base64_encode
 
     if not account.email:
-        raise ActionError("the account has no e-mail address", field="email")
+        raise ActionError(_("the account has no e-mail address"), field="email")
     if not account.is_active:
-        raise Forbidden("the account is disabled", field="active")
+        raise Forbidden(_("the account is disabled"), field="active")
     if acting_user is None and _recent_password_link(account):
         return False
     with transaction.atomic():

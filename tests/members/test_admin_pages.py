@@ -167,6 +167,8 @@ def test_an_administrator_cannot_remove_their_own_admin_role_or_disable_themselv
     response = client.post("/admin/accounts/root/active/", {"active": "0"})
     assert response.status_code == 403
     assert "you cannot disable your own account" in _html(response)
+    in_russian = client.post("/admin/accounts/root/active/", {"active": "0"}, HTTP_ACCEPT_LANGUAGE="ru")
+    assert "нельзя отключить собственную учётную запись" in _html(in_russian)
     root = Account.objects.get(pk=admin.pk)
     assert root.is_active and root.role_names() == {"admin", "viewer"}
     # Another administrator may.
