@@ -296,26 +296,25 @@ def _recent_password_link(account: Account) -> bool:
 def send_password_link(
     account: Account, *, base_url: str, acting_user: Account | None, invitation: bool = False
 ) -> bool:
-    """E-mail an account a one-time link to set its password (Django's token generator: the link expires after
-    PASSWORD_RESET_TIMEOUT and stops working once the password is set). `invitation` words it for a new account.
+    """Queue a mail with a one-time link to set the account's password (Django's token generator: the link expires
+    after PASSWORD_RESET_TIMEOUT and stops working once the password is set). `invitation` words it for a new
+    account. The mail is written and sent by a background task after the commit, so a request that asks for it
+    takes as long as one that does not (the forgotten-password page must not tell which addresses exist).
 
-    A request by nobody in particular (the forgotten-password page) sends at most one mail per account every
-    PASSWORD_LINK_INTERVAL and only to an active account with an address; returns whether a mail was sent."""
-    from django.contrib.auth.tokens import default_token_generator
-    from django.core.mail import EmailMultiAlternatives
-    from django.template.loader import render_to_string
-    from django.urls import reverse
+    A request by nobody in particular (the forgotten-password page) queues at most one mail per account every
+    PASSWORD_LINK_INTERVAL; returns whether a mail was queued."""
     from django.utils import translation
-    from django.utils.encoding import force_bytes
-    from django.utils.http import urlsafe_base64_encode
+
+    from accord.members.tasks import send_password_link_task
 
     if not account.email:
         raise ActionError(_("the account has no e-mail address"), field="email")
     if not account.is_active:
         raise Forbidden(_("the account is disabled"), field="active")
-    if acting_user is None and _recent_password_link(account):
-        return False
+    language = account.language or translation.get_language() or settings.LANGUAGE_CODE
     with transaction.atomic():
+        if acting_user is None and _recent_password_link(account):
+            return False
         audit.append(
             "account.password_link",
             actor=acting_user,
@@ -323,22 +322,8 @@ def send_password_link(
             object_id=str(account.uuid),
             data={"username": account.username, "invitation": invitation},
         )
-    uid = urlsafe_base64_encode(force_bytes(account.pk))
-    token = default_token_generator.make_token(account)
-    language = account.language or translation.get_language() or settings.LANGUAGE_CODE
-    with translation.override(language):
-        link = base_url.rstrip("/") + reverse("password-reset-confirm", kwargs={"uidb64": uid, "token": token})
-        context = {
-            "account": account,
-            "link": link,
-            "invitation": invitation,
-            "minutes": max(1, settings.PASSWORD_RESET_TIMEOUT // 60),
-            "node": base_url,
-        }
-        subject = render_to_string("members/password_link_subject.txt", context).strip()
-        body = render_to_string("members/password_link_email.txt", context)
-    message = EmailMultiAlternatives(subject=" ".join(subject.split()), body=body, to=[account.email])
-    message.send()
+        account_id = account.pk
+        transaction.on_commit(lambda: send_password_link_task.enqueue(account_id, base_url, invitation, language))
     return True
 
 

@@ -8,7 +8,6 @@ A token of another account gets the same 404 as no token at all; the administrat
 from __future__ import annotations
 
 import logging
-import smtplib
 from typing import Any
 
 from django.conf import settings
@@ -42,8 +41,6 @@ from accord.members.preferences import set_language_cookie
 from accord.records.errors import ActionError
 
 logger = logging.getLogger(__name__)
-
-MAIL_ERRORS = (OSError, smtplib.SMTPException)
 
 
 def _account(request: HttpRequest) -> Account:
@@ -300,18 +297,11 @@ def _send_link(request: HttpRequest, account: Account, *, admin: Account, invita
         actions.send_password_link(account, base_url=base_url(request), acting_user=admin, invitation=invitation)
     except ActionError as error:
         messages.error(request, error.message)
-    except MAIL_ERRORS as error:
-        logger.warning("the password link for account %s could not be sent: %s", account.username, error)
-        messages.error(
-            request,
-            _("The mail to %(email)s could not be sent (%(error)s). Try again later.")
-            % {"email": account.email, "error": type(error).__name__},
-        )
     else:
         text = (
-            _("The account %(username)s is created and an invitation was sent to %(email)s.")
+            _("The account %(username)s is created; an invitation is on its way to %(email)s.")
             if invitation
-            else _("A link to set a password was sent to %(email)s.")
+            else _("A link to set a password is on its way to %(email)s.")
         )
         messages.success(request, text % {"username": account.username, "email": account.email})
 
@@ -407,9 +397,9 @@ class ResetRequestView(auth_views.PasswordResetView):
         assert isinstance(form, ResetRequestForm)
         try:
             form.send_links(base_url(self.request))
-        except (ActionError, *MAIL_ERRORS) as error:
+        except ActionError as error:
             # Said in the log for the node's operator, never on the page (it would tell the address exists).
-            logger.warning("a password reset mail could not be sent: %s", type(error).__name__)
+            logger.warning("a password reset mail was not queued: %s", error.message)
         return HttpResponseRedirect(str(self.success_url))
 
 

@@ -25,9 +25,15 @@ def admin(world: World) -> Account:
     )
 
 
+IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}}
+
+
 @pytest.fixture
 def mailbox(settings: Any) -> Iterator[Mailbox]:
-    """Mail really goes out over SMTP (ACCORD_EMAIL_BACKEND=smtp) to an aiosmtpd server."""
+    """Mail really goes out over SMTP (ACCORD_EMAIL_BACKEND=smtp) to an aiosmtpd server. The background task that
+    sends it runs right after the commit (the immediate task backend), so tests that use this fixture need
+    committed transactions (`django_db(transaction=True)`)."""
+    settings.TASKS = IMMEDIATE_TASKS
     with smtp_server() as box:
         settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
         settings.EMAIL_HOST = "127.0.0.1"

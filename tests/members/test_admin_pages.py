@@ -113,6 +113,7 @@ def test_a_member_without_an_organisation_gets_a_national_office(world: World, a
     assert several.context["form"].errors["organisation"]
 
 
+@pytest.mark.django_db(transaction=True)
 def test_an_invitation_is_sent_by_mail_and_its_link_sets_the_password(
     world: World, admin: Account, mailbox: Mailbox
 ) -> None:
@@ -203,6 +204,7 @@ def test_disabling_and_enabling_an_account(world: World, admin: Account) -> None
         actions.authenticate_token(text)  # enabling does not bring revoked tokens back
 
 
+@pytest.mark.django_db(transaction=True)
 def test_the_administrator_sends_a_new_password_link(world: World, admin: Account, mailbox: Mailbox) -> None:
     response = client_for(admin).post("/admin/accounts/carol/password-link/")
     assert response.status_code == 302

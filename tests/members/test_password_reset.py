@@ -21,6 +21,8 @@ from tests.notify.support import Mailbox, text_of
 
 NEW = "a-new-and-long-passphrase"
 
+pytestmark = pytest.mark.django_db(transaction=True)  # the mail is sent by a task after the commit
+
 
 def _html(response: Any) -> str:
     text: str = response.content.decode()
@@ -102,6 +104,36 @@ def test_requests_are_throttled_per_account(world: World, mailbox: Mailbox) -> N
         assert Client().post("/account/password-reset/", {"email": "carol@example.org"}).status_code == 302
     assert len(mailbox.to("carol@example.org")) == 1
     assert AuditEntry.objects.filter(action="account.password_link").count() == 1
+
+
+def test_the_request_only_queues_the_mail_which_a_worker_sends(world: World, settings: Any) -> None:
+    """The page answers before any mail server is spoken to, so its timing does not tell an address exists."""
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
+
+    from tests.notify.support import smtp_server
+
+    with smtp_server() as box:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", box.port
+        assert Client().post("/account/password-reset/", {"email": "carol@example.org"}).status_code == 302
+        assert Client().post("/account/password-reset/", {"email": "nobody@example.org"}).status_code == 302
+        assert not box.messages
+        [queued] = DBTaskResult.objects.filter(task_path="accord.members.tasks.send_password_link_task")
+        assert queued.args_kwargs["args"][0] == world.carol.pk
+        Worker(
+            queue_names=["default"],
+            interval=0,
+            batch=True,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id="test",
+            excluded_queue_names=[],
+        ).run()
+        [message] = box.to("carol@example.org")
+        assert "/account/reset/" in text_of(message)
+        assert len(box.messages) == 1
 
 
 def test_an_expired_link_is_refused(world: World, settings: Any) -> None:
