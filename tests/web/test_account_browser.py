@@ -49,9 +49,7 @@ def page(browser: Browser) -> Iterator[Page]:
 @pytest.fixture
 def mailbox(settings: Any) -> Iterator[Mailbox]:
     """A real SMTP server; the task that sends the mail runs right after the live server's commit."""
-    settings.TASKS = {
-        "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}
-    }
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}}
     with smtp_server() as box:
         settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
         settings.EMAIL_HOST = "127.0.0.1"
