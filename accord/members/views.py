@@ -25,7 +25,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accord.members import actions
 from accord.members.forms import (
@@ -86,7 +86,7 @@ def _profile_page(
 
 
 @login_required
-@require_GET
+@require_safe
 def profile(request: HttpRequest) -> HttpResponse:
     return _profile_page(request)
 
@@ -158,7 +158,7 @@ def _tokens_page(request: HttpRequest, *, form: TokenForm | None = None, status:
 
 
 @login_required
-@require_GET
+@require_safe
 def tokens(request: HttpRequest) -> HttpResponse:
     return _tokens_page(request)
 
@@ -221,7 +221,7 @@ def _managed(username: str) -> Account:
 
 
 @login_required
-@require_GET
+@require_safe
 def accounts(request: HttpRequest) -> HttpResponse:
     if _admin(request) is None:
         return _forbidden(request)
@@ -320,7 +320,7 @@ def _account_page(
 
 
 @login_required
-@require_GET
+@require_safe
 def account_detail(request: HttpRequest, username: str) -> HttpResponse:
     if _admin(request) is None:
         return _forbidden(request)
