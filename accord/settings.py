@@ -41,6 +41,8 @@ try:
     ACCORD_WORKER_HEARTBEAT_SECONDS = env_int("ACCORD_WORKER_HEARTBEAT_SECONDS", 5, minimum=1, maximum=300)
     ACCORD_WORKER_STALE_SECONDS = env_int("ACCORD_WORKER_STALE_SECONDS", 30, minimum=2, maximum=3600)
     ACCORD_TOKEN_DAYS = env_int("ACCORD_TOKEN_DAYS", 90, minimum=1, maximum=3650)
+    # How long a link to set a password (forgotten password, invitation of a new account) works, in seconds.
+    PASSWORD_RESET_TIMEOUT = env_int("ACCORD_PASSWORD_RESET_SECONDS", 3600, minimum=300, maximum=7 * 86400)
     ACCORD_NODE_URL = env_str("ACCORD_NODE_URL", "")
     ACCORD_FEDERATION_WINDOW_SECONDS = env_int("ACCORD_FEDERATION_WINDOW_SECONDS", 300, minimum=10, maximum=86400)
     ACCORD_FEDERATION_POLL_SECONDS = env_int("ACCORD_FEDERATION_POLL_SECONDS", 30, minimum=1, maximum=86400)
@@ -137,6 +139,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "accord.members.middleware.TwoFactorMiddleware",
+    "accord.members.preferences.AccountPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so that it sees the login view's answer: it turns a locked-out attempt into the lockout page.

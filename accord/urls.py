@@ -13,5 +13,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("accord.notify.web_urls")),
     path("", include("accord.alerts.web_urls")),
     path("", include("accord.surveillance.web_urls")),
+    path("", include("accord.members.urls")),
     path("", include("accord.web.urls")),
 ]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
+import zoneinfo
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -13,6 +15,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accord.members.identity import default_node_name, signing_key
 from accord.members.models import (
@@ -154,7 +157,16 @@ def create_account(
     return account
 
 
+def _other_active_admins(account: Account) -> bool:
+    """Whether the node has an active administrator other than `account`."""
+    return Account.objects.filter(is_active=True, roles__role=Role.ADMIN).exclude(pk=account.pk).exists()
+
+
 def set_active(account: Account, active: bool, *, acting_user: Account | None) -> Account:
+    if not active and acting_user is not None and acting_user.pk == account.pk:
+        raise Forbidden(_("you cannot disable your own account"), field="active")
+    if not active and account.is_active and account.has_role(Role.ADMIN) and not _other_active_admins(account):
+        raise Forbidden(_("this is the node's last active administrator; it cannot be disabled"), field="active")
     with transaction.atomic():
         account.is_active = active
         account.save(update_fields=["is_active"])
@@ -172,6 +184,147 @@ def set_active(account: Account, active: bool, *, acting_user: Account | None) -
             data={"username": account.username, "tokens_revoked": revoked},
         )
     return account
+
+
+def set_roles(account: Account, roles: list[str], *, acting_user: Account | None) -> Account:
+    """Replace the roles of an account. An administrator cannot take away their own admin role, and the node
+    keeps at least one active administrator."""
+    roles = _check_roles(roles)
+    organisation = account.organisation
+    if Role.COORDINATOR in roles and (organisation is None or organisation.member.kind != Member.Kind.SECRETARIAT):
+        raise ActionError(_("the coordinator role is for Secretariat accounts"), field="role")
+    with transaction.atomic():
+        before = sorted(account.role_names())
+        if Role.ADMIN in before and Role.ADMIN not in roles:
+            if acting_user is not None and acting_user.pk == account.pk:
+                raise Forbidden(_("you cannot remove your own admin role"), field="role")
+            if account.is_active and not _other_active_admins(account):
+                raise Forbidden(
+                    _("this is the node's last active administrator; it keeps the admin role"), field="role"
+                )
+        if before == roles:
+            return account
+        AccountRole.objects.filter(account=account).exclude(role__in=roles).delete()
+        AccountRole.objects.bulk_create(
+            [AccountRole(account=account, role=role) for role in roles if role not in before]
+        )
+        audit.append(
+            "account.roles",
+            actor=acting_user,
+            object_type="account",
+            object_id=str(account.uuid),
+            data={"username": account.username, "before": before, "after": roles},
+        )
+    return account
+
+
+def set_preferences(account: Account, *, language: str, time_zone: str, acting_user: Account | None) -> Account:
+    """The language of the interface ("" = as the browser says) and the time zone times are shown in ("" = UTC)."""
+    if language not in ("", *Account.Language.values):
+        raise ActionError(f"language {language!r} is not one of {', '.join(Account.Language.values)}", field="language")
+    time_zone = time_zone.strip()
+    if time_zone and time_zone not in available_time_zones():
+        message = _("“%(zone)s” is not a time zone name such as Asia/Almaty.") % {"zone": time_zone}
+        raise ActionError(message, field="time_zone")
+    with transaction.atomic():
+        changed = {
+            name: value
+            for name, value in (("language", language), ("time_zone", time_zone))
+            if getattr(account, name) != value
+        }
+        if not changed:
+            return account
+        for name, value in changed.items():
+            setattr(account, name, value)
+        account.save(update_fields=list(changed))
+        audit.append(
+            "account.preferences",
+            actor=acting_user,
+            object_type="account",
+            object_id=str(account.uuid),
+            data={"username": account.username, **changed},
+        )
+    return account
+
+
+@functools.cache
+def available_time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def set_password(account: Account, password: str, *, acting_user: Account | None, how: str) -> Account:
+    """Give an account a new password, checked with the password validators. `how` says why, for the audit log:
+    `change` (its owner, who gave the current one), `reset` (a link sent by e-mail) or `cli`."""
+    try:
+        validate_password(password, account)
+    except ValidationError as error:
+        raise ActionError(" ".join(error.messages), field="password") from None
+    with transaction.atomic():
+        account.set_password(password)
+        account.save(update_fields=["password"])
+        audit.append(
+            "account.password",
+            actor=acting_user,
+            object_type="account",
+            object_id=str(account.uuid),
+            data={"username": account.username, "how": how},
+        )
+    return account
+
+
+PASSWORD_LINK_INTERVAL = timedelta(minutes=2)  # at most one self-service reset mail per account in this time
+
+
+def _recent_password_link(account: Account) -> bool:
+    from accord.records.models import AuditEntry
+
+    last = (
+        AuditEntry.objects.filter(action="account.password_link", object_type="account", object_id=str(account.uuid))
+        .order_by("-seq")
+        .values_list("at", flat=True)
+        .first()
+    )
+    if last is None:
+        return False
+    try:
+        when = datetime.fromisoformat(last.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return timezone.now() - when < PASSWORD_LINK_INTERVAL
+
+
+def send_password_link(
+    account: Account, *, base_url: str, acting_user: Account | None, invitation: bool = False
+) -> bool:
+    """Queue a mail with a one-time link to set the account's password (Django's token generator: the link expires
+    after PASSWORD_RESET_TIMEOUT and stops working once the password is set). `invitation` words it for a new
+    account. The mail is written and sent by a background task after the commit, so a request that asks for it
+    takes as long as one that does not (the forgotten-password page must not tell which addresses exist).
+
+    A request by nobody in particular (the forgotten-password page) queues at most one mail per account every
+    PASSWORD_LINK_INTERVAL; returns whether a mail was queued."""
+    from django.utils import translation
+
+    from accord.members.tasks import send_password_link_task
+
+    if not account.email:
+        raise ActionError(_("the account has no e-mail address"), field="email")
+    if not account.is_active:
+        raise Forbidden(_("the account is disabled"), field="active")
+    language = account.language or translation.get_language() or settings.LANGUAGE_CODE
+    with transaction.atomic():
+        if acting_user is None and _recent_password_link(account):
+            return False
+        audit.append(
+            "account.password_link",
+            actor=acting_user,
+            object_type="account",
+            object_id=str(account.uuid),
+            data={"username": account.username, "invitation": invitation},
+        )
+        account_id = account.pk
+        transaction.on_commit(lambda: send_password_link_task.enqueue(account_id, base_url, invitation, language))
+    return True
 
 
 def _digest(secret: str) -> str:

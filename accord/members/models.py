@@ -80,10 +80,19 @@ class Role(models.TextChoices):
 
 
 class Account(AbstractUser):
+    class Language(models.TextChoices):
+        EN = "en", "English"
+        ZH_HANS = "zh-hans", "中文（简体）"
+        RU = "ru", "Русский"
+
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="accounts", null=True, blank=True
     )
+    # The interface language this person chose on their profile ("" = as the browser or the language menu say),
+    # and the IANA time zone in which pages show times ("" = UTC, the node's TIME_ZONE).
+    language = models.CharField(max_length=10, choices=Language.choices, blank=True, default="")
+    time_zone = models.CharField(max_length=64, blank=True, default="")
 
     @property
     def member_code(self) -> str | None:
