@@ -19,4 +19,6 @@ urlpatterns: list[URLPattern] = [
     path("admin/accounts/<str:username>/roles/", views.account_roles, name="admin-account-roles"),
     path("admin/accounts/<str:username>/active/", views.account_active, name="admin-account-active"),
     path("admin/accounts/<str:username>/password-link/", views.account_send_link, name="admin-account-link"),
+    path("admin/accounts/<str:username>/unlock/", views.account_unlock, name="admin-account-unlock"),
+    path("admin/accounts/<str:username>/two-factor/", views.account_reset_two_factor, name="admin-account-2fa"),
 ]

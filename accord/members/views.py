@@ -27,6 +27,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from accord.members import lockout, twofactor
 from accord.members import actions
 from accord.members.forms import (
     AccountCreateForm,
@@ -81,6 +82,8 @@ def _profile_page(
         "time_zones": sorted(actions.available_time_zones()),
         "now": timezone.now(),
         "current_time_zone": timezone.get_current_timezone_name(),
+        "two_factor": twofactor.is_enabled(account),
+        "two_factor_required": twofactor.is_required(account),
     }
     return render(request, "members/profile.html", context, status=status)
 
@@ -315,6 +318,8 @@ def _account_page(
         "roles_form": roles_form or RolesForm(initial={"roles": sorted(account.role_names())}),
         "is_self": account.pk == _account(request).pk,
         "tokens": ApiToken.objects.filter(account=account, revoked_at__isnull=True).count(),
+        "lock": lockout.lock_state(account.username, None),
+        "two_factor": twofactor.is_enabled(account),
     }
     return render(request, "members/account.html", context, status=status)
 
@@ -380,6 +385,34 @@ def account_send_link(request: HttpRequest, username: str) -> HttpResponse:
         return _forbidden(request)
     account = _managed(username)
     _send_link(request, account, admin=admin, invitation=not account.has_usable_password())
+    return HttpResponseRedirect(reverse("admin-account", args=[account.username]))
+
+
+@login_required
+@require_POST
+def account_unlock(request: HttpRequest, username: str) -> HttpResponse:
+    admin = _admin(request)
+    if admin is None:
+        return _forbidden(request)
+    account = _managed(username)
+    lockout.unlock(username=account.username, acting_user=admin)
+    messages.success(request, _("The log-in of %(username)s is unlocked.") % {"username": account.username})
+    return HttpResponseRedirect(reverse("admin-account", args=[account.username]))
+
+
+@login_required
+@require_POST
+def account_reset_two_factor(request: HttpRequest, username: str) -> HttpResponse:
+    admin = _admin(request)
+    if admin is None:
+        return _forbidden(request)
+    account = _managed(username)
+    twofactor.reset(account, acting_user=admin)
+    messages.success(
+        request,
+        _("Two-factor authentication of %(username)s is reset: it is set up again at the next log-in.")
+        % {"username": account.username},
+    )
     return HttpResponseRedirect(reverse("admin-account", args=[account.username]))
 
 
