@@ -144,6 +144,8 @@ TEMPLATES = [
                 "accord.web.context.node",
                 "accord.web.context.security",
             ],
+            # `|bdi` and `|isolate` in every template without {% load %} (display safety of supplied text).
+            "builtins": ["accord.web.templatetags.bidi"],
         },
     },
 ]
