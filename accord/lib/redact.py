@@ -16,7 +16,7 @@ import re
 REDACTED = "[redacted]"
 
 _SECRET_NAMES = (
-    r"password|passwd|pass|new_password1|new_password2|old_password|token|access_token|refresh_token|api_key|apikey"
+    r"password|passwd|pass|new_password1|new_password2|old_password|token|access_token|refresh_token|api_key|apikey"  # noqa: S105
     r"|key|secret|client_secret|signature|sig|otp|authorization|csrfmiddlewaretoken|sessionid|csrftoken"
 )
 

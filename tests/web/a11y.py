@@ -30,7 +30,9 @@ DESKTOP = {"width": 1280, "height": 900}
 @cache
 def axe_source() -> str:
     if not AXE_JS.exists():
-        pytest.fail(f"axe-core {AXE_VERSION} is missing at {AXE_JS}; run scripts/test-services.sh (it fetches it with npm)")
+        pytest.fail(
+            f"axe-core {AXE_VERSION} is missing at {AXE_JS}; run scripts/test-services.sh (it fetches it with npm)"
+        )
     return AXE_JS.read_text(encoding="utf-8")
 
 
@@ -69,7 +71,9 @@ def check_page(page: Page, *, label: str = "") -> None:
     viewport = page.viewport_size
     if viewport is not None and viewport["width"] <= NARROW["width"]:
         overflow = horizontal_overflow(page)
-        assert overflow <= 0, f"{where}: scrolls sideways by {overflow} px at {viewport['width']} px: {wide_elements(page)}"
+        assert overflow <= 0, (
+            f"{where}: scrolls sideways by {overflow} px at {viewport['width']} px: {wide_elements(page)}"
+        )
 
 
 def wide_elements(page: Page) -> list[str]:
@@ -81,8 +85,9 @@ def wide_elements(page: Page) -> list[str]:
             for (const el of document.querySelectorAll("body *")) {
                 const box = el.getBoundingClientRect();
                 if (box.right > width + 0.5 && box.width > 0) {
-                    out.push(el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
-                             (el.className && typeof el.className === "string" ? "." + el.className.split(" ").join(".") : "") +
+                    const classes = typeof el.className === "string" && el.className
+                        ? "." + el.className.split(" ").join(".") : "";
+                    out.push(el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + classes +
                              " right=" + Math.round(box.right));
                 }
                 if (out.length >= 15) break;

@@ -486,4 +486,6 @@ def test_the_alert_pages_speak_russian_and_chinese(world: World) -> None:
     assert "新警报" in page
     assert re.search(r'<option value="zh-CN" lang="zh-CN" selected>', page)  # a Chinese author writes in Chinese
     client.cookies["django_language"] = "en"
-    assert "<h1><bdi>Cholera in Turkistan region</bdi></h1>" in _html(client.get(f"/alerts/{published.version.record_uuid}/"))
+    assert "<h1><bdi>Cholera in Turkistan region</bdi></h1>" in _html(
+        client.get(f"/alerts/{published.version.record_uuid}/")
+    )

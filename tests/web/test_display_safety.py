@@ -35,7 +35,18 @@ def _note(world: World, title: str = TITLE) -> str:
 
 def _alert(world: World) -> str:
     published = alert_actions.publish_alert(
-        cap(info(headline=HEADLINE, event=f"Cholera {RLO}kaerbtuo", area=[{"areaDesc": f"Turkistan {RLO}noiger", "polygon": ["43.0,68.0 43.5,68.0 43.5,69.0 43.0,69.0 43.0,68.0"]}])),
+        cap(
+            info(
+                headline=HEADLINE,
+                event=f"Cholera {RLO}kaerbtuo",
+                area=[
+                    {
+                        "areaDesc": f"Turkistan {RLO}noiger",
+                        "polygon": ["43.0,68.0 43.5,68.0 43.5,69.0 43.0,69.0 43.0,68.0"],
+                    }
+                ],
+            )
+        ),
         audience=Audience(everyone=True),
         tlp="GREEN",
         acting_user=world.carol,

@@ -28,7 +28,7 @@ from accord.notify import actions as notify_actions
 from tests.cli_support import ACCORD, new_node
 from tests.conftest import World
 
-WRONG_PASSWORD = "Wrong-Password-Zebra-981"  # noqa: S105
+WRONG_PASSWORD = "Wrong-Password-Zebra-981"
 
 
 def _secrets_of(token: str) -> list[str]:
@@ -70,9 +70,7 @@ def test_requests_with_secrets_leave_none_in_the_logs(
     assert client.get(f"/feeds/s/{feed_key}/nothing-here").status_code == 404
     assert client.get(f"/feeds/t/{token}broken/alerts.atom").status_code in (401, 403, 404)
     # A failed login, with the password in the body and, by mistake, in the query.
-    response = client.post(
-        f"/login/?password={WRONG_PASSWORD}", {"username": "carol", "password": WRONG_PASSWORD}
-    )
+    response = client.post(f"/login/?password={WRONG_PASSWORD}", {"username": "carol", "password": WRONG_PASSWORD})
     assert response.status_code == 200
     # API calls with a bearer token: one fine, one refused, one to nowhere, one with the token in the query.
     bearer = {"HTTP_AUTHORIZATION": f"Bearer {api_token}"}
@@ -118,7 +116,10 @@ def test_the_filter_keeps_uvicorns_access_arguments_in_shape() -> None:
     )
     assert RedactingFilter().filter(record)
     assert record.args == ("127.0.0.1:5000", "GET", f"/feeds/t/{REDACTED}/alerts.atom?password={REDACTED}", "1.1", 200)
-    assert record.getMessage() == f'127.0.0.1:5000 - "GET /feeds/t/{REDACTED}/alerts.atom?password={REDACTED} HTTP/1.1" 200'
+    assert (
+        record.getMessage()
+        == f'127.0.0.1:5000 - "GET /feeds/t/{REDACTED}/alerts.atom?password={REDACTED} HTTP/1.1" 200'
+    )
 
 
 @pytest.mark.parametrize(
@@ -147,7 +148,7 @@ def _free_port() -> int:
 def test_accord_serve_logs_no_secret(tmp_path: Path) -> None:
     with new_node(tmp_path) as node:
         node.extra_env.update({"ACCORD_ACCESS_LOG": "true", "ACCORD_OUTBOUND_ALLOW": "127.0.0.1/32"})
-        password = "Serve-Test-Passphrase-4471"  # noqa: S105
+        password = "Serve-Test-Passphrase-4471"
         node.run(
             "account", "add", "--username", "kz.analyst", "--member", "KZ", "--role", "focal_point",
             "--password-stdin", stdin=password + "\n",
@@ -176,7 +177,7 @@ def test_accord_serve_logs_no_secret(tmp_path: Path) -> None:
             opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
 
             def call(path: str, data: bytes | None = None, headers: dict[str, str] | None = None) -> int:
-                request = urllib.request.Request(base + path, data=data, headers=headers or {})
+                request = urllib.request.Request(base + path, data=data, headers=headers or {})  # noqa: S310
                 try:
                     with opener.open(request, timeout=30) as response:
                         response.read()
@@ -188,7 +189,7 @@ def test_accord_serve_logs_no_secret(tmp_path: Path) -> None:
             assert call(f"/feeds/t/{feed_token}/alerts/{nowhere}.cap") == 404
             assert call(f"/feeds/t/{feed_token}/alerts.atom") == 200
             assert call(f"/feeds/t/{feed_token}x/alerts.atom") in (401, 403, 404)
-            assert call(f"/api/v1/me", headers={"Authorization": f"Bearer {api_token}"}) == 200
+            assert call("/api/v1/me", headers={"Authorization": f"Bearer {api_token}"}) == 200
             assert call(f"/api/v1/me?access_token={api_token}") == 401
             assert call(f"/healthz?secret={urllib.parse.quote(webhook_secret)}") in (200, 503)
             # A failed login: the password in the form, and by mistake in the query too.

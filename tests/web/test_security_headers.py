@@ -78,7 +78,9 @@ def test_no_template_has_inline_script_style_or_handlers() -> None:
     import re
 
     root = Path(__file__).resolve().parents[2] / "accord"
-    inline = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/(?:ld\+)?json\")|\sstyle=|<style|\son[a-z]+=", re.I)
+    inline = re.compile(
+        r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/(?:ld\+)?json\")|\sstyle=|<style|\son[a-z]+=", re.I
+    )
     found = [
         f"{path.relative_to(root)}:{number}"
         for path in root.rglob("templates/**/*.html")
@@ -97,7 +99,9 @@ def _production_settings(extra: dict[str, str]) -> dict[str, Any]:
         "('SECURE_HSTS_SECONDS', 'SECURE_HSTS_INCLUDE_SUBDOMAINS', 'SECURE_HSTS_PRELOAD', 'SESSION_COOKIE_AGE', "
         "'SESSION_COOKIE_SECURE')}))"
     )
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
     assert result.returncode == 0, result.stderr
     loaded: dict[str, Any] = json.loads(result.stdout)
     return loaded
@@ -119,6 +123,7 @@ def test_production_turns_hsts_on_and_it_is_configurable() -> None:
         capture_output=True,
         text=True,
         timeout=60,
+        check=False,
     )
     assert refused.returncode != 0 and "ACCORD_SESSION_IDLE_HOURS=0 is below the minimum 1" in refused.stderr
 

@@ -37,4 +37,5 @@ def isolate(value: object) -> SafeString | str:
     """The value between FSI and PDI (escaped), for text where an element cannot go."""
     if value is None or value == "":
         return ""
-    return SafeString(FSI + str(conditional_escape(value)) + PDI)
+    text = value if isinstance(value, SafeString) else str(value)
+    return SafeString(FSI + conditional_escape(text) + PDI)
