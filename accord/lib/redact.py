@@ -29,7 +29,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bsfeed_[A-Za-z0-9_\-]+"), f"sfeed_{REDACTED}"),
     (re.compile(r"\bwhsec_[A-Za-z0-9+/=_\-]+"), f"whsec_{REDACTED}"),
     # Credentials in an Authorization-like header or text.
-    (re.compile(r"(?i)\b(bearer|basic|token)\s+[A-Za-z0-9._~+/=\-]{8,}"), rf"\1 {REDACTED}"),
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]{8,}"), rf"\1 {REDACTED}"),
+    (re.compile(r"(?i)\b(token)\s+[A-Za-z0-9._~+/=\-]{24,}"), rf"\1 {REDACTED}"),
     # name=value in a query string, form body or cookie header, and "name": "value" in JSON.
     (
         re.compile(rf"(?i)((?:^|[?&;,\s])(?:{_SECRET_NAMES})=)[^&;,\s\"'#]*"),

@@ -132,6 +132,9 @@ def test_the_filter_keeps_uvicorns_access_arguments_in_shape() -> None:
         ("Accord-Signature: keyid=1,sig=abc", f"Accord-Signature: {REDACTED}"),
         ("Cookie: sessionid=abc; csrftoken=def", f"Cookie: {REDACTED}"),
         ("a signature did not verify", "a signature did not verify"),
+        ("token 3f2a9c01b7de of carol revoked", "token 3f2a9c01b7de of carol revoked"),
+        ("Authorization: Token abcdefghijklmnopqrstuvwxyz012345", f"Authorization: {REDACTED}"),
+        ("sent Token abcdefghijklmnopqrstuvwxyz012345", f"sent Token {REDACTED}"),
         ("Not Found: /records/1234/", "Not Found: /records/1234/"),
     ],
 )
