@@ -240,11 +240,10 @@ EMAIL_TIMEOUT = 10
 # Secrets out of logs (accord/lib/redact.py): the filter sits on the handler, so whatever reaches the console is
 # redacted, and on the loggers that log URLs and requests (Django's "Not Found: /feeds/t/<token>/..."), so the
 # records are clean for any other handler too. `accord serve` puts it on uvicorn's loggers and handlers.
-# (A logger's own filters see only the records logged on it, not those of its children: hence the list.)
+# (A logger's own filters see only the records logged on it, not those of its children: hence the list. Django's
+# own "django" logger is left as Django configures it: the records it passes on come from these, already clean.)
 _REDACTED_LOGGERS = (
-    "django",
     "django.request",
-    "django.server",
     "django.security",
     "accord",
     "accord.federation",
@@ -259,10 +258,20 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact": {"()": "accord.lib.redact.RedactingFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
+    "formatters": {
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"}
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact"]},
+        # Django's request lines of `accord manage runserver`, as Django's default logging writes them, redacted.
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "filters": ["redact"]},
+    },
     "root": {"handlers": ["console"], "level": "WARNING", "filters": ["redact"]},
     "loggers": {
-        name: {"filters": ["redact"], **({"level": _LOGGER_LEVELS[name]} if name in _LOGGER_LEVELS else {})}
-        for name in _REDACTED_LOGGERS
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False, "filters": ["redact"]},
+        **{
+            name: {"filters": ["redact"], **({"level": _LOGGER_LEVELS[name]} if name in _LOGGER_LEVELS else {})}
+            for name in _REDACTED_LOGGERS
+        },
     },
 }
