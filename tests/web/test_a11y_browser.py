@@ -1,5 +1,5 @@
 """Accessibility of every main page: axe-core finds no serious or critical violation, at desktop width and at
-360 px, and no page scrolls sideways at 360 px (tests/web/a11y.py; pages are listed in tests/web/site.py)."""
+360 px, and no page scrolls sideways at 360 px (tests/web/a11y.py; pages are listed in tests/web/demo_site.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from playwright.sync_api import Browser
 from pytest_django.live_server_helper import LiveServer
 
 from tests.web.a11y import DESKTOP, NARROW, check_page
-from tests.web.site import Site, build_site, log_in
+from tests.web.demo_site import Site, build_site, log_in
 
 pytestmark = pytest.mark.browser
 

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, expect
 from pytest_django.live_server_helper import LiveServer
 
-from tests.web.site import Site, build_site, log_in
+from tests.web.demo_site import Site, build_site, log_in
 
 pytestmark = pytest.mark.browser
 
