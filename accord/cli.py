@@ -868,7 +868,10 @@ def _serve_asgi(host: str, port: int) -> None:
     are told to end as soon as shutting down begins (EventSource clients reconnect and resume elsewhere or later);
     whatever is still open after 5 s is cut."""
     import uvicorn
+    from django.conf import settings
+    from uvicorn.config import LOGGING_CONFIG
 
+    from accord.lib.redact import uvicorn_log_config
     from accord.notify.stream import close_streams
 
     class Server(uvicorn.Server):
@@ -880,7 +883,11 @@ def _serve_asgi(host: str, port: int) -> None:
         "accord.asgi:application",
         host=host,
         port=port,
-        log_level="warning",
+        # uvicorn's logging with the secret-redacting filter on its loggers and handlers (accord/lib/redact.py);
+        # the access log (request lines) only when ACCORD_ACCESS_LOG is on.
+        log_config=uvicorn_log_config(LOGGING_CONFIG),
+        log_level="info" if settings.ACCORD_ACCESS_LOG else "warning",
+        access_log=settings.ACCORD_ACCESS_LOG,
         lifespan="off",
         timeout_graceful_shutdown=5,
     )

@@ -95,6 +95,11 @@ try:
         "ACCORD_2FA_REQUIRED_ROLES",
         ["focal_point", "coordinator", "admin"] if ACCORD_ENV == "production" else [],
     )
+    ACCORD_SESSION_IDLE_HOURS = env_int("ACCORD_SESSION_IDLE_HOURS", 12, minimum=1, maximum=24 * 30)
+    ACCORD_ACCESS_LOG = env_bool("ACCORD_ACCESS_LOG", False)
+    _hsts_seconds = env_int("ACCORD_HSTS_SECONDS", 31_536_000, minimum=0, maximum=2 * 31_536_000)
+    _hsts_subdomains = env_bool("ACCORD_HSTS_INCLUDE_SUBDOMAINS", True)
+    _hsts_preload = env_bool("ACCORD_HSTS_PRELOAD", False)
 except ConfigError as error:
     raise ImproperlyConfigured(str(error)) from None
 
@@ -113,6 +118,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Only for its bundled Swagger UI and ReDoc (static files): without it /api/v1/docs loads them from a CDN
+    # with an inline script, which the Content-Security-Policy refuses.
+    "ninja",
     "django_tasks",
     "django_tasks_db",
     "axes",
@@ -130,6 +138,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "accord.web.middleware.SecurityHeadersMiddleware",
     "accord.web.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -137,6 +146,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # An idle session ends before anything else looks at who is logged in.
+    "accord.web.middleware.IdleSessionTimeoutMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "accord.members.middleware.TwoFactorMiddleware",
     "accord.members.preferences.AccountPreferencesMiddleware",
@@ -165,7 +176,10 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accord.web.context.node",
+                "accord.web.context.security",
             ],
+            # `|bdi` and `|isolate` in every template without {% load %} (display safety of supplied text).
+            "builtins": ["accord.web.templatetags.bidi"],
         },
     },
 ]
@@ -263,9 +277,19 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# The idle timeout (accord.web.middleware.IdleSessionTimeoutMiddleware); the cookie lives as long.
+ACCORD_SESSION_IDLE_SECONDS = ACCORD_SESSION_IDLE_HOURS * 3600
+SESSION_COOKIE_AGE = ACCORD_SESSION_IDLE_SECONDS
 if ACCORD_ENV == "production":
     SESSION_COOKIE_SECURE = env_bool("ACCORD_SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    # Strict-Transport-Security on every HTTPS response. SecurityMiddleware sends it only on requests made over
+    # HTTPS; behind a TLS proxy on the same host, uvicorn takes the scheme from the proxy's X-Forwarded-Proto.
+    SECURE_HSTS_SECONDS = _hsts_seconds
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _hsts_subdomains
+    SECURE_HSTS_PRELOAD = _hsts_preload
 
 TASKS = {
     "default": {
@@ -285,10 +309,41 @@ EMAIL_BACKEND = (
 )
 EMAIL_TIMEOUT = 10
 
+# Secrets out of logs (accord/lib/redact.py): the filter sits on the handler, so whatever reaches the console is
+# redacted, and on the loggers that log URLs and requests (Django's "Not Found: /feeds/t/<token>/..."), so the
+# records are clean for any other handler too. `accord serve` puts it on uvicorn's loggers and handlers.
+# (A logger's own filters see only the records logged on it, not those of its children: hence the list. Django's
+# own "django" logger is left as Django configures it: the records it passes on come from these, already clean.)
+_REDACTED_LOGGERS = (
+    "django.request",
+    "django.security",
+    "accord",
+    "accord.federation",
+    "accord.notify",
+    "accord.notify.stream",
+    "accord.records",
+    "accord.surveillance",
+    "django_tasks_db",
+)
+_LOGGER_LEVELS = {"accord": "INFO", "django_tasks_db": "WARNING"}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"accord": {"level": "INFO"}, "django_tasks_db": {"level": "WARNING"}},
+    "filters": {"redact": {"()": "accord.lib.redact.RedactingFilter"}},
+    "formatters": {
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"}
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact"]},
+        # Django's request lines of `accord manage runserver`, as Django's default logging writes them, redacted.
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "filters": ["redact"]},
+    },
+    "root": {"handlers": ["console"], "level": "WARNING", "filters": ["redact"]},
+    "loggers": {
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False, "filters": ["redact"]},
+        **{
+            name: {"filters": ["redact"], **({"level": _LOGGER_LEVELS[name]} if name in _LOGGER_LEVELS else {})}
+            for name in _REDACTED_LOGGERS
+        },
+    },
 }

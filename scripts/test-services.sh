@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Install and start what the test suite needs: PostgreSQL, Chromium and gettext (Debian packages).
+# Install and start what the test suite needs: PostgreSQL, Chromium and gettext (Debian packages), and axe-core
+# (from the npm registry, for the accessibility checks).
 # Writes the PostgreSQL URL for the tests to .cache/test-database-url.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .cache
+AXE_VERSION=4.14.1
+AXE_INTEGRITY="sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ=="
+AXE_DIR=.cache/axe-core-$AXE_VERSION
 
 missing=()
 if [ -z "${ACCORD_TEST_DATABASE_URL:-}" ]; then
@@ -11,6 +15,8 @@ if [ -z "${ACCORD_TEST_DATABASE_URL:-}" ]; then
 fi
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v msgfmt >/dev/null || missing+=(gettext)
+# npm fetches axe-core for the accessibility checks (tests/web/a11y.py), unless it is already unpacked.
+[ -f "$AXE_DIR/axe.min.js" ] || command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "installing ${missing[*]} ..."
@@ -20,6 +26,22 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "accord: the tests need ${missing[*]}; install with: sudo apt-get install ${missing[*]}" >&2
     exit 1
   fi
+fi
+
+# axe-core, pinned and checked against the registry's integrity hash, unpacked into .cache/ (the browser tests
+# read $AXE_DIR/axe.min.js; tests/web/a11y.py names this script when it is missing).
+if [ ! -f "$AXE_DIR/axe.min.js" ]; then
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "axe-core@$AXE_VERSION" >/dev/null)
+  tarball="$tmp/axe-core-$AXE_VERSION.tgz"
+  actual="sha512-$(openssl dgst -sha512 -binary "$tarball" | base64 -w0)"
+  if [ "$actual" != "$AXE_INTEGRITY" ]; then
+    echo "accord: axe-core $AXE_VERSION from npm does not match its pinned integrity hash" >&2; rm -rf "$tmp"; exit 1
+  fi
+  mkdir -p "$AXE_DIR"
+  tar -xzf "$tarball" -C "$AXE_DIR" --strip-components=1 package/axe.min.js package/LICENSE
+  rm -rf "$tmp"
+  echo "axe-core $AXE_VERSION ready in $AXE_DIR"
 fi
 
 if [ -n "${ACCORD_TEST_DATABASE_URL:-}" ]; then

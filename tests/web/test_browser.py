@@ -130,7 +130,7 @@ def test_alice_logs_in_sees_what_was_shared_and_reads_it_in_three_languages(
         page.get_by_role("link", name=SHARED_TITLE).click()
     assert page.url == f"{live_server.url}/records/{published.shared_uuid}/"
     expect(page.locator("h1")).to_have_text(SHARED_TITLE)
-    expect(page).to_have_title(f"{SHARED_TITLE} · Accord")
+    expect(page).to_have_title(f"\u2068{SHARED_TITLE}\u2069 · Accord")  # the title isolated (FSI ... PDI)
     expect(page.locator("dl.facts")).to_contain_text("Информационная записка")
     expect(page.locator("div.body")).to_have_text("Twelve confirmed cases, two deaths.")
     expect(page.get_by_role("link", name="Назад к записям")).to_be_visible()

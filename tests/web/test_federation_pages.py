@@ -112,7 +112,7 @@ def test_a_local_record_shows_its_origin_and_a_verified_signature_until_the_sign
     page = _html(carol.get(f"/records/{version.record_uuid}/"))
     assert "Signature verified" in page and "NOT verified" not in page
     assert f"<code>{node.node_id}</code>" in page and "this node" in page
-    assert "China (CN)" in page
+    assert "<bdi>China</bdi> (CN)" in page
 
     other = canonical.sign(canonical.generate_private_key(), b"other bytes")
     Version.objects.filter(pk=version.pk).update(signature=other)
@@ -130,8 +130,8 @@ def test_the_signature_status_names_an_unknown_or_revoked_key(world: World) -> N
     version = remote.sign_note("Flood on the Ishim", created_at="2026-11-27T10:00:00Z")
     assert signature_status(version) == "verified"
     page = _html(client_for(world.alice).get(f"/records/{version.record_uuid}/"))
-    assert "Signature verified" in page and "peer kz-node" in page and "this node" not in page
-    assert f"<code>{remote.peer.node_id}</code>" in page and "Kazakhstan (KZ)" in page
+    assert "Signature verified" in page and "peer <bdi>kz-node</bdi>" in page and "this node" not in page
+    assert f"<code>{remote.peer.node_id}</code>" in page and "<bdi>Kazakhstan</bdi> (KZ)" in page
 
     # A key revoked after the version was issued leaves it valid; revoked at or before, it does not.
     NodeKey.objects.filter(kid=remote.kid).update(revoked_at=datetime(2026, 11, 27, 10, 0, 1, tzinfo=UTC))

@@ -335,7 +335,7 @@ def test_an_organisation_admin_manages_its_subscriptions_on_the_pages(world: Wor
     assert not Channel.objects.filter(account=kate).exists()
 
     form = _html(client.get("/notifications/organisation/subscriptions/new/"))
-    assert "A subscription of kz-health" in form and str(channel.uuid) in form
+    assert "A subscription of <bdi>kz-health</bdi>" in form and str(channel.uuid) in form
     response = client.post(
         "/notifications/organisation/subscriptions/new/",
         _subscription_form(name="Ministry duty desk", channels=[str(channel.uuid)]),
@@ -425,7 +425,7 @@ def test_only_the_organisations_admins_manage_its_subscriptions(world: World) ->
         assert response.status_code == 404
     # chen's organisation pages are cn-health's: what he makes there is cn-health's, never kz-health's.
     chen = client_for(other_admin)
-    assert "Subscriptions of cn-health" in _html(chen.get("/notifications/"))
+    assert "Subscriptions of <bdi>cn-health</bdi>" in _html(chen.get("/notifications/"))
     assert chen.post("/notifications/organisation/subscriptions/new/", _subscription_form()).status_code == 302
     assert Subscription.objects.get(name="Severe health alerts near home").organisation == world.cn_health
     assert Subscription.objects.filter(pk=subscription.pk).exists() and Channel.objects.filter(pk=channel.pk).exists()

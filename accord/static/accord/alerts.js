@@ -54,7 +54,12 @@
         style: AREA_STYLE,
         onEachFeature: function (feature, layer) {
           var desc = feature.properties && feature.properties.areaDesc;
-          if (desc) layer.bindTooltip(desc);
+          if (desc) {
+            // As text in an isolating element: a string given to Leaflet would be parsed as HTML.
+            var text = document.createElement("bdi");
+            text.textContent = desc;
+            layer.bindTooltip(text);
+          }
         },
       }
     ).addTo(map);

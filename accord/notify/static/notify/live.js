@@ -85,6 +85,7 @@
       item.appendChild(element("span", "badge " + data.status, (texts["status" + data.status[0].toUpperCase() + data.status.slice(1)] || "").toUpperCase()));
     }
     var link = element("a", "live-link", data.title || data.kind);
+    link.dir = "auto"; // isolated: a title with a bidi override cannot reorder the banner around it
     link.href = data.url;
     item.appendChild(link);
     var meta = [data.origin_member];
@@ -94,7 +95,9 @@
     if (data.alert && data.alert.areas && data.alert.areas.length) {
       meta.push(data.alert.areas.join(", "));
     }
-    item.appendChild(element("span", "live-meta", meta.join(" · ")));
+    var metaText = element("span", "live-meta", meta.join(" · "));
+    metaText.dir = "auto";
+    item.appendChild(metaText);
     var close = element("button", "live-dismiss", "×");
     close.type = "button";
     close.title = texts.dismiss;

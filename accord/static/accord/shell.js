@@ -1,0 +1,34 @@
+/* The page shell (base.html). Scripts live in static files: the Content-Security-Policy refuses inline script
+ * and handlers.
+ * - a <select data-autosubmit> (the language chooser) submits its form when it changes;
+ * - a table that scrolls inside its own box on a narrow screen (table.records, see accord.css) can take the
+ *   keyboard focus, so it can be scrolled without a mouse. */
+(function () {
+  "use strict";
+
+  function focusableWhenScrolling() {
+    document.querySelectorAll("table.records").forEach(function (table) {
+      if (table.scrollWidth > table.clientWidth + 1) {
+        table.tabIndex = 0;
+      } else if (table.getAttribute("tabindex") === "0") {
+        table.removeAttribute("tabindex");
+      }
+    });
+  }
+
+  function ready() {
+    document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+      select.addEventListener("change", function () {
+        if (select.form) select.form.submit();
+      });
+    });
+    focusableWhenScrolling();
+    window.addEventListener("resize", focusableWhenScrolling);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", ready);
+  } else {
+    ready();
+  }
+})();

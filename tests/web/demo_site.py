@@ -1,0 +1,116 @@
+"""A node with the demo data and one alert: the pages the browser checks (CSP, accessibility) visit.
+
+Built through the action functions before the browser starts (no database work while Playwright's loop runs).
+Every page is listed with the demo account that opens it; tests/web/a11y.py checks pages added later the same
+way: add them to `main_pages`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.urls import reverse
+from playwright.sync_api import Page
+
+from accord.alerts import actions as alert_actions
+from accord.members.demo import DEMO_PASSWORD, load_demo
+from accord.members.models import Account
+from accord.records import actions as record_actions
+from accord.records.envelope import Audience
+from accord.surveillance.models import SeriesView, Signal, Upload
+from tests.alerts.support import CHOLERA, cap, info
+
+# A title with a right-to-left override in the middle: rendered isolated, it cannot turn the page around it.
+RLO_TITLE = "Flood warning \u202eevah eht ni\u202c closed roads"
+
+
+@dataclass(frozen=True)
+class Visit:
+    name: str
+    username: str | None  # None: not logged in
+    path: str
+
+
+@dataclass(frozen=True)
+class Site:
+    note_uuid: str
+    rlo_note_uuid: str
+    alert_uuid: str
+    series_path: str
+    signal_uuid: str
+    upload_uuid: str
+
+    def main_pages(self) -> list[Visit]:
+        kz = "kz.health"
+        return [
+            Visit("login", None, reverse("login")),
+            Visit("records", kz, reverse("records")),
+            Visit("record", kz, reverse("record", args=[self.note_uuid])),
+            Visit("record with a bidi override", kz, reverse("record", args=[self.rlo_note_uuid])),
+            Visit("alerts", kz, reverse("alerts")),
+            Visit("alert", kz, reverse("alert", args=[self.alert_uuid])),
+            Visit("alert composer", kz, reverse("alert-new")),
+            Visit("alert update", kz, reverse("alert-update", args=[self.alert_uuid])),
+            Visit("series list", kz, reverse("surveillance")),
+            Visit("series", kz, self.series_path),
+            Visit("signals", kz, reverse("surveillance-signals")),
+            Visit("signal", kz, reverse("surveillance-signal", args=[self.signal_uuid])),
+            Visit("upload", kz, reverse("surveillance-upload")),
+            Visit("upload report", kz, reverse("surveillance-upload-detail", args=[self.upload_uuid])),
+            Visit("notifications", kz, reverse("notify-subscriptions")),
+            Visit("new subscription", kz, reverse("notify-subscription-new")),
+            Visit("delivery logs", "sco.coordinator", reverse("notify-delivery-logs")),
+            Visit("delivery log", "sco.coordinator", reverse("notify-delivery-log", args=[self.alert_uuid])),
+            Visit("detector settings", "sco.admin", reverse("surveillance-settings")),
+            Visit("federation admin", "sco.admin", reverse("federation-admin")),
+        ]
+
+
+def build_site() -> Site:
+    load_demo()
+    author = Account.objects.get(username="kz.health")
+    note = record_actions.publish(
+        "note",
+        {"title": "Measles in Almaty Region", "text": "Twelve cases this week.", "language": "en"},
+        audience=Audience(everyone=True),
+        tlp="GREEN",
+        acting_user=author,
+    )
+    rlo_note = record_actions.publish(
+        "note",
+        {"title": RLO_TITLE, "text": "Roads closed \u202eyawhgih\u202c until Monday.", "language": "en"},
+        audience=Audience(everyone=True),
+        tlp="GREEN",
+        acting_user=author,
+    )
+    alert = alert_actions.publish_alert(
+        cap(info(), info("ru", event="Вспышка холеры", headline="Холера")),
+        audience=Audience(everyone=True),
+        tlp="GREEN",
+        acting_user=author,
+        epidemic=CHOLERA,
+    )
+    series = SeriesView.objects.filter(member="KZ").order_by("disease", "region").first()
+    assert series is not None
+    signal = Signal.objects.get()
+    upload = Upload.objects.filter(status="done").order_by("pk").first()
+    assert upload is not None
+    series_key = {"member": series.member, "disease": series.disease, "region": series.region}
+    return Site(
+        note_uuid=str(note.record_uuid),
+        rlo_note_uuid=str(rlo_note.record_uuid),
+        alert_uuid=str(alert.version.record_uuid),
+        series_path=reverse("surveillance-series") + "?" + urlencode(series_key),
+        signal_uuid=str(signal.uuid),
+        upload_uuid=str(upload.uuid),
+    )
+
+
+def log_in(page: Page, base_url: str, username: str) -> None:
+    page.goto(f"{base_url}{reverse('login')}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", DEMO_PASSWORD)
+    with page.expect_navigation():
+        page.click("form.login button[type=submit]")
+    assert not page.url.endswith(reverse("login")), f"{username} could not log in"
