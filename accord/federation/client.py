@@ -368,6 +368,42 @@ def _kind_of(item: Any) -> str:
         return ""
 
 
+def latest_checkpoint(peer: Peer, transport: Transport) -> dict[str, Any] | None:
+    """The latest audit checkpoint of this node that the peer holds (a version item), or None if it holds none."""
+    payload = _json(call(peer, "GET", "/federation/v1/checkpoint", b"", transport), "checkpoint")
+    item = payload.get("checkpoint")
+    if item is not None and not isinstance(item, dict):
+        raise PeerError("checkpoint: the answer is not a version item or null")
+    return item
+
+
+def ask_for_checkpoints(transport: Transport | None = None) -> list[Any]:
+    """Ask every active peer for the latest checkpoint of this node it holds (`accord audit verify`). Registered
+    with the record core (accord.records.checkpoint), which checks each answer's signature against the chain."""
+    from accord.records.checkpoint import PeerAnswer, signed_from_item
+    from accord.records.errors import ActionError
+
+    chosen = transport or HttpTransport()
+    answers: list[Any] = []
+    for peer in Peer.objects.filter(state=Peer.State.ACTIVE).order_by("name"):
+        try:
+            item = latest_checkpoint(peer, chosen)
+        except TransportError as error:
+            answers.append(PeerAnswer(peer.name, "unreachable", detail=f"unreachable: {error}"))
+            continue
+        except PeerError as error:
+            answers.append(PeerAnswer(peer.name, "error", detail=str(error)))
+            continue
+        if item is None:
+            answers.append(PeerAnswer(peer.name, "none", detail="holds no checkpoint of this node yet"))
+            continue
+        try:
+            answers.append(PeerAnswer(peer.name, "answered", signed_from_item(item)))
+        except ActionError as error:
+            answers.append(PeerAnswer(peer.name, "error", detail=f"checkpoint: {error.message}"))
+    return answers
+
+
 def send_hint(peer: Peer, transport: Transport, head: str) -> None:
     body = json.dumps({"head": head}).encode("utf-8")
     _json(call(peer, "POST", "/federation/v1/hint", body, transport), "hint")

@@ -40,8 +40,8 @@ HEAD_MESSAGE = "the audit head only moves forward, onto the entry just appended"
 
 # The head may move from seq to seq + 1 only, and only onto an entry that exists with that hash.
 _FORWARD = (
-    f"NEW.id = OLD.id AND NEW.seq = OLD.seq + 1 AND EXISTS "
-    f"(SELECT 1 FROM {ENTRY_TABLE} WHERE seq = NEW.seq AND entry_hash = NEW.entry_hash)"
+    "NEW.id = OLD.id AND NEW.seq = OLD.seq + 1 AND EXISTS "
+    "(SELECT 1 FROM records_auditentry WHERE seq = NEW.seq AND entry_hash = NEW.entry_hash)"
 )
 
 _SQLITE_INSTALL = [
@@ -116,11 +116,12 @@ def remove(connection: Any) -> None:
 
 def installed(connection: Any) -> set[str]:
     """The names of the guard triggers present in the database."""
+    if connection.vendor == "sqlite":
+        query = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s"
+    else:
+        query = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgname LIKE %s"
     with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s", ["accord_audit_%"])
-        else:
-            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgname LIKE %s", ["accord_audit_%"])
+        cursor.execute(query, ["accord_audit_%"])
         return {str(row[0]) for row in cursor.fetchall()}
 
 
