@@ -132,6 +132,11 @@ def due(now: datetime | None = None) -> bool:
     return (now or timezone.now()) - at >= every
 
 
+def run_once() -> Version | None:
+    """One round of the worker's checkpoint thread: issue a checkpoint when one is due."""
+    return issue() if due() else None
+
+
 def run(stop: threading.Event, poll: float = 60.0) -> None:
     """The checkpoint thread of `accord worker`: look once a minute (or each interval, if shorter)."""
     from django.db import connection
@@ -141,8 +146,7 @@ def run(stop: threading.Event, poll: float = 60.0) -> None:
         while not stop.is_set():
             try:
                 close_old_connections()
-                if due():
-                    issue()
+                run_once()
             except Exception:  # a failed round must not end the worker; the next one retries
                 logger.exception("audit checkpoint failed")
             stop.wait(wait)
