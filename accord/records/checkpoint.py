@@ -305,15 +305,16 @@ def compare_all(head: int, *, peers: bool = True) -> Comparison:
                 status = answer.status if answer.status in ("none", "unreachable") else "error"
                 result.findings.append(Finding(source, status, detail=answer.detail))
                 continue
-            record = _record_of(answer.checkpoint.data)
+            held = _record_of(answer.checkpoint.data)
             try:
-                signed.append((source, record, read_signed(answer.checkpoint)))
+                signed.append((source, held, read_signed(answer.checkpoint)))
             except ActionError as error:
                 detail = f"its checkpoint of this node cannot be trusted: {error.message}"
-                result.findings.append(Finding(source, "invalid", record=record, detail=detail))
+                result.findings.append(Finding(source, "invalid", record=held, detail=detail))
     wanted = {int(body["sequence"]) for _, _, body in signed}
     chain = dict(AuditEntry.objects.filter(seq__in=wanted).values_list("seq", "entry_hash"))
-    for source, record, body in signed:
+    for source, where, body in signed:
+        record = where or "?"
         sequence = int(body["sequence"])
         problem = compare(body, chain, head)
         if problem is None:

@@ -74,7 +74,7 @@ def test_a_node_restored_from_an_old_backup_is_told_it_lost_entries(tmp_path: Pa
         _befriend(cn, kz)
         with new_node(tmp_path, "cn-backup", template=cn) as backup:  # a copy of cn's database and key, taken now
             backup.extra_env = LOOPBACK
-            (backup_head,) = backup.sql("SELECT max(seq) FROM records_auditentry")[0]
+            backup_head = int(str(backup.sql("SELECT max(seq) FROM records_auditentry")[0][0]))
             cn.run("account", "add", "--username", "li.wei", "--member", "CN", "--role", "viewer")
 
             # cn's worker signs the audit head (it has none yet), and kz pulls the checkpoint over HTTP.

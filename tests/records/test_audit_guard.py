@@ -12,7 +12,7 @@ from accord.records.models import AuditEntry, AuditHead
 from tests.conftest import World
 
 
-def _refused(statement: str, *params: object) -> str:
+def _refused(statement: str, *params: int | str) -> str:
     """Run one statement through a raw cursor; it must fail. Returns the database's message."""
     with pytest.raises(DatabaseError) as caught, transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(statement, params)
