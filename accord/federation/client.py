@@ -368,13 +368,16 @@ def _kind_of(item: Any) -> str:
         return ""
 
 
-def latest_checkpoint(peer: Peer, transport: Transport) -> dict[str, Any] | None:
-    """The latest audit checkpoint of this node that the peer holds (a version item), or None if it holds none."""
+def held_checkpoints(peer: Peer, transport: Transport) -> list[dict[str, Any]]:
+    """The audit checkpoints of this node that the peer holds and returns (version items): the latest first, then
+    those of forks of the checkpoint chain; empty if it holds none."""
     payload = _json(call(peer, "GET", "/federation/v1/checkpoint", b"", transport), "checkpoint")
-    item = payload.get("checkpoint")
-    if item is not None and not isinstance(item, dict):
-        raise PeerError("checkpoint: the answer is not a version item or null")
-    return item
+    latest, forks = payload.get("checkpoint"), payload.get("forks", [])
+    if (latest is not None and not isinstance(latest, dict)) or not isinstance(forks, list):
+        raise PeerError("checkpoint: the answer is not a version item or null, and a list of forks")
+    if len(forks) > 100 or not all(isinstance(item, dict) for item in forks):
+        raise PeerError("checkpoint: the forks are not a short list of version items")
+    return ([latest] if latest is not None else []) + forks
 
 
 def ask_for_checkpoints(transport: Transport | None = None) -> list[Any]:
@@ -387,18 +390,18 @@ def ask_for_checkpoints(transport: Transport | None = None) -> list[Any]:
     answers: list[Any] = []
     for peer in Peer.objects.filter(state=Peer.State.ACTIVE).order_by("name"):
         try:
-            item = latest_checkpoint(peer, chosen)
+            items = held_checkpoints(peer, chosen)
         except TransportError as error:
             answers.append(PeerAnswer(peer.name, "unreachable", detail=f"unreachable: {error}"))
             continue
         except PeerError as error:
             answers.append(PeerAnswer(peer.name, "error", detail=str(error)))
             continue
-        if item is None:
+        if not items:
             answers.append(PeerAnswer(peer.name, "none", detail="holds no checkpoint of this node yet"))
             continue
         try:
-            answers.append(PeerAnswer(peer.name, "answered", signed_from_item(item)))
+            answers.append(PeerAnswer(peer.name, "answered", [signed_from_item(item) for item in items]))
         except ActionError as error:
             answers.append(PeerAnswer(peer.name, "error", detail=f"checkpoint: {error.message}"))
     return answers

@@ -236,13 +236,20 @@ def _attachment(peer: Peer, sha256: str) -> Reply:
 
 
 def _checkpoint(peer: Peer) -> Reply:
-    """The latest audit checkpoint of the asking node held here (highest sequence), as its node signed it: the asker
-    checks it against its own audit chain (`accord audit verify`). Only the asker's own versions are looked at."""
+    """The latest audit checkpoint of the asking node held here (highest sequence), and those that fork its chain of
+    checkpoints, as its node signed them: the asker checks them against its own audit chain (`accord audit
+    verify`). Only the asker's own versions are looked at."""
     from accord.records import checkpoint
     from accord.records.models import Version
 
-    found = checkpoint.latest_of(Version.objects.filter(kind=checkpoint.KIND, origin_node=peer.node_id))
-    return Reply(200, {"checkpoint": version_item(found) if found is not None else None})
+    latest, forks = checkpoint.held_for(Version.objects.filter(kind=checkpoint.KIND, origin_node=peer.node_id))
+    return Reply(
+        200,
+        {
+            "checkpoint": version_item(latest) if latest is not None else None,
+            "forks": [version_item(v) for v in forks],
+        },
+    )
 
 
 def _hint(peer: Peer) -> Reply:

@@ -54,6 +54,9 @@ class CheckpointBody(BaseModel):
     sequence: int = Field(ge=1, le=2**62)
     head_hash: str = Field(pattern=HASH_PATTERN)
     head_at: str = Field(min_length=1, max_length=40)
+    # The content_hash of this node's previous checkpoint (absent for its first): the checkpoints form a chain, and
+    # a node restored from a backup forks it, which the peers holding both branches can show (`forks`).
+    previous: str | None = Field(default=None, pattern=HASH_PATTERN)
 
 
 def check_origin(origin: dict[str, Any]) -> None:
@@ -93,6 +96,15 @@ def last_checkpoint_entry() -> tuple[int, str] | None:
     return (int(row[0]), str(row[1])) if row is not None else None
 
 
+def _previous() -> str | None:
+    """The content_hash of this node's latest checkpoint, as its audit entry recorded it."""
+    from accord.records.models import AuditEntry
+
+    data = AuditEntry.objects.filter(action=ACTION).order_by("-seq").values_list("data", flat=True).first()
+    found = data.get("content_hash") if isinstance(data, dict) else None
+    return str(found) if found else None
+
+
 def issue(*, actor: Account | None = None, force: bool = False) -> Version | None:
     """Sign the audit head now, unless it has not moved since the last checkpoint (then None; `force` issues anyway).
 
@@ -108,7 +120,10 @@ def issue(*, actor: Account | None = None, force: bool = False) -> Version | Non
         if head.seq == 0 or (not force and last is not None and head.seq <= last[0]):
             return None
         entry = AuditEntry.objects.get(seq=head.seq)
-        body = {"sequence": head.seq, "head_hash": head.entry_hash, "head_at": entry.at}
+        body: dict[str, Any] = {"sequence": head.seq, "head_hash": head.entry_hash, "head_at": entry.at}
+        previous = _previous()
+        if previous is not None:
+            body["previous"] = previous
         return issue_as_node(KIND, body, key=signing_key(), action=ACTION, actor=actor)
 
 
@@ -171,8 +186,9 @@ class PeerAnswer:
     """What one peer said when asked for the latest checkpoint of this node it holds."""
 
     peer: str
-    status: str  # "answered" (see `checkpoint`), "none" (it holds none), "unreachable", "error"
-    checkpoint: Signed | None = None
+    status: str  # "answered" (see `checkpoints`), "none" (it holds none), "unreachable", "error"
+    # The one with the highest sequence first, then those of forks of the checkpoint chain (see `held_by_peer`).
+    checkpoints: list[Signed] = field(default_factory=list)
     detail: str = ""
 
 
@@ -298,27 +314,33 @@ def compare_all(head: int, *, peers: bool = True) -> Comparison:
             )
         except ActionError as error:
             result.findings.append(Finding("this node", "invalid", record=record, detail=error.message))
+    latest: set[int] = set()  # the indexes in `signed` of each peer's highest checkpoint (reported if it agrees)
     if peers:
         for answer in ask_peers():
             source = f"peer {answer.peer}"
-            if answer.status != "answered" or answer.checkpoint is None:
+            if answer.status != "answered" or not answer.checkpoints:
                 status = answer.status if answer.status in ("none", "unreachable") else "error"
                 result.findings.append(Finding(source, status, detail=answer.detail))
                 continue
-            held = _record_of(answer.checkpoint.data)
-            try:
-                signed.append((source, held, read_signed(answer.checkpoint)))
-            except ActionError as error:
-                detail = f"its checkpoint of this node cannot be trusted: {error.message}"
-                result.findings.append(Finding(source, "invalid", record=held, detail=detail))
+            for index, item in enumerate(answer.checkpoints):
+                held = _record_of(item.data)
+                try:
+                    body = read_signed(item)
+                except ActionError as error:
+                    detail = f"its checkpoint of this node cannot be trusted: {error.message}"
+                    result.findings.append(Finding(source, "invalid", record=held, detail=detail))
+                    continue
+                if index == 0:
+                    latest.add(len(signed))
+                signed.append((source, held, body))
     wanted = {int(body["sequence"]) for _, _, body in signed}
     chain = dict(AuditEntry.objects.filter(seq__in=wanted).values_list("seq", "entry_hash"))
-    for source, where, body in signed:
+    for index, (source, where, body) in enumerate(signed):
         record = where or "?"
         sequence = int(body["sequence"])
         problem = compare(body, chain, head)
         if problem is None:
-            if source != "this node":
+            if index in latest:
                 detail = f"holds checkpoint {record} of entry {sequence}; the chain agrees"
                 result.findings.append(Finding(source, "agrees", sequence, record, detail))
             continue
@@ -336,17 +358,30 @@ def _record_of(data: bytes) -> str | None:
         return None
 
 
-def latest_of(versions: Any) -> Version | None:
-    """The checkpoint with the highest sequence among `versions` (a queryset of one node's checkpoints)."""
+FORKS_MAX = 20
+
+
+def held_for(versions: Any) -> tuple[Version | None, list[Version]]:
+    """Of one node's checkpoints held here (`versions`, a queryset): the one with the highest sequence, and those
+    that fork the node's checkpoint chain (two or more naming the same `previous`: the node issued a checkpoint,
+    lost it, and issued another after the same one, as a node restored from an old backup does), at most
+    FORKS_MAX. The node checks each against its audit chain: the lost branch names entries it no longer has."""
     best: tuple[int, int] | None = None
     chosen = None
+    branches: dict[str, list[tuple[int, Version]]] = {}
     for version in versions.only("id", "canonical", "signature", "sig_kid", "record_uuid", "seq").iterator(
         chunk_size=500
     ):
         try:
-            sequence = int(json.loads(bytes(version.canonical))["body"]["sequence"])
+            body = json.loads(bytes(version.canonical))["body"]
+            sequence = int(body["sequence"])
         except (ValueError, KeyError, TypeError):
             continue
         if best is None or (sequence, version.id) > best:
             best, chosen = (sequence, version.id), version
-    return chosen
+        branches.setdefault(str(body.get("previous") or ""), []).append((sequence, version))
+    forks = sorted(
+        (item for siblings in branches.values() if len(siblings) > 1 for item in siblings),
+        key=lambda item: (-item[0], item[1].id),
+    )
+    return chosen, [v for _, v in forks if v is not chosen][:FORKS_MAX]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 from accord.lib import canonical
 from accord.members.identity import SigningKey, signing_key
 from accord.records import actions, audit, checkpoint
-from accord.records.envelope import Audience
+from accord.records.envelope import Audience, build_envelope, encode
 from accord.records.errors import Forbidden
 from accord.records.models import AuditEntry, AuditHead, Version
 from accord.records.verify import verify_all
@@ -64,6 +65,9 @@ def test_a_checkpoint_is_issued_only_when_the_head_moved(world: World) -> None:
     _entry()
     again = checkpoint.issue()
     assert again is not None and again.body["sequence"] == _head() - 1
+    # Each names the one before it: the checkpoints form a chain of their own.
+    assert "previous" not in Version.objects.get(kind="audit_checkpoint", id__lt=forced.id).body
+    assert forced.body["previous"] != again.body["previous"] == forced.content_hash
     assert Version.objects.filter(kind="audit_checkpoint").count() == 3
 
 
@@ -99,13 +103,50 @@ def test_the_chain_agrees_with_its_checkpoints(world: World, peers: list[checkpo
     version = checkpoint.issue()
     assert version is not None
     item = checkpoint.Signed(bytes(version.canonical), version.signature, version.sig_kid)
-    peers.append(checkpoint.PeerAnswer("accord-kz", "answered", item))
+    peers.append(checkpoint.PeerAnswer("accord-kz", "answered", [item]))
     report = verify_all(peers=True)
     assert report.ok and report.warnings == [], (report.problems, report.warnings)
     assert report.checkpoints is not None and report.checkpoints.local_checkpoints == 1
     (finding,) = report.checkpoints.findings
     assert finding.status == "agrees" and finding.source == "peer accord-kz"
     assert finding.sequence == version.body["sequence"]
+
+
+def _unstored(sequence: int, head_hash: str) -> checkpoint.Signed:
+    """A checkpoint this node signed that is not stored here: it was lost, peers hold it."""
+    node = actions.this_node()
+    data, _ = encode(
+        build_envelope(
+            kind="audit_checkpoint",
+            origin={"node": str(node.node_id), "member": node.member.code, "organisation": None, "account": None},
+            record=uuid.uuid4(),
+            seq=1,
+            prev_hash=None,
+            status="actual",
+            state="active",
+            audience=Audience(everyone=True),
+            tlp="CLEAR",
+            body={"sequence": sequence, "head_hash": head_hash, "head_at": "2026-12-01T00:00:00Z"},
+            attachments=[],
+        )
+    )
+    key = signing_key()
+    return checkpoint.Signed(data, key.sign(data), key.kid)
+
+
+def test_a_fork_a_peer_holds_tells_of_lost_entries(world: World, peers: list[checkpoint.PeerAnswer]) -> None:
+    mine = checkpoint.issue()
+    assert mine is not None
+    latest = checkpoint.Signed(bytes(mine.canonical), mine.signature, mine.sig_kid)
+    # The peer's highest checkpoint agrees, but it also holds one of a branch this chain does not have.
+    peers.append(checkpoint.PeerAnswer("accord-kz", "answered", [latest, _unstored(3, "sha256:" + "3" * 64)]))
+    report = verify_all(peers=True)
+    assert not report.ok
+    (problem,) = report.problems
+    assert problem.startswith("peer accord-kz: holds checkpoint ") and "of entry 3, signed by this node" in problem
+    assert "lost audit entries up to 3" in problem
+    assert report.checkpoints is not None
+    assert [f.status for f in report.checkpoints.findings] == ["agrees", "lost"]
 
 
 def test_a_stored_checkpoint_beyond_the_head_tells_of_lost_entries(world: World) -> None:
@@ -141,7 +182,7 @@ def test_unreachable_and_untrustworthy_peers_are_shown_but_do_not_fail(
     data = bytes(mine.canonical)
     peers.append(checkpoint.PeerAnswer("accord-ru", "unreachable", detail="unreachable: connection refused"))
     peers.append(
-        checkpoint.PeerAnswer("accord-kg", "answered", checkpoint.Signed(data, stranger.sign(data), stranger.kid))
+        checkpoint.PeerAnswer("accord-kg", "answered", [checkpoint.Signed(data, stranger.sign(data), stranger.kid)])
     )
     peers.append(checkpoint.PeerAnswer("accord-uz", "none", detail="holds no checkpoint of this node yet"))
     report = verify_all(peers=True)
