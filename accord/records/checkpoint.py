@@ -187,7 +187,7 @@ class PeerAnswer:
 
     peer: str
     status: str  # "answered" (see `checkpoints`), "none" (it holds none), "unreachable", "error"
-    # The one with the highest sequence first, then those of forks of the checkpoint chain (see `held_by_peer`).
+    # The one with the highest sequence first, then those of forks of the checkpoint chain (see `held_for`).
     checkpoints: list[Signed] = field(default_factory=list)
     detail: str = ""
 
@@ -229,6 +229,13 @@ def read_signed(signed: Signed) -> dict[str, Any]:
         raise ActionError(f"it is signed with {signed.kid}, which is not a key of this node")
     if not verify(key.public_key, signed.data, signed.signature):
         raise ActionError("its signature does not verify")
+    if key.revoked_at is not None:
+        try:
+            signed_at = datetime.fromisoformat(shape.created_at.replace("Z", "+00:00"))
+        except ValueError:
+            raise ActionError(f"its created_at {shape.created_at!r} is not an RFC 3339 time") from None
+        if signed_at.tzinfo is None or signed_at >= key.revoked_at:
+            raise ActionError(f"it is signed with {signed.kid} after that key was revoked")
     return AUDIT_CHECKPOINT.validate_body(shape.body)
 
 

@@ -198,3 +198,13 @@ def test_unreachable_and_untrustworthy_peers_are_shown_but_do_not_fail(
         "peer accord-kg": "invalid",
         "peer accord-uz": "none",
     }
+
+
+def test_a_checkpoint_signed_after_its_key_was_revoked_is_not_believed(world: World) -> None:
+    from accord.members.models import NodeKey
+
+    mine = checkpoint.issue()
+    assert mine is not None
+    NodeKey.objects.filter(kid=mine.sig_kid).update(revoked_at=timezone.now() - timedelta(days=1))
+    report = verify_all()
+    assert report.warnings == [f"this node: it is signed with {mine.sig_kid} after that key was revoked"]
