@@ -128,28 +128,28 @@ def issue(*, actor: Account | None = None, force: bool = False) -> Version | Non
 
 
 def due(now: datetime | None = None) -> bool:
-    """Whether the worker should issue a checkpoint: the interval has passed since the last one, and the head moved."""
-    from accord.records.models import AuditHead
+    """Whether the worker should issue a checkpoint: the head moved since the last one, and the interval has passed
+    since it (or, before the first, since the node's first audit entry: a new node is not signed at once)."""
+    from accord.records.models import AuditEntry, AuditHead
 
     head = AuditHead.objects.filter(id=1).values_list("seq", flat=True).first()
     if not head:
         return False
     last = last_checkpoint_entry()
-    if last is None:
-        return True
-    if head <= last[0]:
+    if last is not None and head <= last[0]:
         return False
+    since = last[1] if last is not None else AuditEntry.objects.filter(seq=1).values_list("at", flat=True).first()
     try:
-        at = datetime.fromisoformat(last[1].replace("Z", "+00:00"))
+        at = datetime.fromisoformat(str(since).replace("Z", "+00:00"))
     except ValueError:
         return True
     every = timedelta(seconds=settings.ACCORD_AUDIT_CHECKPOINT_SECONDS)
     return (now or timezone.now()) - at >= every
 
 
-def run_once() -> Version | None:
+def run_once(now: datetime | None = None) -> Version | None:
     """One round of the worker's checkpoint thread: issue a checkpoint when one is due."""
-    return issue() if due() else None
+    return issue() if due(now) else None
 
 
 def run(stop: threading.Event, poll: float = 60.0) -> None:

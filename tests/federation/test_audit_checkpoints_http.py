@@ -21,9 +21,9 @@ pytestmark = pytest.mark.sqlite_pass
 
 
 @contextmanager
-def serving(node: Node, port: int, workers: int = 0) -> Iterator[None]:
+def serving(node: Node, port: int) -> Iterator[None]:
     server = subprocess.Popen(
-        [ACCORD, "serve", "--port", str(port), "--workers", str(workers), "--data-dir", str(node.data_dir)],
+        [ACCORD, "serve", "--port", str(port), "--workers", "0", "--data-dir", str(node.data_dir)],
         env=node.env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -43,6 +43,10 @@ def _until(check: Any, what: str, seconds: float = 90) -> Any:
             return result
         assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
         time.sleep(0.3)
+
+
+def _own_checkpoints(node: Node) -> int:
+    return int(str(node.sql("SELECT count(*) FROM records_version WHERE kind = 'audit_checkpoint'")[0][0]))
 
 
 def _stored_checkpoints(node: Node, origin: str) -> int:
@@ -67,8 +71,7 @@ def _verify_reaching_peers(node: Node) -> tuple[int, dict[str, Any]] | None:
 def test_a_node_restored_from_an_old_backup_is_told_it_lost_entries(tmp_path: Path) -> None:
     cn_port, kz_port = _free_port(), _free_port()
     with new_node(tmp_path, "cn") as cn, new_node(tmp_path, "kz") as kz:
-        cn.extra_env = LOOPBACK  # the worker signs at once (no checkpoint yet), then not within the hour
-        kz.extra_env = LOOPBACK
+        cn.extra_env = kz.extra_env = LOOPBACK
         cn_id = _init(cn, "accord-cn", "CN", f"http://127.0.0.1:{cn_port}")["node_id"]
         _init(kz, "accord-kz", "KZ", f"http://127.0.0.1:{kz_port}")
         _befriend(cn, kz)
@@ -77,23 +80,30 @@ def test_a_node_restored_from_an_old_backup_is_told_it_lost_entries(tmp_path: Pa
             backup_head = int(str(backup.sql("SELECT max(seq) FROM records_auditentry")[0][0]))
             cn.run("account", "add", "--username", "li.wei", "--member", "CN", "--role", "viewer")
 
-            # cn's worker signs the audit head (it has none yet), and kz pulls the checkpoint over HTTP.
-            with serving(cn, cn_port, workers=1):
-                _until(
-                    lambda: cn.sql("SELECT count(*) FROM records_version WHERE kind = 'audit_checkpoint'")[0][0],
-                    "the worker's checkpoint",
-                )
+            # cn's worker signs the audit head once the interval (10 s here) has passed since the node began.
+            worker = subprocess.Popen(
+                [ACCORD, "worker", "--data-dir", str(cn.data_dir)],
+                env={**cn.env(), "ACCORD_AUDIT_CHECKPOINT_SECONDS": "10"},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                _until(lambda: _own_checkpoints(cn) == 1, "the worker's checkpoint")
+            finally:
+                worker.send_signal(signal.SIGTERM)
+                worker.wait(timeout=30)
+            # More entries, and a checkpoint from the command line.
+            cn.run("account", "add", "--username", "zhang.min", "--member", "CN", "--role", "viewer")
+            issued = json.loads(cn.run("audit", "checkpoint", "--json").stdout)
+            assert issued["issued"] is True and _own_checkpoints(cn) == 2
+
+            # kz pulls both over HTTP, as any version.
+            with serving(cn, cn_port):
                 _until(
                     lambda: kz.run("federation", "sync", "--peer", "accord-cn", check=False).returncode == 0,
                     "cn to serve",
                 )
-                assert _stored_checkpoints(kz, cn_id) == 1
-                # More entries, and a checkpoint from the command line, pulled again.
-                cn.run("account", "add", "--username", "zhang.min", "--member", "CN", "--role", "viewer")
-                issued = json.loads(cn.run("audit", "checkpoint", "--json").stdout)
-                assert issued["issued"] is True
-                kz.run("federation", "sync", "--peer", "accord-cn")
-                assert _stored_checkpoints(kz, cn_id) == 2
+            assert _stored_checkpoints(kz, cn_id) == 2
             latest = int(issued["sequence"])
             assert latest > backup_head + 2
 

@@ -72,10 +72,10 @@ def test_a_checkpoint_is_issued_only_when_the_head_moved(world: World) -> None:
 
 
 def test_the_worker_is_due_after_the_interval_and_only_if_the_head_moved(world: World) -> None:
-    assert checkpoint.due()  # none yet
-    first = checkpoint.run_once()
-    assert first is not None and checkpoint.run_once() is None
     later = timezone.now() + timedelta(seconds=3601)
+    assert not checkpoint.due() and checkpoint.run_once() is None  # a new node: the hour since its first entry
+    first = checkpoint.run_once(later)
+    assert first is not None and checkpoint.run_once(later) is None
     assert not checkpoint.due(later)  # nothing new
     _entry()
     assert not checkpoint.due()  # new, but the hour has not passed
