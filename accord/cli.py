@@ -523,33 +523,6 @@ def cmd_bundle_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_audit_verify(args: argparse.Namespace) -> int:
-    from rich.progress import Progress
-
-    from accord.records.verify import dumps, total_items, verify_all
-
-    if args.json or not sys.stderr.isatty():
-        report = verify_all()
-    else:
-        with Progress(transient=True) as progress:
-            task = progress.add_task("verifying", total=total_items())
-            report = verify_all(lambda: progress.advance(task))
-    if args.json:
-        print(dumps(report))
-    else:
-        print(f"audit entries: {report.audit_entries}")
-        print(f"versions:      {report.versions}")
-        print(f"attachments:   {report.attachments}")
-        for problem in report.problems:
-            print(f"BROKEN: {problem}")
-        print(
-            "OK: the audit chain and every signature verify"
-            if report.ok
-            else f"FAILED: {len(report.problems)} problems"
-        )
-    return EXIT_OK if report.ok else EXIT_FAIL
-
-
 def _organisation_for(member_code: str, slug: str | None) -> Any:
     from accord.members import actions
     from accord.members.models import Member, Organisation
@@ -837,6 +810,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
     stop = threading.Event()
     beat = threading.Thread(target=_heartbeat, args=(stop, name, settings.ACCORD_WORKER_HEARTBEAT_SECONDS), daemon=True)
     beat.start()
+    from accord.records import checkpoint
+
+    # Signs the audit head every ACCORD_AUDIT_CHECKPOINT_SECONDS when it moved (the audit lock keeps workers from
+    # issuing the same checkpoint twice).
+    checkpoints = threading.Thread(target=checkpoint.run, args=(stop,), daemon=True, name="audit-checkpoint")
+    checkpoints.start()
     federation: threading.Thread | None = None
     if not args.no_federation:
         from accord.federation import runner
@@ -856,6 +835,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     finally:
         stop.set()
         beat.join(timeout=5)
+        checkpoints.join(timeout=5)
         if federation is not None:
             federation.join(timeout=5)
         if notify is not None:
@@ -1077,9 +1057,9 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--member", required=True, help="the code of the member that operates the node, e.g. KZ")
     init.add_argument("--url", help="where peers reach this node, e.g. https://accord.example.kz")
 
-    audit = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)
-    verify = add("verify", cmd_audit_verify, "verify the audit chain and every stored signature", audit)
-    verify.add_argument("--json", action="store_true")
+    from accord.records.commands import add_commands as add_audit_commands
+
+    add_audit_commands(sub, common, _migrate)
 
     node = sub.add_parser("node", help="this node").add_subparsers(dest="node_command", required=True)
     show = add("show", cmd_node_show, "show this node's id, member and public key", node)

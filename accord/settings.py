@@ -40,6 +40,7 @@ try:
     ACCORD_NODE_PRIVATE_KEY = env_optional("ACCORD_NODE_PRIVATE_KEY")
     ACCORD_WORKER_HEARTBEAT_SECONDS = env_int("ACCORD_WORKER_HEARTBEAT_SECONDS", 5, minimum=1, maximum=300)
     ACCORD_WORKER_STALE_SECONDS = env_int("ACCORD_WORKER_STALE_SECONDS", 30, minimum=2, maximum=3600)
+    ACCORD_AUDIT_CHECKPOINT_SECONDS = env_int("ACCORD_AUDIT_CHECKPOINT_SECONDS", 3600, minimum=10, maximum=7 * 86400)
     ACCORD_TOKEN_DAYS = env_int("ACCORD_TOKEN_DAYS", 90, minimum=1, maximum=3650)
     # How long a link to set a password (forgotten password, invitation of a new account) works, in seconds.
     PASSWORD_RESET_TIMEOUT = env_int("ACCORD_PASSWORD_RESET_SECONDS", 3600, minimum=300, maximum=7 * 86400)

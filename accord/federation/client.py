@@ -367,6 +367,45 @@ def _kind_of(item: Any) -> str:
         return ""
 
 
+def held_checkpoints(peer: Peer, transport: Transport) -> list[dict[str, Any]]:
+    """The audit checkpoints of this node that the peer holds and returns (version items): the latest first, then
+    those of forks of the checkpoint chain; empty if it holds none."""
+    payload = _json(call(peer, "GET", "/federation/v1/checkpoint", b"", transport), "checkpoint")
+    latest, forks = payload.get("checkpoint"), payload.get("forks", [])
+    if (latest is not None and not isinstance(latest, dict)) or not isinstance(forks, list):
+        raise PeerError("checkpoint: the answer is not a version item or null, and a list of forks")
+    if len(forks) > 100 or not all(isinstance(item, dict) for item in forks):
+        raise PeerError("checkpoint: the forks are not a short list of version items")
+    return ([latest] if latest is not None else []) + forks
+
+
+def ask_for_checkpoints(transport: Transport | None = None) -> list[Any]:
+    """Ask every active peer for the latest checkpoint of this node it holds (`accord audit verify`). Registered
+    with the record core (accord.records.checkpoint), which checks each answer's signature against the chain."""
+    from accord.records.checkpoint import PeerAnswer, signed_from_item
+    from accord.records.errors import ActionError
+
+    chosen = transport or HttpTransport()
+    answers: list[Any] = []
+    for peer in Peer.objects.filter(state=Peer.State.ACTIVE).order_by("name"):
+        try:
+            items = held_checkpoints(peer, chosen)
+        except TransportError as error:
+            answers.append(PeerAnswer(peer.name, "unreachable", detail=f"unreachable: {error}"))
+            continue
+        except PeerError as error:
+            answers.append(PeerAnswer(peer.name, "error", detail=str(error)))
+            continue
+        if not items:
+            answers.append(PeerAnswer(peer.name, "none", detail="holds no checkpoint of this node yet"))
+            continue
+        try:
+            answers.append(PeerAnswer(peer.name, "answered", [signed_from_item(item) for item in items]))
+        except ActionError as error:
+            answers.append(PeerAnswer(peer.name, "error", detail=f"checkpoint: {error.message}"))
+    return answers
+
+
 def send_hint(peer: Peer, transport: Transport, head: str) -> None:
     body = json.dumps({"head": head}).encode("utf-8")
     _json(call(peer, "POST", "/federation/v1/hint", body, transport), "hint")

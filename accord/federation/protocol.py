@@ -235,6 +235,23 @@ def _attachment(peer: Peer, sha256: str) -> Reply:
     return Reply(200, raw=path.read_bytes())
 
 
+def _checkpoint(peer: Peer) -> Reply:
+    """The latest audit checkpoint of the asking node held here (highest sequence), and those that fork its chain of
+    checkpoints, as its node signed them: the asker checks them against its own audit chain (`accord audit
+    verify`). Only the asker's own versions are looked at."""
+    from accord.records import checkpoint
+    from accord.records.models import Version
+
+    latest, forks = checkpoint.held_for(Version.objects.filter(kind=checkpoint.KIND, origin_node=peer.node_id))
+    return Reply(
+        200,
+        {
+            "checkpoint": version_item(latest) if latest is not None else None,
+            "forks": [version_item(v) for v in forks],
+        },
+    )
+
+
 def _hint(peer: Peer) -> Reply:
     Peer.objects.filter(pk=peer.pk).update(wake_pending=True)
     return Reply(202, {"ok": True})
@@ -260,7 +277,7 @@ def serve(method: str, target: str, headers: dict[str, str], body: bytes) -> Rep
     query = parse_qs(parts.query, keep_blank_values=True)
     if name == "node" and method == "GET":
         return Reply(200, node_document())
-    routes = {("feed", "GET"), ("manifest", "GET"), ("fetch", "POST"), ("hint", "POST")}
+    routes = {("feed", "GET"), ("manifest", "GET"), ("fetch", "POST"), ("hint", "POST"), ("checkpoint", "GET")}
     is_attachment = name.startswith("attachments/") and method == "GET"
     if (name, method) not in routes and not is_attachment:
         known = {n for n, _ in routes} | {"node"}
@@ -283,6 +300,8 @@ def serve(method: str, target: str, headers: dict[str, str], body: bytes) -> Rep
             return _fetch(peer, body)
         if name == "hint":
             return _hint(peer)
+        if name == "checkpoint":
+            return _checkpoint(peer)
         sha = name[len("attachments/") :]
         if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
             raise BadRequest("an attachment is named by the lowercase hex of its SHA-256")

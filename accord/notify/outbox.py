@@ -11,8 +11,8 @@ from accord.records import hooks, rows
 if TYPE_CHECKING:
     from accord.records.models import Version
 
-# Kinds nobody is ever notified of: the node's own key announcements.
-SILENT_KINDS = frozenset({"node_key"})
+# Kinds nobody is ever notified of: the node's own key announcements and audit checkpoints.
+SILENT_KINDS = frozenset({"node_key", "node_record", "audit_checkpoint"})
 # On PostgreSQL, the channel an idle notify loop listens on (dispatch.run): told when an outbox row or new
 # deliveries commit.
 WAKEUP_CHANNEL = "accord_notify_outbox"

@@ -8,4 +8,4 @@ class RecordsConfig(AppConfig):
 
     def ready(self) -> None:
         # Register the built-in record kinds.
-        from accord.records import kinds  # noqa: F401
+        from accord.records import checkpoint, kinds  # noqa: F401  (checkpoint registers audit_checkpoint)

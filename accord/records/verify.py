@@ -1,4 +1,5 @@
-"""`accord audit verify`: check the audit chain and every stored version against its bytes and signature."""
+"""`accord audit verify`: check the audit chain and every stored version against its bytes and signature, and the
+chain against the checkpoints of it that this node signed, its own and those its peers hold (checkpoint.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.db.models import Max
 
 from accord.lib.canonical import content_hash, verify
 from accord.records import attachments as attachment_store
+from accord.records import checkpoint
 from accord.records.audit import GENESIS, hash_of
 from accord.records.envelope import Audience, decode
 from accord.records.errors import ActionError
@@ -21,7 +23,12 @@ class Report:
     audit_entries: int = 0
     versions: int = 0
     attachments: int = 0
+    audit_head: int = 0
     problems: list[str] = field(default_factory=list)
+    # Visible, but not a failure of the chain: a peer that could not be asked, a peer's copy that does not verify.
+    warnings: list[str] = field(default_factory=list)
+    checkpoints: checkpoint.Comparison | None = None
+    peers_asked: bool = False
 
     @property
     def ok(self) -> bool:
@@ -44,6 +51,7 @@ def _audit(report: Report, progress: Callable[[], None] | None) -> None:
         expected_seq = entry.seq + 1
         if progress:
             progress()
+    report.audit_head = expected_seq - 1
     head = AuditHead.objects.filter(id=1).first()
     if head is not None and (head.seq != expected_seq - 1 or (head.entry_hash or GENESIS) != expected_prev):
         report.problems.append(
@@ -126,10 +134,26 @@ def _versions(report: Report, progress: Callable[[], None] | None) -> None:
             report.problems.append(f"record {record.uuid}: kind or current version does not match its versions")
 
 
-def verify_all(progress: Callable[[], None] | None = None) -> Report:
+def _checkpoints(report: Report, peers: bool) -> None:
+    from accord.members.identity import here
+
+    if here() is None:  # a database without a node identity has signed no checkpoint
+        return
+    comparison = checkpoint.compare_all(report.audit_head, peers=peers)
+    report.checkpoints = comparison
+    report.peers_asked = peers
+    report.problems.extend(comparison.problems)
+    report.warnings.extend(comparison.warnings)
+    if peers and not any(f.source.startswith("peer ") for f in comparison.findings):
+        report.warnings.append("no peers to compare the audit chain with: a lost tail of the log cannot be detected")
+
+
+def verify_all(progress: Callable[[], None] | None = None, *, peers: bool = False) -> Report:
+    """Verify everything stored here; with `peers`, also ask each peer for the latest checkpoint of this node."""
     report = Report()
     _audit(report, progress)
     _versions(report, progress)
+    _checkpoints(report, peers)
     return report
 
 
@@ -144,6 +168,13 @@ def dumps(report: Report) -> str:
             "audit_entries": report.audit_entries,
             "versions": report.versions,
             "attachments": report.attachments,
+            "audit_head": report.audit_head,
+            "checkpoints": {
+                "stored": report.checkpoints.local_checkpoints if report.checkpoints else 0,
+                "peers_asked": report.peers_asked,
+                "findings": [f.as_dict() for f in report.checkpoints.findings] if report.checkpoints else [],
+            },
             "problems": report.problems,
+            "warnings": report.warnings,
         }
     )

@@ -64,6 +64,13 @@ class Site:
             Visit("delivery log", "sco.coordinator", reverse("notify-delivery-log", args=[self.alert_uuid])),
             Visit("detector settings", "sco.admin", reverse("surveillance-settings")),
             Visit("federation admin", "sco.admin", reverse("federation-admin")),
+            Visit("my profile", kz, reverse("profile")),
+            Visit("my API tokens", kz, reverse("tokens")),
+            Visit("two-factor set-up", kz, reverse("two_factor")),
+            Visit("accounts", "sco.admin", reverse("admin-accounts")),
+            Visit("new account", "sco.admin", reverse("admin-account-new")),
+            Visit("an account", "sco.admin", reverse("admin-account", args=[kz])),
+            Visit("password reset", None, reverse("password-reset")),
         ]
 
 
