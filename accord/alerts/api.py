@@ -12,7 +12,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from accord.alerts import actions, queries
 from accord.alerts.models import AlertView, view_of
-from accord.api import account_of, page_of, principal_of, require_write
+from accord.api import MAX_OFFSET, account_of, page_of, principal_of, require_write
 from accord.lib import cap as caplib
 from accord.records import attachments as attachment_store
 from accord.records.envelope import Audience, parse_audience
@@ -147,7 +147,7 @@ class AlertFilters(Schema):
     disease: str | None = Field(default=None, max_length=100)
     active: bool | None = None
     limit: int = Field(default=50, ge=1, le=200)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
 
 
 def alert_out(record: Record) -> dict[str, Any]:
@@ -232,7 +232,7 @@ _CREATE_DOC = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/AlertIn"}},
+            "application/json": {"schema": AlertIn.model_json_schema()},
             "application/cap+xml": {"schema": {"type": "string", "description": "a CAP 1.2 (or 1.1/1.0) alert"}},
             "application/xml": {"schema": {"type": "string"}},
         },
@@ -279,7 +279,18 @@ def create_alert(request: HttpRequest) -> Status[dict[str, Any]]:
     return Status(201, _published(result))
 
 
-@router.get("/{uuid:record_uuid}.cap", summary="The alert as CAP 1.2 XML (the original bytes if imported)")
+@router.get(
+    "/{uuid:record_uuid}.cap",
+    summary="The alert as CAP 1.2 XML (the original bytes if imported)",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "the CAP 1.2 document",
+                "content": {"application/cap+xml": {"schema": {"type": "string"}}},
+            }
+        }
+    },
+)
 def alert_cap(request: HttpRequest, record_uuid: UUID) -> HttpResponse:
     return cap_response(queries.alert_for(principal_of(request), str(record_uuid)))
 

@@ -9,7 +9,7 @@ from uuid import UUID
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
-from accord.api import account_of, page_of, principal_of, require_write
+from accord.api import MAX_OFFSET, account_of, page_of, principal_of, require_write
 from accord.records import actions, kinds
 from accord.records import attachments as attachment_store
 from accord.records.envelope import parse_audience
@@ -90,7 +90,7 @@ class ListFilters(Schema):
     tlp: Literal["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"] | None = None
     q: str | None = Field(default=None, max_length=200)
     limit: int = Field(default=50, ge=1, le=200)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
 
 
 def version_out(version: Version) -> dict[str, Any]:
@@ -197,7 +197,18 @@ def withdraw_record(request: HttpRequest, record_uuid: str, payload: WithdrawIn)
     return Status(201, record_out(Record.objects.select_related("current_version").get(pk=record.pk)))
 
 
-@router.get("/{record_uuid}/attachments/{name}", summary="An original document, byte for byte")
+@router.get(
+    "/{record_uuid}/attachments/{name}",
+    summary="An original document, byte for byte",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "the attachment, with the media type it was published with",
+                "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
 def get_attachment(request: HttpRequest, record_uuid: str, name: str) -> HttpResponse:
     record = record_for(principal_of(request), record_uuid)
     version = record.current_version

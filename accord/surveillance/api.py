@@ -8,9 +8,10 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import ValidationError
 
-from accord.api import account_of, principal_of, require_write
-from accord.records.envelope import Audience
+from accord.api import account_of, errors, principal_of, require_write
+from accord.records.envelope import TLPS, Audience
 from accord.records.errors import ActionError, Forbidden
 from accord.surveillance import actions, parsers, queries, reference
 from accord.surveillance.models import Signal, Upload
@@ -86,11 +87,18 @@ class SignalOut(Schema):
     assessment: UUID | None
 
 
+TlpName = Literal["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]
+assert set(TlpName.__args__) == set(TLPS)  # type: ignore[attr-defined]
+
+
 class UploadParams(Schema):
     audience: str | None = Field(
-        default=None, description="member codes separated by commas, or 'everyone'; default: yours and SCO"
+        default=None,
+        max_length=2000,
+        pattern=r"^(?:[Ee][Vv][Ee][Rr][Yy][Oo][Nn][Ee]|[A-Za-z0-9]{2,8}(?:,[A-Za-z0-9]{2,8})*)$",
+        description="member codes separated by commas, or 'everyone'; default: yours and SCO",
     )
-    tlp: str = "AMBER"
+    tlp: TlpName = "AMBER"
     status: Literal["actual", "exercise", "test"] = "actual"
     filename: str = Field(default="", max_length=200)
 
@@ -172,7 +180,10 @@ def _audience(text: str | None, member: str | None) -> Audience:
         return Audience(members=sorted({m for m in (member, actions.SECRETARIAT) if m}))
     if text.strip().lower() == "everyone":
         return Audience(everyone=True)
-    return Audience(members=[c.strip().upper() for c in text.split(",") if c.strip()])
+    try:
+        return Audience(members=[c.strip().upper() for c in text.split(",") if c.strip()])
+    except ValidationError as error:
+        raise ActionError(f"audience: {error.errors()[0]['msg']}", field="audience") from None
 
 
 _UPLOAD_DOC = {
@@ -252,7 +263,9 @@ def _watcher(request: HttpRequest) -> None:
         raise Forbidden("signals are for analysts, focal points and coordinators")
 
 
-@router.get("/signals", response=list[SignalOut], summary="Signals you may see, newest week first")
+@router.get(
+    "/signals", response={200: list[SignalOut], **errors(403)}, summary="Signals you may see, newest week first"
+)
 def list_signals(request: HttpRequest, filters: Query[SignalFilters]) -> list[dict[str, Any]]:
     _watcher(request)
     rows = queries.signals_for(principal_of(request))
@@ -264,7 +277,7 @@ def list_signals(request: HttpRequest, filters: Query[SignalFilters]) -> list[di
     return [signal_out(s) for s in rows.order_by("-week_start", "-created_at")[: filters.limit]]
 
 
-@router.get("/signals/{uuid:signal_uuid}", response=SignalOut, summary="One signal")
+@router.get("/signals/{uuid:signal_uuid}", response={200: SignalOut, **errors(403)}, summary="One signal")
 def get_signal(request: HttpRequest, signal_uuid: UUID) -> dict[str, Any]:
     _watcher(request)
     return signal_out(queries.signal_for(principal_of(request), signal_uuid))

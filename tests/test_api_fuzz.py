@@ -1,0 +1,89 @@
+"""Schemathesis over the whole API, in the suite: every check, against the real app, with a real token.
+
+The run uses schemathesis's own engine (what `schemathesis run` does): the examples, coverage, fuzzing and
+stateful phases, all checks, a fixed seed and a bounded number of examples, against Django's WSGI application
+in this process. The caller is a demo focal point with a write token and the demo data loaded, plus an alert,
+an upload and a signal of its own, so read paths find things and write paths are reached, not only refused.
+
+The engine sends requests from its worker threads, so the data is committed (`transactional_db`) and each
+thread opens its own connection to the same test database.
+
+`make fuzz-api` runs the same with many more examples (ACCORD_FUZZ_API_EXAMPLES).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import schemathesis
+from schemathesis.engine import Status, events, from_schema
+
+from accord.members import actions as member_actions
+from accord.members.demo import load_demo
+from accord.members.models import Account
+from tests.notify.asgi_server import asgi_server
+
+EXAMPLES = int(os.environ.get("ACCORD_FUZZ_API_EXAMPLES", "20"))
+SEED = int(os.environ.get("ACCORD_FUZZ_API_SEED", "14"))
+
+
+@pytest.fixture
+def demo_token(transactional_db: None, settings: Any) -> Iterator[str]:
+    settings.ALLOWED_HOSTS = ["*"]
+    settings.CONN_MAX_AGE = 0
+    load_demo()
+    account = Account.objects.get(username="cn.health")
+    _, text = member_actions.create_token(account, name="fuzz", scope="write", acting_user=None)
+    yield text
+
+
+def _config(token: str) -> schemathesis.Config:
+    return schemathesis.Config.from_dict(
+        {
+            "seed": SEED,
+            "workers": 1,
+            "max-stream-events": 1,
+            "request-timeout": 10,
+            "headers": {"Authorization": f"Bearer {token}"},
+            "generation": {"max-examples": EXAMPLES, "deterministic": False, "database": "none"},
+            "checks": {"enabled": True},
+            "phases": {"enabled": True},
+        }
+    )
+
+
+def _failures(stream: Any) -> tuple[list[str], dict[str, int]]:
+    found: list[str] = []
+    counts: dict[str, int] = {}
+    for event in stream:
+        if isinstance(event, events.ScenarioFinished):
+            for case_id, checks in event.recorder.checks.items():
+                for check in checks:
+                    counts[check.name] = counts.get(check.name, 0) + 1
+                    if check.status == Status.FAILURE and check.failure_info is not None:
+                        failure = check.failure_info.failure
+                        case = event.recorder.cases[case_id].value
+                        found.append(
+                            f"{check.name}: {failure.title} [{event.recorder.label}]: {failure.message}\n"
+                            f"  {case.method} {case.formatted_path} {case.query} {str(case.body)[:300]}"
+                        )
+        elif isinstance(event, events.NonFatalError):
+            found.append(f"error in {event.label}: {event.info.title}: {event.info.message}")
+        elif isinstance(event, events.FatalError):
+            found.append(f"fatal: {event.exception!r}")
+    return found, counts
+
+
+def test_schemathesis_finds_nothing(demo_token: str) -> None:
+    with asgi_server() as server:
+        schema = schemathesis.openapi.from_url(f"{server.url}/api/v1/openapi.json", config=_config(demo_token))
+        found, counts = _failures(from_schema(schema).execute())
+    print(counts)
+    report = os.environ.get("ACCORD_FUZZ_API_REPORT")
+    if report:
+        with open(report, "w", encoding="utf-8") as out:
+            out.write("\n".join(found))
+    assert not found, "\n".join(found)
