@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Iterable
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.db.models import QuerySet
@@ -13,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
+from pydantic import BeforeValidator
 
 from accord.members.actions import TokenRejected, authenticate_token
 from accord.members.models import Account, ApiToken
@@ -24,6 +27,20 @@ logger = logging.getLogger("accord.api")
 # The largest `offset` a list endpoint takes: far beyond any real list, and `offset + limit` still fits the
 # 64-bit integers that databases slice with (an unbounded offset was a 500).
 MAX_OFFSET = 1_000_000_000
+
+
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(?:\.\d+)?(?:[Zz]|[+-]\d\d:\d\d)")
+
+
+def _rfc3339(value: Any) -> Any:
+    """A query's date-time is RFC 3339, as the schema says (`format: date-time`), and nothing pydantic would
+    also take (a number of seconds, a date alone)."""
+    if isinstance(value, str) and not _RFC3339.fullmatch(value):
+        raise ValueError("not an RFC 3339 date-time such as 2026-05-01T12:00:00Z")
+    return value
+
+
+DateTimeParam = Annotated[datetime, BeforeValidator(_rfc3339)]
 
 
 class Error(Schema):

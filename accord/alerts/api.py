@@ -12,7 +12,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from accord.alerts import actions, queries
 from accord.alerts.models import AlertView, view_of
-from accord.api import MAX_OFFSET, account_of, page_of, principal_of, require_write
+from accord.api import MAX_OFFSET, DateTimeParam, account_of, errors, page_of, principal_of, require_write
 from accord.lib import cap as caplib
 from accord.records import attachments as attachment_store
 from accord.records.envelope import Audience, parse_audience
@@ -132,6 +132,9 @@ class AssessmentOut(Schema):
     notified_at: datetime | None
 
 
+_NUMBER = r"-?[0-9]{1,3}(?:\.[0-9]{1,12})?"
+
+
 class AlertFilters(Schema):
     member: str | None = None
     status: Literal["actual", "exercise", "test", "draft"] | None = None
@@ -140,9 +143,13 @@ class AlertFilters(Schema):
     severity: Literal["Extreme", "Severe", "Moderate", "Minor", "Unknown"] | None = None
     urgency: Literal["Immediate", "Expected", "Future", "Past", "Unknown"] | None = None
     certainty: Literal["Observed", "Likely", "Possible", "Unlikely", "Unknown"] | None = None
-    bbox: str | None = Field(default=None, description="west,south,east,north in degrees")
-    since: datetime | None = None
-    until: datetime | None = None
+    bbox: str | None = Field(
+        default=None,
+        pattern=r"^" + _NUMBER + r"(?:," + _NUMBER + r"){3}$",
+        description="west,south,east,north in degrees (longitudes -180 to 180, latitudes -90 to 90, south <= north)",
+    )
+    since: DateTimeParam | None = None
+    until: DateTimeParam | None = None
     q: str | None = Field(default=None, max_length=200)
     disease: str | None = Field(default=None, max_length=100)
     active: bool | None = None
@@ -376,7 +383,7 @@ def assessment_out(version: Version) -> dict[str, Any]:
     }
 
 
-@assessments.post("", response={201: AssessmentOut}, summary="Assess an event by IHR Annex 2")
+@assessments.post("", response={201: AssessmentOut, **errors(404)}, summary="Assess an event by IHR Annex 2")
 def create_assessment(request: HttpRequest, payload: AssessmentIn) -> Status[dict[str, Any]]:
     require_write(request)
     alert = queries.alert_for(principal_of(request), str(payload.alert)) if payload.alert else None
