@@ -110,9 +110,18 @@ class AnswerIn(Schema):
     evidence: str = ""
 
 
+class AnswersIn(Schema):
+    """The four questions of IHR Annex 2, each answered."""
+
+    serious_impact: AnswerIn
+    unusual: AnswerIn
+    international_spread: AnswerIn
+    travel_trade: AnswerIn
+
+
 class AssessmentIn(Schema):
     event: str = Field(min_length=1, max_length=500)
-    answers: dict[Literal["serious_impact", "unusual", "international_spread", "travel_trade"], AnswerIn]
+    answers: AnswersIn
     alert: UUID | None = None
     disease: dict[str, str] | None = None
 
@@ -389,7 +398,7 @@ def create_assessment(request: HttpRequest, payload: AssessmentIn) -> Status[dic
     alert = queries.alert_for(principal_of(request), str(payload.alert)) if payload.alert else None
     version = actions.assess(
         event=payload.event,
-        answers={k: v.model_dump() for k, v in payload.answers.items()},
+        answers=payload.answers.model_dump(),
         acting_user=account_of(request),
         alert=alert,
         disease=payload.disease,

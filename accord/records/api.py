@@ -62,20 +62,24 @@ class RecordPage(Schema):
     next_offset: int | None
 
 
+Tlp = Literal["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]
+RecordStatus = Literal["actual", "exercise", "test", "draft"]
+
+
 class RecordIn(Schema):
-    kind: str = Field(max_length=40)
-    body: dict[str, Any]
+    kind: str = Field(max_length=40, description="one of the kinds of GET /api/v1/kinds")
+    body: dict[str, Any] = Field(description="as the kind's body_schema (GET /api/v1/kinds) says")
     audience: dict[str, Any]
-    tlp: str
-    status: str = "actual"
+    tlp: Tlp
+    status: RecordStatus = "actual"
 
 
 class RevisionIn(Schema):
-    expected_seq: int | None = Field(default=None, ge=1)
+    expected_seq: int | None = Field(default=None, ge=1, le=2_147_483_647)
     body: dict[str, Any] | None = None
     audience: dict[str, Any] | None = None
-    tlp: str | None = None
-    status: str | None = None
+    tlp: Tlp | None = None
+    status: RecordStatus | None = None
 
 
 class WithdrawIn(Schema):
@@ -84,10 +88,10 @@ class WithdrawIn(Schema):
 
 class ListFilters(Schema):
     kind: str | None = None
-    status: Literal["actual", "exercise", "test", "draft"] | None = None
+    status: RecordStatus | None = None
     state: Literal["active", "withdrawn"] | None = None
     member: str | None = None
-    tlp: Literal["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"] | None = None
+    tlp: Tlp | None = None
     q: str | None = Field(default=None, max_length=200)
     limit: int = Field(default=50, ge=1, le=200)
     offset: int = Field(default=0, ge=0, le=MAX_OFFSET)

@@ -191,8 +191,9 @@ _UPLOAD_DOC = {
     "requestBody": {
         "required": True,
         "content": {
-            "text/csv": {"schema": {"type": "string", "description": "columns disease, region, period, count"}},
-            parsers.XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            # Any bytes: the file's text, header and rows are checked by the worker, which reports each bad row.
+            "text/csv": {"schema": {"description": "UTF-8 text with the columns disease, region, period, count"}},
+            parsers.XLSX_MEDIA_TYPE: {"schema": {"description": "a workbook whose first sheet has those columns"}},
             "application/json": {
                 "schema": {
                     "type": "object",

@@ -3,6 +3,7 @@ every error under /api/ in JSON."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from http import HTTPStatus
@@ -59,6 +60,25 @@ def nests_deeper_than(data: bytes, limit: int) -> bool:
         elif token in (b"]", b"}"):
             depth -= 1
     return False
+
+
+def not_an_object(body: bytes) -> str | None:
+    """Every JSON body the API takes is an object: why `body` is refused, or None (the parser has its say later).
+
+    Only called once `nests_deeper_than` has passed, so parsing here cannot recurse too deeply."""
+    text = body.lstrip()
+    if not text or text.startswith(b"{"):
+        return None
+    try:
+        value = json.loads(text)
+    except UnicodeDecodeError:
+        return "the request body is not UTF-8 text"
+    except json.JSONDecodeError as error:
+        return f"the request body is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
+    return f"the request body is a JSON {_JSON_NAMES.get(type(value), 'value')}; send a JSON object"
+
+
+_JSON_NAMES: dict[type, str] = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
 
 
 def is_json(content_type: str) -> bool:
@@ -120,4 +140,7 @@ class BodySizeLimitMiddleware:
                 return api_error(413, f"the request body is larger than this node accepts ({limit} bytes at most)")
             if nests_deeper_than(body, MAX_JSON_DEPTH):
                 return api_error(400, f"the request body nests arrays and objects deeper than {MAX_JSON_DEPTH} levels")
+            refusal_text = not_an_object(body)
+            if refusal_text is not None:
+                return api_error(400, refusal_text, field="body")
         return json_error_response(request, self.get_response(request))
