@@ -220,6 +220,16 @@ def errors(*codes: int) -> dict[int, type[Error]]:
     return dict.fromkeys(codes, Error)
 
 
+def links_to(status: int, parameter: str, *operations: str, pointer: str = "/uuid") -> dict[str, Any]:
+    """For a route's `openapi_extra`: OpenAPI links from its `status` response to the operations (by operationId)
+    whose path `parameter` is the response's value at `pointer` (create a record -> read it, revise it ...)."""
+    found = {
+        operation: {"operationId": operation, "parameters": {parameter: f"$response.body#{pointer}"}}
+        for operation in operations
+    }
+    return {"responses": {status: {"links": found}}}
+
+
 def document_errors(ninja_api: NinjaAPI) -> None:
     """Give every operation its error responses, each with the schema `Error`: one place for all routes."""
     for _prefix, router in ninja_api._routers:

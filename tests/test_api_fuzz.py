@@ -83,6 +83,11 @@ def _failures(stream: Any) -> tuple[list[str], dict[str, int]]:
     counts: dict[str, int] = {}
     for event in stream:
         if isinstance(event, events.ScenarioFinished):
+            for case_id, interaction in event.recorder.interactions.items():
+                case = event.recorder.cases[case_id].value
+                if interaction.response is not None:
+                    key = f"{case.method} {case.path} {interaction.response.status_code}"
+                    counts[key] = counts.get(key, 0) + 1
             for case_id, checks in event.recorder.checks.items():
                 for check in checks:
                     counts[check.name] = counts.get(check.name, 0) + 1

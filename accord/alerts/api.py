@@ -9,10 +9,20 @@ from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import ConfigDict
 
 from accord.alerts import actions, queries
 from accord.alerts.models import AlertView, view_of
-from accord.api import MAX_OFFSET, DateTimeParam, account_of, errors, page_of, principal_of, require_write
+from accord.api import (
+    MAX_OFFSET,
+    DateTimeParam,
+    account_of,
+    errors,
+    links_to,
+    page_of,
+    principal_of,
+    require_write,
+)
 from accord.lib import cap as caplib
 from accord.records import attachments as attachment_store
 from accord.records.envelope import Audience, parse_audience
@@ -72,7 +82,39 @@ class AlertPage(Schema):
     next_offset: int | None
 
 
+_EXAMPLE_CAP = {
+    "info": [
+        {
+            "language": "en-US",
+            "category": ["Health"],
+            "event": "Cholera outbreak",
+            "urgency": "Immediate",
+            "severity": "Severe",
+            "certainty": "Observed",
+            "headline": "Cholera in Turkistan region",
+            "description": "34 confirmed cases",
+            "area": [
+                {"areaDesc": "Turkistan region", "polygon": ["43.0,68.0 43.5,68.0 43.5,69.0 43.0,69.0 43.0,68.0"]}
+            ],
+        }
+    ]
+}
+
+
 class AlertIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "cap": _EXAMPLE_CAP,
+                    "audience": {"members": ["CN", "KZ"]},
+                    "tlp": "AMBER",
+                    "epidemic": {"disease": {"system": "ICD-10", "code": "A00", "name": "Cholera"}, "cases": 34},
+                }
+            ]
+        }
+    )
+
     cap: dict[str, Any] = Field(
         description="CAP JSON form; identifier, sender, sent, status, msgType and scope are set by Accord"
     )
@@ -83,6 +125,8 @@ class AlertIn(Schema):
 
 
 class UpdateIn(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"cap": _EXAMPLE_CAP}]})
+
     cap: dict[str, Any]
     audience: dict[str, Any] | None = None
     tlp: str | None = None
@@ -90,10 +134,14 @@ class UpdateIn(Schema):
 
 
 class CancelIn(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "sent in error"}]})
+
     reason: str = Field(min_length=1, max_length=2000)
 
 
 class AckIn(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"note": "received; teams informed"}]})
+
     note: str = Field(default="", max_length=2000)
 
 
@@ -244,7 +292,21 @@ def list_alerts(request: HttpRequest, filters: Query[AlertFilters]) -> dict[str,
     return page_of(rows, filters.limit, filters.offset, alert_out)
 
 
+_ALERT_LINKS = links_to(
+    201,
+    "record_uuid",
+    "accord_alerts_api_get_alert",
+    "accord_alerts_api_alert_cap",
+    "accord_alerts_api_alert_geojson",
+    "accord_alerts_api_acknowledge",
+    "accord_alerts_api_board",
+    "accord_alerts_api_cancel_alert",
+    "accord_alerts_api_update_alert",
+    pointer="/alert/uuid",
+)
+
 _CREATE_DOC = {
+    **_ALERT_LINKS,
     "requestBody": {
         "required": True,
         "content": {
@@ -252,7 +314,7 @@ _CREATE_DOC = {
             "application/cap+xml": {"schema": {"type": "string", "description": "a CAP 1.2 (or 1.1/1.0) alert"}},
             "application/xml": {"schema": {"type": "string"}},
         },
-    }
+    },
 }
 
 
@@ -333,7 +395,9 @@ def get_alert(request: HttpRequest, record_uuid: UUID) -> dict[str, Any]:
     return alert_out(queries.alert_for(principal_of(request), str(record_uuid)))
 
 
-@router.post("/{uuid:record_uuid}/update", response={201: PublishedOut}, summary="Issue a CAP Update")
+@router.post(
+    "/{uuid:record_uuid}/update", response={201: PublishedOut}, summary="Issue a CAP Update", openapi_extra=_ALERT_LINKS
+)
 def update_alert(request: HttpRequest, record_uuid: UUID, payload: UpdateIn) -> Status[dict[str, Any]]:
     require_write(request)
     record = queries.alert_for(principal_of(request), str(record_uuid))
@@ -392,7 +456,12 @@ def assessment_out(version: Version) -> dict[str, Any]:
     }
 
 
-@assessments.post("", response={201: AssessmentOut, **errors(404)}, summary="Assess an event by IHR Annex 2")
+@assessments.post(
+    "",
+    response={201: AssessmentOut, **errors(404)},
+    summary="Assess an event by IHR Annex 2",
+    openapi_extra=links_to(201, "record_uuid", "accord_alerts_api_get_assessment"),
+)
 def create_assessment(request: HttpRequest, payload: AssessmentIn) -> Status[dict[str, Any]]:
     require_write(request)
     alert = queries.alert_for(principal_of(request), str(payload.alert)) if payload.alert else None

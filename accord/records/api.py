@@ -8,8 +8,9 @@ from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import ConfigDict
 
-from accord.api import MAX_OFFSET, account_of, page_of, principal_of, require_write
+from accord.api import MAX_OFFSET, account_of, links_to, page_of, principal_of, require_write
 from accord.records import actions, kinds
 from accord.records import attachments as attachment_store
 from accord.records.envelope import parse_audience
@@ -67,6 +68,19 @@ RecordStatus = Literal["actual", "exercise", "test", "draft"]
 
 
 class RecordIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "note",
+                    "body": {"title": "Flooding on the Ili river", "text": "Water is rising at the border crossing"},
+                    "audience": {"members": ["CN", "KZ"]},
+                    "tlp": "AMBER",
+                }
+            ]
+        }
+    )
+
     kind: str = Field(max_length=40, description="one of the kinds of GET /api/v1/kinds")
     body: dict[str, Any] = Field(description="as the kind's body_schema (GET /api/v1/kinds) says")
     audience: dict[str, Any]
@@ -83,6 +97,8 @@ class RevisionIn(Schema):
 
 
 class WithdrawIn(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "published twice"}]})
+
     reason: str = Field(min_length=1, max_length=2000)
 
 
@@ -151,7 +167,17 @@ def list_records(request: HttpRequest, filters: Query[ListFilters]) -> dict[str,
     return page_of(rows, filters.limit, filters.offset, record_out)
 
 
-@router.post("", response={201: RecordOut}, summary="Publish a new record")
+_RECORD_LINKS = links_to(
+    201,
+    "record_uuid",
+    "accord_records_api_get_record",
+    "accord_records_api_list_versions",
+    "accord_records_api_revise_record",
+    "accord_records_api_withdraw_record",
+)
+
+
+@router.post("", response={201: RecordOut}, summary="Publish a new record", openapi_extra=_RECORD_LINKS)
 def create_record(request: HttpRequest, payload: RecordIn) -> Status[dict[str, Any]]:
     require_write(request)
     version = actions.publish(
@@ -177,7 +203,9 @@ def list_versions(request: HttpRequest, record_uuid: str) -> list[dict[str, Any]
     return [version_out(v) for v in versions_for(principal, record)]
 
 
-@router.post("/{record_uuid}/versions", response={201: RecordOut}, summary="Issue the next version")
+@router.post(
+    "/{record_uuid}/versions", response={201: RecordOut}, summary="Issue the next version", openapi_extra=_RECORD_LINKS
+)
 def revise_record(request: HttpRequest, record_uuid: str, payload: RevisionIn) -> Status[dict[str, Any]]:
     require_write(request)
     record = record_for(principal_of(request), record_uuid)

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ValidationError
 
-from accord.api import account_of, errors, principal_of, require_write
+from accord.api import account_of, errors, links_to, principal_of, require_write
 from accord.records.envelope import TLPS, Audience
 from accord.records.errors import ActionError, Forbidden
 from accord.surveillance import actions, parsers, queries, reference
@@ -209,7 +209,7 @@ _UPLOAD_DOC = {
     "/uploads",
     response={202: UploadOut},
     summary="Upload counts (CSV, XLSX, DHIS2 dataValueSet or JSON); checked and stored by the worker",
-    openapi_extra=_UPLOAD_DOC,
+    openapi_extra={**_UPLOAD_DOC, **links_to(202, "upload_uuid", "accord_surveillance_api_get_upload")},
 )
 def create_upload(request: HttpRequest, params: Query[UploadParams]) -> Status[dict[str, Any]]:
     require_write(request)
