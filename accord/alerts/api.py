@@ -82,7 +82,7 @@ class AlertPage(Schema):
     next_offset: int | None
 
 
-_EXAMPLE_CAP = {
+_EXAMPLE_CAP: dict[str, Any] = {
     "info": [
         {
             "language": "en-US",
@@ -269,7 +269,20 @@ def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
     return west, south, east, north
 
 
-@router.get("", response=AlertPage, summary="Alerts you may see, newest first")
+@router.get(
+    "",
+    response=AlertPage,
+    summary="Alerts you may see, newest first",
+    openapi_extra=links_to(
+        200,
+        "record_uuid",
+        "accord_alerts_api_get_alert",
+        "accord_alerts_api_alert_cap",
+        "accord_alerts_api_acknowledge",
+        "accord_alerts_api_board",
+        pointer="/items/0/uuid",
+    ),
+)
 def list_alerts(request: HttpRequest, filters: Query[AlertFilters]) -> dict[str, Any]:
     rows = queries.alerts_for(
         principal_of(request),

@@ -151,7 +151,20 @@ def record_out(record: Record) -> dict[str, Any]:
     }
 
 
-@router.get("", response=RecordPage, summary="Records you may see, newest first")
+@router.get(
+    "",
+    response=RecordPage,
+    summary="Records you may see, newest first",
+    openapi_extra=links_to(
+        200,
+        "record_uuid",
+        "accord_records_api_get_record",
+        "accord_records_api_list_versions",
+        "accord_records_api_revise_record",
+        "accord_records_api_withdraw_record",
+        pointer="/items/0/uuid",
+    ),
+)
 def list_records(request: HttpRequest, filters: Query[ListFilters]) -> dict[str, Any]:
     rows = records_for(
         principal_of(request),
