@@ -112,7 +112,17 @@ def require_write(request: HttpRequest) -> None:
         raise ScopeError()
 
 
-api = NinjaAPI(
+class AccordAPI(NinjaAPI):
+    """NinjaAPI, with every operation's error responses documented (`document_errors`) when ninja binds the
+    routers: after every route is declared, whatever order the modules were imported in."""
+
+    def _get_bound_routers(self) -> Any:
+        if self._bound_routers_cache is None:
+            document_errors(self)
+        return super()._get_bound_routers()
+
+
+api = AccordAPI(
     title="Accord API",
     version="1",
     description="Emergency information sharing for the SCO member states.",
@@ -232,7 +242,8 @@ def links_to(status: int, parameter: str, *operations: str, pointer: str = "/uui
 
 def document_errors(ninja_api: NinjaAPI) -> None:
     """Give every operation its error responses, each with the schema `Error`: one place for all routes."""
-    for _prefix, router in ninja_api._routers:
+    for registration in ninja_api._router_registrations:
+        router = registration[1]
         for path, path_view in router.path_operations.items():
             for operation in path_view.operations:
                 has_path = "{" in path
@@ -256,4 +267,3 @@ api.add_router("/alerts", alerts_router)
 api.add_router("/assessments", assessments_router)
 api.add_router("/surveillance", surveillance_router)
 api.add_router("/stream", stream_router)
-document_errors(api)
