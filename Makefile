@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 # Byte-compile at install: imports are then 2-3x faster for every `accord` command.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: run test env messages check-sys lint typecheck openapi conformance bench bench-federation fuzz-federation clean
+.PHONY: run test env messages check-sys lint typecheck openapi conformance bench bench-federation fuzz-federation fuzz-api clean
 
 ## run: set up, migrate, load the demo data and serve Accord on http://127.0.0.1:$(PORT)
 run: env messages
@@ -67,6 +67,11 @@ bench-federation: env
 fuzz-federation: env
 	env -u DATABASE_URL ACCORD_FUZZ_EXAMPLES=$${ACCORD_FUZZ_EXAMPLES:-10000} \
 	  $(VENV)/bin/pytest tests/federation/test_simulation.py -q -p no:cacheprovider
+
+## fuzz-api: schemathesis over the whole API (tests/test_api_fuzz.py) with 1,000 examples an operation, not 20
+fuzz-api: env
+	env -u DATABASE_URL DJANGO_ALLOW_ASYNC_UNSAFE=true ACCORD_FUZZ_API_EXAMPLES=$${ACCORD_FUZZ_API_EXAMPLES:-1000} \
+	  $(VENV)/bin/pytest tests/test_api_fuzz.py -q -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache

@@ -3,20 +3,54 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Any
+import logging
+import re
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Annotated, Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
+from pydantic import BeforeValidator
 
 from accord.members.actions import TokenRejected, authenticate_token
 from accord.members.models import Account, ApiToken
 from accord.records.errors import ActionError
 from accord.records.principal import Principal
+
+logger = logging.getLogger("accord.api")
+
+# The largest `offset` a list endpoint takes: far beyond any real list, and `offset + limit` still fits the
+# 64-bit integers that databases slice with (an unbounded offset was a 500).
+MAX_OFFSET = 1_000_000_000
+
+
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(?:\.\d+)?(?:[Zz]|[+-]\d\d:\d\d)")
+
+
+def _rfc3339(value: Any) -> Any:
+    """A query's date-time is RFC 3339, as the schema says (`format: date-time`), and nothing pydantic would
+    also take (a number of seconds, a date alone)."""
+    if isinstance(value, str) and not _RFC3339.fullmatch(value):
+        raise ValueError("not an RFC 3339 date-time such as 2026-05-01T12:00:00Z")
+    return value
+
+
+DateTimeParam = Annotated[datetime, BeforeValidator(_rfc3339)]
+
+
+class Error(Schema):
+    """Every error of the API, whatever its status: what went wrong, the field at fault if one, and details."""
+
+    detail: str = Field(description="what went wrong, for a person to read")
+    field: str | None = Field(default=None, description="the field at fault, when one is (absent otherwise)")
+    errors: list[dict[str, Any]] | None = Field(
+        default=None, description="the individual problems: validation errors, or the findings of a CAP check"
+    )
 
 
 class TokenAuth(HttpBearer):
@@ -78,7 +112,17 @@ def require_write(request: HttpRequest) -> None:
         raise ScopeError()
 
 
-api = NinjaAPI(
+class AccordAPI(NinjaAPI):
+    """NinjaAPI, with every operation's error responses documented (`document_errors`) when ninja binds the
+    routers: after every route is declared, whatever order the modules were imported in."""
+
+    def _get_bound_routers(self) -> Any:
+        if self._bound_routers_cache is None:
+            document_errors(self)
+        return super()._get_bound_routers()
+
+
+api = AccordAPI(
     title="Accord API",
     version="1",
     description="Emergency information sharing for the SCO member states.",
@@ -100,13 +144,28 @@ def _action_error(request: HttpRequest, exc: ActionError) -> HttpResponse:
     return _error(request, exc.status, exc.message, **extra)
 
 
+def _location(loc: Iterable[Any]) -> str:
+    """`body.payload.tlp` -> `tlp`, `query.limit` -> `limit`: the field as the caller named it."""
+    parts = [str(part) for part in loc]
+    if parts[:1] in (["body"], ["query"], ["path"], ["header"], ["cookie"]):
+        parts = parts[1:]
+        if parts[:1] in (["payload"], ["filters"], ["params"]) and len(parts) > 1:
+            parts = parts[1:]
+    return ".".join(parts)
+
+
 @api.exception_handler(ValidationError)
 def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     problems = []
     for error in exc.errors:
-        location = ".".join(str(part) for part in error.get("loc", ()))
-        problems.append(f"{location}: {error.get('msg', 'invalid')}")
-    return _error(request, 422, "; ".join(problems) or "the request is not valid", errors=exc.errors)
+        location = _location(error.get("loc", ()))
+        problems.append(f"{location}: {error.get('msg', 'invalid')}" if location else str(error.get("msg", "invalid")))
+    extra: dict[str, Any] = {"errors": json.loads(json.dumps(exc.errors, default=str))}
+    if exc.errors:
+        first = _location(exc.errors[0].get("loc", ()))
+        if first:
+            extra["field"] = first
+    return _error(request, 422, "; ".join(problems) or "the request is not valid", **extra)
 
 
 @api.exception_handler(AuthenticationError)
@@ -131,6 +190,68 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.exception_handler(RequestDataTooBig)
 def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return _error(request, 413, "the request body is larger than this node accepts")
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, "not found")
+
+
+@api.exception_handler(Exception)
+def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A bug: logged with its traceback here, answered with a JSON 500 that tells the caller nothing of it."""
+    logger.error("unhandled error in %s %s", request.method, request.path, exc_info=exc)
+    return _error(request, 500, SERVER_ERROR)
+
+
+SERVER_ERROR = "internal error: the node could not answer this request; it has been logged"
+
+# The error statuses of the API, documented (with the schema `Error`) on the operations they apply to by
+# `document_errors` below; an operation that returns another one says so in its own `response=`.
+_EVERY = (401, 413, 500)  # authentication; a body above ACCORD_MAX_BODY_BYTES (any method); a bug
+_WITH_INPUT = (400, 422)  # bad JSON, a body nested too deep, a value refused by an action; schema mismatch
+_WRITE = (403, 409)  # a read-only token or a role that may not; a concurrent or conflicting change
+_WITH_PATH = (404,)  # nothing there that you may see
+
+
+def error_statuses(methods: Iterable[str], has_input: bool, has_path: bool) -> list[int]:
+    codes = set(_EVERY)
+    if has_input:
+        codes.update(_WITH_INPUT)
+    if set(methods) - {"GET", "HEAD", "OPTIONS"}:
+        codes.update(_WITH_INPUT + _WRITE)
+    if has_path:
+        codes.update(_WITH_PATH)
+    return sorted(codes)
+
+
+def errors(*codes: int) -> dict[int, type[Error]]:
+    """For a route's `response=`: error statuses it returns beyond those `document_errors` adds."""
+    return dict.fromkeys(codes, Error)
+
+
+def links_to(status: int, parameter: str, *operations: str, pointer: str = "/uuid") -> dict[str, Any]:
+    """For a route's `openapi_extra`: OpenAPI links from its `status` response to the operations (by operationId)
+    whose path `parameter` is the response's value at `pointer` (create a record -> read it, revise it ...)."""
+    found = {
+        operation: {"operationId": operation, "parameters": {parameter: f"$response.body#{pointer}"}}
+        for operation in operations
+    }
+    return {"responses": {status: {"links": found}}}
+
+
+def document_errors(ninja_api: NinjaAPI) -> None:
+    """Give every operation its error responses, each with the schema `Error`: one place for all routes."""
+    for registration in ninja_api._router_registrations:
+        router = registration[1]
+        for path, path_view in router.path_operations.items():
+            for operation in path_view.operations:
+                has_path = "{" in path
+                extra = operation.openapi_extra or {}
+                has_input = bool(operation.models or extra.get("requestBody") or extra.get("parameters"))
+                for code in error_statuses(operation.methods, has_input, has_path):
+                    if code not in operation.response_models:
+                        operation.response_models[code] = operation._create_response_model(Error)
 
 
 from accord.alerts.api import assessments as assessments_router  # noqa: E402

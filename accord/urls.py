@@ -1,7 +1,10 @@
+from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver, include, path
+from django.views import defaults
 
-from accord.api import api
+from accord.api import SERVER_ERROR, api
 from accord.web import views
+from accord.web.middleware import API_PREFIX, api_error
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),
@@ -16,3 +19,28 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("accord.members.urls")),
     path("", include("accord.web.urls")),
 ]
+
+
+# Under /api/ every error is JSON in the API's one shape (`Error`); elsewhere Django's pages answer.
+def handler400(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if request.path.startswith(API_PREFIX):
+        return api_error(400, "bad request")
+    return defaults.bad_request(request, exception)
+
+
+def handler403(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if request.path.startswith(API_PREFIX):
+        return api_error(403, "forbidden")
+    return defaults.permission_denied(request, exception)
+
+
+def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if request.path.startswith(API_PREFIX):
+        return api_error(404, f"no such API path: {request.path}")
+    return defaults.page_not_found(request, exception)
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith(API_PREFIX):
+        return api_error(500, SERVER_ERROR)
+    return defaults.server_error(request)

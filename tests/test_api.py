@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -127,17 +128,17 @@ def _with(**changes: Any) -> dict[str, Any]:
         (None, b'{"kind": "note", "body": ', 400, "not valid JSON"),
         (None, b"\xff\xfe", 400, "not"),
         (_with(kind="rumour"), None, 400, "unknown record kind 'rumour'"),
-        (_with(tlp="AMBER-ISH"), None, 400, "tlp 'AMBER-ISH'"),
+        (_with(tlp="AMBER-ISH"), None, 422, "tlp: Input should be 'CLEAR'"),
         (_with(tlp="RED"), None, 400, "TLP:RED is limited to named persons"),
         (_with(audience={"members": ["cn"]}), None, 400, "not a member code"),
         (_with(audience={"members": ["CN"], "planets": ["Mars"]}), None, 400, "audience.planets"),
         (_with(audience={"everyone": True}), None, 400, "needs a named audience"),
-        (_with(status="rumoured"), None, 400, "status 'rumoured'"),
+        (_with(status="rumoured"), None, 422, "status: Input should be 'actual'"),
         (_with(body={"text": "no title"}), None, 400, "body.title"),
         (_with(body={"title": "x", "extra": 1}), None, 400, "body.extra"),
         (_with(body={"title": "x", "text": 1.5}), None, 400, "body.text"),
         ({"kind": "note"}, None, 422, "body"),
-        ([1, 2], None, 422, ""),
+        ([1, 2], None, 400, "the request body is a JSON array; send a JSON object"),
     ],
 )
 def test_bad_input_gets_a_4xx_naming_the_problem_and_changes_nothing(
@@ -195,3 +196,123 @@ def test_the_committed_openapi_document_matches_the_code() -> None:
 def test_the_openapi_document_is_served(db: None) -> None:
     response = Client().get("/api/v1/openapi.json")
     assert response.status_code == 200 and "/api/v1/records" in response.json()["paths"]
+
+
+# ---- errors under /api/: JSON in one shape, documented --------------------------------------------------------
+
+
+def _error_shape(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
+    body: dict[str, Any] = response.json()
+    assert isinstance(body["detail"], str) and body["detail"]
+    assert set(body) <= {"detail", "field", "errors"}
+    return body
+
+
+def test_unknown_paths_and_methods_under_api_answer_json(world: World, alice_token: str) -> None:
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {alice_token}"}
+    assert "/api/v1/nothing" in _error_shape(Client().get("/api/v1/nothing", **auth), 404)["detail"]  # type: ignore[arg-type]
+    assert "no such" in _error_shape(Client().get("/api/elsewhere"), 404)["detail"]
+    refused = Client().delete("/api/v1/records", **auth)  # type: ignore[arg-type]
+    assert "DELETE" in _error_shape(refused, 405)["detail"] and "GET" in refused["Allow"]
+    # outside /api/ the pages stay pages
+    assert Client().get("/no-such-page/").status_code == 404
+    assert not Client().get("/no-such-page/")["Content-Type"].startswith("application/json")
+
+
+def test_a_bug_is_a_json_500_that_tells_nothing(world: World, alice_token: str, monkeypatch: Any) -> None:
+    from accord.members import api as members_api
+
+    def broken(account: Any) -> dict[str, Any]:
+        raise RuntimeError("secret-internal-detail at /srv/accord")
+
+    monkeypatch.setattr(members_api, "describe_account", broken)
+    client = Client(raise_request_exception=False)
+    body = _error_shape(client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {alice_token}"), 500)
+    assert "secret" not in json.dumps(body) and "RuntimeError" not in json.dumps(body)
+
+
+def test_errors_raised_before_the_api_answer_json(world: World, alice_token: str, settings: Any) -> None:
+    settings.ACCORD_MAX_BODY_BYTES = 2048
+    big = _post(Client(), "/api/v1/alerts", {"note": "x" * 5000}, alice_token)
+    assert "at most 2048 bytes" in _error_shape(big, 413)["detail"]
+    # a session without the CSRF token is refused by the API's CSRF check, in JSON
+    client = client_for(world.alice)
+    client.handler.enforce_csrf_checks = True
+    _error_shape(_post(client, "/api/v1/records", NOTE), 403)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/records", "/api/v1/alerts", "/api/v1/assessments", "/api/v1/surveillance/uploads"],
+)
+def test_deeply_nested_json_is_refused_with_400_everywhere(world: World, alice_token: str, path: str) -> None:
+    before = _state()
+    deep = b"[" * 100_000 + b"]" * 100_000
+    body = _error_shape(_post(Client(), path, None, alice_token, raw=deep), 400)
+    assert "deeper than 32 levels" in body["detail"]
+    nested: Any = {"title": "x"}
+    for _ in range(40):
+        nested = {"inner": nested}
+    assert _post(Client(), path, None, alice_token, raw=json.dumps(nested).encode()).status_code == 400
+    assert _state() == before
+
+
+def test_json_depth_scan_ignores_brackets_in_strings() -> None:
+    from accord.web.middleware import nests_deeper_than
+
+    assert not nests_deeper_than(json.dumps({"text": "[" * 1000}).encode(), 32)
+    assert not nests_deeper_than(b'{"a": "\\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}', 32)
+    assert nests_deeper_than(b"[" * 33 + b"]" * 33, 32)
+    assert not nests_deeper_than(b"[" * 32 + b"]" * 32, 32)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/records", "/api/v1/alerts"])
+def test_offsets_beyond_the_stated_bound_are_refused(world: World, alice_token: str, path: str) -> None:
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {alice_token}"}
+    for offset in ("9223372036854775808", "1000000001", "-1"):
+        body = _error_shape(Client().get(path, {"offset": offset}, **auth), 422)  # type: ignore[arg-type]
+        assert body["field"] == "offset"
+    assert Client().get(path, {"offset": "1000000000"}, **auth).status_code == 200  # type: ignore[arg-type]
+
+
+def test_an_upload_audience_that_is_not_member_codes_is_refused(world: World, alice_token: str) -> None:
+    for audience in ("x!", "C", "CN,"):
+        response = Client().post(
+            f"/api/v1/surveillance/uploads?audience={audience}",
+            data=b"disease,region,period,count\n",
+            content_type="text/csv",
+            HTTP_AUTHORIZATION=f"Bearer {alice_token}",
+        )
+        assert _error_shape(response, 422)["field"] == "audience"
+
+
+def test_every_operation_documents_its_errors_with_the_error_schema() -> None:
+    from accord.web.management.commands.export_openapi import openapi_text
+
+    document = json.loads(openapi_text())
+    assert set(document["components"]["schemas"]["Error"]["required"]) == {"detail"}
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            errors = {code for code in responses if code >= "400"}
+            assert {"401", "413", "500"} <= errors, (method, path)
+            if method == "post":
+                assert {"400", "403", "409", "422"} <= errors, (method, path)
+            if "{" in path:
+                assert "404" in errors, (method, path)
+            for code in errors:
+                schema = responses[code]["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/Error"}, (method, path, code)
+
+
+def test_the_openapi_document_has_no_dangling_reference() -> None:
+    from accord.web.management.commands.export_openapi import openapi_text
+
+    text = openapi_text()
+    document = json.loads(text)
+    references = set(re.findall(r'"\$ref": "#/components/schemas/([^"]+)"', text))
+    assert references and references <= set(document["components"]["schemas"])
+    alert_body = document["paths"]["/api/v1/alerts"]["post"]["requestBody"]["content"]["application/json"]
+    assert "cap" in alert_body["schema"]["properties"]

@@ -13,7 +13,16 @@ from pydantic import ConfigDict
 
 from accord.alerts import actions, queries
 from accord.alerts.models import AlertView, view_of
-from accord.api import account_of, page_of, principal_of, require_write
+from accord.api import (
+    MAX_OFFSET,
+    DateTimeParam,
+    account_of,
+    errors,
+    links_to,
+    page_of,
+    principal_of,
+    require_write,
+)
 from accord.lib import cap as caplib
 from accord.records import attachments as attachment_store
 from accord.records.envelope import Audience, parse_audience
@@ -73,7 +82,39 @@ class AlertPage(Schema):
     next_offset: int | None
 
 
+_EXAMPLE_CAP: dict[str, Any] = {
+    "info": [
+        {
+            "language": "en-US",
+            "category": ["Health"],
+            "event": "Cholera outbreak",
+            "urgency": "Immediate",
+            "severity": "Severe",
+            "certainty": "Observed",
+            "headline": "Cholera in Turkistan region",
+            "description": "34 confirmed cases",
+            "area": [
+                {"areaDesc": "Turkistan region", "polygon": ["43.0,68.0 43.5,68.0 43.5,69.0 43.0,69.0 43.0,68.0"]}
+            ],
+        }
+    ]
+}
+
+
 class AlertIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "cap": _EXAMPLE_CAP,
+                    "audience": {"members": ["CN", "KZ"]},
+                    "tlp": "AMBER",
+                    "epidemic": {"disease": {"system": "ICD-10", "code": "A00", "name": "Cholera"}, "cases": 34},
+                }
+            ]
+        }
+    )
+
     cap: dict[str, Any] = Field(
         description="CAP JSON form; identifier, sender, sent, status, msgType and scope are set by Accord"
     )
@@ -84,6 +125,8 @@ class AlertIn(Schema):
 
 
 class UpdateIn(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"cap": _EXAMPLE_CAP}]})
+
     cap: dict[str, Any]
     audience: dict[str, Any] | None = None
     tlp: str | None = None
@@ -91,12 +134,14 @@ class UpdateIn(Schema):
 
 
 class CancelIn(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "sent in error"}]})
+
     reason: str = Field(min_length=1, max_length=2000)
 
 
 class AckIn(Schema):
     # The member is the acknowledging account's; a body naming one (or anything else) is refused, not ignored.
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"note": "received; teams informed"}]})
 
     note: str = Field(default="", max_length=2000)
 
@@ -114,12 +159,21 @@ class AnswerIn(Schema):
     evidence: str = ""
 
 
+class AnswersIn(Schema):
+    """The four questions of IHR Annex 2, each answered."""
+
+    serious_impact: AnswerIn
+    unusual: AnswerIn
+    international_spread: AnswerIn
+    travel_trade: AnswerIn
+
+
 class AssessmentIn(Schema):
     # The outcome is computed from the answers; a body stating it (or anything else) is refused, not ignored.
     model_config = ConfigDict(extra="forbid")
 
     event: str = Field(min_length=1, max_length=500)
-    answers: dict[Literal["serious_impact", "unusual", "international_spread", "travel_trade"], AnswerIn]
+    answers: AnswersIn
     alert: UUID | None = None
     disease: dict[str, str] | None = None
 
@@ -139,6 +193,9 @@ class AssessmentOut(Schema):
     notified_at: datetime | None
 
 
+_NUMBER = r"-?[0-9]{1,3}(?:\.[0-9]{1,12})?"
+
+
 class AlertFilters(Schema):
     member: str | None = None
     status: Literal["actual", "exercise", "test", "draft"] | None = None
@@ -147,14 +204,18 @@ class AlertFilters(Schema):
     severity: Literal["Extreme", "Severe", "Moderate", "Minor", "Unknown"] | None = None
     urgency: Literal["Immediate", "Expected", "Future", "Past", "Unknown"] | None = None
     certainty: Literal["Observed", "Likely", "Possible", "Unlikely", "Unknown"] | None = None
-    bbox: str | None = Field(default=None, description="west,south,east,north in degrees")
-    since: datetime | None = None
-    until: datetime | None = None
+    bbox: str | None = Field(
+        default=None,
+        pattern=r"^" + _NUMBER + r"(?:," + _NUMBER + r"){3}$",
+        description="west,south,east,north in degrees (longitudes -180 to 180, latitudes -90 to 90, south <= north)",
+    )
+    since: DateTimeParam | None = None
+    until: DateTimeParam | None = None
     q: str | None = Field(default=None, max_length=200)
     disease: str | None = Field(default=None, max_length=100)
     active: bool | None = None
     limit: int = Field(default=50, ge=1, le=200)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
 
 
 def alert_out(record: Record) -> dict[str, Any]:
@@ -212,7 +273,20 @@ def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
     return west, south, east, north
 
 
-@router.get("", response=AlertPage, summary="Alerts you may see, newest first")
+@router.get(
+    "",
+    response=AlertPage,
+    summary="Alerts you may see, newest first",
+    openapi_extra=links_to(
+        200,
+        "record_uuid",
+        "accord_alerts_api_get_alert",
+        "accord_alerts_api_alert_cap",
+        "accord_alerts_api_acknowledge",
+        "accord_alerts_api_board",
+        pointer="/items/0/uuid",
+    ),
+)
 def list_alerts(request: HttpRequest, filters: Query[AlertFilters]) -> dict[str, Any]:
     rows = queries.alerts_for(
         principal_of(request),
@@ -235,15 +309,29 @@ def list_alerts(request: HttpRequest, filters: Query[AlertFilters]) -> dict[str,
     return page_of(rows, filters.limit, filters.offset, alert_out)
 
 
+_ALERT_LINKS = links_to(
+    201,
+    "record_uuid",
+    "accord_alerts_api_get_alert",
+    "accord_alerts_api_alert_cap",
+    "accord_alerts_api_alert_geojson",
+    "accord_alerts_api_acknowledge",
+    "accord_alerts_api_board",
+    "accord_alerts_api_cancel_alert",
+    "accord_alerts_api_update_alert",
+    pointer="/alert/uuid",
+)
+
 _CREATE_DOC = {
+    **_ALERT_LINKS,
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/AlertIn"}},
+            "application/json": {"schema": AlertIn.model_json_schema()},
             "application/cap+xml": {"schema": {"type": "string", "description": "a CAP 1.2 (or 1.1/1.0) alert"}},
             "application/xml": {"schema": {"type": "string"}},
         },
-    }
+    },
 }
 
 
@@ -286,7 +374,18 @@ def create_alert(request: HttpRequest) -> Status[dict[str, Any]]:
     return Status(201, _published(result))
 
 
-@router.get("/{uuid:record_uuid}.cap", summary="The alert as CAP 1.2 XML (the original bytes if imported)")
+@router.get(
+    "/{uuid:record_uuid}.cap",
+    summary="The alert as CAP 1.2 XML (the original bytes if imported)",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "the CAP 1.2 document",
+                "content": {"application/cap+xml": {"schema": {"type": "string"}}},
+            }
+        }
+    },
+)
 def alert_cap(request: HttpRequest, record_uuid: UUID) -> HttpResponse:
     return cap_response(queries.alert_for(principal_of(request), str(record_uuid)))
 
@@ -313,7 +412,9 @@ def get_alert(request: HttpRequest, record_uuid: UUID) -> dict[str, Any]:
     return alert_out(queries.alert_for(principal_of(request), str(record_uuid)))
 
 
-@router.post("/{uuid:record_uuid}/update", response={201: PublishedOut}, summary="Issue a CAP Update")
+@router.post(
+    "/{uuid:record_uuid}/update", response={201: PublishedOut}, summary="Issue a CAP Update", openapi_extra=_ALERT_LINKS
+)
 def update_alert(request: HttpRequest, record_uuid: UUID, payload: UpdateIn) -> Status[dict[str, Any]]:
     require_write(request)
     record = queries.alert_for(principal_of(request), str(record_uuid))
@@ -372,13 +473,18 @@ def assessment_out(version: Version) -> dict[str, Any]:
     }
 
 
-@assessments.post("", response={201: AssessmentOut}, summary="Assess an event by IHR Annex 2")
+@assessments.post(
+    "",
+    response={201: AssessmentOut, **errors(404)},
+    summary="Assess an event by IHR Annex 2",
+    openapi_extra=links_to(201, "record_uuid", "accord_alerts_api_get_assessment"),
+)
 def create_assessment(request: HttpRequest, payload: AssessmentIn) -> Status[dict[str, Any]]:
     require_write(request)
     alert = queries.alert_for(principal_of(request), str(payload.alert)) if payload.alert else None
     version = actions.assess(
         event=payload.event,
-        answers={k: v.model_dump() for k, v in payload.answers.items()},
+        answers=payload.answers.model_dump(),
         acting_user=account_of(request),
         alert=alert,
         disease=payload.disease,

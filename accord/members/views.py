@@ -27,8 +27,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from accord.members import lockout, twofactor
-from accord.members import actions
+from accord.members import actions, lockout, twofactor
 from accord.members.forms import (
     AccountCreateForm,
     PreferencesForm,

@@ -446,6 +446,7 @@ class StreamQuery(Schema):
     last_event_id: str | None = Field(
         default=None,
         max_length=300,
+        pattern=r"^(?:c\.[A-Za-z0-9_=-]+|[0-9]{1,18})$",
         description="resume after this event id (for clients that cannot send Last-Event-ID)",
     )
     only: Literal["subscribed"] | None = Field(
@@ -463,7 +464,7 @@ class StreamQuery(Schema):
                 "in": "header",
                 "name": "Last-Event-ID",
                 "required": False,
-                "schema": {"type": "string"},
+                "schema": {"type": "string", "maxLength": 300, "pattern": r"^(?:c\.[A-Za-z0-9_=-]+|[0-9]{1,18})$"},
                 "description": "resume after this event id (EventSource sends it when it reconnects)",
             }
         ],
@@ -471,7 +472,20 @@ class StreamQuery(Schema):
             200: {
                 "description": "an event stream (text/event-stream): events `alert` and `record`, "
                 "each with `id` (the arrival number) and JSON `data`; comments as heartbeats",
-                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                "content": {
+                    "text/event-stream": {
+                        "schema": {
+                            "type": "object",
+                            "description": "one event: `ready` first, then `alert` and `record`",
+                            "properties": {
+                                "event": {"type": "string"},
+                                "data": {"type": "string", "description": "JSON"},
+                                "id": {"type": "string"},
+                                "retry": {"type": "integer"},
+                            },
+                        }
+                    }
+                },
             }
         },
     },

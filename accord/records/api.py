@@ -8,8 +8,9 @@ from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import ConfigDict
 
-from accord.api import account_of, page_of, principal_of, require_write
+from accord.api import MAX_OFFSET, account_of, links_to, page_of, principal_of, require_write
 from accord.records import actions, kinds
 from accord.records import attachments as attachment_store
 from accord.records.envelope import parse_audience
@@ -62,35 +63,54 @@ class RecordPage(Schema):
     next_offset: int | None
 
 
+Tlp = Literal["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]
+RecordStatus = Literal["actual", "exercise", "test", "draft"]
+
+
 class RecordIn(Schema):
-    kind: str = Field(max_length=40)
-    body: dict[str, Any]
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "note",
+                    "body": {"title": "Flooding on the Ili river", "text": "Water is rising at the border crossing"},
+                    "audience": {"members": ["CN", "KZ"]},
+                    "tlp": "AMBER",
+                }
+            ]
+        }
+    )
+
+    kind: str = Field(max_length=40, description="one of the kinds of GET /api/v1/kinds")
+    body: dict[str, Any] = Field(description="as the kind's body_schema (GET /api/v1/kinds) says")
     audience: dict[str, Any]
-    tlp: str
-    status: str = "actual"
+    tlp: Tlp
+    status: RecordStatus = "actual"
 
 
 class RevisionIn(Schema):
-    expected_seq: int | None = Field(default=None, ge=1)
+    expected_seq: int | None = Field(default=None, ge=1, le=2_147_483_647)
     body: dict[str, Any] | None = None
     audience: dict[str, Any] | None = None
-    tlp: str | None = None
-    status: str | None = None
+    tlp: Tlp | None = None
+    status: RecordStatus | None = None
 
 
 class WithdrawIn(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "published twice"}]})
+
     reason: str = Field(min_length=1, max_length=2000)
 
 
 class ListFilters(Schema):
     kind: str | None = None
-    status: Literal["actual", "exercise", "test", "draft"] | None = None
+    status: RecordStatus | None = None
     state: Literal["active", "withdrawn"] | None = None
     member: str | None = None
-    tlp: Literal["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"] | None = None
+    tlp: Tlp | None = None
     q: str | None = Field(default=None, max_length=200)
     limit: int = Field(default=50, ge=1, le=200)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
 
 
 def version_out(version: Version) -> dict[str, Any]:
@@ -131,7 +151,20 @@ def record_out(record: Record) -> dict[str, Any]:
     }
 
 
-@router.get("", response=RecordPage, summary="Records you may see, newest first")
+@router.get(
+    "",
+    response=RecordPage,
+    summary="Records you may see, newest first",
+    openapi_extra=links_to(
+        200,
+        "record_uuid",
+        "accord_records_api_get_record",
+        "accord_records_api_list_versions",
+        "accord_records_api_revise_record",
+        "accord_records_api_withdraw_record",
+        pointer="/items/0/uuid",
+    ),
+)
 def list_records(request: HttpRequest, filters: Query[ListFilters]) -> dict[str, Any]:
     rows = records_for(
         principal_of(request),
@@ -147,7 +180,17 @@ def list_records(request: HttpRequest, filters: Query[ListFilters]) -> dict[str,
     return page_of(rows, filters.limit, filters.offset, record_out)
 
 
-@router.post("", response={201: RecordOut}, summary="Publish a new record")
+_RECORD_LINKS = links_to(
+    201,
+    "record_uuid",
+    "accord_records_api_get_record",
+    "accord_records_api_list_versions",
+    "accord_records_api_revise_record",
+    "accord_records_api_withdraw_record",
+)
+
+
+@router.post("", response={201: RecordOut}, summary="Publish a new record", openapi_extra=_RECORD_LINKS)
 def create_record(request: HttpRequest, payload: RecordIn) -> Status[dict[str, Any]]:
     require_write(request)
     kinds.require_generic(payload.kind)
@@ -174,7 +217,9 @@ def list_versions(request: HttpRequest, record_uuid: str) -> list[dict[str, Any]
     return [version_out(v) for v in versions_for(principal, record)]
 
 
-@router.post("/{record_uuid}/versions", response={201: RecordOut}, summary="Issue the next version")
+@router.post(
+    "/{record_uuid}/versions", response={201: RecordOut}, summary="Issue the next version", openapi_extra=_RECORD_LINKS
+)
 def revise_record(request: HttpRequest, record_uuid: str, payload: RevisionIn) -> Status[dict[str, Any]]:
     require_write(request)
     record = record_for(principal_of(request), record_uuid)
@@ -200,7 +245,18 @@ def withdraw_record(request: HttpRequest, record_uuid: str, payload: WithdrawIn)
     return Status(201, record_out(Record.objects.select_related("current_version").get(pk=record.pk)))
 
 
-@router.get("/{record_uuid}/attachments/{name}", summary="An original document, byte for byte")
+@router.get(
+    "/{record_uuid}/attachments/{name}",
+    summary="An original document, byte for byte",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "the attachment, with the media type it was published with",
+                "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
 def get_attachment(request: HttpRequest, record_uuid: str, name: str) -> HttpResponse:
     record = record_for(principal_of(request), record_uuid)
     version = record.current_version

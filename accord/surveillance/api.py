@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any, Literal
 from uuid import UUID
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import ValidationError
 
-from accord.api import account_of, principal_of, require_write
-from accord.records.envelope import Audience
+from accord.api import account_of, errors, links_to, principal_of, require_write
+from accord.records.envelope import TLPS, Audience
 from accord.records.errors import ActionError, Forbidden
 from accord.surveillance import actions, limits, parsers, queries, reference
 from accord.surveillance.models import Signal, Upload
@@ -87,11 +89,18 @@ class SignalOut(Schema):
     assessment: UUID | None
 
 
+TlpName = Literal["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]
+assert set(TlpName.__args__) == set(TLPS)  # type: ignore[attr-defined]
+
+
 class UploadParams(Schema):
     audience: str | None = Field(
-        default=None, description="member codes separated by commas, or 'everyone'; default: yours and SCO"
+        default=None,
+        max_length=2000,
+        pattern=r"^(?:[Ee][Vv][Ee][Rr][Yy][Oo][Nn][Ee]|[A-Za-z0-9]{2,8}(?:,[A-Za-z0-9]{2,8})*)$",
+        description="member codes separated by commas, or 'everyone'; default: yours and SCO",
     )
-    tlp: str = "AMBER"
+    tlp: TlpName = "AMBER"
     status: Literal["actual", "exercise", "test"] = "actual"
     filename: str = Field(default="", max_length=200)
 
@@ -174,15 +183,19 @@ def _audience(text: str | None, member: str | None) -> Audience:
         return Audience(members=sorted({m for m in (member, actions.SECRETARIAT) if m}))
     if text.strip().lower() == "everyone":
         return Audience(everyone=True)
-    return Audience(members=[c.strip().upper() for c in text.split(",") if c.strip()])
+    try:
+        return Audience(members=[c.strip().upper() for c in text.split(",") if c.strip()])
+    except ValidationError as error:
+        raise ActionError(f"audience: {error.errors()[0]['msg']}", field="audience") from None
 
 
 _UPLOAD_DOC = {
     "requestBody": {
         "required": True,
         "content": {
-            "text/csv": {"schema": {"type": "string", "description": "columns disease, region, period, count"}},
-            parsers.XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            # Any bytes: the file's text, header and rows are checked by the worker, which reports each bad row.
+            "text/csv": {"schema": {"description": "UTF-8 text with the columns disease, region, period, count"}},
+            parsers.XLSX_MEDIA_TYPE: {"schema": {"description": "a workbook whose first sheet has those columns"}},
             "application/json": {
                 "schema": {
                     "type": "object",
@@ -201,7 +214,7 @@ _UPLOAD_DOC = {
     description="A file that passes one of the node's upload limits (size, lines, columns, cell length, cells, "
     "JSON depth, and for XLSX the inflated size of each part and in all, the compression ratio and the number "
     "of parts) is refused at once with 413 and a message naming the limit; nothing is stored.",
-    openapi_extra=_UPLOAD_DOC,
+    openapi_extra={**_UPLOAD_DOC, **links_to(202, "upload_uuid", "accord_surveillance_api_get_upload")},
 )
 def create_upload(request: HttpRequest, params: Query[UploadParams]) -> Status[dict[str, Any]]:
     require_write(request)
@@ -210,6 +223,8 @@ def create_upload(request: HttpRequest, params: Query[UploadParams]) -> Status[d
         raise ActionError(
             f"send text/csv, {parsers.XLSX_MEDIA_TYPE} or application/json, not {content_type or 'nothing'}"
         )
+    if CONTENT_TYPES[content_type] is None:
+        _json_object(request.body)
     account = account_of(request)
     member = account.organisation.member.code if account.organisation else None
     created = actions.submit_upload(
@@ -223,6 +238,16 @@ def create_upload(request: HttpRequest, params: Query[UploadParams]) -> Status[d
     )
     created.refresh_from_db()
     return Status(202, upload_out(created))
+
+
+def _json_object(body: bytes) -> None:
+    """A JSON upload is an object (the schema says so); anything else is refused now, not by the worker later."""
+    try:
+        parsed = json.loads(body)
+    except ValueError as error:
+        raise ActionError(f"the request body is not valid JSON: {str(error).splitlines()[0]}", field="body") from None
+    if not isinstance(parsed, dict):
+        raise ActionError('a JSON upload is an object: a DHIS2 dataValueSet or {"counts": [...]}', field="body")
 
 
 @router.get("/uploads/{uuid:upload_uuid}", response=UploadOut, summary="An upload of yours: progress and errors")
@@ -257,7 +282,9 @@ def _watcher(request: HttpRequest) -> None:
         raise Forbidden("signals are for analysts, focal points and coordinators")
 
 
-@router.get("/signals", response=list[SignalOut], summary="Signals you may see, newest week first")
+@router.get(
+    "/signals", response={200: list[SignalOut], **errors(403)}, summary="Signals you may see, newest week first"
+)
 def list_signals(request: HttpRequest, filters: Query[SignalFilters]) -> list[dict[str, Any]]:
     _watcher(request)
     rows = queries.signals_for(principal_of(request))
@@ -269,7 +296,7 @@ def list_signals(request: HttpRequest, filters: Query[SignalFilters]) -> list[di
     return [signal_out(s) for s in rows.order_by("-week_start", "-created_at")[: filters.limit]]
 
 
-@router.get("/signals/{uuid:signal_uuid}", response=SignalOut, summary="One signal")
+@router.get("/signals/{uuid:signal_uuid}", response={200: SignalOut, **errors(403)}, summary="One signal")
 def get_signal(request: HttpRequest, signal_uuid: UUID) -> dict[str, Any]:
     _watcher(request)
     return signal_out(queries.signal_for(principal_of(request), signal_uuid))

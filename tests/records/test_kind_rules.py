@@ -153,7 +153,7 @@ def test_a_withdrawal_reason_with_control_characters_is_refused(world: World) ->
     assert raised.value.field == "reason" and "U+001B" in raised.value.message
 
 
-@pytest.mark.parametrize("kind", ["node_key", "node_record"])
+@pytest.mark.parametrize("kind", ["node_key", "node_record", "audit_checkpoint"])
 def test_node_kinds_are_never_issued_by_an_account(world: World, kind: str) -> None:
     admin = world.sam
     with pytest.raises(Forbidden) as raised:
@@ -181,6 +181,7 @@ def test_an_assessment_of_another_members_alert_is_refused(world: World, bodies:
         ("case_counts", "POST /api/v1/surveillance/uploads"),
         ("node_key", "rotate-key"),
         ("node_record", "the node itself"),
+        ("audit_checkpoint", "accord audit checkpoint"),
     ],
 )
 def test_the_generic_endpoint_sends_kinds_with_their_own_to_it(
