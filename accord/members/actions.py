@@ -31,6 +31,7 @@ from accord.members.models import (
 from accord.members.seed import MEMBERS
 from accord.records import audit
 from accord.records.errors import ActionError, Conflict, Forbidden, NotFound
+from accord.records.kinds import check_text
 
 TOKEN_PREFIX = "accord_"  # noqa: S105  (a label, not a secret)
 
@@ -92,6 +93,8 @@ def create_organisation(
         raise NotFound(f"no member with code {member_code!r}")
     if kind not in Organisation.Kind.values:
         raise ActionError(f"organisation kind {kind!r} is not one of {', '.join(Organisation.Kind.values)}")
+    for field, value in (("slug", slug), ("name_en", name_en), ("name_zh", name_zh), ("name_ru", name_ru)):
+        check_text(value, field)
     with transaction.atomic():
         if Organisation.objects.filter(slug=slug).exists():
             raise Conflict(f"an organisation {slug!r} exists already")
@@ -341,6 +344,7 @@ def create_token(
         raise ActionError(f"token scope {scope!r} is not one of {', '.join(ApiToken.Scope.values)}", field="scope")
     if not name.strip() or len(name) > 100:
         raise ActionError("a token needs a name of 1-100 characters", field="name")
+    check_text(name, "name")
     lifetime = days if days is not None else settings.ACCORD_TOKEN_DAYS
     if not 1 <= lifetime <= 3650:
         raise ActionError("a token lives from 1 to 3650 days", field="days")

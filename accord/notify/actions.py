@@ -26,6 +26,7 @@ from accord.notify.territories import known as known_territory
 from accord.notify.transports import check_email
 from accord.records import audit
 from accord.records.errors import ActionError, Forbidden
+from accord.records.kinds import check_text
 
 if TYPE_CHECKING:
     from accord.members.models import Account, Organisation
@@ -270,6 +271,7 @@ def create_subscription(
     acting_user: Account | None,
 ) -> Subscription:
     _check_owner(account, organisation, acting_user)
+    check_text(name, "name")
     clean = _check_settings(
         account=account,
         organisation=organisation,

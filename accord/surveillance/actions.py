@@ -23,6 +23,7 @@ from accord.records import actions as record_actions
 from accord.records import audit
 from accord.records.envelope import STATUSES, Audience
 from accord.records.errors import ActionError, Conflict, Forbidden, TooLarge
+from accord.records.kinds import check_text
 from accord.records.principal import Principal
 from accord.surveillance import detection, limits, parsers, reference
 from accord.surveillance.kinds import KIND, UPLOAD_ROLES
@@ -654,6 +655,7 @@ def event_name(signal: Signal) -> str:
 
 def verify_signal(signal: Signal, *, acting_user: Account, note: str = "") -> Signal:
     """A person confirms the signal is worth an alert. Keeps an IHR Annex 2 draft with it."""
+    check_text(note, "note")
     with transaction.atomic():
         locked = _reviewable(signal, acting_user)
         locked.status = Signal.Status.VERIFIED
@@ -680,6 +682,7 @@ def dismiss_signal(signal: Signal, *, acting_user: Account, reason: str) -> Sign
         raise ActionError("say why the signal is dismissed", field="reason")
     if len(text) > 2000:
         raise ActionError("the reason is longer than 2000 characters", field="reason")
+    check_text(text, "reason")
     with transaction.atomic():
         locked = _reviewable(signal, acting_user)
         locked.status = Signal.Status.DISMISSED

@@ -389,3 +389,21 @@ def test_the_dedicated_endpoints_refuse_a_member_or_an_outcome_typed_in(world: W
     )
     assert assessed.status_code == 422 and "outcome" in assessed.json()["detail"]
     assert not Version.objects.filter(kind__in=["acknowledgement", "ihr_assessment"]).exists()
+
+
+def test_control_characters_are_refused_outside_records_too(world: World) -> None:
+    """Names people read elsewhere: organisations, API tokens, subscriptions."""
+    from accord.members.actions import create_organisation, create_token
+    from accord.notify.actions import create_subscription
+
+    with pytest.raises(ActionError) as raised:
+        create_organisation(
+            member_code="KZ", slug="kz-x", kind="health_ministry", name_en="Ministry\x00", acting_user=None
+        )
+    assert raised.value.field == "name_en" and "NUL" in raised.value.message
+    with pytest.raises(ActionError) as raised:
+        create_token(world.carol, name="laptop\x1b[2J", acting_user=world.carol)
+    assert raised.value.field == "name" and "U+001B" in raised.value.message
+    with pytest.raises(ActionError) as raised:
+        create_subscription(channels=[], account=world.carol, name="cholera\x07", acting_user=world.carol)
+    assert raised.value.field == "name"
