@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from accord.records import guard
 from tests.cli_support import ACCORD, Node, new_node
 
 
@@ -58,8 +59,9 @@ def test_demo_is_idempotent_and_verifies_and_a_tampered_copy_does_not(tmp_path: 
             ((vid, record, _seq),) = copy.sql("SELECT id, record_uuid, seq FROM records_version WHERE tlp = 'AMBER'")
             copy.sql("UPDATE records_version SET tlp = 'GREEN' WHERE id = ?", (vid,))
             ((entry,),) = copy.sql("SELECT max(seq) - 3 FROM records_auditentry")
-            # Whoever holds the database file can drop the append-only trigger (accord/records/guard.py) first.
-            copy.sql("DROP TRIGGER accord_audit_entry_no_update")
+            # Whoever holds the database can drop the append-only triggers (accord/records/guard.py) first.
+            for statement in guard.remove_statements("postgresql" if copy.database_url else "sqlite"):
+                copy.sql(statement)
             copy.sql("UPDATE records_auditentry SET actor_name = 'mallory' WHERE seq = ?", (entry,))
             broken = copy.run("audit", "verify", check=False)
             assert broken.returncode == 1
