@@ -7,6 +7,7 @@ an audit entry in the same transaction.
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Iterable
@@ -64,8 +65,11 @@ def submit_upload(
     filename: str = "",
     fmt: str | None = None,
     status: str = "actual",
+    sent_as_json: bool = False,
 ) -> Upload:
     """Accept a file of counts for the worker: checks who uploads, the audience and the size; queues the task.
+
+    `sent_as_json`: the file came as `application/json`, so it must be a JSON object whatever it looks like.
 
     The rows are checked by the task (`process_upload`), which stores nothing unless every row is right."""
     member = _member_of(acting_user)
@@ -89,6 +93,8 @@ def submit_upload(
         if not error.setting:  # not a size but a construct refused outright (a DTD in a workbook)
             raise ActionError(error.error.message, field="file") from None
         raise TooLarge(error.error.message, field="file") from None
+    if sent_as_json or chosen in ("dhis2", "json"):
+        _json_object(data)  # within the depth limit now, so parsing it cannot recurse too deeply
     with transaction.atomic():
         upload = Upload.objects.create(
             uploader=acting_user,
@@ -113,6 +119,16 @@ def submit_upload(
         upload_id = upload.pk
         transaction.on_commit(lambda: process_upload_task.enqueue(upload_id))
     return upload
+
+
+def _json_object(data: bytes) -> None:
+    """A JSON upload is an object (the API's schema says so); anything else is refused now, not by the worker."""
+    try:
+        parsed = json.loads(data)
+    except ValueError as error:
+        raise ActionError(f"the file is not valid JSON: {str(error).splitlines()[0]}", field="file") from None
+    if not isinstance(parsed, dict):
+        raise ActionError('a JSON upload is an object: a DHIS2 dataValueSet or {"counts": [...]}', field="file")
 
 
 def _progress(upload: Upload, **fields: Any) -> None:

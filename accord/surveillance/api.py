@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any, Literal
 from uuid import UUID
@@ -223,8 +222,6 @@ def create_upload(request: HttpRequest, params: Query[UploadParams]) -> Status[d
         raise ActionError(
             f"send text/csv, {parsers.XLSX_MEDIA_TYPE} or application/json, not {content_type or 'nothing'}"
         )
-    if CONTENT_TYPES[content_type] is None:
-        _json_object(request.body)
     account = account_of(request)
     member = account.organisation.member.code if account.organisation else None
     created = actions.submit_upload(
@@ -235,19 +232,10 @@ def create_upload(request: HttpRequest, params: Query[UploadParams]) -> Status[d
         filename=params.filename,
         fmt=CONTENT_TYPES[content_type],
         status=params.status,
+        sent_as_json=content_type == "application/json",
     )
     created.refresh_from_db()
     return Status(202, upload_out(created))
-
-
-def _json_object(body: bytes) -> None:
-    """A JSON upload is an object (the schema says so); anything else is refused now, not by the worker later."""
-    try:
-        parsed = json.loads(body)
-    except ValueError as error:
-        raise ActionError(f"the request body is not valid JSON: {str(error).splitlines()[0]}", field="body") from None
-    if not isinstance(parsed, dict):
-        raise ActionError('a JSON upload is an object: a DHIS2 dataValueSet or {"counts": [...]}', field="body")
 
 
 @router.get("/uploads/{uuid:upload_uuid}", response=UploadOut, summary="An upload of yours: progress and errors")

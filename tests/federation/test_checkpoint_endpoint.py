@@ -22,7 +22,7 @@ def _signed(remote: Remote, sequence: int, previous: str | None = None) -> tuple
     return encode(
         build_envelope(
             kind="audit_checkpoint",
-            origin={"node": str(remote.node_id), "member": "KZ", "organisation": None, "account": None},
+            origin={"node": str(remote.node_id), "member": remote.peer.member, "organisation": None, "account": None},
             record=uuid.uuid4(),
             seq=1,
             prev_hash=None,
