@@ -86,6 +86,8 @@ def submit_upload(
     audience.check_against(tlp)
     record_actions._check_audience_members(audience)
     chosen = parsers.detect_format(data, filename, fmt)
+    if sent_as_json and chosen not in ("dhis2", "json"):
+        chosen = "json"  # sent as JSON: checked as JSON, whatever its content looks like
     try:
         # Before anything is stored: the limits that keep a hostile file from exhausting the worker.
         parsers.check_limits(data, chosen)
