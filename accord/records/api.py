@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
-from accord.api import MAX_OFFSET, account_of, links_to, page_of, principal_of, require_write
+from accord.api import MAX_OFFSET, AudienceIn, Tlp, account_of, links_to, page_of, principal_of, require_write
 from accord.records import actions, kinds
 from accord.records import attachments as attachment_store
 from accord.records.envelope import parse_audience
@@ -63,7 +63,6 @@ class RecordPage(Schema):
     next_offset: int | None
 
 
-Tlp = Literal["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]
 RecordStatus = Literal["actual", "exercise", "test", "draft"]
 
 
@@ -83,7 +82,7 @@ class RecordIn(Schema):
 
     kind: str = Field(max_length=40, description="one of the kinds of GET /api/v1/kinds")
     body: dict[str, Any] = Field(description="as the kind's body_schema (GET /api/v1/kinds) says")
-    audience: dict[str, Any]
+    audience: AudienceIn
     tlp: Tlp
     status: RecordStatus = "actual"
 
@@ -91,7 +90,7 @@ class RecordIn(Schema):
 class RevisionIn(Schema):
     expected_seq: int | None = Field(default=None, ge=1, le=2_147_483_647)
     body: dict[str, Any] | None = None
-    audience: dict[str, Any] | None = None
+    audience: AudienceIn | None = None
     tlp: Tlp | None = None
     status: RecordStatus | None = None
 
@@ -196,7 +195,7 @@ def create_record(request: HttpRequest, payload: RecordIn) -> Status[dict[str, A
     version = actions.publish(
         payload.kind,
         payload.body,
-        audience=parse_audience(payload.audience),
+        audience=parse_audience(payload.audience.plain()),
         tlp=payload.tlp,
         status=payload.status,
         acting_user=account_of(request),
@@ -227,7 +226,7 @@ def revise_record(request: HttpRequest, record_uuid: str, payload: RevisionIn) -
         acting_user=account_of(request),
         expected_seq=payload.expected_seq,
         body=payload.body,
-        audience=parse_audience(payload.audience) if payload.audience is not None else None,
+        audience=parse_audience(payload.audience.plain()) if payload.audience is not None else None,
         tlp=payload.tlp,
         status=payload.status,
     )
