@@ -44,6 +44,14 @@ def _rfc3339(value: Any) -> Any:
 DateTimeParam = Annotated[datetime, BeforeValidator(_rfc3339)]
 
 
+def json_integer(value: Any) -> Any:
+    """For a body's integer (`BeforeValidator`, after its bounds): a JSON number, as JSON Schema's `integer`
+    (2.0 is one), never text or a boolean, which pydantic would otherwise convert."""
+    if isinstance(value, str | bool):
+        raise ValueError("not an integer")
+    return value
+
+
 MEMBER_CODE = r"[A-Z0-9]{2,8}"  # as `Audience` checks it: ISO 3166 alpha-2 in capitals, or SCO
 Tlp = Literal["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]
 
@@ -53,7 +61,7 @@ class AudienceIn(Schema):
 
     model_config = ConfigDict(extra="forbid")
 
-    everyone: bool = False
+    everyone: bool = Field(default=False, strict=True)
     members: list[Annotated[str, Field(pattern=f"^{MEMBER_CODE}$")]] = Field(default_factory=list, max_length=300)
     organisations: list[UUID] = Field(default_factory=list, max_length=1000)
     persons: list[UUID] = Field(default_factory=list, max_length=1000)

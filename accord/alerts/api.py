@@ -159,7 +159,7 @@ class BoardRow(Schema):
 
 
 class AnswerIn(Schema):
-    answer: bool
+    answer: bool = Field(strict=True)
     evidence: str = ""
 
 

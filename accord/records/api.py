@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import base64
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import ConfigDict
+from pydantic import BeforeValidator, ConfigDict
 
-from accord.api import MAX_OFFSET, AudienceIn, Tlp, account_of, links_to, page_of, principal_of, require_write
+from accord.api import (
+    MAX_OFFSET,
+    AudienceIn,
+    Tlp,
+    account_of,
+    json_integer,
+    links_to,
+    page_of,
+    principal_of,
+    require_write,
+)
 from accord.records import actions, kinds
 from accord.records import attachments as attachment_store
 from accord.records.envelope import parse_audience
@@ -88,7 +98,7 @@ class RecordIn(Schema):
 
 
 class RevisionIn(Schema):
-    expected_seq: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    expected_seq: Annotated[int, Field(ge=1, le=2_147_483_647), BeforeValidator(json_integer)] | None = None
     body: dict[str, Any] | None = None
     audience: AudienceIn | None = None
     tlp: Tlp | None = None
