@@ -7,7 +7,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from uuid import UUID
 
 from django.core.exceptions import RequestDataTooBig
@@ -20,6 +20,7 @@ from pydantic import BeforeValidator, ConfigDict
 
 from accord.members.actions import TokenRejected, authenticate_token
 from accord.members.models import Account, ApiToken
+from accord.records.envelope import TLPS
 from accord.records.errors import ActionError
 from accord.records.principal import Principal
 
@@ -54,6 +55,7 @@ def json_integer(value: Any) -> Any:
 
 MEMBER_CODE = r"[A-Z0-9]{2,8}"  # as `Audience` checks it: ISO 3166 alpha-2 in capitals, or SCO
 Tlp = Literal["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]
+assert set(get_args(Tlp)) == set(TLPS), "Tlp must list the TLP levels of accord.records.envelope"
 
 
 class AudienceIn(Schema):
