@@ -8,7 +8,8 @@ acknowledgement. The request examples and the OpenAPI links of the document (cre
 withdraw, acknowledge ...) let the run reach the write paths, not only their refusals; the test checks that
 it did.
 
-The server answers from its own threads, so the data is committed (`transactional_db`).
+The server answers from its own threads, so the data is committed (`transactional_db`). (A server rather than
+schemathesis's in-process WSGI transport: that one passes options werkzeug refuses, in schemathesis 4.32.)
 
 `make fuzz-api` runs the same with many more examples (ACCORD_FUZZ_API_EXAMPLES).
 """
@@ -51,6 +52,8 @@ def demo_token(transactional_db: None, settings: Any, monkeypatch: pytest.Monkey
     # The live stream stays open; schemathesis stops reading it at the first write after its time-out, so a
     # heartbeat every half second (not 15 s) ends each read soon.
     monkeypatch.setattr(stream, "HEARTBEAT_SECONDS", 0.5)
+    # as for every test of the ASGI server (scripts/run-tests.sh sets it for the suite)
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     settings.ALLOWED_HOSTS = ["*"]
     settings.CONN_MAX_AGE = 0
     load_demo()
