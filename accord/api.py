@@ -7,7 +7,8 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args
+from uuid import UUID
 
 from django.core.exceptions import RequestDataTooBig
 from django.db.models import QuerySet
@@ -15,10 +16,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, ConfigDict
 
 from accord.members.actions import TokenRejected, authenticate_token
 from accord.members.models import Account, ApiToken
+from accord.records.envelope import TLPS
 from accord.records.errors import ActionError
 from accord.records.principal import Principal
 
@@ -41,6 +43,34 @@ def _rfc3339(value: Any) -> Any:
 
 
 DateTimeParam = Annotated[datetime, BeforeValidator(_rfc3339)]
+
+
+def json_integer(value: Any) -> Any:
+    """For a body's integer (`BeforeValidator`, after its bounds): a JSON number, as JSON Schema's `integer`
+    (2.0 is one), never text or a boolean, which pydantic would otherwise convert."""
+    if isinstance(value, str | bool):
+        raise ValueError("not an integer")
+    return value
+
+
+MEMBER_CODE = r"[A-Z0-9]{2,8}"  # as `Audience` checks it: ISO 3166 alpha-2 in capitals, or SCO
+Tlp = Literal["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]
+assert set(get_args(Tlp)) == set(TLPS), "Tlp must list the TLP levels of accord.records.envelope"
+
+
+class AudienceIn(Schema):
+    """Who may see a version (before TLP narrows it): everyone, or named members, organisations and persons."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    everyone: bool = Field(default=False, strict=True)
+    members: list[Annotated[str, Field(pattern=f"^{MEMBER_CODE}$")]] = Field(default_factory=list, max_length=300)
+    organisations: list[UUID] = Field(default_factory=list, max_length=1000)
+    persons: list[UUID] = Field(default_factory=list, max_length=1000)
+
+    def plain(self) -> dict[str, Any]:
+        """For `parse_audience`, which checks it again (for every path, not only the API's)."""
+        return self.model_dump(mode="json")
 
 
 class Error(Schema):

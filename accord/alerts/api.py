@@ -9,13 +9,18 @@ from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
+from ninja.errors import ValidationError
 from pydantic import ConfigDict
+from pydantic import ValidationError as PydanticValidationError
 
 from accord.alerts import actions, queries
 from accord.alerts.models import AlertView, view_of
 from accord.api import (
     MAX_OFFSET,
+    MEMBER_CODE,
+    AudienceIn,
     DateTimeParam,
+    Tlp,
     account_of,
     errors,
     links_to,
@@ -25,7 +30,7 @@ from accord.api import (
 )
 from accord.lib import cap as caplib
 from accord.records import attachments as attachment_store
-from accord.records.envelope import Audience, parse_audience
+from accord.records.envelope import parse_audience
 from accord.records.errors import ActionError, NotFound
 from accord.records.models import Record, Version
 from accord.records.queries import record_for
@@ -118,9 +123,9 @@ class AlertIn(Schema):
     cap: dict[str, Any] = Field(
         description="CAP JSON form; identifier, sender, sent, status, msgType and scope are set by Accord"
     )
-    audience: dict[str, Any]
-    tlp: str
-    status: str = "actual"
+    audience: AudienceIn
+    tlp: Tlp
+    status: Literal["actual", "exercise", "test", "draft"] = "actual"
     epidemic: dict[str, Any] | None = None
 
 
@@ -128,8 +133,8 @@ class UpdateIn(Schema):
     model_config = ConfigDict(json_schema_extra={"examples": [{"cap": _EXAMPLE_CAP}]})
 
     cap: dict[str, Any]
-    audience: dict[str, Any] | None = None
-    tlp: str | None = None
+    audience: AudienceIn | None = None
+    tlp: Tlp | None = None
     epidemic: dict[str, Any] | None = None
 
 
@@ -155,7 +160,7 @@ class BoardRow(Schema):
 
 
 class AnswerIn(Schema):
-    answer: bool
+    answer: bool = Field(strict=True)
     evidence: str = ""
 
 
@@ -309,6 +314,24 @@ def list_alerts(request: HttpRequest, filters: Query[AlertFilters]) -> dict[str,
     return page_of(rows, filters.limit, filters.offset, alert_out)
 
 
+def _inline(model: type[Schema]) -> dict[str, Any]:
+    """The JSON Schema of a body that ninja does not see (create_alert reads its body itself), with references
+    to the document's components (AudienceIn is one, through the records endpoints), so none dangles."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)
+    return schema
+
+
+class CapImportParams(Schema):
+    audience: str | None = Field(
+        default=None,
+        max_length=2000,
+        pattern=f"^{MEMBER_CODE}(?:,{MEMBER_CODE})*$",
+        description="CAP XML only: member codes separated by commas; replaces the audience the CAP scope gives",
+    )
+    tlp: Tlp | None = Field(default=None, description="CAP XML only: goes with audience")
+
+
 _ALERT_LINKS = links_to(
     201,
     "record_uuid",
@@ -327,7 +350,7 @@ _CREATE_DOC = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": AlertIn.model_json_schema()},
+            "application/json": {"schema": _inline(AlertIn)},
             "application/cap+xml": {"schema": {"type": "string", "description": "a CAP 1.2 (or 1.1/1.0) alert"}},
             "application/xml": {"schema": {"type": "string"}},
         },
@@ -341,31 +364,32 @@ _CREATE_DOC = {
     summary="Publish an alert from CAP XML (imported as is) or from JSON (composed)",
     openapi_extra=_CREATE_DOC,
 )
-def create_alert(request: HttpRequest) -> Status[dict[str, Any]]:
+def create_alert(request: HttpRequest, params: Query[CapImportParams]) -> Status[dict[str, Any]]:
     require_write(request)
     content_type = (request.content_type or "").lower()
     if content_type in CAP_TYPES:
-        audience = request.GET.get("audience")
-        tlp = request.GET.get("tlp")
-        chosen = Audience(members=[c.strip() for c in audience.split(",") if c.strip()]) if audience else None
-        result = actions.import_alert(request.body, acting_user=account_of(request), audience=chosen, tlp=tlp)
+        chosen = parse_audience({"members": params.audience.split(",")}) if params.audience else None
+        result = actions.import_alert(request.body, acting_user=account_of(request), audience=chosen, tlp=params.tlp)
         return Status(201, _published(result))
     if content_type != "application/json":
         raise ActionError(f"send application/json or application/cap+xml, not {content_type or 'nothing'}")
     try:
         raw = json.loads(request.body)
-        payload = AlertIn.model_validate(raw)
     except json.JSONDecodeError as error:
         raise ActionError(
             f"the request body is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
         ) from None
-    except ValueError as error:
-        raise ActionError(
-            f"the request body is not an alert: {error}".splitlines()[0] + " " + str(error).splitlines()[-1]
-        ) from None
+    except UnicodeDecodeError:
+        raise ActionError("the request body is not UTF-8 text") from None
+    try:
+        payload = AlertIn.model_validate(raw)
+    except PydanticValidationError as error:
+        # as for every other body: 422, naming the field (the API's handler for ninja's ValidationError)
+        problems = [{**e, "loc": ("body", *e["loc"])} for e in error.errors(include_url=False)]
+        raise ValidationError(problems) from None
     result = actions.publish_alert(
         payload.cap,
-        audience=parse_audience(payload.audience),
+        audience=parse_audience(payload.audience.plain()),
         tlp=payload.tlp,
         status=payload.status,
         acting_user=account_of(request),
@@ -422,7 +446,7 @@ def update_alert(request: HttpRequest, record_uuid: UUID, payload: UpdateIn) -> 
         record,
         payload.cap,
         acting_user=account_of(request),
-        audience=parse_audience(payload.audience) if payload.audience is not None else None,
+        audience=parse_audience(payload.audience.plain()) if payload.audience is not None else None,
         tlp=payload.tlp,
         epidemic=payload.epidemic,
     )

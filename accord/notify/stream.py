@@ -464,7 +464,12 @@ class StreamQuery(Schema):
                 "in": "header",
                 "name": "Last-Event-ID",
                 "required": False,
-                "schema": {"type": "string", "maxLength": 300, "pattern": r"^(?:c\.[A-Za-z0-9_=-]+|[0-9]{1,18})$"},
+                # an empty value is as none
+                "schema": {
+                    "type": "string",
+                    "maxLength": 300,
+                    "pattern": r"^(?:c\.[A-Za-z0-9_=-]+|[0-9]{1,18})?$",
+                },
                 "description": "resume after this event id (EventSource sends it when it reconnects)",
             }
         ],

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import base64
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import ConfigDict
+from pydantic import BeforeValidator, ConfigDict
 
-from accord.api import MAX_OFFSET, account_of, links_to, page_of, principal_of, require_write
+from accord.api import (
+    MAX_OFFSET,
+    AudienceIn,
+    Tlp,
+    account_of,
+    json_integer,
+    links_to,
+    page_of,
+    principal_of,
+    require_write,
+)
 from accord.records import actions, kinds
 from accord.records import attachments as attachment_store
 from accord.records.envelope import parse_audience
@@ -63,7 +73,6 @@ class RecordPage(Schema):
     next_offset: int | None
 
 
-Tlp = Literal["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]
 RecordStatus = Literal["actual", "exercise", "test", "draft"]
 
 
@@ -83,15 +92,15 @@ class RecordIn(Schema):
 
     kind: str = Field(max_length=40, description="one of the kinds of GET /api/v1/kinds")
     body: dict[str, Any] = Field(description="as the kind's body_schema (GET /api/v1/kinds) says")
-    audience: dict[str, Any]
+    audience: AudienceIn
     tlp: Tlp
     status: RecordStatus = "actual"
 
 
 class RevisionIn(Schema):
-    expected_seq: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    expected_seq: Annotated[int, Field(ge=1, le=2_147_483_647), BeforeValidator(json_integer)] | None = None
     body: dict[str, Any] | None = None
-    audience: dict[str, Any] | None = None
+    audience: AudienceIn | None = None
     tlp: Tlp | None = None
     status: RecordStatus | None = None
 
@@ -197,7 +206,7 @@ def create_record(request: HttpRequest, payload: RecordIn) -> Status[dict[str, A
     version = actions.publish(
         payload.kind,
         payload.body,
-        audience=parse_audience(payload.audience),
+        audience=parse_audience(payload.audience.plain()),
         tlp=payload.tlp,
         status=payload.status,
         acting_user=account_of(request),
@@ -229,7 +238,7 @@ def revise_record(request: HttpRequest, record_uuid: str, payload: RevisionIn) -
         acting_user=account_of(request),
         expected_seq=payload.expected_seq,
         body=payload.body,
-        audience=parse_audience(payload.audience) if payload.audience is not None else None,
+        audience=parse_audience(payload.audience.plain()) if payload.audience is not None else None,
         tlp=payload.tlp,
         status=payload.status,
     )

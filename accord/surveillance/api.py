@@ -10,8 +10,8 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ValidationError
 
-from accord.api import account_of, errors, links_to, principal_of, require_write
-from accord.records.envelope import TLPS, Audience
+from accord.api import Tlp, account_of, errors, links_to, principal_of, require_write
+from accord.records.envelope import Audience
 from accord.records.errors import ActionError, Forbidden
 from accord.surveillance import actions, limits, parsers, queries, reference
 from accord.surveillance.models import Signal, Upload
@@ -88,10 +88,6 @@ class SignalOut(Schema):
     assessment: UUID | None
 
 
-TlpName = Literal["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]
-assert set(TlpName.__args__) == set(TLPS)  # type: ignore[attr-defined]
-
-
 class UploadParams(Schema):
     audience: str | None = Field(
         default=None,
@@ -99,7 +95,7 @@ class UploadParams(Schema):
         pattern=r"^(?:[Ee][Vv][Ee][Rr][Yy][Oo][Nn][Ee]|[A-Za-z0-9]{2,8}(?:,[A-Za-z0-9]{2,8})*)$",
         description="member codes separated by commas, or 'everyone'; default: yours and SCO",
     )
-    tlp: TlpName = "AMBER"
+    tlp: Tlp = "AMBER"
     status: Literal["actual", "exercise", "test"] = "actual"
     filename: str = Field(default="", max_length=200)
 

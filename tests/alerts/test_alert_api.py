@@ -100,7 +100,7 @@ def test_bad_cap_gets_a_400_with_the_rules_and_nothing_is_stored(
         ({"tlp": "RED"}, 400, "TLP:RED"),
         ({"cap": {"info": "not a list"}}, 400, "info"),
         ({"epidemic": {"disease": {"system": "ICD-9", "code": "1", "name": "x"}}}, 400, "epidemic"),
-        ({"status": "rumour"}, 400, "status"),
+        ({"status": "rumour"}, 422, "status: Input should be 'actual'"),
     ],
 )
 def test_bad_json_alerts_get_a_4xx_naming_the_problem(
