@@ -144,10 +144,13 @@ def _failures(stream: Any) -> tuple[list[str], dict[str, int]]:
                     if check.status == Status.FAILURE and check.failure_info is not None:
                         failure = check.failure_info.failure
                         case = event.recorder.cases[case_id].value
+                        answer = event.recorder.interactions.get(case_id)
+                        response = answer.response if answer is not None else None
+                        got = f"{response.status_code} {response.content[:300]!r}" if response is not None else "-"
                         found.append(
                             f"{check.name}: {failure.title} [{event.recorder.label}]: {failure.message}\n"
                             f"  {case.method} {case.formatted_path} {case.query} {case.media_type}"
-                            f" {str(case.body)[:300]}"
+                            f" {str(case.body)[:300]}\n  answered: {got}"
                         )
         elif isinstance(event, events.NonFatalError):
             found.append(f"error in {event.label}: {event.info.title}: {event.info.message}")

@@ -127,8 +127,11 @@ def verify(account: Account, code: str) -> Device | None:
     text = _clean(code)
     if not text or len(text) > 16:
         return None
+    # Six digits go to the authenticator, anything else to the recovery codes (eight letters and digits): a
+    # code tried on the wrong kind of device would count as a wrong code there and throttle it, so a person who
+    # mistyped an authenticator code could not use a recovery code right after.
     with transaction.atomic():
-        for device in devices_for_user(account, confirmed=True, for_verify=True):
+        for device in _devices_for(account, text, for_verify=True):
             if device.verify_token(text):
                 if isinstance(device, StaticDevice):
                     _audit("account.2fa.recovery_used", account, account, left=device.token_set.count())
@@ -136,9 +139,22 @@ def verify(account: Account, code: str) -> Device | None:
     return None
 
 
-def is_throttled(account: Account) -> bool:
-    """Whether the account's devices refuse codes for now, after wrong ones."""
-    devices = devices_for_user(account, confirmed=True)
+def _devices_for(account: Account, text: str, *, for_verify: bool = False) -> list[Device]:
+    """The confirmed devices a code is tried on: six digits go to the authenticator, anything else to the
+    recovery codes (eight letters and digits). A code tried on the wrong kind of device would count as a wrong
+    code there and throttle it, so a person who mistyped an authenticator code could not use a recovery code
+    right after."""
+    authenticator_code = len(text) == 6 and text.isdigit()
+    return [
+        device
+        for device in devices_for_user(account, confirmed=True, for_verify=for_verify)
+        if isinstance(device, StaticDevice) != authenticator_code
+    ]
+
+
+def is_throttled(account: Account, code: str) -> bool:
+    """Whether the devices `code` is tried on refuse codes for now, after wrong ones."""
+    devices = _devices_for(account, _clean(code))
     return bool(devices) and all(not device.verify_is_allowed()[0] for device in devices)
 
 

@@ -90,7 +90,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
             forget_step(request)
             return redirect(_next(request))
         status = 400
-        if twofactor.is_throttled(account):
+        if twofactor.is_throttled(account, form.cleaned_data["code"]):
             form.add_error("code", _("Too many wrong codes. Wait a little, then enter the code your app shows now."))
         else:
             form.add_error("code", _("The code is not correct. Enter the code your app shows now, or a recovery code."))

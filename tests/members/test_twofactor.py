@@ -231,3 +231,15 @@ def test_pages_need_a_login(world: World) -> None:
     assert Client().get("/account/two-factor/")["Location"].startswith("/login/")
     assert Client().get("/login/code/")["Location"].startswith("/login/")
     assert Account.objects.filter(username="alice").exists()
+
+
+def test_a_recovery_code_works_right_after_a_wrong_authenticator_code(world: World, settings: Any) -> None:
+    """A wrong six-digit code throttles the authenticator only: the recovery codes stay usable at once."""
+    setup_client = Client()
+    setup_client.force_login(world.alice)
+    _secret, codes = set_up(setup_client)
+    settings.OTP_TOTP_THROTTLE_FACTOR = 3600
+    settings.OTP_STATIC_THROTTLE_FACTOR = 3600
+    client, _ = password_step("alice")
+    assert client.post("/login/code/", {"code": "123456"}).status_code == 400
+    assert client.post("/login/code/", {"code": codes[0]}).status_code == 302
