@@ -86,6 +86,18 @@ def django_db_setup(django_db_setup: None) -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _no_language_left_behind() -> Iterator[None]:
+    """A request through the test client activates its language in this thread (LocaleMiddleware does, and
+    nothing undoes it), and code run afterwards in the same thread, like a worker's task called directly, would
+    speak it: each test starts and ends in the default language."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fast_hashing(settings: pytest.FixtureRequest) -> None:
     # Argon2 is the production hasher (tested in test_settings); MD5 keeps fixtures quick.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
