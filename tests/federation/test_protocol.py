@@ -363,7 +363,7 @@ def test_each_link_polls_at_its_own_steady_interval_around_the_setting(
     now = timezone.now()
     # The clock stands still while the test looks: on a busy machine the milliseconds between setting the
     # times and asking would otherwise make a peer whose interval is just above 19.99 s due as well.
-    monkeypatch.setattr(runner.timezone, "now", lambda: now)
+    monkeypatch.setattr(timezone, "now", lambda: now)
     for r in remotes:
         Peer.objects.filter(pk=r.peer.pk).update(last_pull_at=now - timedelta(seconds=19.99))
     due = {p.name for p in runner.due_peers()}
