@@ -10,7 +10,7 @@ import pytest
 from accord.members import actions as member_actions
 from accord.members.models import Account
 from tests.conftest import PASSWORD, World
-from tests.notify.support import Mailbox, smtp_server
+from tests.notify.support import Mailbox, send_mail_to, smtp_server
 
 
 @pytest.fixture
@@ -35,8 +35,4 @@ def mailbox(settings: Any) -> Iterator[Mailbox]:
     committed transactions (`django_db(transaction=True)`)."""
     settings.TASKS = IMMEDIATE_TASKS
     with smtp_server() as box:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST = "127.0.0.1"
-        settings.EMAIL_PORT = box.port
-        settings.DEFAULT_FROM_EMAIL = "accord@node.example"
-        yield box
+        yield send_mail_to(settings, box)

@@ -18,7 +18,7 @@ from accord.notify.models import Delivery
 from accord.records.models import AuditEntry
 from tests.conftest import PASSWORD, World
 from tests.notify.conftest import drain
-from tests.notify.support import Mailbox, smtp_server, text_of
+from tests.notify.support import Mailbox, send_mail_to, smtp_server, text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -36,11 +36,7 @@ def _limits(settings: Any) -> None:
 @pytest.fixture
 def mailbox(settings: Any) -> Iterator[Mailbox]:
     with smtp_server() as box:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST = "127.0.0.1"
-        settings.EMAIL_PORT = box.port
-        settings.DEFAULT_FROM_EMAIL = "accord@node.example"
-        yield box
+        yield send_mail_to(settings, box)
 
 
 def attempt(username: str, password: str, address: str = ATTACKER) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from accord.notify import dispatch
-from tests.notify.support import Mailbox, Receiver, smtp_server, webhook_receiver
+from tests.notify.support import Mailbox, Receiver, send_mail_to, smtp_server, webhook_receiver
 
 
 @pytest.fixture(autouse=True)
@@ -23,11 +23,7 @@ def _local_receivers(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
 @pytest.fixture
 def mailbox(settings: Any) -> Iterator[Mailbox]:
     with smtp_server() as box:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST = "127.0.0.1"
-        settings.EMAIL_PORT = box.port
-        settings.DEFAULT_FROM_EMAIL = "accord@node.example"
-        yield box
+        yield send_mail_to(settings, box)
 
 
 @pytest.fixture

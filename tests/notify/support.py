@@ -59,6 +59,15 @@ def smtp_server() -> Iterator[Mailbox]:
         controller.stop()
 
 
+def send_mail_to(settings: Any, box: Mailbox) -> Mailbox:
+    """Point Django's mail at the test SMTP server `box` (the node sends as accord@node.example)."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = box.port
+    settings.DEFAULT_FROM_EMAIL = "accord@node.example"
+    return box
+
+
 def text_of(message: EmailMessage, subtype: str = "plain") -> str:
     part = message.get_body(preferencelist=(subtype,))
     assert part is not None, f"no text/{subtype} part"

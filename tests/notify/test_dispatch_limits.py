@@ -20,7 +20,7 @@ from accord.notify.transports import parse_retry_after
 from tests.conftest import World
 from tests.notify.conftest import drain
 from tests.notify.helpers import publish, subscribe
-from tests.notify.support import Mailbox, Receiver, free_port, text_of, webhook_receiver
+from tests.notify.support import Mailbox, Receiver, free_port, send_mail_to, text_of, webhook_receiver
 
 pytestmark = pytest.mark.django_db
 
@@ -176,11 +176,7 @@ def refusing_smtp_server(*, recipient: str = "", sender: str = "") -> Iterator[M
 @pytest.fixture
 def refusing_mailbox(settings: Any) -> Iterator[Mailbox]:
     with refusing_smtp_server(recipient="gone@example.org", sender="blocked@node.example") as box:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST = "127.0.0.1"
-        settings.EMAIL_PORT = box.port
-        settings.DEFAULT_FROM_EMAIL = "accord@node.example"
-        yield box
+        yield send_mail_to(settings, box)
 
 
 def test_an_email_channel_whose_address_keeps_being_refused_is_disabled_and_the_owner_told(

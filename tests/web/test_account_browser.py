@@ -16,7 +16,7 @@ from pytest_django.live_server_helper import LiveServer
 from accord.members import actions as member_actions
 from accord.members.models import Account
 from tests.conftest import PASSWORD, World
-from tests.notify.support import Mailbox, smtp_server, text_of
+from tests.notify.support import Mailbox, send_mail_to, smtp_server, text_of
 
 pytestmark = pytest.mark.browser
 
@@ -51,11 +51,7 @@ def mailbox(settings: Any) -> Iterator[Mailbox]:
     """A real SMTP server; the task that sends the mail runs right after the live server's commit."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}}
     with smtp_server() as box:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST = "127.0.0.1"
-        settings.EMAIL_PORT = box.port
-        settings.DEFAULT_FROM_EMAIL = "accord@node.example"
-        yield box
+        yield send_mail_to(settings, box)
 
 
 def _log_in(page: Page, url: str, username: str, password: str = PASSWORD) -> None:
