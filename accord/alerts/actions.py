@@ -336,7 +336,11 @@ def addressed_members(version: Version) -> list[str]:
 
 
 def acknowledge(record: Record, *, acting_user: Account, note: str = "") -> Version:
-    """The acting focal point's member acknowledges the alert (CAP Ack), as a record of its own."""
+    """The acting account's member acknowledges the alert (CAP Ack), as a record of its own.
+
+    Who may: see `kinds.ack_roles` (a state's focal points; the Secretariat's coordinators and focal points)."""
+    from accord.alerts.kinds import ack_roles
+
     record = Record.objects.select_related("current_version").get(pk=record.pk)  # never act on a stale copy
     current = record.current_version
     if current is None or record.kind != "alert":
@@ -347,6 +351,9 @@ def acknowledge(record: Record, *, acting_user: Account, note: str = "") -> Vers
     if organisation is None:
         raise Forbidden("this account belongs to no organisation")
     member = organisation.member.code
+    roles = ack_roles(organisation.member)
+    if not (acting_user.role_names() & roles):
+        raise Forbidden(f"acknowledging for {member} needs one of the roles: {', '.join(sorted(roles))}")
     if member not in addressed_members(current):
         raise Forbidden(f"this alert does not address {member}; only addressed members acknowledge it")
     if AcknowledgementView.objects.filter(alert_record=record.uuid, member=member).exists():

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from accord.alerts import mapping
 from accord.alerts.models import AcknowledgementView, AlertMessage, AlertView, AssessmentView
 from accord.lib import ihr
+from accord.members.models import Account, Member
 from accord.records import kinds
 from accord.records.errors import Forbidden
 from accord.records.models import Record, Version
@@ -248,6 +249,24 @@ def _assessment_computed(body: dict[str, Any]) -> dict[str, Any]:
 
 PUBLISHERS = frozenset({"focal_point", "coordinator"})
 
+STATE_ACK_ROLES = frozenset({"focal_point"})
+SECRETARIAT_ACK_ROLES = frozenset({"focal_point", "coordinator"})
+
+
+def ack_roles(member: Member) -> frozenset[str]:
+    """Who acknowledges an alert for `member`: whoever is addressed must be able to. A state acknowledges through
+    its focal points; the Secretariat, which has coordinators rather than focal points, through either.
+
+    The one rule for acknowledging: the acknowledgement kind, the action, the web page and the API all use it."""
+    return SECRETARIAT_ACK_ROLES if member.kind == Member.Kind.SECRETARIAT else STATE_ACK_ROLES
+
+
+def may_acknowledge_for(account: Account) -> bool:
+    """Whether `account` holds a role that acknowledges for its own member (see ack_roles)."""
+    organisation = account.organisation
+    return organisation is not None and bool(account.role_names() & ack_roles(organisation.member))
+
+
 ALERT = kinds.register(
     kinds.RecordKind(
         name="alert",
@@ -285,7 +304,8 @@ ACKNOWLEDGEMENT = kinds.register(
         body_model=AcknowledgementBody,
         title=lambda body: f"{body.get('member', '')}: {body.get('note', '')}".strip(": "),
         search_text=lambda body: str(body.get("note", "")),
-        publish_roles=frozenset({"focal_point"}),
+        publish_roles=STATE_ACK_ROLES,
+        member_roles=ack_roles,
         project=_project_ack,
         rules=_ack_rules,
         speaks_for=lambda body: str(body["member"]),

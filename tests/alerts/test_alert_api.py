@@ -173,6 +173,26 @@ def test_update_cancel_acknowledge_and_board_over_the_api(world: World, carol: s
     assert cancelled.json()["alert"]["state"] == "withdrawn" and cancelled.json()["alert"]["msg_type"] == "Cancel"
 
 
+def test_the_secretariat_acknowledges_over_the_api_through_a_coordinator(world: World, carol: str) -> None:
+    uuid = _post("/api/v1/alerts", carol, _json_alert(audience={"members": ["KZ", "SCO", "CN"]})).json()["alert"][
+        "uuid"
+    ]
+    before = _get(f"/api/v1/alerts/{uuid}/acknowledgements", _token(world.sam)).json()
+    assert {row["member"]: row["acknowledged_at"] for row in before} == {"CN": None, "SCO": None}
+    board = _post(f"/api/v1/alerts/{uuid}/acknowledge", _token(world.sam), {"note": "Secretariat informed"})
+    assert board.status_code == 201, board.content
+    assert {row["member"]: bool(row["acknowledged_at"]) for row in board.json()} == {"CN": False, "SCO": True}
+    assert _post(f"/api/v1/alerts/{uuid}/acknowledge", _token(world.sam), {}).status_code == 409
+    # A Secretariat viewer does not acknowledge for it; nothing is stored.
+    viewer = member_actions.create_account(
+        username="scoview", organisation=world.secretariat, roles=["viewer"], acting_user=None
+    )
+    refused = _post(f"/api/v1/alerts/{uuid}/acknowledge", _token(viewer), {})
+    assert refused.status_code == 403 and "coordinator, focal_point" in refused.json()["detail"]
+    after = _get(f"/api/v1/alerts/{uuid}/acknowledgements", _token(world.sam)).json()
+    assert {row["member"]: bool(row["acknowledged_at"]) for row in after} == {"CN": False, "SCO": True}
+
+
 def test_assessments_over_the_api(world: World, carol: str) -> None:
     uuid = _post("/api/v1/alerts", carol, _json_alert()).json()["alert"]["uuid"]
     answers = {
