@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -215,6 +216,27 @@ def check_cap(cap: dict[str, Any], *, msg_types: tuple[str, ...], status: str) -
 
 def _alert_rules(body: dict[str, Any], author: kinds.Author) -> None:
     check_cap(body["cap"], msg_types=("Alert", "Update", "Cancel"), status=author.status)
+    _check_notification_time(body)
+
+
+def _check_notification_time(body: dict[str, Any]) -> None:
+    """An alert that notifies an IHR assessment (epidemic.assessment) is sent after it: the 24-hour clock runs from
+    the assessment to the notification. Checked where the assessment is known (here, or received before)."""
+    reference = (body.get("epidemic") or {}).get("assessment")
+    if not reference:
+        return
+    try:
+        record = uuid.UUID(str(reference))
+    except ValueError:
+        raise ValueError(f"epidemic.assessment {reference!r} is not a record UUID") from None
+    assessed = AssessmentView.objects.filter(record__uuid=record).values_list("assessed_at", flat=True).first()
+    sent = mapping.parse_cap_time(body["cap"].get("sent"))
+    if assessed is None or sent is None:
+        return
+    try:
+        ihr.check_order(assessed, sent)
+    except ValueError as error:
+        raise ValueError(f"cap.sent: {error} (epidemic.assessment {record})") from None
 
 
 def _ack_rules(body: dict[str, Any], author: kinds.Author) -> None:

@@ -502,7 +502,13 @@ def test_the_origin_focal_point_assesses_by_annex_2_and_sees_the_clock(world: Wo
     assert "assessment is recorded" in page
     assert "<strong>Notify</strong>" in page and "2 of the 4 Annex 2 questions answered yes" in page
     assert "first cholera in the region for ten years" in page
-    assert "24-hour clock:" in page and "Notified within 24 hours" in page
+    # The alert was sent before the assessment: it is not the notification, the clock runs from the assessment.
+    assert "24-hour clock:" in page and "Notification due" in page and "Notified within 24 hours" not in page
+    actions.update_alert(
+        published.version.record, cap(info(description="assessed: notifiable")), acting_user=world.carol
+    )
+    page = _html(carol.get(url))
+    assert "Notified within 24 hours" in page and "Notification due" not in page
     # Shared with the alert's audience: alice sees the assessment too.
     assert "2 of the 4 Annex 2 questions answered yes" in _html(client_for(world.alice).get(url))
 
