@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -15,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from accord.alerts import mapping
 from accord.alerts.models import AcknowledgementView, AlertMessage, AlertView, AssessmentView
 from accord.lib import ihr
+from accord.members.models import Account, Member
 from accord.records import kinds
 from accord.records.errors import Forbidden
 from accord.records.models import Record, Version
@@ -288,6 +290,27 @@ def check_cap(cap: dict[str, Any], *, msg_types: tuple[str, ...], status: str) -
 
 def _alert_rules(body: dict[str, Any], author: kinds.Author) -> None:
     check_cap(body["cap"], msg_types=("Alert", "Update", "Cancel"), status=author.status)
+    _check_notification_time(body)
+
+
+def _check_notification_time(body: dict[str, Any]) -> None:
+    """An alert that notifies an IHR assessment (epidemic.assessment) is sent after it: the 24-hour clock runs from
+    the assessment to the notification. Checked where the assessment is known (here, or received before)."""
+    reference = (body.get("epidemic") or {}).get("assessment")
+    if not reference:
+        return
+    try:
+        record = uuid.UUID(str(reference))
+    except ValueError:
+        raise ValueError(f"epidemic.assessment {reference!r} is not a record UUID") from None
+    assessed = AssessmentView.objects.filter(record__uuid=record).values_list("assessed_at", flat=True).first()
+    sent = mapping.parse_cap_time(body["cap"].get("sent"))
+    if assessed is None or sent is None:
+        return
+    try:
+        ihr.check_order(assessed, sent)
+    except ValueError as error:
+        raise ValueError(f"cap.sent: {error} (epidemic.assessment {record})") from None
 
 
 def _ack_rules(body: dict[str, Any], author: kinds.Author) -> None:
@@ -321,6 +344,24 @@ def _assessment_computed(body: dict[str, Any]) -> dict[str, Any]:
 
 
 PUBLISHERS = frozenset({"focal_point", "coordinator"})
+
+STATE_ACK_ROLES = frozenset({"focal_point"})
+SECRETARIAT_ACK_ROLES = frozenset({"focal_point", "coordinator"})
+
+
+def ack_roles(member: Member) -> frozenset[str]:
+    """Who acknowledges an alert for `member`: whoever is addressed must be able to. A state acknowledges through
+    its focal points; the Secretariat, which has coordinators rather than focal points, through either.
+
+    The one rule for acknowledging: the acknowledgement kind, the action, the web page and the API all use it."""
+    return SECRETARIAT_ACK_ROLES if member.kind == Member.Kind.SECRETARIAT else STATE_ACK_ROLES
+
+
+def may_acknowledge_for(account: Account) -> bool:
+    """Whether `account` holds a role that acknowledges for its own member (see ack_roles)."""
+    organisation = account.organisation
+    return organisation is not None and bool(account.role_names() & ack_roles(organisation.member))
+
 
 ALERT = kinds.register(
     kinds.RecordKind(
@@ -360,7 +401,8 @@ ACKNOWLEDGEMENT = kinds.register(
         body_model=AcknowledgementBody,
         title=lambda body: f"{body.get('member', '')}: {body.get('note', '')}".strip(": "),
         search_text=lambda body: str(body.get("note", "")),
-        publish_roles=frozenset({"focal_point"}),
+        publish_roles=STATE_ACK_ROLES,
+        member_roles=ack_roles,
         project=_project_ack,
         rules=_ack_rules,
         speaks_for=lambda body: str(body["member"]),

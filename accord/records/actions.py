@@ -68,8 +68,9 @@ def _check_publisher(kind: kinds.RecordKind, user: Account) -> None:
         raise Forbidden("this account is disabled")
     if user.organisation is None:
         raise Forbidden("this account belongs to no organisation and cannot publish")
-    if kind.publish_roles and not (user.role_names() & kind.publish_roles):
-        allowed = ", ".join(sorted(kind.publish_roles))
+    roles = kind.roles_for(user.organisation.member)
+    if roles and not (user.role_names() & roles):
+        allowed = ", ".join(sorted(roles))
         raise Forbidden(f"publishing a {kind.name} needs one of the roles: {allowed}")
 
 
