@@ -154,12 +154,14 @@ _IDENTIFIER = re.compile(rb"<(\w+:)?identifier>([^<]*)</(\w+:)?identifier>")
 def renamed(docs: list[bytes], tag: str) -> list[bytes]:
     """The documents with `tag` and their position added to each alert's identifier, so that each is a new alert
     (the same identifier, sender and sent would be a duplicate, counted and not stored; the corpus has a few)."""
-    return [
-        _IDENTIFIER.sub(
-            lambda m, n=n: m.group(0).replace(m.group(2), m.group(2) + f"{tag}.{n}".encode(), 1), d, count=1
-        )
-        for n, d in enumerate(docs)
-    ]
+
+    def one(n: int, doc: bytes) -> bytes:
+        def tagged(m: re.Match[bytes]) -> bytes:
+            return m.group(0).replace(m.group(2), m.group(2) + f"{tag}.{n}".encode(), 1)
+
+        return _IDENTIFIER.sub(tagged, doc, 1)
+
+    return [one(n, doc) for n, doc in enumerate(docs)]
 
 
 def measure_accord_bulk(docs: list[bytes], rounds: int, copies: int, user: Any) -> float:
