@@ -113,6 +113,9 @@ class RecordKind:
     # Called in the writing transaction when a version becomes its record's current one,
     # so a kind can keep its own query tables (projections) in step with the signed versions.
     project: Callable[[Any], None] | None = None
+    # The same for many versions stored together (a batch), in bulk; they come in the order `project` would see them
+    # (a record's versions by seq). Without it, `project` runs once per version.
+    project_many: Callable[[list[Any]], None] | None = None
     # "account": issued by people (with one of publish_roles); "node": only by the node itself, in its own name.
     issuer: Literal["account", "node"] = "account"
     # The member a body speaks for (an acknowledgement's member, counts' member), if any: it must be the
