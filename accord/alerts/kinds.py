@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from django.conf import settings
@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from accord.alerts import mapping
 from accord.alerts.models import AcknowledgementView, AlertMessage, AlertView, AssessmentView
 from accord.lib import ihr
-from accord.records import kinds
+from accord.records import kinds, rows
 from accord.records.errors import Forbidden
 from accord.records.models import Record, Version
 
@@ -86,25 +86,25 @@ def ack_hours(severity: str) -> int:
     return table.get(severity, table["Unknown"])
 
 
-def _project_alert(version: Version) -> None:
+def _alert_values(version: Version, first_sent: datetime | None) -> dict[str, Any]:
+    """The AlertView columns for `version`; `first_sent` is the thread's first `sent` (None: this is the first)."""
     body = version.body
     cap = body["cap"]
     info = mapping.first_info(cap)
     features, bbox = mapping.areas_of(cap)
     sent = mapping.parse_cap_time(cap.get("sent")) or version.received_at
-    existing = AlertView.objects.filter(record=version.record).first()
-    first_sent = existing.first_sent_at if existing else sent
+    first = first_sent or sent
     expires = [mapping.parse_cap_time(i.get("expires")) for i in cap.get("info", [])]
     known_expiry = [e for e in expires if e is not None]
     epidemic = body.get("epidemic") or {}
     disease = epidemic.get("disease") or {}
     severity = mapping.worst_severity(cap)
-    values: dict[str, Any] = {
+    return {
         "version": version,
         "identifier": cap.get("identifier", ""),
         "sender": cap.get("sender", ""),
         "sent_at": sent,
-        "first_sent_at": first_sent,
+        "first_sent_at": first,
         "msg_type": cap.get("msgType", ""),
         "cap_status": cap.get("status", ""),
         "scope": cap.get("scope", ""),
@@ -127,16 +127,29 @@ def _project_alert(version: Version) -> None:
         "cases": epidemic.get("cases") if epidemic else None,
         "deaths": epidemic.get("deaths") if epidemic else None,
         "assessment": epidemic.get("assessment") if epidemic else None,
-        "ack_deadline": first_sent + timedelta(hours=ack_hours(severity)),
+        "ack_deadline": first + timedelta(hours=ack_hours(severity)),
     }
+
+
+def _message_of(version: Version) -> AlertMessage:
+    cap = version.body["cap"]
+    return AlertMessage(
+        record_id=version.record_id,
+        seq=version.seq,
+        sender=str(cap.get("sender", ""))[:300],
+        identifier=str(cap.get("identifier", ""))[:300],
+        sent=str(cap.get("sent", ""))[:40],
+    )
+
+
+def _project_alert(version: Version) -> None:
+    existing = AlertView.objects.filter(record=version.record).first()
+    values = _alert_values(version, existing.first_sent_at if existing else None)
+    message = _message_of(version)
     AlertMessage.objects.get_or_create(
         record=version.record,
         seq=version.seq,
-        defaults={
-            "sender": str(cap.get("sender", ""))[:300],
-            "identifier": str(cap.get("identifier", ""))[:300],
-            "sent": str(cap.get("sent", ""))[:40],
-        },
+        defaults={"sender": message.sender, "identifier": message.identifier, "sent": message.sent},
     )
     if existing is None:
         AlertView.objects.create(record=version.record, **values)
@@ -144,6 +157,33 @@ def _project_alert(version: Version) -> None:
         for name, value in values.items():
             setattr(existing, name, value)
         existing.save()
+
+
+def _project_alerts(versions: list[Version]) -> None:
+    """`_project_alert` for a page of versions (in record and seq order), with a few bulk statements."""
+    record_ids = {v.record_id for v in versions}
+    views = {view.record_id: view for view in AlertView.objects.filter(record_id__in=record_ids)}
+    held = set(AlertMessage.objects.filter(record_id__in=record_ids).values_list("record_id", "seq"))
+    new_views: dict[int, AlertView] = {}
+    changed: dict[int, AlertView] = {}
+    messages: list[AlertMessage] = []
+    for version in versions:
+        if (version.record_id, version.seq) not in held:
+            held.add((version.record_id, version.seq))
+            messages.append(_message_of(version))
+        view = new_views.get(version.record_id) or views.get(version.record_id)
+        values = _alert_values(version, view.first_sent_at if view is not None else None)
+        if view is None:
+            new_views[version.record_id] = AlertView(record_id=version.record_id, **values)
+            continue
+        for name, value in values.items():
+            setattr(view, name, value)
+        if version.record_id not in new_views:
+            changed[version.record_id] = view
+    rows.insert(messages)
+    rows.insert(list(new_views.values()))
+    for view in changed.values():
+        view.save()
 
 
 def _project_assessment(version: Version) -> None:
@@ -257,6 +297,7 @@ ALERT = kinds.register(
         search_text=_alert_search,
         publish_roles=PUBLISHERS,
         project=_project_alert,
+        project_many=_project_alerts,
         rules=_alert_rules,
         endpoint="POST /api/v1/alerts",
         withdraw_endpoint="POST /api/v1/alerts/{uuid}/cancel",

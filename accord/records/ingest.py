@@ -27,7 +27,7 @@ from django.db import IntegrityError, connection, transaction
 
 from accord.lib.canonical import content_hash, verify
 from accord.records import attachments as attachment_store
-from accord.records import audit, hooks, kinds, rows
+from accord.records import audit, hooks, kinds, rows, search
 from accord.records.entitle import shape_reaches
 from accord.records.envelope import EnvelopeShape, decode
 from accord.records.errors import ActionError, Forbidden, TooLarge
@@ -476,10 +476,20 @@ def _advance_current(versions: list[Version]) -> None:
                 f"UPDATE {table} SET current_seq = %s, current_version_id = %s WHERE id = %s",  # noqa: S608
                 [(r.current_seq, r.current_version_id, r.pk) for r in changed.values()],
             )
+    # Kinds that project a page at once (project_many) get their steps together, in the same order.
+    by_kind: dict[str, list[Version]] = {}
     for version in steps:
-        kind = kinds.get(version.kind)
-        if kind is not None and kind.project is not None:
-            kind.project(version)
+        by_kind.setdefault(version.kind, []).append(version)
+    for name, kind_steps in by_kind.items():
+        kind = kinds.get(name)
+        if kind is None:
+            continue
+        if kind.project_many is not None:
+            kind.project_many(kind_steps)
+        elif kind.project is not None:
+            for version in kind_steps:
+                kind.project(version)
+    search.index(steps)
 
 
 def release_quarantined(origin_node: uuid.UUID) -> list[IngestResult | ActionError]:

@@ -108,6 +108,9 @@ class RecordKind:
     # Called in the writing transaction when a version becomes its record's current one,
     # so a kind can keep its own query tables (projections) in step with the signed versions.
     project: Callable[[Any], None] | None = None
+    # The same for a page of received versions at once (in record and seq order), leaving what calling `project`
+    # for each in turn leaves; optional, for kinds that arrive in bulk.
+    project_many: Callable[[list[Any]], None] | None = None
     # "account": issued by people (with one of publish_roles); "node": only by the node itself, in its own name.
     issuer: Literal["account", "node"] = "account"
     # The member a body speaks for (an acknowledgement's member, counts' member), if any: it must be the
