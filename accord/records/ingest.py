@@ -476,18 +476,23 @@ def _advance_current(versions: list[Version]) -> None:
                 f"UPDATE {table} SET current_seq = %s, current_version_id = %s WHERE id = %s",  # noqa: S608
                 [(r.current_seq, r.current_version_id, r.pk) for r in changed.values()],
             )
-    # Kinds that project a page at once (project_many) get their steps together, in the same order.
+    project_steps(steps)
+
+
+def project_steps(steps: list[Version]) -> None:
+    """Run the kinds' projections for versions that became current, in order: a kind's `project_many` once for all
+    its versions (in the same order), else its `project` one by one; then index them for search."""
     by_kind: dict[str, list[Version]] = {}
     for version in steps:
         by_kind.setdefault(version.kind, []).append(version)
-    for name, kind_steps in by_kind.items():
+    for name, versions in by_kind.items():
         kind = kinds.get(name)
         if kind is None:
             continue
         if kind.project_many is not None:
-            kind.project_many(kind_steps)
+            kind.project_many(versions)
         elif kind.project is not None:
-            for version in kind_steps:
+            for version in versions:
                 kind.project(version)
     search.index(steps)
 
