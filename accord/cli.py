@@ -105,6 +105,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _node_info() -> dict[str, Any]:
+    from accord.members import site
     from accord.members.identity import signing_key
     from accord.records.actions import this_node
 
@@ -115,6 +116,7 @@ def _node_info() -> dict[str, Any]:
         "name": node.name,
         "member": node.member.code,
         "url": node.url,
+        "public_url": site.public_url() or None,
         "kid": key.kid,
         "public_key": key.public_key,
     }
@@ -877,6 +879,14 @@ def _serve_asgi(host: str, port: int) -> None:
         raise SystemExit(3)  # as uvicorn.run: the server could not start (the port is taken, ...)
 
 
+def _warn_public_url() -> None:
+    from accord.members.site import production_warning
+
+    warning = production_warning()
+    if warning:
+        print(f"accord: warning: {warning}", file=sys.stderr, flush=True)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     _migrate()
     from django.conf import settings
@@ -887,6 +897,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, terminate)
+    _warn_public_url()
     workers: list[subprocess.Popen[bytes]] = []
     env = dict(os.environ, ACCORD_DATA_DIR=str(settings.DATA_DIR))
     try:
@@ -1055,7 +1066,10 @@ def build_parser() -> argparse.ArgumentParser:
     init = add("init", cmd_init, "create this node: its identity, member and address (idempotent)")
     init.add_argument("--name", required=True, help="this node's name, e.g. accord-kz")
     init.add_argument("--member", required=True, help="the code of the member that operates the node, e.g. KZ")
-    init.add_argument("--url", help="where peers reach this node, e.g. https://accord.example.kz")
+    init.add_argument(
+        "--url",
+        help="this node's public address (links in e-mails, feeds; where peers reach it), e.g. https://accord.example.kz",
+    )
 
     from accord.records.commands import add_commands as add_audit_commands
 
