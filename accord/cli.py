@@ -879,6 +879,9 @@ def _serve_asgi(host: str, port: int) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     _migrate()
+    from accord.web.static import ensure_collected
+
+    ensure_collected()  # hashed, compressed static files, collected again only when their sources changed
     from django.conf import settings
 
     def terminate(signum: int, frame: object) -> None:
