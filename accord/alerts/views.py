@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accord.alerts import actions, forms, mapping, queries
-from accord.alerts.kinds import PUBLISHERS
+from accord.alerts.kinds import PUBLISHERS, may_acknowledge_for
 from accord.alerts.models import AlertView
 from accord.lib import ihr
 from accord.members.identity import here
@@ -341,7 +341,10 @@ def _detail(
             "thread": _thread(principal, record),
             "board": board,
             "ack_deadline": view.ack_deadline,
-            "can_acknowledge": active and "focal_point" in roles and member in addressed and member not in acknowledged,
+            "can_acknowledge": active
+            and may_acknowledge_for(account)
+            and member in addressed
+            and member not in acknowledged,
             "assessments": assessments,
             "show_assessment": bool(epidemic or assessments or "Health" in categories),
             "can_assess": active and "focal_point" in roles and member == record.origin_member,

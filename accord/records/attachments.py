@@ -41,6 +41,41 @@ def store_bytes(data: bytes) -> str:
     return digest
 
 
+def store_bytes_unsynced(data: bytes) -> tuple[str, Path | None]:
+    """Write like store_bytes, without waiting for the disk: returns the digest and the path to pass to sync_paths
+    before anything that refers to the file commits (None when the file was there already)."""
+    digest = hashlib.sha256(data).hexdigest()
+    target = path_for(digest)
+    if target.exists():
+        return digest, None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return digest, target
+
+
+def sync_paths(paths: list[Path]) -> None:
+    """Make files written by store_bytes_unsynced durable: each file, then each directory they were renamed into."""
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    for folder in {path.parent for path in paths}:
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 def read_bytes(sha256: str) -> bytes:
     return path_for(sha256).read_bytes()
 

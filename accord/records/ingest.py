@@ -476,10 +476,24 @@ def _advance_current(versions: list[Version]) -> None:
                 f"UPDATE {table} SET current_seq = %s, current_version_id = %s WHERE id = %s",  # noqa: S608
                 [(r.current_seq, r.current_version_id, r.pk) for r in changed.values()],
             )
+    project_steps(steps)
+
+
+def project_steps(steps: list[Version]) -> None:
+    """Run the kinds' projections for versions that became current, in order: a kind's `project_many` once for all
+    its versions (in the same order), else its `project` one by one."""
+    by_kind: dict[str, list[Version]] = {}
     for version in steps:
-        kind = kinds.get(version.kind)
-        if kind is not None and kind.project is not None:
-            kind.project(version)
+        by_kind.setdefault(version.kind, []).append(version)
+    for name, versions in by_kind.items():
+        kind = kinds.get(name)
+        if kind is None:
+            continue
+        if kind.project_many is not None:
+            kind.project_many(versions)
+        elif kind.project is not None:
+            for version in versions:
+                kind.project(version)
 
 
 def release_quarantined(origin_node: uuid.UUID) -> list[IngestResult | ActionError]:

@@ -15,9 +15,10 @@ The rules are:
 * `rules`: what the schema cannot say (a CAP message must be valid CAP, a region must belong to the member);
 * `computed`: fields whose value follows from the rest of the body (an IHR outcome); a body that states another
   value is refused;
-* who may author it: `issuer` ("account": people with one of `publish_roles`; "node": only the node itself, in
-  its own name), and `speaks_for`, the member a body speaks for, which must be the member the version is issued
-  for (an acknowledgement for India is issued only by an Indian account).
+* who may author it: `issuer` ("account": people with one of `publish_roles`, or of `member_roles(member)` where
+  that depends on the author's member; "node": only the node itself, in its own name), and `speaks_for`, the
+  member a body speaks for, which must be the member the version is issued for (an acknowledgement for India is
+  issued only by an Indian account).
 """
 
 from __future__ import annotations
@@ -105,9 +106,16 @@ class RecordKind:
     title: Callable[[dict[str, Any]], str]
     search_text: Callable[[dict[str, Any]], str]
     publish_roles: frozenset[str] = field(default_factory=frozenset)
+    # Who may author it for a given member, when that depends on the member (an acknowledgement is given by a
+    # state's focal points, and by the Secretariat's coordinators): called with the author's Member; replaces
+    # publish_roles for accounts of that member.
+    member_roles: Callable[[Any], frozenset[str]] | None = None
     # Called in the writing transaction when a version becomes its record's current one,
     # so a kind can keep its own query tables (projections) in step with the signed versions.
     project: Callable[[Any], None] | None = None
+    # The same for many versions stored together (a batch), in bulk; they come in the order `project` would see them
+    # (a record's versions by seq). Without it, `project` runs once per version.
+    project_many: Callable[[list[Any]], None] | None = None
     # "account": issued by people (with one of publish_roles); "node": only by the node itself, in its own name.
     issuer: Literal["account", "node"] = "account"
     # The member a body speaks for (an acknowledgement's member, counts' member), if any: it must be the
@@ -121,6 +129,12 @@ class RecordKind:
     endpoint: str | None = None
     # The endpoint that withdraws it, when a plain withdrawal is not enough (an alert's is a CAP Cancel).
     withdraw_endpoint: str | None = None
+
+    def roles_for(self, member: Any) -> frozenset[str]:
+        """The roles that may author this kind for `member` (a Member): the one rule web, API and actions use."""
+        if self.member_roles is not None and member is not None:
+            return self.member_roles(member)
+        return self.publish_roles
 
     def validate_body(self, raw: Any) -> dict[str, Any]:
         """The body schema alone, normalised (defaults filled, nulls dropped)."""

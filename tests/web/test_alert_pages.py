@@ -417,6 +417,41 @@ def test_an_addressed_focal_point_acknowledges_and_the_board_shows_it(world: Wor
     assert client_for(world.dave).post(f"{url}acknowledge/").status_code == 403
 
 
+def test_the_secretariat_addressed_acknowledges_through_a_coordinator(world: World) -> None:
+    """Whoever is addressed must be able to acknowledge: the Secretariat has coordinators, not focal points."""
+    published = _publish(world, audience=Audience(members=["KZ", "CN", "SCO"]))
+    record = published.version.record
+    url = f"/alerts/{record.uuid}/"
+    AlertView.objects.filter(record=record).update(ack_deadline=timezone.now() - timedelta(minutes=5))
+    sam = client_for(world.sam)
+    page = _html(sam.get(url))
+    assert re.search(r'<tr class="ack-SCO overdue" data-member="SCO">', page)
+    assert 'class="stacked ack-form"' in page
+    response = sam.post(f"{url}acknowledge/", {"note": "Secretariat informed"})
+    assert response.status_code == 302 and response["Location"] == url
+    page = _html(sam.get(url))
+    sco_row = re.search(r'<tr class="ack-SCO acknowledged" data-member="SCO">(.*?)</tr>', page, re.S)
+    assert sco_row is not None and "Acknowledged" in sco_row.group(1) and "Waiting" not in sco_row.group(1)
+    assert 'class="stacked ack-form"' not in page
+    # Acknowledged in time or late, the Secretariat is never escalated afterwards.
+    assert [member for member, _ in actions.escalate_overdue(record)] == ["CN"]
+    # A Secretariat viewer does not acknowledge for it.
+    from accord.members import actions as member_actions
+
+    viewer = member_actions.create_account(
+        username="scoview",
+        organisation=world.secretariat,
+        roles=["viewer"],
+        email="scoview@example.org",
+        password="x-Long-enough-1",
+        acting_user=None,
+    )
+    viewer_client = client_for(viewer)
+    assert 'class="stacked ack-form"' not in _html(viewer_client.get(url))
+    refused = viewer_client.post(f"{url}acknowledge/")
+    assert refused.status_code == 403 and "needs one of the roles: coordinator, focal_point" in _html(refused)
+
+
 def test_the_board_flags_overdue_and_escalated_members(world: World) -> None:
     published = _publish(world)
     record = published.version.record
@@ -472,7 +507,13 @@ def test_the_origin_focal_point_assesses_by_annex_2_and_sees_the_clock(world: Wo
     assert "assessment is recorded" in page
     assert "<strong>Notify</strong>" in page and "2 of the 4 Annex 2 questions answered yes" in page
     assert "first cholera in the region for ten years" in page
-    assert "24-hour clock:" in page and "Notified within 24 hours" in page
+    # The alert was sent before the assessment: it is not the notification, the clock runs from the assessment.
+    assert "24-hour clock:" in page and "Notification due" in page and "Notified within 24 hours" not in page
+    actions.update_alert(
+        published.version.record, cap(info(description="assessed: notifiable")), acting_user=world.carol
+    )
+    page = _html(carol.get(url))
+    assert "Notified within 24 hours" in page and "Notification due" not in page
     # Shared with the alert's audience: alice sees the assessment too.
     assert "2 of the 4 Annex 2 questions answered yes" in _html(client_for(world.alice).get(url))
 
