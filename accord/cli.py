@@ -1197,6 +1197,10 @@ def build_parser() -> argparse.ArgumentParser:
     alert_import.add_argument("--tlp", choices=["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"])
     alert_import.add_argument("--json", action="store_true", help="one JSON line per imported alert")
 
+    from accord.surveillance.commands import add_commands as add_counts_commands
+
+    add_counts_commands(sub, common, _migrate, _service_account)
+
     detect = add("detect", cmd_detect, "run an R surveillance aberration detector over count series in a CSV")
     detect.set_defaults(django=False)
     detect.add_argument("--input", required=True, metavar="DATA.csv", help="long format: dataset, unit, t, ...")
