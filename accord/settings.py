@@ -19,6 +19,7 @@ from accord.lib.env import (
     env_optional,
     env_path,
     env_str,
+    env_url,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -44,7 +45,9 @@ try:
     ACCORD_TOKEN_DAYS = env_int("ACCORD_TOKEN_DAYS", 90, minimum=1, maximum=3650)
     # How long a link to set a password (forgotten password, invitation of a new account) works, in seconds.
     PASSWORD_RESET_TIMEOUT = env_int("ACCORD_PASSWORD_RESET_SECONDS", 3600, minimum=300, maximum=7 * 86400)
-    ACCORD_NODE_URL = env_str("ACCORD_NODE_URL", "")
+    # The node's public base URL: every link in e-mails, feeds and webhook payloads starts with it
+    # (accord/members/site.py). ACCORD_NODE_URL is its former name, still read.
+    ACCORD_PUBLIC_URL = env_url("ACCORD_PUBLIC_URL") or env_url("ACCORD_NODE_URL") or ""
     ACCORD_FEDERATION_WINDOW_SECONDS = env_int("ACCORD_FEDERATION_WINDOW_SECONDS", 300, minimum=10, maximum=86400)
     ACCORD_FEDERATION_POLL_SECONDS = env_int("ACCORD_FEDERATION_POLL_SECONDS", 30, minimum=1, maximum=86400)
     ACCORD_FEDERATION_ANTI_ENTROPY_SECONDS = env_int(

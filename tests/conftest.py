@@ -121,6 +121,14 @@ def _no_language_left_behind() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _no_public_url_left_behind() -> None:
+    """The node's stored public URL is cached for 10 s per process; a test's own (rolled back) must not leak."""
+    from accord.members import site
+
+    site.forget()
+
+
+@pytest.fixture(autouse=True)
 def _fast_hashing(settings: pytest.FixtureRequest) -> None:
     # Argon2 is the production hasher (tested in test_settings); MD5 keeps fixtures quick.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]

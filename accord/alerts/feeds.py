@@ -18,6 +18,7 @@ from accord.alerts.api import cap_response
 from accord.alerts.models import AlertView, view_of
 from accord.members.actions import TokenRejected, authenticate_token
 from accord.members.models import ApiToken
+from accord.members.site import absolute_url
 from accord.records.errors import NotFound
 from accord.records.models import Record
 from accord.records.principal import Principal
@@ -41,7 +42,7 @@ def _cap_url(request: HttpRequest, record: Record, token: str | None) -> str:
         path = reverse("feed-token-cap", kwargs={"token": token, "record_uuid": record.uuid})
     else:
         path = reverse("feed-cap", kwargs={"record_uuid": record.uuid})
-    return request.build_absolute_uri(path)
+    return absolute_url(path, request)
 
 
 def _title(view: AlertView) -> str:
@@ -50,9 +51,9 @@ def _title(view: AlertView) -> str:
 
 def _atom(request: HttpRequest, rows: QuerySet[Record], token: str | None, title: str) -> HttpResponse:
     feed = etree.Element(f"{{{ATOM}}}feed", nsmap={None: ATOM})  # type: ignore[dict-item]
-    etree.SubElement(feed, f"{{{ATOM}}}id").text = request.build_absolute_uri(request.path)
+    etree.SubElement(feed, f"{{{ATOM}}}id").text = absolute_url(request.path, request)
     etree.SubElement(feed, f"{{{ATOM}}}title").text = title
-    etree.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=request.build_absolute_uri(request.path))
+    etree.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=absolute_url(request.path, request))
     items = list(rows[:FEED_SIZE])
     latest = max((view_of(r).sent_at for r in items), default=timezone.now())
     etree.SubElement(feed, f"{{{ATOM}}}updated").text = latest.isoformat()
@@ -81,7 +82,7 @@ def _rss(request: HttpRequest, rows: QuerySet[Record], token: str | None, title:
     rss = etree.Element("rss", version="2.0")
     channel = etree.SubElement(rss, "channel")
     etree.SubElement(channel, "title").text = title
-    etree.SubElement(channel, "link").text = request.build_absolute_uri(request.path)
+    etree.SubElement(channel, "link").text = absolute_url(request.path, request)
     etree.SubElement(channel, "description").text = "CAP alerts shared through Accord"
     for record in rows[:FEED_SIZE]:
         view = view_of(record)

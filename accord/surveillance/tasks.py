@@ -50,8 +50,9 @@ def counts_received(version_id: int) -> None:
 @task()
 def notify_signal_task(signal_id: int) -> int:
     """E-mail a new signal to those who review it and may see it. Returns how many were told."""
-    from django.conf import settings
+    from django.urls import reverse
 
+    from accord.members.site import absolute_url
     from accord.surveillance.actions import event_name, recipients_for
     from accord.surveillance.models import Signal
 
@@ -68,7 +69,7 @@ def notify_signal_task(signal_id: int) -> int:
         message=(
             f"{event_name(signal)}\n"
             f"Observed {signal.observed}, threshold {threshold} ({signal.algorithm}).\n"
-            f"Verify or dismiss it in Accord: {settings.ACCORD_NODE_URL or ''}/surveillance/signals/{signal.uuid}/\n"
+            f"Verify or dismiss it in Accord: {absolute_url(reverse('surveillance-signal', args=[signal.uuid]))}\n"
         ),
         from_email=None,
         recipient_list=recipients,
