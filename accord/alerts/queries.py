@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from accord.records import search
 from accord.records.models import Record
 from accord.records.principal import Principal
 from accord.records.queries import record_for
@@ -68,7 +69,7 @@ def alerts_for(principal: Principal, where: AlertFilter | None = None) -> QueryS
     if w.until:
         rows = rows.filter(alert_view__sent_at__lte=w.until)
     if w.q:
-        rows = rows.filter(current_version__search_text__icontains=w.q)
+        rows = rows.filter(search.matching(w.q))
     if w.active is True:
         rows = rows.filter(current_version__state="active").filter(
             Q(alert_view__expires_at__isnull=True) | Q(alert_view__expires_at__gt=timezone.now())

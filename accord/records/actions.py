@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from accord.members.identity import Here, signing_key
 from accord.members.identity import here as identity_here
 from accord.records import attachments as attachment_store
-from accord.records import audit, hooks, kinds
+from accord.records import audit, hooks, kinds, search
 from accord.records.envelope import (
     STATUSES,
     Audience,
@@ -170,6 +170,7 @@ def _write_version(data: bytes, digest: str, signature: str, kid: str, shape: An
         record.save(update_fields=["current_seq", "current_version"])
         if kind is not None and kind.project is not None:
             kind.project(version)
+        search.index([version])
     hooks.version_written(version)
     return version
 

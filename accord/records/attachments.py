@@ -6,9 +6,12 @@ rolled-back transaction leaves at worst an unreferenced file, never a wrong one.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
+import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
@@ -60,8 +63,31 @@ def store_bytes_unsynced(data: bytes) -> tuple[str, Path | None]:
     return digest, target
 
 
+def _syncfs() -> Callable[[int], int] | None:
+    """Linux's syncfs(2) (every file of one file system to disk in one call), if the C library has it."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        call: Callable[[int], int] = libc.syncfs
+    except (OSError, AttributeError):
+        return None
+    return call
+
+
+_SYNCFS = _syncfs() if sys.platform == "linux" else None
+
+
 def sync_paths(paths: list[Path]) -> None:
-    """Make files written by store_bytes_unsynced durable: each file, then each directory they were renamed into."""
+    """Make files written by store_bytes_unsynced durable: on Linux one syncfs(2) of their file system (far cheaper
+    than an fsync per file when there are hundreds), elsewhere each file, then each directory they went into."""
+    if not paths:
+        return
+    if _SYNCFS is not None:
+        fd = os.open(paths[0].parent, os.O_RDONLY)
+        try:
+            if _SYNCFS(fd) == 0:
+                return
+        finally:
+            os.close(fd)
     for path in paths:
         fd = os.open(path, os.O_RDONLY)
         try:

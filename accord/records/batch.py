@@ -122,6 +122,25 @@ class _Files:
             self._futures = []
 
 
+def _once_per_kind(user: Account) -> Callable[[kinds.RecordKind], None]:
+    """_check_publisher, asked once per kind (it reads the account's roles) and remembered for the batch."""
+    answers: dict[str, ActionError | None] = {}
+
+    def check(kind: kinds.RecordKind) -> None:
+        if kind.name not in answers:
+            try:
+                _check_publisher(kind, user)
+            except ActionError as error:
+                answers[kind.name] = error
+            else:
+                answers[kind.name] = None
+        refusal = answers[kind.name]
+        if refusal is not None:
+            raise refusal
+
+    return check
+
+
 def _checked_audiences() -> Callable[[Audience], None]:
     """_check_audience_members, remembering the audiences already found good (a batch repeats a few of them)."""
     from accord.records.actions import _check_audience_members
@@ -175,6 +194,7 @@ def issue_many(drafts: Sequence[Draft], *, acting_user: Account, action: str = "
     }
     existing = _records_followed(drafts)
     check_audience = _checked_audiences()
+    check_publisher = _once_per_kind(acting_user)
     store = _Files()
     created_at = now_rfc3339()
     try:
@@ -188,6 +208,7 @@ def issue_many(drafts: Sequence[Draft], *, acting_user: Account, action: str = "
                     existing=existing,
                     ready=ready,
                     tails=tails,
+                    check_publisher=check_publisher,
                     check_audience=check_audience,
                     store=store,
                 )
@@ -226,6 +247,7 @@ def _prepare(
     existing: dict[int, tuple[Record, Version]],
     ready: dict[int, _Ready],
     tails: dict[uuid.UUID, int],
+    check_publisher: Callable[[kinds.RecordKind], None],
     check_audience: Callable[[Audience], None],
     store: _Files,
 ) -> _Ready:
@@ -237,7 +259,7 @@ def _prepare(
         follows = tail
     if follows is None:
         kind = kinds.require(draft.kind)
-        _check_publisher(kind, user)
+        check_publisher(kind)
         if draft.withdraw:
             raise ActionError("only an existing record can be withdrawn", field="record")
         if draft.audience is None or draft.tlp is None:

@@ -27,7 +27,7 @@ from django.db import IntegrityError, connection, transaction
 
 from accord.lib.canonical import content_hash, verify
 from accord.records import attachments as attachment_store
-from accord.records import audit, hooks, kinds, rows
+from accord.records import audit, hooks, kinds, rows, search
 from accord.records.entitle import shape_reaches
 from accord.records.envelope import EnvelopeShape, decode
 from accord.records.errors import ActionError, Forbidden, TooLarge
@@ -481,7 +481,7 @@ def _advance_current(versions: list[Version]) -> None:
 
 def project_steps(steps: list[Version]) -> None:
     """Run the kinds' projections for versions that became current, in order: a kind's `project_many` once for all
-    its versions (in the same order), else its `project` one by one."""
+    its versions (in the same order), else its `project` one by one; then index them for search."""
     by_kind: dict[str, list[Version]] = {}
     for version in steps:
         by_kind.setdefault(version.kind, []).append(version)
@@ -494,6 +494,7 @@ def project_steps(steps: list[Version]) -> None:
         elif kind.project is not None:
             for version in versions:
                 kind.project(version)
+    search.index(steps)
 
 
 def release_quarantined(origin_node: uuid.UUID) -> list[IngestResult | ActionError]:
