@@ -889,6 +889,9 @@ def _warn_public_url() -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     _migrate()
+    from accord.web.static import ensure_collected
+
+    ensure_collected()  # hashed, compressed static files, collected again only when their sources changed
     from django.conf import settings
 
     def terminate(signum: int, frame: object) -> None:
@@ -1152,6 +1155,10 @@ def build_parser() -> argparse.ArgumentParser:
     from accord.alerts.commands import add_commands as add_alert_commands
 
     add_alert_commands(sub, common, migrate=_migrate, account=_importer)
+
+    from accord.surveillance.commands import add_commands as add_counts_commands
+
+    add_counts_commands(sub, common, _migrate, _service_account)
 
     detect = add("detect", cmd_detect, "run an R surveillance aberration detector over count series in a CSV")
     detect.set_defaults(django=False)
