@@ -60,7 +60,7 @@ def test_subclasses_are_written_as_rfc8785_writes_them() -> None:
     class Colour(enum.IntEnum):
         RED = 1
 
-    class Name(str, enum.Enum):
+    class Name(enum.StrEnum):
         A = "a"
 
     value: Any = OrderedDict([("z", Colour.RED), ("a", [Name.A, (1, 2)])])
