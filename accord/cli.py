@@ -889,6 +889,9 @@ def _warn_public_url() -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     _migrate()
+    from accord.web.static import ensure_collected
+
+    ensure_collected()  # hashed, compressed static files, collected again only when their sources changed
     from django.conf import settings
 
     def terminate(signum: int, frame: object) -> None:
@@ -938,56 +941,9 @@ def _service_account() -> Any:
     )
 
 
-def cmd_alert_import(args: argparse.Namespace) -> int:
-    from rich.progress import Progress
-
-    from accord.alerts.actions import import_alert
-    from accord.lib import cap as caplib
-    from accord.records.envelope import Audience
-    from accord.records.errors import ActionError
-
-    _migrate()
-    user = _account(args.username) if args.username else _service_account()
-    audience = (
-        Audience(members=[c.strip().upper() for c in args.audience.split(",") if c.strip()]) if args.audience else None
-    )
-    if (audience is None) != (args.tlp is None):
-        raise CliError("give --audience and --tlp together, or neither (then the CAP scope decides)", EXIT_USAGE)
-    documents: list[tuple[str, bytes]] = []
-    for name in args.files:
-        try:
-            data = Path(name).read_bytes()
-        except OSError as error:
-            raise CliError(f"cannot read {name}: {error.strerror}", EXIT_USAGE) from None
-        report = caplib.validate(data)
-        if report.kind in ("atom-feed", "rss-feed"):
-            documents += [(f"{name}#{i + 1}", caplib.to_xml(a)) for i, a in enumerate(report.alerts)]
-            if report.links:
-                print(f"{name}: {len(report.links)} linked alerts were not fetched", file=sys.stderr)
-        else:
-            documents.append((name, data))
-    failures = 0
-    with Progress(transient=True, disable=len(documents) < 5 or not sys.stderr.isatty()) as progress:
-        task = progress.add_task("importing", total=len(documents))
-        for name, data in documents:
-            try:
-                result = import_alert(data, acting_user=user, audience=audience, tlp=args.tlp)
-            except ActionError as error:
-                failures += 1
-                print(f"{name}: not imported: {error.message}", file=sys.stderr)
-            else:
-                version = result.version
-                line = {
-                    "file": name,
-                    "record": str(version.record_uuid),
-                    "seq": version.seq,
-                    "status": version.status,
-                    "tlp": version.tlp,
-                    "warnings": len(result.warnings),
-                }
-                print(json.dumps(line) if args.json else f"{name}: imported as {version.record_uuid}#{version.seq}")
-            progress.advance(task)
-    return EXIT_FAIL if failures else EXIT_OK
+def _importer(username: str | None) -> Any:
+    """The account `accord alert import` acts as: the one named, or this node's service account."""
+    return _account(username) if username else _service_account()
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
@@ -1196,17 +1152,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_commands(sub, common)
 
-    alert = sub.add_parser("alert", help="alerts").add_subparsers(dest="alert_command", required=True)
-    alert_import = add(
-        "import", cmd_alert_import, "import CAP alerts (files, or Atom/RSS feeds with embedded alerts)", alert
-    )
-    alert_import.add_argument("files", nargs="+", metavar="FILE_OR_FEED")
-    alert_import.add_argument(
-        "--as", dest="username", help="the account that imports (default: this node's service account)"
-    )
-    alert_import.add_argument("--audience", help="member codes, e.g. KZ,RU (default: from the CAP scope)")
-    alert_import.add_argument("--tlp", choices=["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"])
-    alert_import.add_argument("--json", action="store_true", help="one JSON line per imported alert")
+    from accord.alerts.commands import add_commands as add_alert_commands
+
+    add_alert_commands(sub, common, migrate=_migrate, account=_importer)
+
+    from accord.surveillance.commands import add_commands as add_counts_commands
+
+    add_counts_commands(sub, common, _migrate, _service_account)
 
     detect = add("detect", cmd_detect, "run an R surveillance aberration detector over count series in a CSV")
     detect.set_defaults(django=False)

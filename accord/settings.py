@@ -104,6 +104,7 @@ try:
     _hsts_seconds = env_int("ACCORD_HSTS_SECONDS", 31_536_000, minimum=0, maximum=2 * 31_536_000)
     _hsts_subdomains = env_bool("ACCORD_HSTS_INCLUDE_SUBDOMAINS", True)
     _hsts_preload = env_bool("ACCORD_HSTS_PRELOAD", False)
+    _static_root = env_optional("ACCORD_STATIC_ROOT")
 except ConfigError as error:
     raise ImproperlyConfigured(str(error)) from None
 
@@ -141,10 +142,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, and async: a static file is answered before any other middleware runs (no thread hop), streamed
+    # with an async iterator. Its security headers come from accord.web.static.add_headers.
+    "servestatic.middleware.ServeStaticMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "accord.web.middleware.SecurityHeadersMiddleware",
     "accord.web.middleware.BodySizeLimitMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -269,11 +272,28 @@ TIME_ZONE = "UTC"
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
+# Collected (hashed names, gzip and brotli copies) by `accord serve` at start when the sources changed
+# (accord.web.static.ensure_collected); ACCORD_STATIC_ROOT lets several data dirs share one collection.
+STATIC_ROOT = Path(_static_root) if _static_root else DATA_DIR / "static"
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
-# Served from the finders, so a fresh checkout needs no collectstatic step.
-WHITENOISE_USE_FINDERS = True
-WHITENOISE_AUTOREFRESH = DEBUG
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "accord.web.storage.StaticStorage"},
+}
+# With ACCORD_DEBUG the files are served from the sources (no collection, unhashed names); otherwise from
+# STATIC_ROOT by the manifest: hashed names cached for ever ("immutable"), other names for a minute.
+SERVESTATIC_USE_FINDERS = DEBUG
+SERVESTATIC_AUTOREFRESH = DEBUG
+SERVESTATIC_MAX_AGE = 0 if DEBUG else 60
+
+
+def _static_headers(headers: Any, path: str, url: str) -> None:
+    from accord.web.static import add_headers
+
+    add_headers(headers, path, url)
+
+
+SERVESTATIC_ADD_HEADERS_FUNCTION = _static_headers
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = ACCORD_MAX_BODY_BYTES
 SESSION_COOKIE_HTTPONLY = True

@@ -259,9 +259,12 @@ def test_alert_import_from_files_and_feeds(tmp_path: Path) -> None:
         result = node.run(
             "alert", "import", str(good), str(bad), "--json", "--audience", "KZ,RU", "--tlp", "AMBER", check=False
         )
-        assert result.returncode == 1
-        lines = [json.loads(line) for line in result.stdout.splitlines()]
-        assert len(lines) == 1 and lines[0]["tlp"] == "AMBER" and lines[0]["status"] == "actual"
-        assert "bad.xml: not imported: CAP-" in result.stderr
+        assert result.returncode == 3  # some stored, some invalid
+        report = json.loads(result.stdout)
+        assert (report["stored"], report["duplicate"], report["invalid"]) == (1, 0, 1)
+        assert report["items"][1]["source"] == str(bad) and report["items"][1]["rules"][0].startswith("CAP-")
+        again = node.run("alert", "import", str(good))
+        assert "nothing new" in again.stdout
+        assert node.run("alert", "import", str(bad), check=False).returncode == 1
         assert node.run("alert", "import", str(good), "--tlp", "RED", check=False).returncode == 2
         assert node.run("audit", "verify", check=False).returncode == 0

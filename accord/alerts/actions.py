@@ -98,7 +98,19 @@ def _compose(
         k: v
         for k, v in cap.items()
         if k
-        not in {"identifier", "sender", "sent", "status", "msgType", "scope", "restriction", "addresses", "references"}
+        not in {
+            "identifier",
+            "sender",
+            "sent",
+            "status",
+            "msgType",
+            "scope",
+            "restriction",
+            "addresses",
+            "addressesText",
+            "references",
+            "referencesText",
+        }
     }
     scope = mapping.scope_for(audience, tlp)
     tlp_note = scope.pop("note_tlp", None)

@@ -216,9 +216,10 @@ def csp_nonce(request: HttpRequest) -> str:
 
 class SecurityHeadersMiddleware:
     """Content-Security-Policy, Permissions-Policy, Referrer-Policy, Cross-Origin-Opener-Policy and
-    X-Frame-Options on every response (pages, API, feeds, static files, errors). It sits right after Django's
-    SecurityMiddleware (which adds HSTS, nosniff), before WhiteNoise, so static files get them too. A response
-    that already carries a header keeps it."""
+    X-Frame-Options on every response (pages, API, feeds, errors). It sits right after Django's
+    SecurityMiddleware (which adds HSTS, nosniff). Static files are answered by ServeStatic before either runs:
+    they get the same headers from accord.web.static.add_headers. A response that already carries a header
+    keeps it."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -229,8 +230,8 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         response.headers.setdefault("Referrer-Policy", settings.SECURE_REFERRER_POLICY or "same-origin")
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        # As frame-ancestors 'none', for browsers without CSP 2, also on the static files WhiteNoise answers
-        # before Django's XFrameOptionsMiddleware runs.
+        # As frame-ancestors 'none', for browsers without CSP 2 (Django's XFrameOptionsMiddleware misses
+        # responses that a middleware after it answers).
         response.headers.setdefault("X-Frame-Options", "DENY")
         return response
 

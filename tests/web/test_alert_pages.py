@@ -17,6 +17,7 @@ from accord.records.envelope import Audience
 from accord.records.models import Record, Version
 from tests.alerts.support import CHOLERA, cap, info
 from tests.conftest import World, client_for
+from tests.web.test_static_files import through_asgi
 
 KZ_CN_RU = Audience(members=["KZ", "CN", "RU"])
 
@@ -189,7 +190,9 @@ def test_the_detail_shows_every_info_block_the_map_data_and_the_epidemic(world: 
     assert 'id="alert-areas"' in page and '"areaDesc": "Turkistan region"' in page
     assert page.count('"areaDesc": "Turkistan region"') == 1  # the same area of two blocks, drawn once
     assert 'id="alert-bbox"' in page and "[68.0, 43.0, 69.0, 43.5]" in page
-    assert "/static/vendor/leaflet/leaflet.js" in page and "/static/accord/members.geojson" in page
+    # Hashed names (cached for ever by browsers; tests/web/test_static_files.py).
+    assert re.search(r"/static/vendor/leaflet/leaflet\.[0-9a-f]{12}\.js", page), page
+    assert re.search(r"/static/accord/members\.[0-9a-f]{12}\.geojson", page), page
     assert f"/api/v1/alerts/{published.version.record_uuid}.cap" in page
     assert f"/api/v1/alerts/{published.version.record_uuid}.geojson" in page
     assert "ICD-10 A00" in page and "Epidemic notification" in page
@@ -206,11 +209,13 @@ def test_only_web_addresses_become_links(world: World) -> None:
 
 
 def test_the_static_map_material_is_served(world: World) -> None:
-    client = client_for(world.alice)
-    for path in ("/static/vendor/leaflet/leaflet.js", "/static/vendor/leaflet/leaflet.css", "/static/accord/alerts.js"):
-        response = client.get(path)
-        assert response.status_code == 200, path
-        b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    published = _publish(world)
+    page = _html(client_for(world.alice).get(f"/alerts/{published.version.record_uuid}/"))
+    paths = re.findall(r"/static/(?:vendor/leaflet/leaflet|accord/alerts)\.[0-9a-f]{12}\.(?:js|css)", page)
+    assert len(set(paths)) == 3, paths
+    for path in set(paths):
+        response, body = through_asgi(path)
+        assert response.status_code == 200 and body, path
 
 
 def test_every_member_outline_makes_a_valid_cap_polygon() -> None:
