@@ -543,3 +543,7 @@ def get_assessment(request: HttpRequest, record_uuid: UUID) -> dict[str, Any]:
     if record.kind != "ihr_assessment" or record.current_version is None:
         raise NotFound("no such assessment")
     return assessment_out(record.current_version)
+
+
+# The batch import registers its route on this router.
+from accord.alerts import batch_api  # noqa: E402, F401
