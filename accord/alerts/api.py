@@ -207,7 +207,7 @@ class AlertFilters(Schema):
     member: str | None = None
     status: Literal["actual", "exercise", "test", "draft"] | None = None
     category: str | None = None
-    event: str | None = None
+    event: str | None = Field(default=None, max_length=300, description="the CAP event, whole (case ignored)")
     severity: Literal["Extreme", "Severe", "Moderate", "Minor", "Unknown"] | None = None
     urgency: Literal["Immediate", "Expected", "Future", "Past", "Unknown"] | None = None
     certainty: Literal["Observed", "Likely", "Possible", "Unlikely", "Unknown"] | None = None

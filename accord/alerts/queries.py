@@ -43,13 +43,13 @@ def alerts_for(principal: Principal, where: AlertFilter | None = None) -> QueryS
     )
     w = where or AlertFilter()
     if w.member:
-        rows = rows.filter(origin_member=w.member)
+        rows = rows.filter(alert_view__member=w.member)
     if w.status:
         rows = rows.filter(current_version__status=w.status)
     if w.category:
         rows = rows.filter(alert_view__categories__contains=f",{w.category},")
     if w.event:
-        rows = rows.filter(alert_view__event__icontains=w.event)
+        rows = rows.filter(alert_view__event__iexact=w.event.strip())
     if w.severity:
         rows = rows.filter(alert_view__severity=w.severity)
     if w.urgency:
@@ -80,7 +80,7 @@ def alerts_for(principal: Principal, where: AlertFilter | None = None) -> QueryS
         )
     elif w.active is False:
         rows = rows.filter(Q(current_version__state="withdrawn") | Q(alert_view__expires_at__lte=timezone.now()))
-    return rows.order_by("-alert_view__sent_at", "-pk")
+    return rows.order_by("-alert_view__sent_at", "-alert_view__record")
 
 
 def alert_for(principal: Principal, record_uuid: str) -> Record:
