@@ -207,7 +207,7 @@ def test_records_travel_in_bundles_only_to_the_audience(tmp_path: Path) -> None:
         assert kz.sql("SELECT count(*) FROM records_version") == [(0,)]
 
         assert _json(kz, "bundle", "import", str(bundle)) == {
-            "stored": 1, "duplicates": 0, "quarantined": 0, "refused": 0, "errors": []
+            "stored": 1, "duplicates": 0, "quarantined": 0, "refused": 0, "awaiting_key": 0, "errors": []
         }  # fmt: skip
         (received,) = _lines(kz, "records", "list", "--json")
         assert received == line
