@@ -13,7 +13,7 @@ from ninja.errors import ValidationError
 from pydantic import ConfigDict
 from pydantic import ValidationError as PydanticValidationError
 
-from accord.alerts import actions, queries
+from accord.alerts import actions, drafts, queries
 from accord.alerts.models import AlertView, view_of
 from accord.api import (
     MAX_OFFSET,
@@ -458,6 +458,27 @@ def cancel_alert(request: HttpRequest, record_uuid: UUID, payload: CancelIn) -> 
     require_write(request)
     record = queries.alert_for(principal_of(request), str(record_uuid))
     return Status(201, _published(actions.cancel_alert(record, acting_user=account_of(request), reason=payload.reason)))
+
+
+@router.post(
+    "/{uuid:record_uuid}/publish",
+    response={201: PublishedOut},
+    summary="Publish a draft alert of yours",
+    description="The draft (status draft, seen only by you) is published as a new alert with the audience, TLP and "
+    "status it was saved for, and the draft is withdrawn (its reason names the alert). Anyone else's draft is a 404.",
+)
+def publish_draft(request: HttpRequest, record_uuid: UUID) -> Status[dict[str, Any]]:
+    require_write(request)
+    record = queries.alert_for(principal_of(request), str(record_uuid))
+    return Status(201, _published(drafts.publish_draft(record, acting_user=account_of(request))))
+
+
+@router.post("/{uuid:record_uuid}/discard", response={204: None}, summary="Discard a draft alert of yours")
+def discard_draft(request: HttpRequest, record_uuid: UUID) -> Status[None]:
+    require_write(request)
+    record = queries.alert_for(principal_of(request), str(record_uuid))
+    drafts.discard_draft(record, acting_user=account_of(request))
+    return Status(204, None)
 
 
 @router.post("/{uuid:record_uuid}/acknowledge", response={201: list[BoardRow]}, summary="Acknowledge for your member")

@@ -18,6 +18,7 @@ from accord.alerts.models import AcknowledgementView, AlertMessage, AlertView, A
 from accord.lib import ihr
 from accord.members.models import Account, Member
 from accord.records import kinds
+from accord.records.envelope import Audience
 from accord.records.errors import Forbidden
 from accord.records.models import Record, Version
 
@@ -41,11 +42,26 @@ class Epidemic(BaseModel):
     assessment: str | None = Field(default=None, description="record uuid of the IHR Annex 2 assessment")
 
 
+class DraftInfo(BaseModel):
+    """What a draft alert (status draft, seen only by its author) keeps for its publication: who it is meant for,
+    and where it came from (a verified surveillance signal: the reviewer's note and the signal's regions)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    audience: Audience
+    tlp: Literal["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]
+    status: Literal["actual", "exercise", "test"] = "actual"
+    note: str = Field(default="", max_length=2000)
+    signal: str | None = Field(default=None, max_length=36)
+    regions: list[str] = Field(default_factory=list, max_length=50)
+
+
 class AlertBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     cap: dict[str, Any]
     epidemic: Epidemic | None = None
+    draft: DraftInfo | None = None
 
 
 class RecordRef(BaseModel):
@@ -290,6 +306,8 @@ def check_cap(cap: dict[str, Any], *, msg_types: tuple[str, ...], status: str) -
 
 def _alert_rules(body: dict[str, Any], author: kinds.Author) -> None:
     check_cap(body["cap"], msg_types=("Alert", "Update", "Cancel"), status=author.status)
+    if body.get("draft") is not None and author.status != "draft":
+        raise ValueError("draft: only a draft alert (status draft) carries a draft section")
     _check_notification_time(body)
 
 

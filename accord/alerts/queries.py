@@ -91,3 +91,29 @@ def alert_for(principal: Principal, record_uuid: str) -> Record:
 def public_alerts() -> QuerySet[Record]:
     """What may leave the system: TLP:CLEAR to everyone (the audience filter's anonymous view) and CAP scope Public."""
     return alerts_for(Principal.anonymous()).filter(alert_view__scope="Public")
+
+
+def drafts_of(principal: Principal) -> QuerySet[Record]:
+    """The principal's own live draft alerts, newest first (a draft is seen by its author alone)."""
+    if principal.account is None:
+        return Record.objects.none()
+    return (
+        Record.objects.visible_to(principal)
+        .filter(
+            kind="alert",
+            current_version__status="draft",
+            current_version__state="active",
+            current_version__author=principal.account,
+        )
+        .select_related("current_version", "alert_view")
+        .order_by("-current_version_id")
+    )
+
+
+def draft_for_signal(principal: Principal, signal: str) -> Record | None:
+    """The principal's live draft alert written from the surveillance signal `signal` (its uuid), if any."""
+    for record in drafts_of(principal):
+        assert record.current_version is not None
+        if (record.current_version.body.get("draft") or {}).get("signal") == signal:
+            return record
+    return None

@@ -367,7 +367,11 @@ def _detail(
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def alert_detail(request: HttpRequest, record_uuid: str) -> HttpResponse:
-    return _detail(request, _visible_alert(request, record_uuid))
+    record = _visible_alert(request, record_uuid)
+    current = record.current_version
+    if current is not None and current.status == "draft" and current.state == "active" and "draft" in current.body:
+        return HttpResponseRedirect(reverse("alert-draft", args=[record.uuid]))  # a saved draft: in its composer
+    return _detail(request, record)
 
 
 def _back(record: Record) -> HttpResponseRedirect:
@@ -461,6 +465,7 @@ def _compose_page(
     findings: list[dict[str, str]] | None = None,
     checked: bool = False,
     status: int = 200,
+    extra: dict[str, Any] | None = None,
 ) -> HttpResponse:
     shown = forms.attach(composition, findings or [])
     members = list(Member.objects.filter(active=True))
@@ -487,6 +492,7 @@ def _compose_page(
             "disease_systems": forms.DISEASE_SYSTEMS,
             "blank_info": forms.InfoBlock(index=-1, language="", categories=[]),
             "blank_areas": {kind: forms.AreaRow(index=-1, kind=kind) for kind in ("polygon", "circle", "member")},
+            **(extra or {}),
         },
         status=status,
     )

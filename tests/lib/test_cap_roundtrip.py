@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from accord.lib.canonical import check_signable
-from accord.lib.cap import from_json, parse, to_json, to_xml
+from accord.lib.cap import Alert, from_json, parse, to_json, to_xml
+from accord.lib.cap import leaves as leaves_module
 from accord.lib.cap.codec import text_of
 from accord.lib.cap.leaves import difference, leaves, round_trip_changes, xsd_valid_alerts
 from accord.lib.cap.secure import parse_xml
@@ -283,3 +284,16 @@ def test_the_leaf_difference_names_what_was_lost_and_gained() -> None:
 def test_every_xsd_valid_alert_of_the_corpus_subset_keeps_every_leaf(row: dict[str, str]) -> None:
     for alert in xsd_valid_alerts((DATA / row["file"]).read_bytes(), MAX_BYTES):
         assert round_trip_changes(alert, MAX_BYTES) == []
+
+
+def test_the_leaf_check_catches_a_writer_that_loses_an_element(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check is not vacuous: a writer that drops an empty <incidents/> (as Accord's once did) is caught."""
+    data = (DATA / "google-cap-library__canada_signed.cap").read_bytes()
+    (alert,) = xsd_valid_alerts(data, MAX_BYTES)
+    assert round_trip_changes(alert, MAX_BYTES) == []
+
+    def lossy(value: Alert) -> bytes:
+        return to_xml(replace(value, incidents=None))
+
+    monkeypatch.setattr(leaves_module, "to_xml", lossy)
+    assert round_trip_changes(alert, MAX_BYTES) == ["- /alert/incidents ''"]
