@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import transaction
 
 from accord.federation import actions as fed_actions
 from accord.federation import client
@@ -165,7 +166,8 @@ def test_versions_under_a_key_that_never_comes_are_kept_within_a_bound(monkeypat
     assert FederationEvent.objects.filter(kind=awaiting.OVERFLOW).exists()
     Peer.objects.filter(pk=peer.pk).update(last_anti_entropy_at="2026-01-01T00:00:00Z")
     # The admin registers the key: the two kept are stored at once; for the third, anti-entropy is made due.
-    fed_actions._trust_older_key(peer, canonical.public_key_b64(key), acting_user=None)
+    with transaction.atomic():
+        fed_actions._trust_older_key(peer, canonical.public_key_b64(key), acting_user=None)
     assert Version.objects.filter(kind="note", origin_node=origin).count() == 2
     assert not AwaitingKey.objects.exists()
     peer.refresh_from_db()
