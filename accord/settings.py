@@ -36,6 +36,11 @@ try:
     )
     CSRF_TRUSTED_ORIGINS = env_list("ACCORD_CSRF_TRUSTED_ORIGINS", [])
     ACCORD_MAX_BODY_BYTES = env_int("ACCORD_MAX_BODY_BYTES", 1_048_576, minimum=1024, maximum=512 * 1_048_576)
+    # POST /api/v1/alerts/batch: the most CAP documents, and bytes, one request may carry.
+    ACCORD_ALERT_BATCH_MAX_ITEMS = env_int("ACCORD_ALERT_BATCH_MAX_ITEMS", 1000, minimum=1, maximum=100_000)
+    ACCORD_ALERT_BATCH_MAX_BYTES = env_int(
+        "ACCORD_ALERT_BATCH_MAX_BYTES", 64 * 1_048_576, minimum=1024, maximum=2048 * 1_048_576
+    )
     ACCORD_NODE_NAME = env_optional("ACCORD_NODE_NAME")
     ACCORD_NODE_MEMBER = env_str("ACCORD_NODE_MEMBER", "SCO")
     ACCORD_NODE_PRIVATE_KEY = env_optional("ACCORD_NODE_PRIVATE_KEY")

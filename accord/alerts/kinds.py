@@ -122,6 +122,7 @@ def _alert_values(version: Version, first_sent_before: datetime | None) -> dict[
     severity = mapping.worst_severity(cap)
     return {
         "version": version,
+        "member": version.origin_member,
         "identifier": cap.get("identifier", ""),
         "sender": cap.get("sender", ""),
         "sent_at": sent,

@@ -12,7 +12,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
@@ -141,10 +140,15 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         active={"active": True, "ended": False}.get(filters["state"] or "all"),
     )
     rows = queries.alerts_for(_principal(request), where)
-    page = Paginator(rows, PAGE_SIZE).get_page(g.get("page"))
+    cursor = g.get("cursor") or None
+    try:
+        page = queries.page(rows, PAGE_SIZE, cursor, columns=None)
+    except ActionError:
+        page = queries.page(rows, PAGE_SIZE, None, columns=None)  # a cursor edited by hand: the first page
+        cursor = None
     names = {m.code: m.name for m in members}
     items = []
-    for record in page.object_list:
+    for record in page.rows:
         view: AlertView = record.alert_view  # reverse one-to-one, selected with the record
         assert record.current_version is not None
         info = reader_info(record.current_version.body.get("cap", {}))
@@ -167,6 +171,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         "alerts/list.html",
         {
             "page": page,
+            "first_page": cursor is None,
             "items": items,
             "filters": filters,
             "statuses": forms.STATUSES,

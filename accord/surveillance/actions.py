@@ -876,9 +876,9 @@ def detect_received(version_id: int) -> int:
     return len(raised)
 
 
-def recipients_for(signal: Signal) -> list[str]:
+def recipient_accounts(signal: Signal) -> list[Account]:
     """Who is told of a new signal by e-mail: the member's analysts and focal points for a signal, the
-    Secretariat's coordinators for a cross-border one; only those who may see it."""
+    Secretariat's coordinators for a cross-border one; only those who may see it, and who have an address."""
     from accord.members.models import Account
     from accord.surveillance.queries import signals_for
 
@@ -891,10 +891,15 @@ def recipients_for(signal: Signal) -> list[str]:
             is_active=True, organisation__member__code=signal.member, roles__role__in=("analyst", "focal_point")
         )
     found = []
-    for person in people.exclude(email="").select_related("organisation__member").distinct():
+    for person in people.exclude(email="").select_related("organisation__member").distinct().order_by("email"):
         if signals_for(Principal.of(person)).filter(pk=signal.pk).exists():
-            found.append(person.email)
-    return sorted(set(found))
+            found.append(person)
+    return found
+
+
+def recipients_for(signal: Signal) -> list[str]:
+    """The addresses of recipient_accounts(signal)."""
+    return sorted({person.email for person in recipient_accounts(signal)})
 
 
 def link_assessment(signal: Signal, assessment: uuid.UUID, *, acting_user: Account) -> Signal:

@@ -199,7 +199,10 @@ def test_the_signal_e_mail_links_to_the_signal_at_the_public_address(
         send_mail_to(settings, box)
         assert notify_signal_task.call(signal.pk) == 2
         (message,) = box.to("carol@example.org")
-    assert f"https://accord.example.kz/surveillance/signals/{signal.uuid}/" in text_of(message)
+    # In the recipients' language (KZ: Russian), with the absolute link.
+    link = f"https://accord.example.kz/surveillance/signals/{signal.uuid}/"
+    assert f"Подтвердите или отклоните его в Accord: {link}" in text_of(message)
+    assert str(message["Subject"]).strip().startswith("[Accord] сигнал: ")
 
 
 def test_counts_received_from_a_peer_are_watched_like_uploads(people: People) -> None:

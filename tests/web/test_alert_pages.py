@@ -136,9 +136,25 @@ def test_the_list_pages_keep_the_filters(world: World) -> None:
         _publish(world, cap=cap(info(headline=f"Alert number {number}")), audience=Audience(members=["KZ"]))
     carol = client_for(world.carol)
     first = _html(carol.get("/alerts/?severity=Severe"))
-    assert "Page 1 of 2" in first and "?severity=Severe&amp;page=2" in first
-    second = _html(carol.get("/alerts/?severity=Severe&page=2"))
-    assert "Page 2 of 2" in second and "Alert number 0" in second and "Alert number 26" not in second
+    found = re.search(r'href="\?severity=Severe&amp;cursor=([A-Za-z0-9_-]+)" rel="next"', first)
+    assert "27 alerts" in first and found is not None and "Newest" not in first
+    second = _html(carol.get(f"/alerts/?severity=Severe&cursor={found.group(1)}"))
+    assert "Alert number 0" in second and "Alert number 26" not in second and 'rel="next"' not in second
+    assert 'href="?severity=Severe">Newest' in second
+    # a cursor edited by hand shows the first page, not an error
+    assert "Alert number 26" in _html(carol.get("/alerts/?severity=Severe&cursor=bm9uc2Vuc2U"))
+
+
+def test_the_list_counts_exactly_up_to_the_cap(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from accord.alerts import queries, views
+
+    for number in range(4):
+        _publish(world, cap=cap(info(headline=f"Alert number {number}")), audience=Audience(members=["KZ"]))
+    carol = client_for(world.carol)
+    monkeypatch.setattr(views, "PAGE_SIZE", 1)
+    assert "4 alerts" in _html(carol.get("/alerts/"))
+    monkeypatch.setattr(queries, "COUNT_CAP", 2)
+    assert "More than 2 alerts" in _html(carol.get("/alerts/"))
 
 
 # ---- detail ----------------------------------------------------------------------------------------

@@ -109,6 +109,7 @@ def test_verifying_saves_a_draft_alert_that_outlives_the_page(world: World, outb
     assert "IHR Annex 2 assessment draft" in detail and 'id="verify"' not in detail
     # The page is left: the draft is in the author's list, and writing the alert again opens the same draft.
     assert f'href="/alerts/drafts/{draft.uuid}/"' in _html(client.get("/alerts/drafts/"))
+    assert 'href="/alerts/drafts/"' in _html(client.get("/alerts/"))  # "My drafts", beside "New alert"
     again = client.post(f"/surveillance/signals/{outbreak.uuid}/alert/")
     assert again.status_code == 302 and again["Location"] == response["Location"]
     assert Record.objects.filter(kind="alert").count() == 1
