@@ -59,8 +59,8 @@ def _composition(version: Version) -> forms.Composition:
     return forms.from_message(
         version.body["cap"],
         status=info.get("status", "actual"),
-        audience=info.get("audience") or {"everyone": False},
-        tlp=info.get("tlp", drafts.DRAFT_TLP),
+        audience=info.get("audience") or version.envelope()["audience"],
+        tlp=info.get("tlp") or version.tlp,
         epidemic=version.body.get("epidemic"),
     )
 

@@ -131,8 +131,10 @@ def publish_draft(
     with transaction.atomic():
         published = actions.publish_alert(
             _without_draft_note(cap if cap is not None else body["cap"]),
-            audience=audience or Audience.model_validate(info.get("audience") or {"persons": [acting_user.uuid]}),
-            tlp=tlp or info.get("tlp", DRAFT_TLP),
+            # A draft saved here says who it is meant for; one written as a draft through the API (POST
+            # /api/v1/alerts with status draft) is meant for the audience it was written with.
+            audience=audience or Audience.model_validate(info.get("audience") or current.envelope()["audience"]),
+            tlp=tlp or info.get("tlp") or current.tlp,
             status=status or info.get("status", "actual"),
             acting_user=acting_user,
             epidemic=epidemic if epidemic is not None else body.get("epidemic"),
@@ -162,8 +164,8 @@ def set_assessment(record: Record, assessment: uuid.UUID | str, *, acting_user: 
     info = body.get("draft") or {}
     return save_draft(
         _without_draft_note(body["cap"]),
-        audience=Audience.model_validate(info.get("audience") or {"persons": [acting_user.uuid]}),
-        tlp=info.get("tlp", DRAFT_TLP),
+        audience=Audience.model_validate(info.get("audience") or current.envelope()["audience"]),
+        tlp=info.get("tlp") or current.tlp,
         status=info.get("status", "actual"),
         acting_user=acting_user,
         epidemic=epidemic,

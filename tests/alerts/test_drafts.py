@@ -152,3 +152,23 @@ def test_the_api_publishes_and_discards_drafts_of_their_author_only(world: World
     assert _api("POST", f"/api/v1/alerts/{second.record_uuid}/discard", sam).status_code == 404
     assert _api("POST", f"/api/v1/alerts/{second.record_uuid}/discard", carol).status_code == 204
     assert not queries.drafts_of(Principal.of(world.carol)).exists()
+
+
+def test_a_draft_written_through_the_api_is_published_to_the_audience_it_was_written_with(
+    world: World, token_for: Any
+) -> None:
+    carol = token_for(world.carol)
+    payload = {"cap": cap(info()), "audience": {"members": ["KZ", "CN"]}, "tlp": "AMBER", "status": "draft"}
+    written = _api("POST", "/api/v1/alerts", carol, payload)
+    assert written.status_code == 201, written.content
+    uuid = written.json()["alert"]["uuid"]
+    assert [str(r.uuid) for r in queries.drafts_of(Principal.of(world.carol))] == [uuid]
+    assert not _sees(world.alice, uuid)  # a draft: its author's alone, whatever its audience says
+    published = _api("POST", f"/api/v1/alerts/{uuid}/publish", carol)
+    assert published.status_code == 201, published.content
+    alert = Record.objects.get(uuid=published.json()["alert"]["uuid"])
+    assert alert.current_version is not None and alert.current_version.status == "actual"
+    assert (
+        alert.current_version.envelope()["audience"]["members"] == ["CN", "KZ"] and alert.current_version.tlp == "AMBER"
+    )
+    assert _sees(world.alice, alert.uuid)
