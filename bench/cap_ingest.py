@@ -168,6 +168,7 @@ def measure_accord_bulk(docs: list[bytes], rounds: int, copies: int, user: Any) 
     """`accord alert import` of many files at once: the bulk path (alerts.bulk.ingest_many), `copies` copies of the
     corpus (each with its own identifiers, so each is stored) per round, the originals read from memory."""
     from accord.alerts.bulk import ingest_many
+    from accord.alerts.commands import CLI_CHUNK
     from accord.records.envelope import Audience
 
     audience = Audience(members=["KZ"])
@@ -178,7 +179,7 @@ def measure_accord_bulk(docs: list[bytes], rounds: int, copies: int, user: Any) 
     rates = []
     for batch in per_round:
         start = time.perf_counter()
-        report = ingest_many(batch, acting_user=user, audience=audience, tlp="AMBER")
+        report = ingest_many(batch, acting_user=user, audience=audience, tlp="AMBER", chunk=CLI_CHUNK)
         rates.append(len(batch) / (time.perf_counter() - start))
         if report.stored != len(batch):
             first = next(i for i in report.items if i.outcome != "stored")
