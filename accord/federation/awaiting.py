@@ -7,9 +7,10 @@ announcement reached us, or an anti-entropy fetch brought it first) is not refus
 that registered the key commits, so the version is stored within the same sync round, not at the next
 anti-entropy round.
 
-A peer could send any number of versions under keys that will never exist: at most AWAITING_MAX are kept per
-origin node. Past that a version is refused as before, and registering the key then also makes anti-entropy due
-with every peer, which fetches what was not kept.
+A peer could send any number of versions under keys that will never exist: only versions of nodes with a key
+known here are kept (a node that rotated its key; not one this node has never heard of, whose origin ids cost
+nothing to invent), at most AWAITING_MAX per origin node. Past that a version is refused as before, and
+registering the key then also makes anti-entropy due with every peer, which fetches what was not kept.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ OVERFLOW = "version.awaiting_full"
 
 def keep(peer: Peer | None, item: Incoming, error: UnknownKey, *, source: str) -> bool:
     """Keep a version refused for an unknown key; False when the origin's allowance is full (then it is refused)."""
+    from accord.members.models import NodeKey
+
+    if not NodeKey.objects.filter(node_id=error.node).exists():
+        return False  # a node never heard of: refused as before
     digest = content_hash(item.data)
     held = AwaitingKey.objects.filter(origin_node=error.node)
     if held.filter(kid=error.kid, content_hash=digest).exists():

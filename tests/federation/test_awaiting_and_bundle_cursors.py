@@ -142,10 +142,10 @@ def test_versions_under_a_key_that_never_comes_are_kept_within_a_bound(monkeypat
     )
     kid = canonical.key_id(canonical.public_key_b64(key))
 
-    def item(n: int) -> dict[str, Any]:
+    def item(n: int, node: uuid.UUID = origin) -> dict[str, Any]:
         envelope = build_envelope(
             kind="note",
-            origin={"node": str(origin), "member": "RU", "organisation": None, "account": None},
+            origin={"node": str(node), "member": "RU", "organisation": None, "account": None},
             record=uuid.uuid4(),
             seq=1,
             prev_hash=None,
@@ -159,6 +159,9 @@ def test_versions_under_a_key_that_never_comes_are_kept_within_a_bound(monkeypat
         data, _ = encode(envelope)
         return {"version": base64.b64encode(data).decode(), "signature": canonical.sign(key, data), "kid": kid}
 
+    # A node this node has never heard of (any id can be invented): refused as before, not kept.
+    stranger = client.receive(peer, [item(0, uuid.uuid4())], None, source="peer:ru")
+    assert (stranger.awaiting, stranger.refused) == (0, 1) and not AwaitingKey.objects.exists()
     monkeypatch.setattr(awaiting, "AWAITING_MAX", 2)
     counts = client.receive(peer, [item(n) for n in range(3)], None, source="peer:ru")
     assert (counts.awaiting, counts.refused) == (2, 1)
