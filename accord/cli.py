@@ -105,6 +105,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _node_info() -> dict[str, Any]:
+    from accord.members import site
     from accord.members.identity import signing_key
     from accord.records.actions import this_node
 
@@ -115,6 +116,7 @@ def _node_info() -> dict[str, Any]:
         "name": node.name,
         "member": node.member.code,
         "url": node.url,
+        "public_url": site.public_url() or None,
         "kid": key.kid,
         "public_key": key.public_key,
     }
@@ -393,6 +395,8 @@ def cmd_federation_status(args: argparse.Namespace) -> int:
             "last_error_at": _when(peer.last_error_at),
             "stored": peer.stored,
             "refused": peer.refused,
+            "bundle_sent_cursor": peer.bundle_sent_cursor,
+            "bundle_received_cursor": peer.bundle_received_cursor,
         }
         rows.append(info)
         if args.json:
@@ -437,6 +441,7 @@ def _counts_info(counts: Any) -> dict[str, Any]:
         "duplicates": counts.duplicates,
         "quarantined": counts.quarantined,
         "refused": counts.refused,
+        "awaiting_key": counts.awaiting,
         "errors": list(counts.errors),
     }
 
@@ -495,7 +500,9 @@ def cmd_bundle_export(args: argparse.Namespace) -> int:
     with _progress() as progress:
         task = progress.add_task("exporting", total=None)
         try:
-            result = bundles.export_bundle(peer, out, since=args.since, progress=lambda: progress.advance(task))
+            result = bundles.export_bundle(
+                peer, out, since=args.since, resend=args.resend, progress=lambda: progress.advance(task)
+            )
         except OSError as error:
             raise CliError(f"cannot write {out}: {error.strerror}") from None
     print(json.dumps({"count": result.count, "next": result.next_cursor, "path": str(result.path)}))
@@ -843,7 +850,17 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _serve_asgi(host: str, port: int) -> None:
+def default_web_workers() -> int:
+    """Server processes when --web-workers is not given: one per core on PostgreSQL; one on SQLite, whose single
+    writer lock for the whole file would make several processes queue on every write (docs/operations.md)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 1
+    return max(1, os.cpu_count() or 1)
+
+
+def _serve_asgi(host: str, port: int, web_workers: int = 1) -> None:
     """uvicorn, as `uvicorn.run` would, but open live streams (/api/v1/stream), which never finish by themselves,
     are told to end as soon as shutting down begins (EventSource clients reconnect and resume elsewhere or later);
     whatever is still open after 5 s is cut."""
@@ -871,14 +888,33 @@ def _serve_asgi(host: str, port: int) -> None:
         lifespan="off",
         timeout_graceful_shutdown=5,
     )
+    if web_workers > 1:
+        # Several server processes on one socket (uvicorn's supervisor: it restarts a process that dies). Each
+        # answers its own requests with its own database connection; open live streams end with the 5 s grace.
+        from uvicorn.supervisors import Multiprocess
+
+        config.workers = web_workers
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+        return
     server = Server(config)
     server.run()
     if not server.started:
         raise SystemExit(3)  # as uvicorn.run: the server could not start (the port is taken, ...)
 
 
+def _warn_public_url() -> None:
+    from accord.members.site import production_warning
+
+    warning = production_warning()
+    if warning:
+        print(f"accord: warning: {warning}", file=sys.stderr, flush=True)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     _migrate()
+    from accord.web.static import ensure_collected
+
+    ensure_collected()  # hashed, compressed static files, collected again only when their sources changed
     from django.conf import settings
 
     def terminate(signum: int, frame: object) -> None:
@@ -887,16 +923,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, terminate)
+    _warn_public_url()
     workers: list[subprocess.Popen[bytes]] = []
     env = dict(os.environ, ACCORD_DATA_DIR=str(settings.DATA_DIR))
     try:
+        web_workers = args.web_workers if args.web_workers is not None else default_web_workers()
         for _ in range(args.workers):
             workers.append(subprocess.Popen([sys.executable, "-m", "accord.cli", "worker"], env=env))
         print(
-            f"Accord serving on http://{args.host}:{args.port} with {args.workers} worker(s); Ctrl-C stops it",
+            f"Accord serving on http://{args.host}:{args.port} with {web_workers} server process(es) and "
+            f"{args.workers} worker(s); Ctrl-C stops it",
             flush=True,
         )
-        _serve_asgi(args.host, args.port)
+        _serve_asgi(args.host, args.port, web_workers)
     finally:
         for worker in workers:
             if worker.poll() is None:
@@ -927,56 +966,9 @@ def _service_account() -> Any:
     )
 
 
-def cmd_alert_import(args: argparse.Namespace) -> int:
-    from rich.progress import Progress
-
-    from accord.alerts.actions import import_alert
-    from accord.lib import cap as caplib
-    from accord.records.envelope import Audience
-    from accord.records.errors import ActionError
-
-    _migrate()
-    user = _account(args.username) if args.username else _service_account()
-    audience = (
-        Audience(members=[c.strip().upper() for c in args.audience.split(",") if c.strip()]) if args.audience else None
-    )
-    if (audience is None) != (args.tlp is None):
-        raise CliError("give --audience and --tlp together, or neither (then the CAP scope decides)", EXIT_USAGE)
-    documents: list[tuple[str, bytes]] = []
-    for name in args.files:
-        try:
-            data = Path(name).read_bytes()
-        except OSError as error:
-            raise CliError(f"cannot read {name}: {error.strerror}", EXIT_USAGE) from None
-        report = caplib.validate(data)
-        if report.kind in ("atom-feed", "rss-feed"):
-            documents += [(f"{name}#{i + 1}", caplib.to_xml(a)) for i, a in enumerate(report.alerts)]
-            if report.links:
-                print(f"{name}: {len(report.links)} linked alerts were not fetched", file=sys.stderr)
-        else:
-            documents.append((name, data))
-    failures = 0
-    with Progress(transient=True, disable=len(documents) < 5 or not sys.stderr.isatty()) as progress:
-        task = progress.add_task("importing", total=len(documents))
-        for name, data in documents:
-            try:
-                result = import_alert(data, acting_user=user, audience=audience, tlp=args.tlp)
-            except ActionError as error:
-                failures += 1
-                print(f"{name}: not imported: {error.message}", file=sys.stderr)
-            else:
-                version = result.version
-                line = {
-                    "file": name,
-                    "record": str(version.record_uuid),
-                    "seq": version.seq,
-                    "status": version.status,
-                    "tlp": version.tlp,
-                    "warnings": len(result.warnings),
-                }
-                print(json.dumps(line) if args.json else f"{name}: imported as {version.record_uuid}#{version.seq}")
-            progress.advance(task)
-    return EXIT_FAIL if failures else EXIT_OK
+def _importer(username: str | None) -> Any:
+    """The account `accord alert import` acts as: the one named, or this node's service account."""
+    return _account(username) if username else _service_account()
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
@@ -1042,6 +1034,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     serve.add_argument("--port", type=_port, default=_port(os.environ.get("PORT", "8000")))
     serve.add_argument("--workers", type=int, default=1, choices=range(0, 17), metavar="N")
+    serve.add_argument(
+        "--web-workers",
+        type=int,
+        default=None,
+        choices=range(1, 65),
+        metavar="N",
+        help="server processes answering requests (default: the number of cores on PostgreSQL, 1 on SQLite)",
+    )
     add("migrate", cmd_migrate, "create or update the database")
     add("demo", cmd_demo, "load the demo members, accounts and records (idempotent)")
     worker = add("worker", cmd_worker, "run a background worker")
@@ -1055,7 +1055,10 @@ def build_parser() -> argparse.ArgumentParser:
     init = add("init", cmd_init, "create this node: its identity, member and address (idempotent)")
     init.add_argument("--name", required=True, help="this node's name, e.g. accord-kz")
     init.add_argument("--member", required=True, help="the code of the member that operates the node, e.g. KZ")
-    init.add_argument("--url", help="where peers reach this node, e.g. https://accord.example.kz")
+    init.add_argument(
+        "--url",
+        help="this node's public address (links in e-mails, feeds; where peers reach it), e.g. https://accord.example.kz",
+    )
 
     from accord.records.commands import add_commands as add_audit_commands
 
@@ -1112,12 +1115,14 @@ def build_parser() -> argparse.ArgumentParser:
     bundle_export = add("export", cmd_bundle_export, "write the versions a peer is entitled to into a file", bundle)
     bundle_export.add_argument("--peer", required=True, metavar="NAME")
     bundle_export.add_argument("--out", required=True, metavar="FILE")
-    bundle_export.add_argument(
+    start = bundle_export.add_mutually_exclusive_group()
+    start.add_argument(
         "--since",
         metavar="CURSOR",
-        help="a cursor printed by an earlier export ('' for everything; default: "
-        "after what the peer last confirmed pulling)",
+        help="a cursor printed by an earlier export ('' for everything; default: after the last bundle exported "
+        "to the peer, or what it confirmed holding, whichever is later)",
     )
+    start.add_argument("--resend", action="store_true", help="everything the peer is entitled to, again")
     bundle_import = add("import", cmd_bundle_import, "verify a bundle and store its versions", bundle)
     bundle_import.add_argument("file", metavar="FILE")
 
@@ -1182,17 +1187,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_commands(sub, common)
 
-    alert = sub.add_parser("alert", help="alerts").add_subparsers(dest="alert_command", required=True)
-    alert_import = add(
-        "import", cmd_alert_import, "import CAP alerts (files, or Atom/RSS feeds with embedded alerts)", alert
-    )
-    alert_import.add_argument("files", nargs="+", metavar="FILE_OR_FEED")
-    alert_import.add_argument(
-        "--as", dest="username", help="the account that imports (default: this node's service account)"
-    )
-    alert_import.add_argument("--audience", help="member codes, e.g. KZ,RU (default: from the CAP scope)")
-    alert_import.add_argument("--tlp", choices=["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"])
-    alert_import.add_argument("--json", action="store_true", help="one JSON line per imported alert")
+    from accord.alerts.commands import add_commands as add_alert_commands
+
+    add_alert_commands(sub, common, migrate=_migrate, account=_importer)
+
+    from accord.surveillance.commands import add_commands as add_counts_commands
+
+    add_counts_commands(sub, common, _migrate, _service_account)
 
     detect = add("detect", cmd_detect, "run an R surveillance aberration detector over count series in a CSV")
     detect.set_defaults(django=False)

@@ -19,6 +19,7 @@ from accord.lib.env import (
     env_optional,
     env_path,
     env_str,
+    env_url,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -35,6 +36,11 @@ try:
     )
     CSRF_TRUSTED_ORIGINS = env_list("ACCORD_CSRF_TRUSTED_ORIGINS", [])
     ACCORD_MAX_BODY_BYTES = env_int("ACCORD_MAX_BODY_BYTES", 1_048_576, minimum=1024, maximum=512 * 1_048_576)
+    # POST /api/v1/alerts/batch: the most CAP documents, and bytes, one request may carry.
+    ACCORD_ALERT_BATCH_MAX_ITEMS = env_int("ACCORD_ALERT_BATCH_MAX_ITEMS", 1000, minimum=1, maximum=100_000)
+    ACCORD_ALERT_BATCH_MAX_BYTES = env_int(
+        "ACCORD_ALERT_BATCH_MAX_BYTES", 64 * 1_048_576, minimum=1024, maximum=2048 * 1_048_576
+    )
     ACCORD_NODE_NAME = env_optional("ACCORD_NODE_NAME")
     ACCORD_NODE_MEMBER = env_str("ACCORD_NODE_MEMBER", "SCO")
     ACCORD_NODE_PRIVATE_KEY = env_optional("ACCORD_NODE_PRIVATE_KEY")
@@ -44,7 +50,9 @@ try:
     ACCORD_TOKEN_DAYS = env_int("ACCORD_TOKEN_DAYS", 90, minimum=1, maximum=3650)
     # How long a link to set a password (forgotten password, invitation of a new account) works, in seconds.
     PASSWORD_RESET_TIMEOUT = env_int("ACCORD_PASSWORD_RESET_SECONDS", 3600, minimum=300, maximum=7 * 86400)
-    ACCORD_NODE_URL = env_str("ACCORD_NODE_URL", "")
+    # The node's public base URL: every link in e-mails, feeds and webhook payloads starts with it
+    # (accord/members/site.py). ACCORD_NODE_URL is its former name, still read.
+    ACCORD_PUBLIC_URL = env_url("ACCORD_PUBLIC_URL") or env_url("ACCORD_NODE_URL") or ""
     ACCORD_FEDERATION_WINDOW_SECONDS = env_int("ACCORD_FEDERATION_WINDOW_SECONDS", 300, minimum=10, maximum=86400)
     ACCORD_FEDERATION_POLL_SECONDS = env_int("ACCORD_FEDERATION_POLL_SECONDS", 30, minimum=1, maximum=86400)
     ACCORD_FEDERATION_ANTI_ENTROPY_SECONDS = env_int(
@@ -101,6 +109,7 @@ try:
     _hsts_seconds = env_int("ACCORD_HSTS_SECONDS", 31_536_000, minimum=0, maximum=2 * 31_536_000)
     _hsts_subdomains = env_bool("ACCORD_HSTS_INCLUDE_SUBDOMAINS", True)
     _hsts_preload = env_bool("ACCORD_HSTS_PRELOAD", False)
+    _static_root = env_optional("ACCORD_STATIC_ROOT")
 except ConfigError as error:
     raise ImproperlyConfigured(str(error)) from None
 
@@ -138,10 +147,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, and async: a static file is answered before any other middleware runs (no thread hop), streamed
+    # with an async iterator. Its security headers come from accord.web.static.add_headers.
+    "servestatic.middleware.ServeStaticMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "accord.web.middleware.SecurityHeadersMiddleware",
     "accord.web.middleware.BodySizeLimitMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -266,11 +277,28 @@ TIME_ZONE = "UTC"
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
+# Collected (hashed names, gzip and brotli copies) by `accord serve` at start when the sources changed
+# (accord.web.static.ensure_collected); ACCORD_STATIC_ROOT lets several data dirs share one collection.
+STATIC_ROOT = Path(_static_root) if _static_root else DATA_DIR / "static"
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
-# Served from the finders, so a fresh checkout needs no collectstatic step.
-WHITENOISE_USE_FINDERS = True
-WHITENOISE_AUTOREFRESH = DEBUG
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "accord.web.storage.StaticStorage"},
+}
+# With ACCORD_DEBUG the files are served from the sources (no collection, unhashed names); otherwise from
+# STATIC_ROOT by the manifest: hashed names cached for ever ("immutable"), other names for a minute.
+SERVESTATIC_USE_FINDERS = DEBUG
+SERVESTATIC_AUTOREFRESH = DEBUG
+SERVESTATIC_MAX_AGE = 0 if DEBUG else 60
+
+
+def _static_headers(headers: Any, path: str, url: str) -> None:
+    from accord.web.static import add_headers
+
+    add_headers(headers, path, url)
+
+
+SERVESTATIC_ADD_HEADERS_FUNCTION = _static_headers
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = ACCORD_MAX_BODY_BYTES
 SESSION_COOKIE_HTTPONLY = True

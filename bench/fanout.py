@@ -145,7 +145,7 @@ def _env(database_url: str, data_dir: Path) -> dict[str, str]:
             "ACCORD_DATA_DIR": str(data_dir),
             "ACCORD_OUTBOUND_ALLOW": "127.0.0.1/32",
             "ACCORD_EMAIL_BACKEND": "console",
-            "ACCORD_NODE_URL": "http://127.0.0.1:8000",
+            "ACCORD_PUBLIC_URL": "http://127.0.0.1:8000",
         }
     )
     # The one local receiver stands in for 1,000 subscribers' own hosts: the per-host limit (which keeps one host

@@ -1,11 +1,17 @@
-"""CAP conformance over the shared corpus: no crash, the XSD verdict of the manifest, lossless round trips.
+"""CAP conformance over the shared corpus: no crash, the XSD verdict of the manifest, exact round trips.
 
 Usage: python scripts/cap_conformance.py SHARED_DIR   (reads SHARED_DIR/cap/corpus and its manifest.csv)
 
-For every file of the corpus (all but manifest.csv): ``validate`` must not raise; ``valid_xsd`` must equal
-the manifest's valid_xsd (yes → true, no → false, n/a → null); and every alert it read (alerts embedded in
-feeds included) must survive XML → JSON (through json.dumps/loads) → XML → parse unchanged, with a JSON form
-that can be signed (no floats). Exit status 1 lists the files that fail.
+For every file of the corpus (all but manifest.csv):
+* ``validate`` must not raise, and ``valid_xsd`` must equal the manifest's valid_xsd (yes → true, no → false,
+  n/a → null);
+* every alert it read (alerts embedded in feeds included) must survive XML → JSON (through json.dumps/loads)
+  → XML → parse unchanged, with a JSON form that can be signed (no floats);
+* every CAP 1.2 ``<alert>`` element in the file (the root, or embedded in a feed) that the CAP 1.2 XSD accepts
+  on its own must keep every element exactly: the multiset of (element path, stripped text) leaves
+  (``accord.lib.cap.leaves``, XML signatures aside) of the original and of ``to_xml(from_json(to_json(parse)))``
+  must be identical. Each lost (-) or gained (+) leaf is printed.
+Exit status 1 lists the files that fail.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from accord.lib.canonical import CanonicalError, check_signable
 from accord.lib.cap import Alert, from_json, parse, to_json, to_xml, validate
+from accord.lib.cap.leaves import round_trip_changes, xsd_valid_alerts
 
 EXPECTED = {"yes": True, "no": False, "n/a": None}
 # Corpus feeds are larger than the 1 MiB default meant for single alerts.
@@ -39,6 +46,24 @@ def round_trip(alert: Alert) -> str | None:
     return None
 
 
+def exact_round_trips(data: bytes) -> tuple[int, list[str]]:
+    """(how many XSD-valid CAP 1.2 alerts the document holds, what their round trips changed)."""
+    alerts = xsd_valid_alerts(data, MAX_BYTES)
+    problems = []
+    for index, alert in enumerate(alerts, 1):
+        try:
+            changed = round_trip_changes(alert, MAX_BYTES)
+        except Exception as error:  # noqa: BLE001 - a crash is exactly what this check reports
+            problems.append(f"XSD-valid alert {index}: round trip crashed: {error!r}")
+            continue
+        if changed:
+            lines = "\n    ".join(changed)
+            problems.append(
+                f"XSD-valid alert {index}: {len(changed)} leaves differ after XML → JSON → XML\n    {lines}"
+            )
+    return len(alerts), problems
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: cap_conformance.py SHARED_DIR", file=sys.stderr)
@@ -54,7 +79,7 @@ def main(argv: list[str]) -> int:
     failures: list[str] = [
         f"{name}: listed in the manifest but missing" for name in manifest if not (corpus / name).is_file()
     ]
-    agree = alerts = 0
+    agree = alerts = exact = 0
     for path in files:
         row = manifest.get(path.name)
         if row is None:
@@ -80,9 +105,15 @@ def main(argv: list[str]) -> int:
                 alerts += 1
             else:
                 failures.append(f"{path.name}: {problem}")
+        checked, problems = exact_round_trips(path.read_bytes())
+        exact += checked - len(problems)
+        failures.extend(f"{path.name}: {problem}" for problem in problems)
     for failure in failures:
         print(f"FAIL {failure}")
-    print(f"{len(files)} files, {agree} agree, {alerts} alerts round-tripped")
+    print(
+        f"{len(files)} files, {agree} agree, {alerts} alerts round-tripped, "
+        f"{exact} XSD-valid alerts kept every leaf through XML → JSON → XML"
+    )
     return 1 if failures else 0
 
 

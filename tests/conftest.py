@@ -25,6 +25,22 @@ from django.test import Client
 # pytest-django has read the settings before this file is imported, so set the value there.
 settings.DATA_DIR = Path(tempfile.mkdtemp(prefix="accord-test-"))
 os.environ["ACCORD_DATA_DIR"] = str(settings.DATA_DIR)
+# The static files are collected once (hashed names, compressed copies) into a folder every test process and
+# every node started by a test shares; collected again only when their sources change (accord.web.static).
+settings.STATIC_ROOT = Path(__file__).resolve().parent.parent / ".cache" / "test-static"
+os.environ["ACCORD_STATIC_ROOT"] = str(settings.STATIC_ROOT)
+
+
+def _live_server_serves_the_collection() -> None:
+    """pytest-django's live server answers /static/ from the source folders (Django's finders), which know no
+    hashed names; Django's own test handler answers from STATIC_ROOT, where they are collected."""
+    import django.contrib.staticfiles.handlers
+    from django.test.testcases import _StaticFilesHandler
+
+    django.contrib.staticfiles.handlers.StaticFilesHandler = _StaticFilesHandler  # type: ignore[misc,assignment]
+
+
+_live_server_serves_the_collection()
 
 from accord.members import actions as member_actions  # noqa: E402
 from accord.members.models import Account, Organisation  # noqa: E402
@@ -85,6 +101,13 @@ def django_db_setup(django_db_setup: None) -> Iterator[None]:
     gc.collect()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _static_collected() -> None:
+    from accord.web.static import ensure_collected
+
+    ensure_collected()
+
+
 @pytest.fixture(autouse=True)
 def _no_language_left_behind() -> Iterator[None]:
     """A request through the test client activates its language in this thread (LocaleMiddleware does, and
@@ -95,6 +118,14 @@ def _no_language_left_behind() -> Iterator[None]:
     translation.deactivate()
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _no_public_url_left_behind() -> None:
+    """The node's stored public URL is cached for 10 s per process; a test's own (rolled back) must not leak."""
+    from accord.members import site
+
+    site.forget()
 
 
 @pytest.fixture(autouse=True)

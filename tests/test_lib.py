@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from accord.lib import canonical
-from accord.lib.env import ConfigError, env_bool, env_choice, env_int, env_list
+from accord.lib.env import ConfigError, env_bool, env_choice, env_int, env_list, env_url
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1) | st.text(),
@@ -93,6 +93,34 @@ def test_settings_parsers_are_strict() -> None:
         env_choice("E", "a", ("a", "b"), {"E": "c"})
     with pytest.raises(ConfigError, match="empty item"):
         env_list("L", [], {"L": "a,,b"})
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("accord.example.kz", "must be an absolute http:// or https:// address"),
+        ("ftp://accord.example.kz", "must be an absolute http:// or https:// address"),
+        ("https://", "must be an absolute http:// or https:// address"),
+        ("https://accord.example.kz:99999", "is not a URL"),
+        ("https://accord.example.kz/?a=1", "plain base address"),
+        ("https://user@accord.example.kz", "plain base address"),
+        ("https://accord.example.kz/a b", "plain base address"),
+    ],
+)
+def test_the_public_url_is_an_absolute_http_address(value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as raised:
+        env_url("ACCORD_PUBLIC_URL", {"ACCORD_PUBLIC_URL": value})
+    assert str(raised.value).startswith(f"ACCORD_PUBLIC_URL={value!r}")
+
+
+def test_the_public_url_loses_its_trailing_slash() -> None:
+    assert env_url("ACCORD_PUBLIC_URL", {"ACCORD_PUBLIC_URL": " https://accord.example.kz/ "}) == (
+        "https://accord.example.kz"
+    )
+    assert env_url("ACCORD_PUBLIC_URL", {"ACCORD_PUBLIC_URL": "http://10.0.0.5:8000/accord/"}) == (
+        "http://10.0.0.5:8000/accord"
+    )
+    assert env_url("ACCORD_PUBLIC_URL", {}) is None
 
 
 def test_production_hashes_passwords_with_argon2() -> None:

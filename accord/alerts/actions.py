@@ -98,7 +98,19 @@ def _compose(
         k: v
         for k, v in cap.items()
         if k
-        not in {"identifier", "sender", "sent", "status", "msgType", "scope", "restriction", "addresses", "references"}
+        not in {
+            "identifier",
+            "sender",
+            "sent",
+            "status",
+            "msgType",
+            "scope",
+            "restriction",
+            "addresses",
+            "addressesText",
+            "references",
+            "referencesText",
+        }
     }
     scope = mapping.scope_for(audience, tlp)
     tlp_note = scope.pop("note_tlp", None)
@@ -336,7 +348,11 @@ def addressed_members(version: Version) -> list[str]:
 
 
 def acknowledge(record: Record, *, acting_user: Account, note: str = "") -> Version:
-    """The acting focal point's member acknowledges the alert (CAP Ack), as a record of its own."""
+    """The acting account's member acknowledges the alert (CAP Ack), as a record of its own.
+
+    Who may: see `kinds.ack_roles` (a state's focal points; the Secretariat's coordinators and focal points)."""
+    from accord.alerts.kinds import ack_roles
+
     record = Record.objects.select_related("current_version").get(pk=record.pk)  # never act on a stale copy
     current = record.current_version
     if current is None or record.kind != "alert":
@@ -347,6 +363,9 @@ def acknowledge(record: Record, *, acting_user: Account, note: str = "") -> Vers
     if organisation is None:
         raise Forbidden("this account belongs to no organisation")
     member = organisation.member.code
+    roles = ack_roles(organisation.member)
+    if not (acting_user.role_names() & roles):
+        raise Forbidden(f"acknowledging for {member} needs one of the roles: {', '.join(sorted(roles))}")
     if member not in addressed_members(current):
         raise Forbidden(f"this alert does not address {member}; only addressed members acknowledge it")
     if AcknowledgementView.objects.filter(alert_record=record.uuid, member=member).exists():
@@ -453,19 +472,34 @@ def assess(
 def notification_clock(
     assessment: Version, now: datetime | None = None
 ) -> tuple[str, datetime | None, datetime | None]:
-    """(state, deadline, notified_at) of the 24-hour clock of an assessment."""
+    """(state, deadline, notified_at) of the 24-hour clock of an assessment.
+
+    The clock runs from the assessment to the notification, never backwards. The notification is the first message
+    (an Alert or an Update, not a Cancel) of the linked Actual alert that came after the assessment: when the
+    assessment names the alert it assessed, a message after the one it assessed; when the alert names the
+    assessment (epidemic.assessment), a message that does. Either way, one sent at or after the assessment."""
     body = assessment.body
     assessed = mapping.parse_cap_time(body.get("assessed_at")) or assessment.received_at
     notified: datetime | None = None
-    alert_uuid = (body.get("alert") or {}).get("record")
+    alert = body.get("alert") or {}
     views = AlertView.objects.filter(cap_status="Actual")
     view = (
-        views.filter(record__uuid=alert_uuid).first()
-        if alert_uuid
+        views.filter(record__uuid=alert["record"]).first()
+        if alert.get("record")
         else views.filter(assessment=assessment.record_uuid).first()
     )
     if view is not None:
-        notified = view.first_sent_at
+        sent = []
+        messages = Version.objects.filter(record_id=view.record_id).only("canonical", "seq")
+        for message in messages.filter(seq__gt=int(alert.get("seq", 1))) if alert.get("record") else messages:
+            cap = message.body.get("cap") or {}
+            linked = alert.get("record") or (message.body.get("epidemic") or {}).get("assessment") == str(
+                assessment.record_uuid
+            )
+            when = mapping.parse_cap_time(cap.get("sent"))
+            if linked and when is not None and cap.get("msgType") in ("Alert", "Update"):
+                sent.append(when)
+        notified = ihr.notification_of(assessed, sent)
     state, deadline = ihr.clock(body["outcome"], assessed, notified, now or timezone.now())
     return state, deadline, notified
 

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import ValidationError
 from pydantic import ConfigDict
 from pydantic import ValidationError as PydanticValidationError
 
-from accord.alerts import actions, queries
+from accord.alerts import actions, drafts, queries
 from accord.alerts.models import AlertView, view_of
 from accord.api import (
-    MAX_OFFSET,
     MEMBER_CODE,
     AudienceIn,
     DateTimeParam,
@@ -24,11 +24,11 @@ from accord.api import (
     account_of,
     errors,
     links_to,
-    page_of,
     principal_of,
     require_write,
 )
 from accord.lib import cap as caplib
+from accord.members.site import absolute_url
 from accord.records import attachments as attachment_store
 from accord.records.envelope import parse_audience
 from accord.records.errors import ActionError, NotFound
@@ -82,9 +82,11 @@ class PublishedOut(Schema):
 
 
 class AlertPage(Schema):
-    count: int
+    count: int = Field(description=f"how many alerts match, exactly up to {queries.COUNT_CAP}; see count_exact")
+    count_exact: bool = Field(description=f"false when more than {queries.COUNT_CAP} match (count is then the cap)")
     items: list[AlertOut]
-    next_offset: int | None
+    next: str | None = Field(description="the next page's URL (also in the Link header); null on the last page")
+    cursor: str | None = Field(description="the next page's cursor (the `cursor` parameter of `next`)")
 
 
 _EXAMPLE_CAP: dict[str, Any] = {
@@ -205,7 +207,7 @@ class AlertFilters(Schema):
     member: str | None = None
     status: Literal["actual", "exercise", "test", "draft"] | None = None
     category: str | None = None
-    event: str | None = None
+    event: str | None = Field(default=None, max_length=300, description="the CAP event, whole (case ignored)")
     severity: Literal["Extreme", "Severe", "Moderate", "Minor", "Unknown"] | None = None
     urgency: Literal["Immediate", "Expected", "Future", "Past", "Unknown"] | None = None
     certainty: Literal["Observed", "Likely", "Possible", "Unlikely", "Unknown"] | None = None
@@ -220,7 +222,53 @@ class AlertFilters(Schema):
     disease: str | None = Field(default=None, max_length=100)
     active: bool | None = None
     limit: int = Field(default=50, ge=1, le=200)
-    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
+    cursor: str | None = Field(
+        default=None, max_length=200, description="where the page starts: the `cursor` of the previous page"
+    )
+
+
+def _when(value: datetime | None) -> str | None:
+    """A date-time as the API writes it (pydantic's form: RFC 3339, Z for UTC)."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def alert_item(row: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """An AlertOut, JSON-ready, from a row of `queries.LIST_COLUMNS` (no model instances: lists are the hot path)."""
+    envelope = json.loads(bytes(row["current_version__canonical"]))
+    body = envelope["body"]
+    expires = row["alert_view__expires_at"]
+    west = row["alert_view__bbox_west"]
+    return {
+        "uuid": str(row["uuid"]),
+        "identifier": row["alert_view__identifier"],
+        "sender": row["alert_view__sender"],
+        "sent": _when(row["alert_view__sent_at"]),
+        "msg_type": row["alert_view__msg_type"],
+        "status": row["current_version__status"],
+        "state": row["current_version__state"],
+        "scope": row["alert_view__scope"],
+        "tlp": row["current_version__tlp"],
+        "origin_member": row["origin_member"],
+        "seq": row["current_version__seq"],
+        "event": row["alert_view__event"],
+        "headline": row["alert_view__headline"],
+        "categories": [c for c in row["alert_view__categories"].split(",") if c],
+        "severity": row["alert_view__severity"],
+        "urgency": row["alert_view__urgency"],
+        "certainty": row["alert_view__certainty"],
+        "expires": _when(expires),
+        "expired": expires is not None and expires < now,
+        "bbox": [west, row["alert_view__bbox_south"], row["alert_view__bbox_east"], row["alert_view__bbox_north"]]
+        if west is not None
+        else None,
+        "disease": (body.get("epidemic") or {}).get("disease"),
+        "cases": row["alert_view__cases"],
+        "deaths": row["alert_view__deaths"],
+        "audience": envelope["audience"],
+        "cap": body["cap"],
+    }
 
 
 def alert_out(record: Record) -> dict[str, Any]:
@@ -292,7 +340,7 @@ def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
         pointer="/items/0/uuid",
     ),
 )
-def list_alerts(request: HttpRequest, filters: Query[AlertFilters]) -> dict[str, Any]:
+def list_alerts(request: HttpRequest, filters: Query[AlertFilters]) -> HttpResponse:
     rows = queries.alerts_for(
         principal_of(request),
         queries.AlertFilter(
@@ -311,7 +359,32 @@ def list_alerts(request: HttpRequest, filters: Query[AlertFilters]) -> dict[str,
             disease=filters.disease,
         ),
     )
-    return page_of(rows, filters.limit, filters.offset, alert_out)
+    found = queries.page(rows, filters.limit, filters.cursor)
+    now = timezone.now()
+    following = None
+    if found.cursor is not None:
+        params = request.GET.copy()
+        params["cursor"] = found.cursor
+        following = absolute_url(f"{request.path}?{params.urlencode()}", request)
+    # Written here rather than through the response schema: the items are JSON-ready (alert_item), and validating
+    # 50 CAP messages again would cost more than reading them.
+    response = HttpResponse(
+        json.dumps(
+            {
+                "count": found.count,
+                "count_exact": found.count_exact,
+                "items": [alert_item(row, now) for row in found.rows],
+                "next": following,
+                "cursor": found.cursor,
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ),
+        content_type="application/json; charset=utf-8",
+    )
+    if following is not None:
+        response["Link"] = f'<{following}>; rel="next"'
+    return response
 
 
 def _inline(model: type[Schema]) -> dict[str, Any]:
@@ -460,6 +533,27 @@ def cancel_alert(request: HttpRequest, record_uuid: UUID, payload: CancelIn) -> 
     return Status(201, _published(actions.cancel_alert(record, acting_user=account_of(request), reason=payload.reason)))
 
 
+@router.post(
+    "/{uuid:record_uuid}/publish",
+    response={201: PublishedOut},
+    summary="Publish a draft alert of yours",
+    description="The draft (status draft, seen only by you) is published as a new alert with the audience, TLP and "
+    "status it was saved for, and the draft is withdrawn (its reason names the alert). Anyone else's draft is a 404.",
+)
+def publish_draft(request: HttpRequest, record_uuid: UUID) -> Status[dict[str, Any]]:
+    require_write(request)
+    record = queries.alert_for(principal_of(request), str(record_uuid))
+    return Status(201, _published(drafts.publish_draft(record, acting_user=account_of(request))))
+
+
+@router.post("/{uuid:record_uuid}/discard", response={204: None}, summary="Discard a draft alert of yours")
+def discard_draft(request: HttpRequest, record_uuid: UUID) -> Status[None]:
+    require_write(request)
+    record = queries.alert_for(principal_of(request), str(record_uuid))
+    drafts.discard_draft(record, acting_user=account_of(request))
+    return Status(204, None)
+
+
 @router.post("/{uuid:record_uuid}/acknowledge", response={201: list[BoardRow]}, summary="Acknowledge for your member")
 def acknowledge(request: HttpRequest, record_uuid: UUID, payload: AckIn) -> Status[list[dict[str, Any]]]:
     require_write(request)
@@ -522,3 +616,7 @@ def get_assessment(request: HttpRequest, record_uuid: UUID) -> dict[str, Any]:
     if record.kind != "ihr_assessment" or record.current_version is None:
         raise NotFound("no such assessment")
     return assessment_out(record.current_version)
+
+
+# The batch import registers its route on this router.
+from accord.alerts import batch_api  # noqa: E402, F401

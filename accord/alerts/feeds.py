@@ -7,6 +7,8 @@ the scope 'feed', is revocable, and can do nothing else.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
@@ -15,9 +17,9 @@ from lxml import etree
 
 from accord.alerts import queries
 from accord.alerts.api import cap_response
-from accord.alerts.models import AlertView, view_of
 from accord.members.actions import TokenRejected, authenticate_token
 from accord.members.models import ApiToken
+from accord.members.site import absolute_url
 from accord.records.errors import NotFound
 from accord.records.models import Record
 from accord.records.principal import Principal
@@ -36,40 +38,70 @@ def _principal_for_token(token: str) -> Principal:
     return Principal.of(account)
 
 
-def _cap_url(request: HttpRequest, record: Record, token: str | None) -> str:
+# The columns a feed entry shows, read without building model instances.
+FEED_COLUMNS = (
+    "uuid",
+    "alert_view__identifier",
+    "alert_view__headline",
+    "alert_view__event",
+    "alert_view__sent_at",
+    "alert_view__first_sent_at",
+    "alert_view__severity",
+    "alert_view__urgency",
+    "alert_view__certainty",
+)
+
+
+def _entries(rows: QuerySet[Record]) -> list[dict[str, Any]]:
+    return list(rows.values(*FEED_COLUMNS)[:FEED_SIZE])
+
+
+def _cap_url(request: HttpRequest, record_uuid: Any, token: str | None) -> str:
     if token:
-        path = reverse("feed-token-cap", kwargs={"token": token, "record_uuid": record.uuid})
+        path = reverse("feed-token-cap", kwargs={"token": token, "record_uuid": record_uuid})
     else:
-        path = reverse("feed-cap", kwargs={"record_uuid": record.uuid})
-    return request.build_absolute_uri(path)
+        path = reverse("feed-cap", kwargs={"record_uuid": record_uuid})
+    return absolute_url(path, request)
 
 
-def _title(view: AlertView) -> str:
-    return view.headline or view.event or view.identifier
+def _title(row: dict[str, Any]) -> str:
+    return str(row["alert_view__headline"] or row["alert_view__event"] or row["alert_view__identifier"])
+
+
+def _urn(row: dict[str, Any]) -> str:
+    return f"urn:accord:alert:{row['uuid']}:{row['alert_view__identifier']}"
+
+
+def _summary(row: dict[str, Any]) -> str:
+    return (
+        f"{row['alert_view__event']} "
+        f"({row['alert_view__severity']}, {row['alert_view__urgency']}, {row['alert_view__certainty']})"
+    )
 
 
 def _atom(request: HttpRequest, rows: QuerySet[Record], token: str | None, title: str) -> HttpResponse:
     feed = etree.Element(f"{{{ATOM}}}feed", nsmap={None: ATOM})  # type: ignore[dict-item]
-    etree.SubElement(feed, f"{{{ATOM}}}id").text = request.build_absolute_uri(request.path)
+    etree.SubElement(feed, f"{{{ATOM}}}id").text = absolute_url(request.path, request)
     etree.SubElement(feed, f"{{{ATOM}}}title").text = title
-    etree.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=request.build_absolute_uri(request.path))
-    items = list(rows[:FEED_SIZE])
-    latest = max((view_of(r).sent_at for r in items), default=timezone.now())
+    etree.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=absolute_url(request.path, request))
+    items = _entries(rows)
+    latest = max((r["alert_view__sent_at"] for r in items), default=timezone.now())
     etree.SubElement(feed, f"{{{ATOM}}}updated").text = latest.isoformat()
     author = etree.SubElement(feed, f"{{{ATOM}}}author")
     etree.SubElement(author, f"{{{ATOM}}}name").text = "Accord"
-    for record in items:
-        view = view_of(record)
+    for row in items:
         entry = etree.SubElement(feed, f"{{{ATOM}}}entry")
-        etree.SubElement(entry, f"{{{ATOM}}}id").text = f"urn:accord:alert:{record.uuid}:{view.identifier}"
-        etree.SubElement(entry, f"{{{ATOM}}}title").text = _title(view)
-        etree.SubElement(entry, f"{{{ATOM}}}updated").text = view.sent_at.isoformat()
-        etree.SubElement(entry, f"{{{ATOM}}}published").text = view.first_sent_at.isoformat()
+        etree.SubElement(entry, f"{{{ATOM}}}id").text = _urn(row)
+        etree.SubElement(entry, f"{{{ATOM}}}title").text = _title(row)
+        etree.SubElement(entry, f"{{{ATOM}}}updated").text = row["alert_view__sent_at"].isoformat()
+        etree.SubElement(entry, f"{{{ATOM}}}published").text = row["alert_view__first_sent_at"].isoformat()
+        etree.SubElement(entry, f"{{{ATOM}}}summary").text = _summary(row)
         etree.SubElement(
-            entry, f"{{{ATOM}}}summary"
-        ).text = f"{view.event} ({view.severity}, {view.urgency}, {view.certainty})"
-        etree.SubElement(
-            entry, f"{{{ATOM}}}link", rel="alternate", type="application/cap+xml", href=_cap_url(request, record, token)
+            entry,
+            f"{{{ATOM}}}link",
+            rel="alternate",
+            type="application/cap+xml",
+            href=_cap_url(request, row["uuid"], token),
         )
     body = etree.tostring(feed, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     return HttpResponse(body, content_type="application/atom+xml; charset=utf-8")
@@ -81,16 +113,15 @@ def _rss(request: HttpRequest, rows: QuerySet[Record], token: str | None, title:
     rss = etree.Element("rss", version="2.0")
     channel = etree.SubElement(rss, "channel")
     etree.SubElement(channel, "title").text = title
-    etree.SubElement(channel, "link").text = request.build_absolute_uri(request.path)
+    etree.SubElement(channel, "link").text = absolute_url(request.path, request)
     etree.SubElement(channel, "description").text = "CAP alerts shared through Accord"
-    for record in rows[:FEED_SIZE]:
-        view = view_of(record)
+    for row in _entries(rows):
         item = etree.SubElement(channel, "item")
-        etree.SubElement(item, "title").text = _title(view)
-        etree.SubElement(item, "link").text = _cap_url(request, record, token)
-        etree.SubElement(item, "description").text = f"{view.event} ({view.severity}, {view.urgency}, {view.certainty})"
-        etree.SubElement(item, "pubDate").text = format_datetime(view.sent_at)
-        etree.SubElement(item, "guid", isPermaLink="false").text = f"urn:accord:alert:{record.uuid}:{view.identifier}"
+        etree.SubElement(item, "title").text = _title(row)
+        etree.SubElement(item, "link").text = _cap_url(request, row["uuid"], token)
+        etree.SubElement(item, "description").text = _summary(row)
+        etree.SubElement(item, "pubDate").text = format_datetime(row["alert_view__sent_at"])
+        etree.SubElement(item, "guid", isPermaLink="false").text = _urn(row)
     body = etree.tostring(rss, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     return HttpResponse(body, content_type="application/rss+xml; charset=utf-8")
 

@@ -106,7 +106,7 @@ _INFO_KEEPABLE = {
     "parameter",
     "resource",
 }
-_ALERT_KEEPABLE = {"source", "code", "incidents"}
+_ALERT_KEEPABLE = {"source", "code", "incidents", "incidentsText"}
 _INDEX = re.compile(r"^(info|area)-(\d{1,3})-")
 
 

@@ -7,6 +7,8 @@ Nothing here is a source of truth: every row is derived from the current version
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from accord.records.models import Record, Version
@@ -15,6 +17,7 @@ from accord.records.models import Record, Version
 class AlertView(models.Model):
     record = models.OneToOneField(Record, on_delete=models.CASCADE, primary_key=True, related_name="alert_view")
     version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="+")
+    member = models.CharField(max_length=8, default="")  # the record's origin member, for the list's indexes
     identifier = models.CharField(max_length=300, db_index=True)
     sender = models.CharField(max_length=300)
     sent_at = models.DateTimeField()
@@ -44,7 +47,17 @@ class AlertView(models.Model):
     ack_deadline = models.DateTimeField(null=True)
 
     class Meta:
-        indexes = [models.Index(fields=["sent_at"]), models.Index(fields=["severity"])]
+        # Lists are newest first (sent, then record): each index ends with that order, so a page of a filtered
+        # list is read in order and stops after the page, however many alerts there are (docs/alerts.md).
+        indexes = [
+            models.Index(F("sent_at").desc(), F("record").desc(), name="alertview_sent"),
+            models.Index("member", F("sent_at").desc(), F("record").desc(), name="alertview_member_sent"),
+            models.Index("severity", F("sent_at").desc(), F("record").desc(), name="alertview_severity_sent"),
+            models.Index(
+                "member", "severity", F("sent_at").desc(), F("record").desc(), name="alertview_member_severity_sent"
+            ),
+            models.Index(Upper("event"), F("sent_at").desc(), F("record").desc(), name="alertview_event_sent"),
+        ]
 
     def is_expired(self) -> bool:
         return self.expires_at is not None and self.expires_at < timezone.now()

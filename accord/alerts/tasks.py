@@ -32,6 +32,31 @@ def check_acknowledgements(record_id: int) -> int:
 
 
 @task()
+def check_acknowledgements_many(record_ids: list[int]) -> int:
+    """check_acknowledgements for the alerts of a bulk import, in one task rather than one per alert: run at the
+    earliest of their deadlines, it checks those whose deadline has passed and queues itself again, once, for the
+    next deadline of the others. Returns how many members were escalated."""
+    from django.utils import timezone
+
+    from accord.alerts.models import AlertView
+
+    now = timezone.now()
+    deadlines = [
+        (record_id, deadline)
+        for record_id, deadline in AlertView.objects.filter(record_id__in=record_ids).values_list(
+            "record_id", "ack_deadline"
+        )
+        if deadline is not None
+    ]
+    due = [record_id for record_id, deadline in deadlines if deadline <= now]
+    later = sorted((deadline, record_id) for record_id, deadline in deadlines if deadline > now)
+    escalated = sum(check_acknowledgements.call(record_id) for record_id in due)
+    if later:
+        check_acknowledgements_many.using(run_after=later[0][0]).enqueue([record_id for _, record_id in later])
+    return escalated
+
+
+@task()
 def check_notification_clock(assessment_record_id: int) -> bool:
     """Run 24 hours after an assessment concluded "notify": if no alert was published, tell the
     assessor and the Secretariat's coordinators who may see the assessment, by e-mail through notify

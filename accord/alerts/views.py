@@ -12,7 +12,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
@@ -23,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accord.alerts import actions, forms, mapping, queries
-from accord.alerts.kinds import PUBLISHERS
+from accord.alerts.kinds import PUBLISHERS, may_acknowledge_for
 from accord.alerts.models import AlertView
 from accord.lib import ihr
 from accord.members.identity import here
@@ -141,10 +140,15 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         active={"active": True, "ended": False}.get(filters["state"] or "all"),
     )
     rows = queries.alerts_for(_principal(request), where)
-    page = Paginator(rows, PAGE_SIZE).get_page(g.get("page"))
+    cursor = g.get("cursor") or None
+    try:
+        page = queries.page(rows, PAGE_SIZE, cursor, columns=None)
+    except ActionError:
+        page = queries.page(rows, PAGE_SIZE, None, columns=None)  # a cursor edited by hand: the first page
+        cursor = None
     names = {m.code: m.name for m in members}
     items = []
-    for record in page.object_list:
+    for record in page.rows:
         view: AlertView = record.alert_view  # reverse one-to-one, selected with the record
         assert record.current_version is not None
         info = reader_info(record.current_version.body.get("cap", {}))
@@ -167,6 +171,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         "alerts/list.html",
         {
             "page": page,
+            "first_page": cursor is None,
             "items": items,
             "filters": filters,
             "statuses": forms.STATUSES,
@@ -341,7 +346,10 @@ def _detail(
             "thread": _thread(principal, record),
             "board": board,
             "ack_deadline": view.ack_deadline,
-            "can_acknowledge": active and "focal_point" in roles and member in addressed and member not in acknowledged,
+            "can_acknowledge": active
+            and may_acknowledge_for(account)
+            and member in addressed
+            and member not in acknowledged,
             "assessments": assessments,
             "show_assessment": bool(epidemic or assessments or "Health" in categories),
             "can_assess": active and "focal_point" in roles and member == record.origin_member,
@@ -364,7 +372,11 @@ def _detail(
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def alert_detail(request: HttpRequest, record_uuid: str) -> HttpResponse:
-    return _detail(request, _visible_alert(request, record_uuid))
+    record = _visible_alert(request, record_uuid)
+    current = record.current_version
+    if current is not None and current.status == "draft" and current.state == "active" and "draft" in current.body:
+        return HttpResponseRedirect(reverse("alert-draft", args=[record.uuid]))  # a saved draft: in its composer
+    return _detail(request, record)
 
 
 def _back(record: Record) -> HttpResponseRedirect:
@@ -458,6 +470,7 @@ def _compose_page(
     findings: list[dict[str, str]] | None = None,
     checked: bool = False,
     status: int = 200,
+    extra: dict[str, Any] | None = None,
 ) -> HttpResponse:
     shown = forms.attach(composition, findings or [])
     members = list(Member.objects.filter(active=True))
@@ -484,6 +497,7 @@ def _compose_page(
             "disease_systems": forms.DISEASE_SYSTEMS,
             "blank_info": forms.InfoBlock(index=-1, language="", categories=[]),
             "blank_areas": {kind: forms.AreaRow(index=-1, kind=kind) for kind in ("polygon", "circle", "member")},
+            **(extra or {}),
         },
         status=status,
     )

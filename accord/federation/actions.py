@@ -166,6 +166,10 @@ def set_node_url(url: str, *, acting_user: Account | None) -> NodeIdentity:
         audit.append(
             "node.url", actor=acting_user, object_type="node", object_id=str(node.node_id), data={"url": clean}
         )
+    from accord.members import site
+
+    transaction.on_commit(site.forget)
+    site.forget()
     return node
 
 

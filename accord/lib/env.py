@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 class ConfigError(ValueError):
@@ -112,3 +113,28 @@ def env_hours_table(name: str, default: dict[str, int], environ: Mapping[str, st
             raise ConfigError(f"{name}: {number} hours is out of range (1..8760)")
         table[key] = number
     return table
+
+
+def parse_base_url(name: str, value: str) -> str:
+    """An absolute http(s) base URL (scheme, host, optional port and path; no query, fragment, user or space),
+    without its trailing slash. `name` is what the message calls it (the variable, or an option like --url)."""
+    text = value.strip()
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as error:
+        raise ConfigError(f"{name}={value!r} is not a URL ({error})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"{name}={value!r} must be an absolute http:// or https:// address, e.g. https://accord.example.org"
+        )
+    if any(c.isspace() for c in text) or parts.query or parts.fragment or parts.username or parts.password:
+        raise ConfigError(f"{name}={value!r} must be a plain base address: no spaces, query, fragment or user name")
+    del port  # read only to check it is a number in range
+    return text.rstrip("/")
+
+
+def env_url(name: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """An optional absolute http(s) base URL (see parse_base_url); None when unset."""
+    value = _raw(name, environ)
+    return None if value is None else parse_base_url(name, value)

@@ -8,6 +8,7 @@ must notify within 24 hours of assessing an event as notifiable.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -104,13 +105,31 @@ def assess(answers: dict[str, bool], *, system: str | None = None, code: str | N
 ClockState = Literal["not_required", "pending", "overdue", "notified_in_time", "notified_late"]
 
 
+def notification_of(assessed_at: datetime, sent: Iterable[datetime]) -> datetime | None:
+    """The notification of an assessment among the times messages were sent: the first one sent at or after the
+    assessment. A message sent before the assessment does not notify it (the clock runs from the assessment)."""
+    after = [when for when in sent if when >= assessed_at]
+    return min(after) if after else None
+
+
+def check_order(assessed_at: datetime, notified_at: datetime) -> None:
+    """Refuse a notification time before the assessment it notifies (ValueError naming both times)."""
+    if notified_at < assessed_at:
+        raise ValueError(
+            f"the notification time {notified_at.isoformat()} is before the assessment it notifies "
+            f"({assessed_at.isoformat()}); the 24-hour clock runs from the assessment to the notification"
+        )
+
+
 def clock(
     outcome: Outcome, assessed_at: datetime, notified_at: datetime | None, now: datetime
 ) -> tuple[ClockState, datetime | None]:
-    """The 24-hour clock from assessment to notification: its state and its deadline."""
+    """The 24-hour clock from assessment to notification: its state and its deadline.
+
+    A notification time before the assessment is no notification of it: the clock is then still running."""
     if outcome != "notify":
         return "not_required", None
     deadline = assessed_at + NOTIFY_WITHIN
-    if notified_at is not None:
+    if notified_at is not None and notified_at >= assessed_at:
         return ("notified_in_time" if notified_at <= deadline else "notified_late"), deadline
     return ("overdue" if now > deadline else "pending"), deadline

@@ -60,7 +60,7 @@ def ensure_node_identity(name: str | None = None, member_code: str | None = None
             if member is None:
                 raise ActionError(f"ACCORD_NODE_MEMBER={code!r} is not a known member code")
             node = NodeIdentity.objects.create(
-                name=name or default_node_name(), member=member, url=settings.ACCORD_NODE_URL.rstrip("/")
+                name=name or default_node_name(), member=member, url=settings.ACCORD_PUBLIC_URL.rstrip("/")
             )
             audit.append(
                 "node.create",

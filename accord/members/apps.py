@@ -19,5 +19,11 @@ class MembersConfig(AppConfig):
     def ready(self) -> None:
         # Reference data and this node's identity exist as soon as the schema does.
         post_migrate.connect(_after_migrate, sender=self, dispatch_uid="accord-members-seed")
+        from django.core import checks
+
         # The lockout receiver (audit entry and the owner's e-mail) listens from the start.
         from accord.members import lockout  # noqa: F401
+        from accord.members.site import check_public_url
+
+        # A production node without a public URL would send links to localhost: say so (accord.W001).
+        checks.register(check_public_url, "accord")

@@ -27,7 +27,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from accord.members import actions, lockout, twofactor
+from accord.members import actions, lockout, site, twofactor
 from accord.members.forms import (
     AccountCreateForm,
     PreferencesForm,
@@ -50,9 +50,9 @@ def _account(request: HttpRequest) -> Account:
 
 
 def base_url(request: HttpRequest) -> str:
-    """Where links in mail point: the node's configured URL, else the address this request came to."""
-    configured = str(settings.ACCORD_NODE_URL).rstrip("/")
-    return configured or f"{request.scheme}://{request.get_host()}"
+    """Where links in mail point: the node's public URL (accord/members/site.py), else the address this request
+    came to."""
+    return site.base_url(request)
 
 
 def _put_error(form: BaseForm, error: ActionError, fields: dict[str, str]) -> None:

@@ -33,6 +33,7 @@ from lxml import etree
 from accord.lib import cap as caplib
 from accord.members.actions import TokenRejected, authenticate_token
 from accord.members.models import ApiToken
+from accord.members.site import absolute_url
 from accord.notify import matching
 from accord.notify.models import Subscription
 from accord.records import attachments as attachment_store
@@ -186,9 +187,9 @@ def _links(request: HttpRequest, entry: Entry, cap_url: str | None) -> tuple[str
     """(href, media type) of the entry's main link: the CAP XML of an alert version, else the record's page."""
     record_uuid = str(entry.version.record_uuid)
     if entry.is_alert and cap_url is not None:
-        return request.build_absolute_uri(cap_url), "application/cap+xml"
+        return absolute_url(cap_url, request), "application/cap+xml"
     page = reverse("alert" if entry.version.kind == "alert" else "record", kwargs={"record_uuid": record_uuid})
-    return request.build_absolute_uri(page), "text/html"
+    return absolute_url(page, request), "text/html"
 
 
 def _cap_path(way: str, token: str, subscription: Subscription, version: Version) -> str:
@@ -234,7 +235,7 @@ def _atom(request: HttpRequest, subscription: Subscription, entries: list[Entry]
     feed = etree.Element(f"{{{ATOM}}}feed", nsmap={None: ATOM})  # type: ignore[dict-item]
     etree.SubElement(feed, f"{{{ATOM}}}id").text = f"urn:accord:subscription:{subscription.uuid}"
     etree.SubElement(feed, f"{{{ATOM}}}title").text = _title(subscription)
-    etree.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=request.build_absolute_uri(request.path))
+    etree.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=absolute_url(request.path, request))
     latest = max((e.updated for e in entries), default=subscription.created_at or timezone.now())
     etree.SubElement(feed, f"{{{ATOM}}}updated").text = latest.isoformat()
     author = etree.SubElement(feed, f"{{{ATOM}}}author")
@@ -250,9 +251,7 @@ def _atom(request: HttpRequest, subscription: Subscription, entries: list[Entry]
         etree.SubElement(node, f"{{{ATOM}}}link", rel="alternate", type=media, href=href)
         if entry.is_alert:
             page = reverse("alert", kwargs={"record_uuid": str(entry.version.record_uuid)})
-            etree.SubElement(
-                node, f"{{{ATOM}}}link", rel="related", type="text/html", href=request.build_absolute_uri(page)
-            )
+            etree.SubElement(node, f"{{{ATOM}}}link", rel="related", type="text/html", href=absolute_url(page, request))
     result: bytes = etree.tostring(feed, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     return result
 
@@ -261,7 +260,7 @@ def _rss(request: HttpRequest, subscription: Subscription, entries: list[Entry],
     rss = etree.Element("rss", version="2.0")
     channel = etree.SubElement(rss, "channel")
     etree.SubElement(channel, "title").text = _title(subscription)
-    etree.SubElement(channel, "link").text = request.build_absolute_uri(request.path)
+    etree.SubElement(channel, "link").text = absolute_url(request.path, request)
     etree.SubElement(channel, "description").text = "What this Accord subscription matches"
     for entry in entries:
         item = etree.SubElement(channel, "item")

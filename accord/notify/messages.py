@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -33,19 +32,11 @@ class Content:
     payload: dict[str, Any] = field(default_factory=dict)  # the webhook's JSON ("type", "timestamp", "data")
 
 
-_site: dict[str, tuple[float, str]] = {}
-
-
 def site_url() -> str:
-    """Where people reach this node (the node's URL, else ACCORD_NODE_URL, else localhost); read every 10 s."""
-    from accord.members.models import NodeIdentity
+    """The base of every link in a message: this node's public URL (accord/members/site.py)."""
+    from accord.members import site
 
-    read_at, url = _site.get("url", (0.0, ""))
-    if time.monotonic() - read_at > 10:
-        url = NodeIdentity.objects.filter(id=1).values_list("url", flat=True).first() or settings.ACCORD_NODE_URL
-        url = (url or "http://localhost:8000").rstrip("/")
-        _site["url"] = (time.monotonic(), url)
-    return url
+    return site.base_url()
 
 
 def mail_domain() -> str:
@@ -64,13 +55,21 @@ def thread_message_id(record: Record, channel_uuid: str) -> str:
 
 
 def record_link(record: Record) -> str:
-    if record.kind == "alert":
-        return f"{site_url()}/alerts/{record.uuid}/"
-    return f"{site_url()}/records/{record.uuid}/"
+    from django.urls import reverse
+
+    from accord.members.site import absolute_url
+
+    return absolute_url(reverse("alert" if record.kind == "alert" else "record", kwargs={"record_uuid": record.uuid}))
 
 
 def cap_link(record: Record) -> str | None:
-    return f"{site_url()}/api/v1/alerts/{record.uuid}.cap" if record.kind == "alert" else None
+    from django.urls import reverse
+
+    from accord.members.site import absolute_url
+
+    if record.kind != "alert":
+        return None
+    return absolute_url(reverse("api:alert_cap", kwargs={"record_uuid": record.uuid}))
 
 
 def _severity_name(value: str) -> str:

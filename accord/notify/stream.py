@@ -323,7 +323,7 @@ def describe(version: Version, language: str, matched: list[str]) -> dict[str, A
                     "msg_type": cap.get("msgType"),
                     "event": info.get("event"),
                     "headline": info.get("headline"),
-                    "language": info.get("language"),
+                    "language": info.get("language", "en-US") if info else None,  # the CAP default applies
                     "severity": info.get("severity"),
                     "urgency": info.get("urgency"),
                     "certainty": info.get("certainty"),

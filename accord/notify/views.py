@@ -29,6 +29,7 @@ from accord.alerts import forms as alert_forms
 from accord.alerts import queries as alert_queries
 from accord.alerts.models import view_of
 from accord.members.models import Account, Member, Organisation
+from accord.members.site import absolute_url
 from accord.notify import actions, matching
 from accord.notify.keys import language_of_member
 from accord.notify.models import Channel, Delivery, DeliveryAttempt, Language, Subscription
@@ -533,7 +534,7 @@ def feed_token(request: HttpRequest, subscription_uuid: str) -> HttpResponse:
     subscription = _subscription(request, subscription_uuid)
     token = actions.issue_feed_token(subscription, acting_user=_account(request))
     urls = {
-        fmt: request.build_absolute_uri(reverse("notify-feed", kwargs={"token": token, "fmt": fmt}))
+        fmt: absolute_url(reverse("notify-feed", kwargs={"token": token, "fmt": fmt}), request)
         for fmt in ("atom", "rss")
     }
     # Shown once, on this page: only the token's digest is kept.

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from accord.members.identity import Here, signing_key
 from accord.members.identity import here as identity_here
 from accord.records import attachments as attachment_store
-from accord.records import audit, hooks, kinds
+from accord.records import audit, hooks, kinds, search
 from accord.records.envelope import (
     STATUSES,
     Audience,
@@ -68,8 +68,9 @@ def _check_publisher(kind: kinds.RecordKind, user: Account) -> None:
         raise Forbidden("this account is disabled")
     if user.organisation is None:
         raise Forbidden("this account belongs to no organisation and cannot publish")
-    if kind.publish_roles and not (user.role_names() & kind.publish_roles):
-        allowed = ", ".join(sorted(kind.publish_roles))
+    roles = kind.roles_for(user.organisation.member)
+    if roles and not (user.role_names() & roles):
+        allowed = ", ".join(sorted(roles))
         raise Forbidden(f"publishing a {kind.name} needs one of the roles: {allowed}")
 
 
@@ -169,6 +170,7 @@ def _write_version(data: bytes, digest: str, signature: str, kid: str, shape: An
         record.save(update_fields=["current_seq", "current_version"])
         if kind is not None and kind.project is not None:
             kind.project(version)
+        search.index([version])
     hooks.version_written(version)
     return version
 
@@ -272,22 +274,37 @@ def publish(
     )
 
 
-def _own_current(record: Record, acting_user: Account) -> tuple[kinds.RecordKind, Version]:
-    node = this_node()
-    if record.origin_node != node.node_id:
+def check_successor(record: Record, current: Version, acting_user: Account, *, node_id: uuid.UUID) -> kinds.RecordKind:
+    """Whether `acting_user` may issue the next version of `record` (whose current version is `current`) on the
+    node `node_id`; returns the record's kind. Shared by revise, withdraw and the batch writer (records.batch)."""
+    if record.origin_node != node_id:
         raise Forbidden("only the origin node issues versions of a record; react with a record of your own")
     kind = kinds.require(record.kind)
     if kind.issuer == "node":
         raise Forbidden(f"a {kind.name} is issued only by the node in its own name")
     _check_publisher(kind, acting_user)
-    current = record.current_version
-    assert current is not None
     organisation = acting_user.organisation
     assert organisation is not None
     if current.origin_organisation != organisation.uuid:
         raise Forbidden("only the organisation that published this record may issue new versions of it")
     if current.status == "draft" and current.author != acting_user.uuid:
         raise Forbidden("only the author of a draft may change it")
+    return kind
+
+
+def check_status_change(current_status: str, new_status: str) -> None:
+    """A known status, and exercise traffic never turning into actual traffic, nor the reverse."""
+    _check_status(new_status)
+    if current_status not in ("draft", new_status):
+        raise ActionError(
+            f"a published {current_status} record keeps its status; publish a new record instead", field="status"
+        )
+
+
+def _own_current(record: Record, acting_user: Account) -> tuple[kinds.RecordKind, Version]:
+    current = record.current_version
+    assert current is not None
+    kind = check_successor(record, current, acting_user, node_id=this_node().node_id)
     return kind, current
 
 
@@ -316,12 +333,7 @@ def revise(
         new_audience = audience if audience is not None else Audience.model_validate(envelope["audience"])
         new_tlp = tlp if tlp is not None else current.tlp
         new_status = status if status is not None else current.status
-        _check_status(new_status)
-        if current.status not in ("draft", new_status):
-            # Exercise traffic must never turn into actual traffic, nor the reverse.
-            raise ActionError(
-                f"a published {current.status} record keeps its status; publish a new record instead", field="status"
-            )
+        check_status_change(current.status, new_status)
         new_audience.check_against(new_tlp)
         _check_audience_members(new_audience)
         clean_body = kind.check(body, _author(acting_user, new_status)) if body is not None else envelope["body"]
@@ -442,6 +454,8 @@ from accord.records.ingest import IngestResult, ingest, ingest_many  # noqa: E40
 __all__ = [
     "IngestResult",
     "NewAttachment",
+    "check_status_change",
+    "check_successor",
     "ingest",
     "ingest_many",
     "issue_as_node",

@@ -27,10 +27,10 @@ from django.db import IntegrityError, connection, transaction
 
 from accord.lib.canonical import content_hash, verify
 from accord.records import attachments as attachment_store
-from accord.records import audit, hooks, kinds, rows
+from accord.records import audit, hooks, kinds, rows, search
 from accord.records.entitle import shape_reaches
 from accord.records.envelope import EnvelopeShape, decode
-from accord.records.errors import ActionError, Forbidden, TooLarge
+from accord.records.errors import ActionError, Forbidden, TooLarge, UnknownKey
 from accord.records.models import AudienceEntry, QuarantinedVersion, Record, Version
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ def _decode(item: Incoming, receiver_member: str | None) -> tuple[EnvelopeShape,
 def _check_signature(item: Incoming, shape: EnvelopeShape, origin_node: uuid.UUID, keys: KeyLookup) -> _Checked:
     key = keys(item.kid, origin_node)
     if key is None:
-        raise Forbidden(f"key {item.kid} is not a known key of node {origin_node}")
+        raise UnknownKey(f"key {item.kid} is not a known key of node {origin_node}", kid=item.kid, node=origin_node)
     # created_at has whole seconds: a version signed later in the second of the revocation must not pass.
     if key.revoked_at is not None and _signed_at(shape.created_at) >= key.revoked_at.replace(microsecond=0):
         raise Forbidden(f"key {item.kid} of node {origin_node} is revoked from {key.revoked_at.isoformat()}")
@@ -476,10 +476,25 @@ def _advance_current(versions: list[Version]) -> None:
                 f"UPDATE {table} SET current_seq = %s, current_version_id = %s WHERE id = %s",  # noqa: S608
                 [(r.current_seq, r.current_version_id, r.pk) for r in changed.values()],
             )
+    project_steps(steps)
+
+
+def project_steps(steps: list[Version]) -> None:
+    """Run the kinds' projections for versions that became current, in order: a kind's `project_many` once for all
+    its versions (in the same order), else its `project` one by one; then index them for search."""
+    by_kind: dict[str, list[Version]] = {}
     for version in steps:
-        kind = kinds.get(version.kind)
-        if kind is not None and kind.project is not None:
-            kind.project(version)
+        by_kind.setdefault(version.kind, []).append(version)
+    for name, versions in by_kind.items():
+        kind = kinds.get(name)
+        if kind is None:
+            continue
+        if kind.project_many is not None:
+            kind.project_many(versions)
+        elif kind.project is not None:
+            for version in versions:
+                kind.project(version)
+    search.index(steps)
 
 
 def release_quarantined(origin_node: uuid.UUID) -> list[IngestResult | ActionError]:

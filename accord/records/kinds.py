@@ -15,13 +15,16 @@ The rules are:
 * `rules`: what the schema cannot say (a CAP message must be valid CAP, a region must belong to the member);
 * `computed`: fields whose value follows from the rest of the body (an IHR outcome); a body that states another
   value is refused;
-* who may author it: `issuer` ("account": people with one of `publish_roles`; "node": only the node itself, in
-  its own name), and `speaks_for`, the member a body speaks for, which must be the member the version is issued
-  for (an acknowledgement for India is issued only by an Indian account).
+* who may author it: `issuer` ("account": people with one of `publish_roles`, or of `member_roles(member)` where
+  that depends on the author's member; "node": only the node itself, in its own name), and `speaks_for`, the
+  member a body speaks for, which must be the member the version is issued for (an acknowledgement for India is
+  issued only by an Indian account).
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -54,8 +57,42 @@ _CONTROLS = {chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"} | {chr(0x7F)
 _MAX_DEPTH = 64
 
 
+# In the standard library's JSON text of a value (ensure_ascii off), what check_text refuses: DEL, C1 controls and
+# unpaired surrogates as themselves, and C0 controls as escapes (\b, \f, or \u00XX: tab, line feed and carriage
+# return have escapes of their own, which are allowed) after an even run of backslashes.
+_RAW_REFUSED = re.compile("[\x7f-\x9f\ud800-\udfff]")
+_ESCAPED_CONTROL = re.compile(r"(?<!\\)(?:\\\\)*\\(?:u00|b|f)")
+_JSON_TEXT = json.JSONEncoder(ensure_ascii=False, check_circular=False, allow_nan=True).encode
+_BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _surely_clean(value: Any) -> bool:
+    """Whether `value` certainly passes check_text, told from its JSON text with two regular expressions (the
+    C encoder and the regex engine, no Python loop over the value); False when unsure (then walk it)."""
+    try:
+        text = _JSON_TEXT(value)
+    except (TypeError, ValueError, RecursionError):
+        return False
+    if _RAW_REFUSED.search(text) is not None:
+        return False
+    if ("\\u00" in text or "\\b" in text or "\\f" in text) and _ESCAPED_CONTROL.search(text) is not None:
+        return False
+    if text.count("[") + text.count("{") <= _MAX_DEPTH:
+        return True  # it cannot nest deeper than it has brackets
+    depth = deepest = 0
+    for token in _BRACKETS.findall(text):
+        if token in ("[", "{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in ("]", "}"):
+            depth -= 1
+    return deepest <= _MAX_DEPTH
+
+
 def check_text(value: Any, where: str = "body") -> None:
     """Refuse NUL, control characters and unpaired surrogates in every string (and object key) of `value`."""
+    if _surely_clean(value):
+        return
     stack: list[tuple[Any, str, int]] = [(value, where, 0)]
     while stack:
         item, path, depth = stack.pop()
@@ -105,9 +142,16 @@ class RecordKind:
     title: Callable[[dict[str, Any]], str]
     search_text: Callable[[dict[str, Any]], str]
     publish_roles: frozenset[str] = field(default_factory=frozenset)
+    # Who may author it for a given member, when that depends on the member (an acknowledgement is given by a
+    # state's focal points, and by the Secretariat's coordinators): called with the author's Member; replaces
+    # publish_roles for accounts of that member.
+    member_roles: Callable[[Any], frozenset[str]] | None = None
     # Called in the writing transaction when a version becomes its record's current one,
     # so a kind can keep its own query tables (projections) in step with the signed versions.
     project: Callable[[Any], None] | None = None
+    # The same for many versions stored together (a batch), in bulk; they come in the order `project` would see them
+    # (a record's versions by seq). Without it, `project` runs once per version.
+    project_many: Callable[[list[Any]], None] | None = None
     # "account": issued by people (with one of publish_roles); "node": only by the node itself, in its own name.
     issuer: Literal["account", "node"] = "account"
     # The member a body speaks for (an acknowledgement's member, counts' member), if any: it must be the
@@ -121,6 +165,12 @@ class RecordKind:
     endpoint: str | None = None
     # The endpoint that withdraws it, when a plain withdrawal is not enough (an alert's is a CAP Cancel).
     withdraw_endpoint: str | None = None
+
+    def roles_for(self, member: Any) -> frozenset[str]:
+        """The roles that may author this kind for `member` (a Member): the one rule web, API and actions use."""
+        if self.member_roles is not None and member is not None:
+            return self.member_roles(member)
+        return self.publish_roles
 
     def validate_body(self, raw: Any) -> dict[str, Any]:
         """The body schema alone, normalised (defaults filled, nulls dropped)."""

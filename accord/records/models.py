@@ -189,3 +189,10 @@ class AuditHead(models.Model):
 class WorkerHeartbeat(models.Model):
     worker = models.CharField(max_length=100, unique=True)
     seen_at = models.DateTimeField()
+
+
+class SearchEntry(models.Model):
+    """The search document of a record's current version (accord/records/search.py); indexed by the database."""
+
+    record = models.OneToOneField(Record, on_delete=models.CASCADE, primary_key=True, related_name="search_entry")
+    document = models.TextField()

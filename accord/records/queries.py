@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
+from accord.records import search
 from accord.records.errors import NotFound
 from accord.records.models import Record, Version
 from accord.records.principal import Principal
@@ -38,7 +39,7 @@ def records_for(principal: Principal, where: RecordFilter | None = None) -> Quer
         if where.tlp:
             rows = rows.filter(current_version__tlp=where.tlp)
         if where.q:
-            rows = rows.filter(current_version__search_text__icontains=where.q)
+            rows = rows.filter(search.matching(where.q))
     return rows.order_by("-current_version_id")
 
 

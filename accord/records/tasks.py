@@ -68,6 +68,21 @@ def version_committed(version_id: int) -> int:
 
 
 @task()
+def versions_committed(version_ids: list[int]) -> int:
+    """`version_committed` for a batch of versions stored together (one task, not one per version); returns how
+    many listener calls ran."""
+    from accord.records.models import Version
+
+    ran = 0
+    for version_id, kind in Version.objects.filter(pk__in=version_ids).order_by("pk").values_list("pk", "kind"):
+        for listener, kinds in list(_listeners):
+            if kinds is None or kind in kinds:
+                listener(version_id)
+                ran += 1
+    return ran
+
+
+@task()
 def notify_admins_of_quarantine(quarantine_id: int) -> int:
     """E-mail this node's active administrators that a peer equivocated or sent a version it may not issue.
     Returns messages sent.

@@ -66,10 +66,12 @@ def submit_upload(
     fmt: str | None = None,
     status: str = "actual",
     sent_as_json: bool = False,
+    queue: bool = True,
 ) -> Upload:
     """Accept a file of counts for the worker: checks who uploads, the audience and the size; queues the task.
 
     `sent_as_json`: the file came as `application/json`, so it must be a JSON object whatever it looks like.
+    `queue=False`: the caller processes it itself (`upload_counts`), no task is queued.
 
     The rows are checked by the task (`process_upload`), which stores nothing unless every row is right."""
     member = _member_of(acting_user)
@@ -116,11 +118,57 @@ def submit_upload(
             object_id=str(upload.uuid),
             data={"format": chosen, "size": len(data), "filename": filename[:200], "tlp": tlp, "status": status},
         )
-        from accord.surveillance.tasks import process_upload_task
+        if queue:
+            from accord.surveillance.tasks import process_upload_task
 
-        upload_id = upload.pk
-        transaction.on_commit(lambda: process_upload_task.enqueue(upload_id))
+            upload_id = upload.pk
+            transaction.on_commit(lambda: process_upload_task.enqueue(upload_id))
     return upload
+
+
+def upload_counts(
+    data: bytes,
+    *,
+    acting_user: Account,
+    audience: Audience,
+    tlp: str,
+    filename: str = "",
+    fmt: str | None = None,
+    status: str = "actual",
+    disease: str | None = None,
+    today: date | None = None,
+) -> Upload:
+    """Check and store a file of counts now, in this process (`accord counts upload`): the web and API uploads'
+    own steps (`submit_upload`, then what the worker runs, `process_upload`), so the same checks, the same
+    records and the same report of every bad row; all or nothing.
+
+    `disease`: the file holds counts of this disease only: a row whose disease is empty takes it, a row that
+    names another is an error."""
+    only = None
+    if disease is not None:
+        only = reference.find_disease(disease)
+        if only is None:
+            raise ActionError(
+                f"unknown disease {disease!r}: give an ICD-10 or ICD-11 code of the list of notifiable diseases",
+                field="disease",
+            )
+    upload = submit_upload(
+        data,
+        acting_user=acting_user,
+        audience=audience,
+        tlp=tlp,
+        filename=filename,
+        fmt=fmt,
+        status=status,
+        queue=False,
+    )
+    try:
+        done = process_upload(upload.pk, today=today, only=only)
+    except Exception:
+        upload_crashed(upload.pk)
+        raise
+    assert done is not None
+    return done
 
 
 def _json_object(data: bytes) -> None:
@@ -313,8 +361,10 @@ class _GroupFailed(Exception):
         self.message = message
 
 
-def process_upload(upload_id: int, today: date | None = None) -> Upload | None:
-    """Check, store and watch an upload (run by the worker). Nothing is stored unless every row is right."""
+def process_upload(upload_id: int, today: date | None = None, only: reference.Disease | None = None) -> Upload | None:
+    """Check, store and watch an upload (run by the worker). Nothing is stored unless every row is right.
+
+    `only`: every row is of this disease (`upload_counts`)."""
     upload = Upload.objects.select_related("uploader__organisation__member").filter(pk=upload_id).first()
     if upload is None or upload.status != Upload.Status.QUEUED:
         return upload
@@ -334,6 +384,7 @@ def process_upload(upload_id: int, today: date | None = None) -> Upload | None:
         today=today,
         member_names=member_names(),
         progress=lambda done: _progress(upload, processed=done),
+        disease=only,
     )
     _progress(upload, processed=checked.total)
     errors = [e.as_dict() for e in checked.errors]
@@ -825,9 +876,9 @@ def detect_received(version_id: int) -> int:
     return len(raised)
 
 
-def recipients_for(signal: Signal) -> list[str]:
+def recipient_accounts(signal: Signal) -> list[Account]:
     """Who is told of a new signal by e-mail: the member's analysts and focal points for a signal, the
-    Secretariat's coordinators for a cross-border one; only those who may see it."""
+    Secretariat's coordinators for a cross-border one; only those who may see it, and who have an address."""
     from accord.members.models import Account
     from accord.surveillance.queries import signals_for
 
@@ -840,10 +891,15 @@ def recipients_for(signal: Signal) -> list[str]:
             is_active=True, organisation__member__code=signal.member, roles__role__in=("analyst", "focal_point")
         )
     found = []
-    for person in people.exclude(email="").select_related("organisation__member").distinct():
+    for person in people.exclude(email="").select_related("organisation__member").distinct().order_by("email"):
         if signals_for(Principal.of(person)).filter(pk=signal.pk).exists():
-            found.append(person.email)
-    return sorted(set(found))
+            found.append(person)
+    return found
+
+
+def recipients_for(signal: Signal) -> list[str]:
+    """The addresses of recipient_accounts(signal)."""
+    return sorted({person.email for person in recipient_accounts(signal)})
 
 
 def link_assessment(signal: Signal, assessment: uuid.UUID, *, acting_user: Account) -> Signal:

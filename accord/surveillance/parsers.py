@@ -393,9 +393,13 @@ def check_rows(
     today: date,
     member_names: dict[str, tuple[str, str, str]],
     progress: Callable[[int], None] | None = None,
+    disease: reference.Disease | None = None,
 ) -> Parsed:
-    """Check every row; the clean rows, and an error for each bad cell (at most MAX_ERRORS)."""
+    """Check every row; the clean rows, and an error for each bad cell (at most MAX_ERRORS).
+
+    `disease`: the upload is of this disease only: an empty disease is this one, another is an error."""
     result = Parsed()
+    only = disease
     first_of: dict[tuple[str, str, str, str], int] = {}
 
     def fail(row: int, column: str, message: str) -> None:
@@ -412,10 +416,17 @@ def check_rows(
             continue
         col = item.columns
         bad = False
-        disease_text = str(item.values.get("disease") or "").strip()
+        disease_text = str(item.values.get("disease") or "").strip() or (only.code if only else "")
         disease = reference.find_disease(disease_text) if disease_text else None
         if not disease_text:
             fail(item.row, col["disease"], "the disease is empty")
+            bad = True
+        elif only is not None and disease is not None and disease.code != only.code:
+            fail(
+                item.row,
+                col["disease"],
+                f"{disease.code} is not {only.code}, the only disease of this upload (--disease)",
+            )
             bad = True
         elif disease is None:
             fail(

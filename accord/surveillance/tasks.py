@@ -49,28 +49,43 @@ def counts_received(version_id: int) -> None:
 
 @task()
 def notify_signal_task(signal_id: int) -> int:
-    """E-mail a new signal to those who review it and may see it. Returns how many were told."""
-    from django.conf import settings
+    """E-mail a new signal to those who review it and may see it, each in their language (one message per
+    language), with an absolute link to the signal. Returns how many were told."""
+    from django.urls import reverse
+    from django.utils import translation
+    from django.utils.translation import gettext as _
 
-    from accord.surveillance.actions import event_name, recipients_for
+    from accord.members.site import absolute_url
+    from accord.notify.keys import language_of_member
+    from accord.surveillance.actions import event_name, recipient_accounts
     from accord.surveillance.models import Signal
 
     signal = Signal.objects.filter(pk=signal_id).first()
     if signal is None:
         return 0
-    recipients = recipients_for(signal)
-    if not recipients:
-        return 0
+    by_language: dict[str, list[str]] = {}
+    for person in recipient_accounts(signal):
+        member = person.organisation.member.code if person.organisation is not None else None
+        by_language.setdefault(person.language or language_of_member(member), []).append(person.email)
     joint = signal.kind == Signal.Kind.JOINT
     threshold = f"{signal.threshold:.1f}" if signal.threshold is not None else "-"
-    send_mail(
-        subject=f"[Accord] {'cross-border signal' if joint else 'signal'}: {event_name(signal)}",
-        message=(
-            f"{event_name(signal)}\n"
-            f"Observed {signal.observed}, threshold {threshold} ({signal.algorithm}).\n"
-            f"Verify or dismiss it in Accord: {settings.ACCORD_NODE_URL or ''}/surveillance/signals/{signal.uuid}/\n"
-        ),
-        from_email=None,
-        recipient_list=recipients,
-    )
-    return len(recipients)
+    link = absolute_url(reverse("surveillance-signal", args=[signal.uuid]))
+    told = 0
+    for language, recipients in sorted(by_language.items()):
+        with translation.override(language):
+            what = _("cross-border signal") if joint else _("signal")
+            numbers = _("Observed %(observed)s, threshold %(threshold)s (%(algorithm)s).") % {
+                "observed": signal.observed,
+                "threshold": threshold,
+                "algorithm": signal.algorithm,
+            }
+            send_mail(
+                subject=f"[Accord] {what}: {event_name(signal)}",
+                message=f"{event_name(signal)}\n{numbers}\n"
+                + _("Verify or dismiss it in Accord: %(link)s") % {"link": link}
+                + "\n",
+                from_email=None,
+                recipient_list=sorted(set(recipients)),
+            )
+        told += len(set(recipients))
+    return told

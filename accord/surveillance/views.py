@@ -17,11 +17,12 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accord.alerts import actions as alert_actions
+from accord.alerts import drafts as alert_drafts
 from accord.alerts import forms as alert_forms
 from accord.alerts.views import can_compose
 from accord.lib import detect, ihr
@@ -29,7 +30,7 @@ from accord.members.models import Account, Member
 from accord.records.envelope import TLPS, Audience, parse_audience
 from accord.records.errors import ActionError, NotFound
 from accord.records.principal import Principal
-from accord.surveillance import actions, chart, detection, limits, parsers, queries, reference
+from accord.surveillance import actions, alert_draft, chart, detection, limits, parsers, queries, reference
 from accord.surveillance.kinds import UPLOAD_ROLES
 from accord.surveillance.models import DetectorSetting, Signal, Upload
 
@@ -332,7 +333,7 @@ def signal_verify(request: HttpRequest, signal_uuid: str) -> HttpResponse:
         return _signal_page(request, signal, errors={"review": error.message}, status=error.status)
     if can_compose(account):
         messages.success(request, _("The signal is verified. Check the draft alert, then publish it."))
-        return HttpResponseRedirect(draft_alert_url(signal, account))
+        return _open_draft(request, signal, account)
     messages.success(request, _("The signal is verified. A focal point may now write the alert."))
     return HttpResponseRedirect(reverse("surveillance-signal", args=[signal.uuid]))
 
@@ -350,17 +351,29 @@ def signal_dismiss(request: HttpRequest, signal_uuid: str) -> HttpResponse:
     return HttpResponseRedirect(reverse("surveillance-signal", args=[signal.uuid]))
 
 
+def _open_draft(request: HttpRequest, signal: Signal, account: Account) -> HttpResponse:
+    """The account's saved draft alert for the signal (found, or saved now), in the composer."""
+    try:
+        record = alert_draft.write_draft(signal, account)
+    except ActionError as error:  # the signal's draft does not pass the CAP rules: the composer says why
+        messages.warning(request, error.message)
+        return HttpResponseRedirect(alert_draft.draft_alert_url(signal, account))
+    return HttpResponseRedirect(reverse("alert-draft", args=[record.uuid]))
+
+
 @login_required
-@require_http_methods(["GET", "HEAD"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def signal_alert(request: HttpRequest, signal_uuid: str) -> HttpResponse:
-    """The composer, pre-filled from a verified signal."""
+    """The draft alert of a verified signal, saved (POST) or found again, opened in the composer."""
     signal = _visible_signal(request, signal_uuid)
     account = _account(request)
     if signal.status != Signal.Status.VERIFIED:
         return _forbidden(request, _("Verify the signal before writing an alert about it."))
     if not can_compose(account):
         return _forbidden(request, _("Only focal points and coordinators publish alerts."))
-    return HttpResponseRedirect(draft_alert_url(signal, account))
+    if request.method != "POST" and alert_draft.existing(signal, account) is None:
+        return HttpResponseRedirect(reverse("surveillance-signal", args=[signal.uuid]))
+    return _open_draft(request, signal, account)
 
 
 @login_required
@@ -387,94 +400,13 @@ def signal_assess(request: HttpRequest, signal_uuid: str) -> HttpResponse:
                 disease=draft.get("disease"),
             )
             actions.link_assessment(signal, version.record_uuid, acting_user=account)
+            draft = alert_draft.existing(signal, account)
+            if draft is not None:  # the assessor's draft alert of this signal notifies the assessment
+                alert_drafts.set_assessment(draft, version.record_uuid, acting_user=account)
     except ActionError as error:
         return _signal_page(request, signal, errors={"assess": error.message}, status=error.status)
     messages.success(request, _("The IHR Annex 2 assessment is recorded."))
     return HttpResponseRedirect(reverse("surveillance-signal", args=[signal.uuid]))
-
-
-def draft_alert_url(signal: Signal, account: Account) -> str:
-    """The alert composer, pre-filled: disease, area, counts, a severity suggested by the exceedance."""
-    names = _names()
-    language = alert_forms.info_language(get_language())
-    disease = disease_name(signal.disease)
-    threshold = f"{signal.threshold:.1f}" if signal.threshold is not None else "-"
-    if signal.kind == Signal.Kind.JOINT:
-        where = ", ".join(names.get(m, m) for m in signal.members)
-        headline = _("%(disease)s above the expected level in %(where)s") % {"disease": disease, "where": where}
-        parts = [
-            _("%(observed)s cases in %(region)s (week %(period)s), threshold %(threshold)s")
-            % {
-                "observed": s.observed,
-                "region": region_name(s.region, names),
-                "period": s.period,
-                "threshold": f"{s.threshold:.1f}" if s.threshold is not None else "-",
-            }
-            for s in signal.components.order_by("member", "region")
-        ]
-        description = _("Cross-border signal of %(disease)s:") % {"disease": disease} + "\n" + "\n".join(parts)
-        regions = list(signal.regions)
-        audience: dict[str, Any] = {"members": sorted({*signal.members, actions.SECRETARIAT})}
-        tlp = "AMBER"
-    else:
-        where = f"{region_name(signal.region, names)} ({names.get(signal.member, signal.member)})"
-        headline = _("%(disease)s above the expected level in %(where)s") % {"disease": disease, "where": where}
-        description = _(
-            "%(observed)s cases of %(disease)s in %(where)s in week %(period)s, above the threshold of "
-            "%(threshold)s computed by %(algorithm)s from the shared weekly counts."
-        ) % {
-            "observed": signal.observed,
-            "disease": disease,
-            "where": where,
-            "period": signal.period,
-            "threshold": threshold,
-            "algorithm": signal.algorithm,
-        }
-        regions = [signal.region]
-        version = signal.series.current_version if signal.series is not None else None
-        audience = version.envelope()["audience"] if version is not None else {"members": [signal.member]}
-        tlp = version.tlp if version is not None else "AMBER"
-    params: list[tuple[str, str]] = [
-        ("prefill", "1"),
-        ("status", "actual"),
-        ("info-0-language", language),
-        ("info-0-category", "Health"),
-        ("info-0-event", disease),
-        ("info-0-urgency", "Expected"),
-        ("info-0-severity", actions.severity_for(signal)),
-        ("info-0-certainty", "Likely"),
-        ("info-0-headline", headline[:160]),
-        ("info-0-description", description),
-        ("disease-system", "ICD-10"),
-        ("disease-code", signal.disease),
-        ("disease-name", disease),
-        ("disease-cases", str(signal.observed)),
-        ("tlp", tlp if tlp in TLPS else "AMBER"),
-    ]
-    for index, code in enumerate(regions):
-        if code in names:  # the member as a whole: its outline
-            params += [
-                (f"area-{index}-kind", "member"),
-                (f"area-{index}-desc", names[code]),
-                (f"area-{index}-member", code),
-            ]
-        else:
-            params += [
-                (f"area-{index}-kind", "geocode"),
-                (f"area-{index}-desc", region_name(code, names)),
-                (f"area-{index}-geocode-name", "ISO3166-2"),
-                (f"area-{index}-geocode-value", code),
-            ]
-    if audience.get("everyone"):
-        params.append(("audience", "everyone"))
-    else:
-        params.append(("audience", "named"))
-        params += [("members", m) for m in audience.get("members", [])]
-        params += [("organisations", str(o)) for o in audience.get("organisations", [])]
-        params += [("persons", str(p)) for p in audience.get("persons", [])]
-    if signal.assessment is not None:
-        params.append(("disease-assessment", str(signal.assessment)))
-    return reverse("alert-new") + "?" + urlencode(params)
 
 
 # ---- uploads ---------------------------------------------------------------------------------------

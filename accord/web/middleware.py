@@ -36,7 +36,18 @@ def too_large(size: int, limit: int, *, at_least: bool = False) -> str:
     return f"the request body is {size} bytes{more}; this node accepts at most {limit} bytes"
 
 
-def declared_refusal(length: str) -> tuple[int, str] | None:
+# Endpoints that take more than ACCORD_MAX_BODY_BYTES, and the setting that says how much.
+LARGE_BODY_PATHS = {"/api/v1/alerts/batch": "ACCORD_ALERT_BATCH_MAX_BYTES"}
+
+
+def body_limit(path: str) -> int:
+    """The most bytes a request body to `path` may have."""
+    setting = LARGE_BODY_PATHS.get(path)
+    limit: int = getattr(settings, setting) if setting else settings.ACCORD_MAX_BODY_BYTES
+    return limit
+
+
+def declared_refusal(length: str, limit: int | None = None) -> tuple[int, str] | None:
     """(status, message) for a request refused by its Content-Length alone, before its body is read; else None.
 
     Django's requests pass here (the middleware below), and so do the federation requests that `accord serve`
@@ -45,7 +56,8 @@ def declared_refusal(length: str) -> tuple[int, str] | None:
         size = int(length or "0")
     except ValueError:
         return 400, "Content-Length is not a number"
-    limit = settings.ACCORD_MAX_BODY_BYTES
+    if limit is None:
+        limit = settings.ACCORD_MAX_BODY_BYTES
     if size > limit:
         return 413, too_large(size, limit)
     return None
@@ -136,10 +148,17 @@ class BodySizeLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        refusal = declared_refusal(request.META.get("CONTENT_LENGTH") or "")
+        limit = body_limit(request.path)
+        refusal = declared_refusal(request.META.get("CONTENT_LENGTH") or "", limit)
         if refusal is not None:
             status, message = refusal
             return api_error(status, message)
+        if limit > settings.DATA_UPLOAD_MAX_MEMORY_SIZE and request.method == "POST":
+            # Django would refuse a body above DATA_UPLOAD_MAX_MEMORY_SIZE: read this one here, within its own limit.
+            data = request.read(limit + 1)
+            if len(data) > limit:
+                return api_error(413, too_large(len(data), limit, at_least=True))
+            request._body = data  # what request.body returns from now on
         if (
             request.path.startswith(API_PREFIX)
             and request.path not in FILE_BODY_PATHS
@@ -216,9 +235,10 @@ def csp_nonce(request: HttpRequest) -> str:
 
 class SecurityHeadersMiddleware:
     """Content-Security-Policy, Permissions-Policy, Referrer-Policy, Cross-Origin-Opener-Policy and
-    X-Frame-Options on every response (pages, API, feeds, static files, errors). It sits right after Django's
-    SecurityMiddleware (which adds HSTS, nosniff), before WhiteNoise, so static files get them too. A response
-    that already carries a header keeps it."""
+    X-Frame-Options on every response (pages, API, feeds, errors). It sits right after Django's
+    SecurityMiddleware (which adds HSTS, nosniff). Static files are answered by ServeStatic before either runs:
+    they get the same headers from accord.web.static.add_headers. A response that already carries a header
+    keeps it."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -229,8 +249,8 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         response.headers.setdefault("Referrer-Policy", settings.SECURE_REFERRER_POLICY or "same-origin")
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        # As frame-ancestors 'none', for browsers without CSP 2, also on the static files WhiteNoise answers
-        # before Django's XFrameOptionsMiddleware runs.
+        # As frame-ancestors 'none', for browsers without CSP 2 (Django's XFrameOptionsMiddleware misses
+        # responses that a middleware after it answers).
         response.headers.setdefault("X-Frame-Options", "DENY")
         return response
 

@@ -9,11 +9,13 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
+from lxml import etree
 
 from accord.alerts import actions
 from accord.alerts.models import AlertView, Escalation
 from accord.alerts.tasks import check_acknowledgements
 from accord.lib import cap as caplib
+from accord.lib.cap.leaves import difference, leaves
 from accord.records import attachments as attachment_store
 from accord.records.envelope import Audience
 from accord.records.errors import ActionError, Conflict, Forbidden
@@ -117,6 +119,19 @@ def test_import_keeps_the_original_bytes_and_maps_the_scope(world: World) -> Non
     assert original["media_type"] == "application/cap+xml"
     assert attachment_store.read_bytes(original["sha256"]) == data
     assert version.body["cap"]["identifier"] == "KZ-MOH-2026-001"
+
+
+def test_an_imported_alert_is_stored_with_every_element_as_it_came(world: World) -> None:
+    """No <language> gained, empty <addresses>/<incidents> and a list's spacing kept: the stored JSON form writes
+    back every leaf of the original (issue 15)."""
+    spaced = "x,y,2026-11-27T09:00:00+05:00  z,w,2026-11-27T08:00:00+05:00"
+    data = cap_xml(extra=f"\n  <addresses></addresses><code>a</code><references>{spaced}</references><incidents/>")
+    version = actions.import_alert(data, acting_user=world.carol).version
+    stored = version.body["cap"]
+    assert stored["addresses"] == [] and stored["incidents"] == [] and "language" not in stored["info"][0]
+    written = caplib.to_xml(caplib.from_json(stored))
+    assert stored["referencesText"] == spaced
+    assert difference(leaves(etree.fromstring(data)), leaves(etree.fromstring(written))) == []
 
 
 def test_an_imported_private_alert_stays_with_the_members_it_addresses(world: World) -> None:

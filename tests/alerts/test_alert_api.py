@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -173,6 +174,26 @@ def test_update_cancel_acknowledge_and_board_over_the_api(world: World, carol: s
     assert cancelled.json()["alert"]["state"] == "withdrawn" and cancelled.json()["alert"]["msg_type"] == "Cancel"
 
 
+def test_the_secretariat_acknowledges_over_the_api_through_a_coordinator(world: World, carol: str) -> None:
+    uuid = _post("/api/v1/alerts", carol, _json_alert(audience={"members": ["KZ", "SCO", "CN"]})).json()["alert"][
+        "uuid"
+    ]
+    before = _get(f"/api/v1/alerts/{uuid}/acknowledgements", _token(world.sam)).json()
+    assert {row["member"]: row["acknowledged_at"] for row in before} == {"CN": None, "SCO": None}
+    board = _post(f"/api/v1/alerts/{uuid}/acknowledge", _token(world.sam), {"note": "Secretariat informed"})
+    assert board.status_code == 201, board.content
+    assert {row["member"]: bool(row["acknowledged_at"]) for row in board.json()} == {"CN": False, "SCO": True}
+    assert _post(f"/api/v1/alerts/{uuid}/acknowledge", _token(world.sam), {}).status_code == 409
+    # A Secretariat viewer does not acknowledge for it; nothing is stored.
+    viewer = member_actions.create_account(
+        username="scoview", organisation=world.secretariat, roles=["viewer"], acting_user=None
+    )
+    refused = _post(f"/api/v1/alerts/{uuid}/acknowledge", _token(viewer), {})
+    assert refused.status_code == 403 and "coordinator, focal_point" in refused.json()["detail"]
+    after = _get(f"/api/v1/alerts/{uuid}/acknowledgements", _token(world.sam)).json()
+    assert {row["member"]: bool(row["acknowledged_at"]) for row in after} == {"CN": False, "SCO": True}
+
+
 def test_assessments_over_the_api(world: World, carol: str) -> None:
     uuid = _post("/api/v1/alerts", carol, _json_alert()).json()["alert"]["uuid"]
     answers = {
@@ -191,10 +212,49 @@ def test_assessments_over_the_api(world: World, carol: str) -> None:
     )
     assert created.status_code == 201, created.content
     body = created.json()
-    assert body["outcome"] == "notify" and body["clock"] == "notified_in_time" and body["alert"] == uuid
+    # The alert came before the assessment: its first message does not notify it; the next one does.
+    assert body["outcome"] == "notify" and body["clock"] == "pending" and body["alert"] == uuid
+    assert body["notified_at"] is None
+    assert (
+        _post(f"/api/v1/alerts/{uuid}/update", carol, {"cap": cap(info(description="notifiable"))}).status_code == 201
+    )
+    clock = _get(f"/api/v1/assessments/{body['uuid']}", carol).json()
+    assert clock["clock"] == "notified_in_time"
+    assert datetime.fromisoformat(clock["notified_at"]) >= datetime.fromisoformat(clock["assessed_at"])
     assert _get(f"/api/v1/assessments/{body['uuid']}", carol).json()["reason"].startswith("2 of the 4")
     missing = {k: v for k, v in answers.items() if k != "unusual"}
     assert _post("/api/v1/assessments", carol, {"event": "x", "answers": missing}).status_code == 422
+
+
+def test_a_notification_before_its_assessment_is_refused_naming_the_field(world: World, carol: str) -> None:
+    """An assessment made (as signed) at 12:00 is not notified by an alert sent at 10:00: a 400, nothing stored."""
+    from accord.records import actions as record_actions
+
+    later = (datetime.now(UTC) + timedelta(hours=2)).replace(microsecond=0).isoformat()
+    assessment = record_actions.publish(
+        "ihr_assessment",
+        {
+            "event": "cholera",
+            "answers": {
+                k: {"answer": True} for k in ("serious_impact", "unusual", "international_spread", "travel_trade")
+            },
+            "always_notifiable": False,
+            "outcome": "notify",
+            "reason": "4 of the 4 Annex 2 questions answered yes",
+            "assessed_at": later,
+        },
+        audience=Audience(members=["KZ", "RU", "CN"]),
+        tlp="AMBER",
+        acting_user=world.carol,
+    )
+    before = Version.objects.count()
+    refused = _post(
+        "/api/v1/alerts", carol, _json_alert(epidemic={**CHOLERA, "assessment": str(assessment.record_uuid)})
+    )
+    assert refused.status_code == 400, refused.content
+    detail = refused.json()["detail"]
+    assert "cap.sent" in detail and "is before the assessment it notifies" in detail and later in detail
+    assert Version.objects.count() == before
 
 
 def _atom_entries(content: bytes) -> list[str]:

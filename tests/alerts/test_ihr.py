@@ -45,3 +45,17 @@ def test_the_24_hour_clock() -> None:
     assert ihr.clock("notify", t0, None, t0 + timedelta(hours=25))[0] == "overdue"
     assert ihr.clock("notify", t0, t0 + timedelta(hours=24), t0)[0] == "notified_in_time"
     assert ihr.clock("notify", t0, t0 + timedelta(hours=30), t0)[0] == "notified_late"
+
+
+def test_the_clock_runs_from_the_assessment_to_the_notification() -> None:
+    t0 = datetime(2026, 11, 27, 10, tzinfo=UTC)
+    earlier, later = t0 - timedelta(hours=2), t0 + timedelta(hours=3)
+    # A message sent before the assessment notifies nothing: the clock is still running, then overdue.
+    assert ihr.clock("notify", t0, earlier, t0 + timedelta(hours=1))[0] == "pending"
+    assert ihr.clock("notify", t0, earlier, t0 + timedelta(hours=25))[0] == "overdue"
+    assert ihr.notification_of(t0, [earlier, later, t0 + timedelta(hours=5)]) == later
+    assert ihr.notification_of(t0, [earlier]) is None
+    assert ihr.notification_of(t0, [t0]) == t0
+    with pytest.raises(ValueError, match="is before the assessment it notifies"):
+        ihr.check_order(t0, earlier)
+    ihr.check_order(t0, t0)

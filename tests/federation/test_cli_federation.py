@@ -68,8 +68,9 @@ def _fails(node: Node, *args: str, code: int = 1, stdin: str | None = None) -> s
 def test_init_creates_the_node_once_and_refuses_to_change_it(tmp_path: Path) -> None:
     with new_node(tmp_path, "kz") as node:
         first = _init(node, "accord-kz", "kz", "http://127.0.0.1:8101/")
-        assert set(first) == {"node_id", "name", "member", "url", "public_key", "kid"}
+        assert set(first) == {"node_id", "name", "member", "url", "public_url", "public_key", "kid"}
         assert first["name"] == "accord-kz" and first["member"] == "KZ" and first["url"] == "http://127.0.0.1:8101"
+        assert first["public_url"] == "http://127.0.0.1:8101"  # the links in e-mails and feeds start with it
         assert uuid.UUID(first["node_id"]) and first["kid"].startswith("ed25519:") and len(first["public_key"]) == 44
         assert _init(node, "accord-kz", "KZ", "http://127.0.0.1:8101") == first  # init twice: the same node
         assert _json(node, "node", "show", "--json") == first
@@ -83,6 +84,13 @@ def test_init_creates_the_node_once_and_refuses_to_change_it(tmp_path: Path) -> 
         )
         assert _json(node, "node", "show", "--json") == first
         assert node.sql("SELECT count(*) FROM members_nodeidentity") == [(1,)]
+        # ACCORD_PUBLIC_URL, where set, is the public address; a bad one stops every command, naming it.
+        node.extra_env = {"ACCORD_PUBLIC_URL": "https://accord.example.kz/"}
+        assert _json(node, "node", "show", "--json")["public_url"] == "https://accord.example.kz"
+        node.extra_env = {"ACCORD_PUBLIC_URL": "accord.example.kz"}
+        assert "ACCORD_PUBLIC_URL='accord.example.kz' must be an absolute http:// or https:// address" in _fails(
+            node, "node", "show"
+        )
 
 
 def test_peers_are_added_listed_removed_and_revoked(tmp_path: Path) -> None:
@@ -170,8 +178,10 @@ def test_records_travel_in_bundles_only_to_the_audience(tmp_path: Path) -> None:
         cn_info = _init(cn, "accord-cn", "CN")
         _init(kz, "accord-kz", "KZ")
         _befriend(cn, kz)
-        imported = _lines(cn, "alert", "import", str(ALERT), "--audience", "KZ", "--tlp", "AMBER", "--json")
-        assert len(imported) == 1 and imported[0]["tlp"] == "AMBER"
+        (report,) = _lines(cn, "alert", "import", str(ALERT), "--audience", "KZ", "--tlp", "AMBER", "--json")
+        assert report["stored"] == 1
+        imported = report["items"]
+        assert len(imported) == 1 and imported[0]["outcome"] == "stored"
 
         (line,) = _lines(cn, "records", "list", "--json")
         assert line["origin"] == cn_info["node_id"] and line["origin_member"] == "CN"
@@ -199,7 +209,7 @@ def test_records_travel_in_bundles_only_to_the_audience(tmp_path: Path) -> None:
         assert kz.sql("SELECT count(*) FROM records_version") == [(0,)]
 
         assert _json(kz, "bundle", "import", str(bundle)) == {
-            "stored": 1, "duplicates": 0, "quarantined": 0, "refused": 0, "errors": []
+            "stored": 1, "duplicates": 0, "quarantined": 0, "refused": 0, "awaiting_key": 0, "errors": []
         }  # fmt: skip
         (received,) = _lines(kz, "records", "list", "--json")
         assert received == line

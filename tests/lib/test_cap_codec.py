@@ -47,9 +47,13 @@ def test_parse_reads_every_field() -> None:
     assert value.infos[1].language == "ru" and value.infos[1].web is None
 
 
-def test_language_defaults_to_en_us() -> None:
+def test_absent_language_reads_as_en_us_but_is_never_written() -> None:
     document = alert("<language>en-US</language>", "")
-    assert parse(document.encode()).alert.infos[0].language == "en-US"
+    info = parse(document.encode()).alert.infos[0]
+    assert info.language is None and info.language_or_default == "en-US"
+    assert "language" not in to_json(parse(document.encode()).alert)["info"][0]
+    data = to_xml(parse(document.encode()).alert)
+    assert b"<language>en-US</language>" not in data and parse(data).alert == parse(document.encode()).alert
 
 
 def test_to_xml_writes_schema_valid_cap_12_in_schema_order() -> None:
@@ -233,6 +237,10 @@ def _with(path: list[str | int], value: object) -> dict[str, Any]:
         (_with(["addresses"], ["two words", 'a"b']), "$.addresses[1]"),
         (_with(["references"], ["a,b,c d,e,f"]), "$.references[0]"),
         (_with(["note"], "bell\x07"), "XML cannot carry"),
+        (_with(["incidentsText"], "FLOOD-8"), "$.incidentsText: does not hold the items of incidents"),
+        (_with(["addressesText"], "a  b"), "$.addressesText: given without addresses"),
+        (_with(["info", 0, "resource", 0, "sizeText"], "6"), "$.info[0].resource[0].sizeText: does not give"),
+        (_with(["info", 0, "language"], None), "leave the key out"),
     ],
 )
 def test_from_json_rejects_bad_input_clearly(value: object, fragment: str) -> None:
@@ -242,7 +250,7 @@ def test_from_json_rejects_bad_input_clearly(value: object, fragment: str) -> No
     assert fragment in caught.value.message
 
 
-def test_from_json_accepts_a_minimal_form_and_defaults_the_language() -> None:
+def test_from_json_accepts_a_minimal_form_and_leaves_the_language_absent() -> None:
     value = from_json(
         {
             "identifier": "x",
@@ -262,7 +270,7 @@ def test_from_json_accepts_a_minimal_form_and_defaults_the_language() -> None:
             ],
         }
     )
-    assert value.infos[0].language == "en-US"
+    assert value.infos[0].language is None and value.infos[0].language_or_default == "en-US"
     assert validate(to_xml(value)).valid
 
 

@@ -12,6 +12,8 @@ import pytest
 
 from accord.lib.cap import parse, validate
 from accord.lib.cap.commands import add_commands, main
+from accord.lib.cap.leaves import difference, leaves
+from accord.lib.cap.secure import parse_xml
 from tests.lib.test_cap_rules import GOOD_ALERT, GOOD_ATOM, alert
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "cap"
@@ -114,6 +116,27 @@ def test_convert_to_json_and_back(files: dict[str, Path], capsys: pytest.Capture
     assert xml.startswith('<?xml version="1.0" encoding="UTF-8"?>')
     assert parse(xml.encode()).alert == parse(GOOD_ALERT.encode()).alert
     assert validate(xml.encode()).valid
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "google-cap-library__canada_signed.cap",  # empty <addresses/> and <incidents/>, an XML signature
+        "google-cap-library__canada_errors.cap",  # empty <addresses/> and <references/>
+        "sahana-eden__Flood.xml",  # an <info> without <language>
+        "meteoalert-api__ireland_sample_detail.xml",
+    ],
+)
+def test_convert_to_json_then_to_xml_keeps_every_leaf(
+    name: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, _ = run(capsys, "convert", "--to", "json", str(DATA / name))
+    assert code == 0
+    (tmp_path / "alert.json").write_text(out, encoding="utf-8")
+    code, xml, _ = run(capsys, "convert", "--to", "xml", str(tmp_path / "alert.json"))
+    assert code == 0
+    original = parse_xml((DATA / name).read_bytes(), 1 << 22)
+    assert difference(leaves(original), leaves(parse_xml(xml.encode(), 1 << 22))) == []
 
 
 def test_convert_upgrades_old_versions_and_notes_it(files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:

@@ -118,7 +118,7 @@ resources = st.builds(
 )
 infos = st.builds(
     Info,
-    language=_text,
+    language=_optional,
     categories=st.lists(_text, min_size=1, max_size=2).map(tuple),
     event=_text,
     response_types=st.lists(_text, max_size=2).map(tuple),
@@ -145,11 +145,11 @@ alerts = st.builds(
     source=_optional,
     scope=_text,
     restriction=_optional,
-    addresses=st.lists(_item, max_size=3).map(tuple),
+    addresses=st.none() | st.lists(_item, max_size=3).map(tuple),
     codes=st.lists(_text, max_size=2).map(tuple),
     note=_optional,
-    references=st.lists(st.builds(Reference, _word, _word, _word), max_size=2).map(tuple),
-    incidents=st.lists(_item, max_size=3).map(tuple),
+    references=st.none() | st.lists(st.builds(Reference, _word, _word, _word), max_size=2).map(tuple),
+    incidents=st.none() | st.lists(_item, max_size=3).map(tuple),
     infos=st.lists(infos, max_size=2).map(tuple),
 )
 

@@ -15,7 +15,7 @@ import pytest
 from django.test import Client
 
 from accord.alerts import actions as alert_actions
-from accord.alerts.models import AcknowledgementView
+from accord.alerts.models import AcknowledgementView, AssessmentView
 from accord.federation.actions import add_peer
 from accord.federation.tasks import release_quarantined
 from accord.lib import canonical
@@ -84,6 +84,19 @@ FORGERIES: dict[str, tuple[str, Callable[[dict[str, Any]], dict[str, Any]], type
         lambda b: {**b, "cap": {**b["cap"], "msgType": "Alert"}},
         ActionError,
         "cap.msgType",
+    ),
+    "notified before the assessment": (
+        "alert",
+        lambda b: {
+            **b,
+            "cap": {**b["cap"], "sent": "2020-01-01T00:00:00+00:00"},
+            "epidemic": {
+                "disease": {"system": "ICD-10", "code": "A00", "name": "Cholera"},
+                "assessment": str(AssessmentView.objects.get().record.uuid),
+            },
+        },
+        ActionError,
+        "cap.sent: the notification time 2020-01-01T00:00:00+00:00 is before the assessment it notifies",
     ),
     "NUL in a title": ("note", lambda b: {**b, "title": "Flood\x00"}, ActionError, "control character NUL"),
     "bell in a text": ("note", lambda b: {**b, "text": "ring \x07"}, ActionError, "U+0007"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core import mail
 
@@ -183,6 +185,24 @@ def test_a_new_signal_is_mailed_to_the_members_reviewers_who_may_see_it(people: 
     signal = Signal.objects.get(period=last_week().label)
     assert notify_signal_task.call(signal.pk) == 2
     assert sorted(mail.outbox[-1].to) == ["carol@example.org", "kira@example.org"]  # not dave, a viewer
+
+
+def test_the_signal_e_mail_links_to_the_signal_at_the_public_address(
+    people: People, upload: Uploader, settings: Any
+) -> None:
+    from tests.notify.support import send_mail_to, smtp_server, text_of
+
+    settings.ACCORD_PUBLIC_URL = "https://accord.example.kz/"
+    _outbreak(upload, audience=Audience(members=["KZ"]))
+    signal = Signal.objects.get(period=last_week().label)
+    with smtp_server() as box:
+        send_mail_to(settings, box)
+        assert notify_signal_task.call(signal.pk) == 2
+        (message,) = box.to("carol@example.org")
+    # In the recipients' language (KZ: Russian), with the absolute link.
+    link = f"https://accord.example.kz/surveillance/signals/{signal.uuid}/"
+    assert f"Подтвердите или отклоните его в Accord: {link}" in text_of(message)
+    assert str(message["Subject"]).strip().startswith("[Accord] сигнал: ")
 
 
 def test_counts_received_from_a_peer_are_watched_like_uploads(people: People) -> None:

@@ -17,6 +17,7 @@ from accord.records.envelope import Audience
 from accord.records.models import Record, Version
 from tests.alerts.support import CHOLERA, cap, info
 from tests.conftest import World, client_for
+from tests.web.test_static_files import through_asgi
 
 KZ_CN_RU = Audience(members=["KZ", "CN", "RU"])
 
@@ -135,9 +136,25 @@ def test_the_list_pages_keep_the_filters(world: World) -> None:
         _publish(world, cap=cap(info(headline=f"Alert number {number}")), audience=Audience(members=["KZ"]))
     carol = client_for(world.carol)
     first = _html(carol.get("/alerts/?severity=Severe"))
-    assert "Page 1 of 2" in first and "?severity=Severe&amp;page=2" in first
-    second = _html(carol.get("/alerts/?severity=Severe&page=2"))
-    assert "Page 2 of 2" in second and "Alert number 0" in second and "Alert number 26" not in second
+    found = re.search(r'href="\?severity=Severe&amp;cursor=([A-Za-z0-9_-]+)" rel="next"', first)
+    assert "27 alerts" in first and found is not None and "Newest" not in first
+    second = _html(carol.get(f"/alerts/?severity=Severe&cursor={found.group(1)}"))
+    assert "Alert number 0" in second and "Alert number 26" not in second and 'rel="next"' not in second
+    assert 'href="?severity=Severe">Newest' in second
+    # a cursor edited by hand shows the first page, not an error
+    assert "Alert number 26" in _html(carol.get("/alerts/?severity=Severe&cursor=bm9uc2Vuc2U"))
+
+
+def test_the_list_counts_exactly_up_to_the_cap(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from accord.alerts import queries, views
+
+    for number in range(4):
+        _publish(world, cap=cap(info(headline=f"Alert number {number}")), audience=Audience(members=["KZ"]))
+    carol = client_for(world.carol)
+    monkeypatch.setattr(views, "PAGE_SIZE", 1)
+    assert "4 alerts" in _html(carol.get("/alerts/"))
+    monkeypatch.setattr(queries, "COUNT_CAP", 2)
+    assert "More than 2 alerts" in _html(carol.get("/alerts/"))
 
 
 # ---- detail ----------------------------------------------------------------------------------------
@@ -173,7 +190,9 @@ def test_the_detail_shows_every_info_block_the_map_data_and_the_epidemic(world: 
     assert 'id="alert-areas"' in page and '"areaDesc": "Turkistan region"' in page
     assert page.count('"areaDesc": "Turkistan region"') == 1  # the same area of two blocks, drawn once
     assert 'id="alert-bbox"' in page and "[68.0, 43.0, 69.0, 43.5]" in page
-    assert "/static/vendor/leaflet/leaflet.js" in page and "/static/accord/members.geojson" in page
+    # Hashed names (cached for ever by browsers; tests/web/test_static_files.py).
+    assert re.search(r"/static/vendor/leaflet/leaflet\.[0-9a-f]{12}\.js", page), page
+    assert re.search(r"/static/accord/members\.[0-9a-f]{12}\.geojson", page), page
     assert f"/api/v1/alerts/{published.version.record_uuid}.cap" in page
     assert f"/api/v1/alerts/{published.version.record_uuid}.geojson" in page
     assert "ICD-10 A00" in page and "Epidemic notification" in page
@@ -190,11 +209,13 @@ def test_only_web_addresses_become_links(world: World) -> None:
 
 
 def test_the_static_map_material_is_served(world: World) -> None:
-    client = client_for(world.alice)
-    for path in ("/static/vendor/leaflet/leaflet.js", "/static/vendor/leaflet/leaflet.css", "/static/accord/alerts.js"):
-        response = client.get(path)
-        assert response.status_code == 200, path
-        b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    published = _publish(world)
+    page = _html(client_for(world.alice).get(f"/alerts/{published.version.record_uuid}/"))
+    paths = re.findall(r"/static/(?:vendor/leaflet/leaflet|accord/alerts)\.[0-9a-f]{12}\.(?:js|css)", page)
+    assert len(set(paths)) == 3, paths
+    for path in set(paths):
+        response, body = through_asgi(path)
+        assert response.status_code == 200 and body, path
 
 
 def test_every_member_outline_makes_a_valid_cap_polygon() -> None:
@@ -412,6 +433,41 @@ def test_an_addressed_focal_point_acknowledges_and_the_board_shows_it(world: Wor
     assert client_for(world.dave).post(f"{url}acknowledge/").status_code == 403
 
 
+def test_the_secretariat_addressed_acknowledges_through_a_coordinator(world: World) -> None:
+    """Whoever is addressed must be able to acknowledge: the Secretariat has coordinators, not focal points."""
+    published = _publish(world, audience=Audience(members=["KZ", "CN", "SCO"]))
+    record = published.version.record
+    url = f"/alerts/{record.uuid}/"
+    AlertView.objects.filter(record=record).update(ack_deadline=timezone.now() - timedelta(minutes=5))
+    sam = client_for(world.sam)
+    page = _html(sam.get(url))
+    assert re.search(r'<tr class="ack-SCO overdue" data-member="SCO">', page)
+    assert 'class="stacked ack-form"' in page
+    response = sam.post(f"{url}acknowledge/", {"note": "Secretariat informed"})
+    assert response.status_code == 302 and response["Location"] == url
+    page = _html(sam.get(url))
+    sco_row = re.search(r'<tr class="ack-SCO acknowledged" data-member="SCO">(.*?)</tr>', page, re.S)
+    assert sco_row is not None and "Acknowledged" in sco_row.group(1) and "Waiting" not in sco_row.group(1)
+    assert 'class="stacked ack-form"' not in page
+    # Acknowledged in time or late, the Secretariat is never escalated afterwards.
+    assert [member for member, _ in actions.escalate_overdue(record)] == ["CN"]
+    # A Secretariat viewer does not acknowledge for it.
+    from accord.members import actions as member_actions
+
+    viewer = member_actions.create_account(
+        username="scoview",
+        organisation=world.secretariat,
+        roles=["viewer"],
+        email="scoview@example.org",
+        password="x-Long-enough-1",
+        acting_user=None,
+    )
+    viewer_client = client_for(viewer)
+    assert 'class="stacked ack-form"' not in _html(viewer_client.get(url))
+    refused = viewer_client.post(f"{url}acknowledge/")
+    assert refused.status_code == 403 and "needs one of the roles: coordinator, focal_point" in _html(refused)
+
+
 def test_the_board_flags_overdue_and_escalated_members(world: World) -> None:
     published = _publish(world)
     record = published.version.record
@@ -467,7 +523,13 @@ def test_the_origin_focal_point_assesses_by_annex_2_and_sees_the_clock(world: Wo
     assert "assessment is recorded" in page
     assert "<strong>Notify</strong>" in page and "2 of the 4 Annex 2 questions answered yes" in page
     assert "first cholera in the region for ten years" in page
-    assert "24-hour clock:" in page and "Notified within 24 hours" in page
+    # The alert was sent before the assessment: it is not the notification, the clock runs from the assessment.
+    assert "24-hour clock:" in page and "Notification due" in page and "Notified within 24 hours" not in page
+    actions.update_alert(
+        published.version.record, cap(info(description="assessed: notifiable")), acting_user=world.carol
+    )
+    page = _html(carol.get(url))
+    assert "Notified within 24 hours" in page and "Notification due" not in page
     # Shared with the alert's audience: alice sees the assessment too.
     assert "2 of the 4 Annex 2 questions answered yes" in _html(client_for(world.alice).get(url))
 

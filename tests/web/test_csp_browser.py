@@ -9,9 +9,10 @@ and Chromium's console messages about the policy.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, expect
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Route, expect
 from pytest_django.live_server_helper import LiveServer
 
 from tests.web.demo_site import Site, build_site, log_in
@@ -109,10 +110,27 @@ def test_the_language_chooser_works_without_an_inline_handler(
     assert watched.violations() == []
 
 
-def test_the_api_documentation_runs_under_the_policy(live_server: LiveServer, watched: Watched) -> None:
+def test_the_api_documentation_runs_under_the_policy_with_no_network_but_this_node(
+    live_server: LiveServer, watched: Watched
+) -> None:
+    """A node may have no internet: with every request to anything but this node refused, the documentation
+    still renders its operations (Swagger UI and the schema come from this node, not from a CDN)."""
     page = watched.page
+    outside: list[str] = []
+
+    def only_here(route: Route) -> None:
+        if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort("internetdisconnected")
+
+    watched.context.route("**/*", only_here)
     response = page.goto(f"{live_server.url}/api/v1/docs")
     assert response is not None and response.status == 200
-    # Swagger UI is served from this node (django-ninja's bundled copy), not from a CDN, and renders.
     expect(page.locator(".swagger-ui .info .title")).to_be_visible()
+    expect(page.locator(".swagger-ui .opblock").first).to_be_visible()
+    assert page.locator(".swagger-ui .opblock").count() > 20
+    expect(page.locator(".swagger-ui .opblock-summary-path", has_text="/api/v1/alerts").first).to_be_visible()
+    assert outside == []
     assert watched.violations() == []

@@ -5,6 +5,7 @@ pause, delete, feed addresses) and the delivery log of an alert for coordinators
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -82,7 +83,7 @@ def test_the_navigation_and_the_banner_are_on_every_page(world: World) -> None:
     page = _html(client_for(world.carol).get("/records/"))
     assert 'href="/notifications/"' in page
     assert 'id="live-banner"' in page and 'data-stream="/api/v1/stream"' in page
-    assert "notify/live.js" in page
+    assert re.search(r"/static/notify/live\.[0-9a-f]{12}\.js", page), page
     assert 'id="live-banner"' not in _html(Client().get("/login/"))
 
 

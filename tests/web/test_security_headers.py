@@ -28,7 +28,6 @@ PAGES = [
     "/api/v1/openapi.json",
     "/feeds/alerts.atom",
     "/healthz",
-    "/static/accord/accord.css",
     "/no-such-page/",
     "/api/v1/no-such-endpoint",
 ]

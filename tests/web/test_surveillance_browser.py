@@ -1,5 +1,5 @@
 """From counts to an alert in a real browser: upload a file, watch the worker process it, see the signal,
-verify it, and land in the alert composer pre-filled.
+verify it, and land in the alert composer holding the draft alert saved from it.
 
 Drives the system Chromium (/usr/bin/chromium) through Playwright against pytest-django's live server, like
 tests/web/test_alert_browser.py. On PostgreSQL a django-tasks-db worker runs in a thread of its own, as
@@ -123,11 +123,14 @@ def test_upload_see_the_signal_verify_it_and_write_the_alert(
         observed = int(page.locator("#signal-observed").inner_text())
         assert observed >= 60
 
-        # Verified: straight into the alert composer, pre-filled.
+        # Verified: straight into the alert composer, holding the draft saved for carol alone.
+        page.fill("#verify-note", "Lab confirmed: 3 of 5 samples")
         with page.expect_navigation():
             page.click("#verify")
-        assert page.url.startswith(f"{live_server.url}/alerts/new/?prefill=1")
-        expect(page.locator("h1")).to_have_text("New alert")
+        assert page.url.startswith(f"{live_server.url}/alerts/drafts/")
+        expect(page.locator("h1")).to_have_text("Draft alert")
+        expect(page.locator(".draft-note")).to_have_text("Lab confirmed: 3 of 5 samples")
+        expect(page.locator('.draft-region[data-code="KZ-19"]')).to_contain_text("Almaty Region")
         expect(page.locator("ul.messages")).to_contain_text("The signal is verified")
         expect(page.locator("#disease-code")).to_have_value("A00")
         expect(page.locator("#disease-name")).to_have_value("Cholera")

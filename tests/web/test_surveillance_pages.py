@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import re
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -13,7 +12,8 @@ from openpyxl import load_workbook
 
 from accord.members import actions as member_actions
 from accord.records.envelope import Audience
-from accord.surveillance import actions
+from accord.records.models import Record
+from accord.surveillance import actions, alert_draft
 from accord.surveillance.models import DetectorSetting, Dhis2Code, Signal, Upload
 from tests.conftest import PASSWORD, World, client_for
 from tests.surveillance.support import csv_bytes, last_week, rows_for, series
@@ -87,34 +87,62 @@ def test_the_signal_inbox_follows_roles_and_the_audience(world: World, outbreak:
     assert str(outbreak.observed) in page and "<svg" in page and 'id="verify"' in page and 'id="dismiss"' in page
 
 
-def test_verifying_opens_the_composer_pre_filled(world: World, outbreak: Signal) -> None:
+def test_verifying_saves_a_draft_alert_that_outlives_the_page(world: World, outbreak: Signal) -> None:
     client = client_for(world.carol)
     response = client.post(f"/surveillance/signals/{outbreak.uuid}/verify/", {"note": "lab confirmed"})
     assert response.status_code == 302
-    target = urlparse(response["Location"])
-    assert target.path == "/alerts/new/"
-    query = parse_qs(target.query)
-    assert query["disease-code"] == ["A00"] and query["disease-cases"] == [str(outbreak.observed)]
-    assert query["area-0-geocode-value"] == ["KZ-19"] and query["members"] == ["KZ", "SCO"]
+    match = re.fullmatch(r"/alerts/drafts/([0-9a-f-]{36})/", response["Location"])
+    assert match is not None
+    draft = Record.objects.get(uuid=match.group(1))
     composer = _html(client.get(response["Location"]))
     assert 'value="A00"' in composer and f'value="{outbreak.observed}"' in composer
     assert 'value="KZ-19"' in composer and "Almaty Region" in composer
     severity = actions.severity_for(Signal.objects.get(pk=outbreak.pk))
     assert re.search(rf'<option value="{severity}" selected>', composer)
     assert re.search(r'<option value="AMBER" selected>TLP:AMBER</option>', composer)
+    # The reviewer's note and the signal's region are carried with the draft.
+    assert 'class="draft-note">lab confirmed<' in composer or "lab confirmed</bdi>" in composer
+    assert 'class="draft-region" data-code="KZ-19"' in composer and 'id="save-draft"' in composer
     outbreak.refresh_from_db()
     assert outbreak.status == Signal.Status.VERIFIED
     detail = _html(client.get(f"/surveillance/signals/{outbreak.uuid}/"))
     assert "IHR Annex 2 assessment draft" in detail and 'id="verify"' not in detail
-    # The composer publishes the pre-filled alert as it is.
-    fields = {k: v if len(v) > 1 else v[0] for k, v in query.items()}
-    published = client.post("/alerts/new/", {**fields, "info-0-expires": "", "action": "publish"})
+    # The page is left: the draft is in the author's list, and writing the alert again opens the same draft.
+    assert f'href="/alerts/drafts/{draft.uuid}/"' in _html(client.get("/alerts/drafts/"))
+    assert 'href="/alerts/drafts/"' in _html(client.get("/alerts/"))  # "My drafts", beside "New alert"
+    again = client.post(f"/surveillance/signals/{outbreak.uuid}/alert/")
+    assert again.status_code == 302 and again["Location"] == response["Location"]
+    assert Record.objects.filter(kind="alert").count() == 1
+    # Nobody else sees it, not even a colleague of the same organisation.
+    assert client_for(world.dave).get(response["Location"]).status_code == 404
+    assert client_for(world.sam).get(f"/alerts/{draft.uuid}/").status_code == 404
+    assert str(draft.uuid) not in _html(client_for(world.sam).get("/alerts/"))
+    # The composer publishes the draft as it is: a new alert, and the draft is gone from the list.
+    fields: dict[str, Any] = {}
+    for key, value in alert_draft.draft_params(Signal.objects.get(pk=outbreak.pk)):
+        fields.setdefault(key, []).append(value)
+    published = client.post(response["Location"], {**fields, "info-0-expires": "", "action": "publish"})
     assert published.status_code == 302, _html(published)[:2000]
+    alert = Record.objects.get(uuid=published["Location"].split("/")[2])
+    assert alert.current_version is not None and alert.current_version.status == "actual"
+    assert f"/alerts/drafts/{draft.uuid}/" not in _html(client.get("/alerts/drafts/"))
+    assert client.get(response["Location"]).status_code == 404
+    assert client_for(world.sam).get(published["Location"]).status_code == 200
+
+
+def test_a_draft_is_discarded_from_its_page(world: World, outbreak: Signal) -> None:
+    client = client_for(world.carol)
+    location = client.post(f"/surveillance/signals/{outbreak.uuid}/verify/")["Location"]
+    assert client_for(world.dave).post(f"{location}discard/").status_code == 404
+    response = client.post(f"{location}discard/")
+    assert response.status_code == 302 and response["Location"] == "/alerts/drafts/"
+    page = _html(client.get("/alerts/drafts/"))
+    assert "The draft is discarded." in page and "You have no draft alerts." in page
 
 
 def test_the_assessment_draft_is_recorded_by_the_members_focal_point(world: World, outbreak: Signal) -> None:
     client = client_for(world.carol)
-    client.post(f"/surveillance/signals/{outbreak.uuid}/verify/")
+    location = client.post(f"/surveillance/signals/{outbreak.uuid}/verify/")["Location"]
     answers = {
         "serious_impact-answer": "yes",
         "unusual-answer": "yes",
@@ -125,8 +153,13 @@ def test_the_assessment_draft_is_recorded_by_the_members_focal_point(world: Worl
     assert response.status_code == 302
     outbreak.refresh_from_db()
     assert outbreak.assessment is not None
-    composer = client.get(f"/surveillance/signals/{outbreak.uuid}/alert/")
-    assert f"disease-assessment={outbreak.assessment}" in composer["Location"]
+    # The assessor's draft alert of the signal now notifies the assessment.
+    opened = client.post(f"/surveillance/signals/{outbreak.uuid}/alert/")
+    assert opened["Location"] == location
+    draft = Record.objects.get(uuid=location.split("/")[3])
+    assert draft.current_version is not None
+    assert draft.current_version.body["epidemic"]["assessment"] == str(outbreak.assessment)
+    assert f'value="{outbreak.assessment}"' in _html(client.get(location))
 
 
 def test_dismiss_without_a_reason_is_refused_on_the_page(world: World, outbreak: Signal) -> None:

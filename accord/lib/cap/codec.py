@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
@@ -23,7 +22,13 @@ from accord.lib.cap.model import (
     Reference,
     Resource,
     join_list,
+    join_references,
+    list_verbatim,
+    references_verbatim,
+    size_of,
+    size_verbatim,
     split_list,
+    split_references,
 )
 from accord.lib.cap.secure import DEFAULT_MAX_BYTES, check_size, parse_xml
 
@@ -33,10 +38,7 @@ NS_10 = "http://www.incident.com/cap/1.0"
 NS_DSIG = "http://www.w3.org/2000/09/xmldsig#"
 Version = Literal["1.2", "1.1", "1.0"]
 VERSIONS: dict[str, Version] = {NS_12: "1.2", NS_11: "1.1", NS_10: "1.0"}
-DEFAULT_LANGUAGE = "en-US"
 DEFAULT_MIME = "application/octet-stream"
-MAX_SIZE = 2**53 - 1
-_INTEGER = re.compile(r"^[-+]?[0-9]+$")
 
 # CAP 1.0's <password> is read (and dropped, with a note) when upgrading.
 _ALERT_CHILDREN = frozenset((*ALERT_ELEMENTS, "password"))
@@ -175,11 +177,9 @@ class _Reader:
             source=source,
             scope=scope,
             restriction=restriction,
-            addresses=split_list(addresses) if addresses else (),
+            **_lists(addresses, references, incidents),
             codes=self._many(groups, "code"),
             note=note,
-            references=tuple(Reference.from_text(item) for item in (references or "").split()),
-            incidents=split_list(incidents) if incidents else (),
             infos=tuple(self.info(item, f"{path}/info[{i}]") for i, item in enumerate(groups.get("info", []), 1)),
         )
 
@@ -197,7 +197,7 @@ class _Reader:
             self.notes.append(f"{self.upgrade}: {path}/certainty 'Very Likely' → 'Likely'")
             certainty = "Likely"
         return Info(
-            language=DEFAULT_LANGUAGE if language is None else language,
+            language=language,
             categories=categories,
             event=event,
             response_types=self._many(groups, "responseType"),
@@ -231,18 +231,16 @@ class _Reader:
         else:
             mime_type = found if found is not None else self._required(groups, "mimeType", path)
         size_text = self._one(groups, "size", path)
-        size: int | None = None
-        if size_text is not None:
-            size = int(size_text) if _INTEGER.match(size_text) and len(size_text) < 20 else None
-            if size is None or abs(size) > MAX_SIZE:
-                size = None
-                message = f"size {size_text!r} is not an integer number of bytes; dropped"
-                self.notes.append(f"{path}/size: {message}")
-                self.problems.append(Problem("CAP-RESOURCE-SIZE", f"{path}/size", message, fatal=False))
+        size = size_of(size_text)
+        if size_text is not None and size is None:
+            message = f"size {size_text!r} is not an integer number of bytes; kept as text"
+            self.notes.append(f"{path}/size: {message}")
+            self.problems.append(Problem("CAP-RESOURCE-SIZE", f"{path}/size", message, fatal=False))
         return Resource(
             resource_desc=self._required(groups, "resourceDesc", path),
             mime_type=mime_type,
             size=size,
+            size_text=size_verbatim(size_text, size),
             uri=self._one(groups, "uri", path),
             deref_uri=self._one(groups, "derefUri", path),
             digest=self._one(groups, "digest", path),
@@ -258,6 +256,19 @@ class _Reader:
             altitude=self._one(groups, "altitude", path),
             ceiling=self._one(groups, "ceiling", path),
         )
+
+
+def _lists(addresses: str | None, references: str | None, incidents: str | None) -> dict[str, Any]:
+    """The model fields of the three list elements of an alert: absent (None), empty (()) or items, and their
+    exact text where writing the items back would not give it."""
+    return {
+        "addresses": None if addresses is None else split_list(addresses),
+        "addresses_text": None if addresses is None else list_verbatim(addresses),
+        "references": None if references is None else split_references(references),
+        "references_text": None if references is None else references_verbatim(references),
+        "incidents": None if incidents is None else split_list(incidents),
+        "incidents_text": None if incidents is None else list_verbatim(incidents),
+    }
 
 
 def text_of(element: etree._Element) -> str:
@@ -409,11 +420,9 @@ def _fast_alert(root: etree._Element) -> tuple[Alert, tuple[str, ...]]:
         source=found.get("source"),
         scope=_filled(found, "scope"),
         restriction=found.get("restriction"),
-        addresses=split_list(addresses) if addresses else (),
+        **_lists(addresses, references, incidents),
         codes=_texts(found, "code"),
         note=found.get("note"),
-        references=tuple(Reference.from_text(item) for item in (references or "").split()),
-        incidents=split_list(incidents) if incidents else (),
         infos=tuple(_fast_info(item, areas) for item in infos),
     )
     return alert, notes
@@ -426,7 +435,7 @@ def _fast_info(element: etree._Element, areas: dict[bytes, Area] | None) -> Info
     if not categories:
         raise _Unusual
     return Info(
-        language=DEFAULT_LANGUAGE if language is None else language,
+        language=language,
         categories=categories,
         event=_filled(found, "event"),
         response_types=_texts(found, "responseType"),
@@ -456,17 +465,14 @@ def _fast_resource(element: etree._Element) -> Resource:
     if mime_type is None:
         raise _Unusual
     size_text = found.get("size")
-    size: int | None = None
-    if size_text is not None:
-        if not (_INTEGER.match(size_text) and len(size_text) < 20):
-            raise _Unusual
-        size = int(size_text)
-        if abs(size) > MAX_SIZE:
-            raise _Unusual
+    size = size_of(size_text)
+    if size_text is not None and size is None:
+        raise _Unusual
     return Resource(
         resource_desc=_filled(found, "resourceDesc"),
         mime_type=mime_type,
         size=size,
+        size_text=size_verbatim(size_text, size),
         uri=found.get("uri"),
         deref_uri=found.get("derefUri"),
         digest=found.get("digest"),
@@ -579,6 +585,31 @@ def _add_pairs(parent: etree._Element, name: str, pairs: tuple[NameValue, ...]) 
         _add(element, "value", pair.value)
 
 
+def list_text(items: tuple[str, ...] | None, verbatim: str | None) -> str | None:
+    """The text of ``<addresses>`` or ``<incidents>``: the exact text read, unless the items changed since."""
+    if items is None:
+        return None
+    if verbatim is not None and split_list(verbatim) == items:
+        return verbatim
+    return join_list(items)
+
+
+def references_text(references: tuple[Reference, ...] | None, verbatim: str | None) -> str | None:
+    """The text of ``<references>``: the exact text read, unless the references changed since."""
+    if references is None:
+        return None
+    if verbatim is not None and split_references(verbatim) == references:
+        return verbatim
+    return join_references(references)
+
+
+def size_text(size: int | None, verbatim: str | None) -> str | None:
+    """The text of ``<size>``: the exact text read, unless the size changed since."""
+    if verbatim is not None and size_of(verbatim) == size:
+        return verbatim
+    return None if size is None else str(size)
+
+
 def to_element(alert: Alert) -> etree._Element:
     """The alert as a CAP 1.2 ``<alert>`` element, children in the order of the XSD."""
     root = etree.Element(f"{{{NS_12}}}alert", nsmap=cast(Any, {None: NS_12}))
@@ -590,15 +621,12 @@ def to_element(alert: Alert) -> etree._Element:
     _add(root, "source", alert.source)
     _add(root, "scope", alert.scope)
     _add(root, "restriction", alert.restriction)
-    if alert.addresses:
-        _add(root, "addresses", join_list(alert.addresses))
+    _add(root, "addresses", list_text(alert.addresses, alert.addresses_text))
     for code in alert.codes:
         _add(root, "code", code)
     _add(root, "note", alert.note)
-    if alert.references:
-        _add(root, "references", " ".join(str(reference) for reference in alert.references))
-    if alert.incidents:
-        _add(root, "incidents", join_list(alert.incidents))
+    _add(root, "references", references_text(alert.references, alert.references_text))
+    _add(root, "incidents", list_text(alert.incidents, alert.incidents_text))
     for info in alert.infos:
         _info_element(root, info)
     return root
@@ -634,7 +662,7 @@ def _info_element(root: etree._Element, info: Info) -> None:
         item = etree.SubElement(element, f"{{{NS_12}}}resource")
         _add(item, "resourceDesc", resource.resource_desc)
         _add(item, "mimeType", resource.mime_type)
-        _add(item, "size", None if resource.size is None else str(resource.size))
+        _add(item, "size", size_text(resource.size, resource.size_text))
         _add(item, "uri", resource.uri)
         _add(item, "derefUri", resource.deref_uri)
         _add(item, "digest", resource.digest)

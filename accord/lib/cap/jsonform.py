@@ -1,8 +1,12 @@
 """The JSON form of an alert: CAP element names as keys, no nulls, no floats (it is signed with RFC 8785).
 
-Absent optional values are left out; repeated elements are lists (left out when empty); ``references`` are
-``"sender,identifier,sent"`` strings; ``eventCode``, ``parameter`` and ``geocode`` are lists of
-``{"valueName": ..., "value": ...}``; ``resource.size`` is an integer; everything else is a string.
+Absent optional values are left out (``language`` too: the CAP default is not written in); an element present but
+empty is ``""``. Repeated elements are lists (left out when there are none). ``addresses``, ``references`` and
+``incidents`` are lists of their items, ``[]`` when the element is present but empty, and left out when absent;
+``references`` items are ``"sender,identifier,sent"`` strings. ``eventCode``, ``parameter`` and ``geocode`` are
+lists of ``{"valueName": ..., "value": ...}``; ``resource.size`` is an integer; everything else is a string.
+``addressesText``, ``referencesText``, ``incidentsText`` and ``resource.sizeText`` hold the exact text of the
+element where writing its items (or size) back would not give it (see ``accord.lib.cap.model``).
 """
 
 from __future__ import annotations
@@ -23,17 +27,26 @@ from accord.lib.cap.model import (
     NameValue,
     Reference,
     Resource,
+    list_verbatim,
+    references_verbatim,
+    size_of,
+    size_verbatim,
+    split_list,
+    split_references,
 )
 
 T = TypeVar("T")
 JsonDict = dict[str, Any]
+ListElement = tuple[tuple[T, ...] | None, str | None]
 _MAX_SAFE_INT = 2**53 - 1
 # Characters XML 1.0 cannot carry (and so a CAP document could never have held).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
-_ALERT_KEYS = list(ALERT_ELEMENTS)
+# Beside the CAP element names: the exact text of list (and size) elements, where it is needed.
+TEXT_KEYS = {"addresses": "addressesText", "references": "referencesText", "incidents": "incidentsText"}
+_ALERT_KEYS = [*ALERT_ELEMENTS, *TEXT_KEYS.values()]
 _INFO_KEYS = list(INFO_ELEMENTS)
-_RESOURCE_KEYS = list(RESOURCE_ELEMENTS)
+_RESOURCE_KEYS = [*RESOURCE_ELEMENTS, "sizeText"]
 _AREA_KEYS = list(AREA_ELEMENTS)
 
 
@@ -45,6 +58,14 @@ def _put(target: JsonDict, key: str, value: object) -> None:
 
 def _pairs(pairs: tuple[NameValue, ...]) -> list[JsonDict]:
     return [{"valueName": pair.name, "value": pair.value} for pair in pairs]
+
+
+def _put_list(target: JsonDict, key: str, items: tuple[str, ...] | None, verbatim: str | None) -> None:
+    """A list element: left out when absent, ``[]`` when present but empty; its exact text when needed."""
+    if items is not None:
+        target[key] = list(items)
+        if verbatim is not None:
+            target[TEXT_KEYS[key]] = verbatim
 
 
 def to_json(alert: Alert) -> JsonDict:
@@ -59,14 +80,15 @@ def to_json(alert: Alert) -> JsonDict:
         ("source", alert.source),
         ("scope", alert.scope),
         ("restriction", alert.restriction),
-        ("addresses", alert.addresses),
-        ("code", alert.codes),
-        ("note", alert.note),
-        ("references", tuple(str(reference) for reference in alert.references)),
-        ("incidents", alert.incidents),
-        ("info", tuple(_info_json(info) for info in alert.infos)),
     ):
         _put(result, key, value)
+    _put_list(result, "addresses", alert.addresses, alert.addresses_text)
+    _put(result, "code", alert.codes)
+    _put(result, "note", alert.note)
+    references = None if alert.references is None else tuple(str(reference) for reference in alert.references)
+    _put_list(result, "references", references, alert.references_text)
+    _put_list(result, "incidents", alert.incidents, alert.incidents_text)
+    _put(result, "info", tuple(_info_json(info) for info in alert.infos))
     return result
 
 
@@ -105,6 +127,7 @@ def _resource_json(resource: Resource) -> JsonDict:
         ("resourceDesc", resource.resource_desc),
         ("mimeType", resource.mime_type),
         ("size", resource.size),
+        ("sizeText", resource.size_text),
         ("uri", resource.uri),
         ("derefUri", resource.deref_uri),
         ("digest", resource.digest),
@@ -162,6 +185,24 @@ class _Object:
     def strings(self, key: str) -> tuple[str, ...]:
         return self.items(key, _string)
 
+    def listed(
+        self, key: str, read: Callable[[object, str], T], split: Callable[[str], tuple[T, ...]]
+    ) -> ListElement[T]:
+        """A list element (``addresses``, ``references``, ``incidents``) and its exact text, which must hold
+        the same items; the text is kept only where writing the items back would not give it."""
+        text_key = TEXT_KEYS[key]
+        text = self.optional(text_key)
+        if key not in self.value:
+            if text is not None:
+                raise CapError("CAP-JSON", f"{self.path}.{text_key}: given without {key}")
+            return None, None
+        items = self.items(key, read)
+        if text is None:
+            return items, None
+        if split(text) != items:
+            raise CapError("CAP-JSON", f"{self.path}.{text_key}: does not hold the items of {key}")
+        return items, text
+
 
 def _string(value: object, path: str) -> str:
     if not isinstance(value, str):
@@ -195,10 +236,14 @@ def _resource(value: object, path: str) -> Resource:
     size = item.value.get("size")
     if size is not None and (not isinstance(size, int) or isinstance(size, bool) or abs(size) > _MAX_SAFE_INT):
         raise CapError("CAP-JSON", f"{path}.size: expected an integer number of bytes")
+    size_text = item.optional("sizeText")
+    if size_text is not None and size_of(size_text) != size:
+        raise CapError("CAP-JSON", f"{path}.sizeText: does not give the size")
     return Resource(
         resource_desc=item.text("resourceDesc"),
         mime_type=item.text("mimeType"),
         size=size,
+        size_text=size_verbatim(size_text, size),
         uri=item.optional("uri"),
         deref_uri=item.optional("derefUri"),
         digest=item.optional("digest"),
@@ -219,12 +264,11 @@ def _area(value: object, path: str) -> Area:
 
 def _info(value: object, path: str) -> Info:
     item = _Object(value, path, _INFO_KEYS)
-    language = item.optional("language")
     categories = item.strings("category")
     if not categories:
         raise CapError("CAP-JSON", f"{path}.category: at least one category is required")
     return Info(
-        language="en-US" if language is None else language,
+        language=item.optional("language"),
         categories=categories,
         event=item.text("event"),
         response_types=item.strings("responseType"),
@@ -251,6 +295,9 @@ def _info(value: object, path: str) -> Info:
 def from_json(data: object) -> Alert:
     """Build an alert from its JSON form; raises ``CapError`` (rule CAP-JSON) naming the offending key."""
     item = _Object(data, "$", _ALERT_KEYS)
+    addresses, addresses_text = item.listed("addresses", _list_item, split_list)
+    references, references_text = item.listed("references", _reference, split_references)
+    incidents, incidents_text = item.listed("incidents", _list_item, split_list)
     return Alert(
         identifier=item.text("identifier"),
         sender=item.text("sender"),
@@ -260,10 +307,13 @@ def from_json(data: object) -> Alert:
         source=item.optional("source"),
         scope=item.text("scope"),
         restriction=item.optional("restriction"),
-        addresses=item.items("addresses", _list_item),
+        addresses=addresses,
+        addresses_text=None if addresses_text is None else list_verbatim(addresses_text),
         codes=item.strings("code"),
         note=item.optional("note"),
-        references=item.items("references", _reference),
-        incidents=item.items("incidents", _list_item),
+        references=references,
+        references_text=None if references_text is None else references_verbatim(references_text),
+        incidents=incidents,
+        incidents_text=None if incidents_text is None else list_verbatim(incidents_text),
         infos=item.items("info", _info),
     )

@@ -2,13 +2,23 @@
 
 Every scalar is kept as the string the sender wrote (dates too, e.g. "2026-11-27T10:00:00+05:00"), with
 leading and trailing whitespace removed; only ``Resource.size`` is an integer. Repeated elements are tuples,
-optional elements are ``None`` when absent. Documents in CAP 1.0 and 1.1 are upgraded to this model when read
-(see ``accord.lib.cap.codec``).
+optional elements are ``None`` when absent and ``""`` (or ``()`` for a list element) when present but empty, so
+that an alert is written back with exactly the elements it was read with. ``Info.language`` is ``None`` when the
+element is absent: the CAP default (``en-US``) is applied when reading it (``Info.language_or_default``), never
+written. The ``*_text`` fields keep the exact text of a list (or ``size``) element when writing its items back
+would not give the same text (extra whitespace, quotes around a one-word item, a ``size`` of ``007``); they are
+``None`` otherwise. Documents in CAP 1.0 and 1.1 are upgraded to this model when read (see
+``accord.lib.cap.codec``).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+DEFAULT_LANGUAGE = "en-US"
+MAX_SIZE = 2**53 - 1  # the largest integer that JSON readers all keep exactly
+_INTEGER = re.compile(r"^[-+]?[0-9]+$")
 
 
 class CapError(ValueError):
@@ -102,6 +112,7 @@ class Resource:
     resource_desc: str
     mime_type: str
     size: int | None = None
+    size_text: str | None = None
     uri: str | None = None
     deref_uri: str | None = None
     digest: str | None = None
@@ -119,7 +130,7 @@ class Area:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Info:
-    language: str = "en-US"
+    language: str | None = None
     categories: tuple[str, ...] = ()
     event: str
     response_types: tuple[str, ...] = ()
@@ -141,6 +152,11 @@ class Info:
     resources: tuple[Resource, ...] = ()
     areas: tuple[Area, ...] = ()
 
+    @property
+    def language_or_default(self) -> str:
+        """The language of the block: its ``<language>``, or the CAP default ``en-US`` when absent."""
+        return DEFAULT_LANGUAGE if self.language is None else self.language
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Alert:
@@ -152,11 +168,14 @@ class Alert:
     source: str | None = None
     scope: str
     restriction: str | None = None
-    addresses: tuple[str, ...] = ()
+    addresses: tuple[str, ...] | None = None
+    addresses_text: str | None = None
     codes: tuple[str, ...] = ()
     note: str | None = None
-    references: tuple[Reference, ...] = ()
-    incidents: tuple[str, ...] = ()
+    references: tuple[Reference, ...] | None = None
+    references_text: str | None = None
+    incidents: tuple[str, ...] | None = None
+    incidents_text: str | None = None
     infos: tuple[Info, ...] = ()
 
 
@@ -185,3 +204,35 @@ def split_list(text: str) -> tuple[str, ...]:
 def join_list(items: tuple[str, ...]) -> str:
     """The inverse of ``split_list``: items holding whitespace are written in double quotes."""
     return " ".join(f'"{item}"' if any(c.isspace() for c in item) or not item else item for item in items)
+
+
+def split_references(text: str) -> tuple[Reference, ...]:
+    """The entries of a ``<references>`` list (split at whitespace)."""
+    return tuple(Reference.from_text(item) for item in text.split())
+
+
+def join_references(references: tuple[Reference, ...]) -> str:
+    return " ".join(str(reference) for reference in references)
+
+
+def list_verbatim(text: str) -> str | None:
+    """``text`` when writing its items back (``join_list(split_list(text))``) would change it, else None."""
+    return None if join_list(split_list(text)) == text else text
+
+
+def references_verbatim(text: str) -> str | None:
+    """``text`` when writing its references back would change it, else None."""
+    return None if join_references(split_references(text)) == text else text
+
+
+def size_of(text: str | None) -> int | None:
+    """The number of bytes of a ``<size>``, or None when absent or not an integer within ±(2^53-1)."""
+    if text is None or not (_INTEGER.match(text) and len(text) < 20):
+        return None
+    size = int(text)
+    return size if abs(size) <= MAX_SIZE else None
+
+
+def size_verbatim(text: str | None, size: int | None) -> str | None:
+    """The exact text of a ``<size>`` when ``str(size)`` would not give it back (``+5``, ``007``, ``abc``)."""
+    return None if text is None or (size is not None and str(size) == text) else text

@@ -142,7 +142,7 @@ def _references(alert: Alert, prefix: str) -> Iterator[Finding]:
         yield finding("CAP-REF-MISSING", path, f"a msgType {alert.msg_type} message should reference earlier ones")
     sent = any_date(alert.sent)
     seen: set[tuple[str, str]] = set()
-    for index, reference in enumerate(alert.references, 1):
+    for index, reference in enumerate(alert.references or (), 1):
         label = f"entry {index} {str(reference)!r}"
         if not (reference.sender and reference.identifier and reference.sent):
             yield finding("CAP-REF-TRIPLET", path, f"{label} is not 'sender,identifier,sent'")
@@ -242,7 +242,7 @@ def _info_sets(alert: Alert, prefix: str) -> Iterator[Finding]:
             yield finding("CAP-INFO-EVENTCODE-SET", path, "event codes differ from those of info[1]")
     events: dict[str, tuple[int, str]] = {}
     for index, info in enumerate(infos, 1):
-        earlier = events.setdefault(info.language.lower(), (index, info.event))
+        earlier = events.setdefault(info.language_or_default.lower(), (index, info.event))
         if earlier[1] != info.event:
             yield finding(
                 "CAP-INFO-EVENT",
@@ -255,8 +255,8 @@ def _info_sets(alert: Alert, prefix: str) -> Iterator[Finding]:
             text = getattr(info, name)
             if not text:
                 continue
-            earlier = texts.setdefault(text, (index, info.language.lower()))
-            if earlier[1] != info.language.lower():
+            earlier = texts.setdefault(text, (index, info.language_or_default.lower()))
+            if earlier[1] != info.language_or_default.lower():
                 yield finding(
                     "CAP-INFO-TEXT-REPEAT",
                     f"{prefix}/info[{index}]/{name}",

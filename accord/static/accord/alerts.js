@@ -11,6 +11,7 @@
   var OUTLINE_STYLE = { color: "#8795a5", weight: 1, fillColor: "#fbf8f1", fillOpacity: 1 };
   var AREA_STYLE = { color: "#b71c1c", weight: 2, fillColor: "#e53935", fillOpacity: 0.3 };
   var SKETCH_STYLE = { color: "#1f5fa8", weight: 2, dashArray: "4 4" };
+  var REGION_STYLE = { color: "#b71c1c", weight: 2, dashArray: "6 4", fillColor: "#e53935", fillOpacity: 0.08 };
 
   function round(value) {
     return Math.round(value * 10000) / 10000;
@@ -146,6 +147,16 @@
       } else if (kind === "member") {
         var feature = outlines[value(row, ".area-member")];
         if (feature) layer = L.geoJSON(feature, { style: AREA_STYLE });
+      } else if (value(row, ".area-geocode-name") === "ISO3166-2") {
+        // A region by its ISO 3166-2 code (a surveillance signal's): no region shapes are bundled, so its member
+        // state is outlined with dashes and the region named in the tooltip.
+        var region = outlines[value(row, ".area-geocode-value").split("-")[0]];
+        if (region) {
+          layer = L.geoJSON(region, { style: REGION_STYLE });
+          var label = document.createElement("bdi");
+          label.textContent = value(row, ".area-desc");
+          layer.bindTooltip(label, { permanent: true, direction: "center" });
+        }
       }
       if (layer) {
         layer.addTo(map);

@@ -1,0 +1,176 @@
+"""Full-text search over the current version of every record, in Chinese, Russian, English and the rest.
+
+A record's searchable text (its kind's `search_text`) is turned into a **document of tokens** when a version
+becomes the record's current one (`index`, called by both writers, one version at a time or a page of received
+versions at once), and kept in `SearchEntry`, one row per record. The same function turns a query into tokens, so
+a document and a query always agree:
+
+* text is NFKC-normalised and lower-cased, and split into runs of letters and digits;
+* a run of Han characters (Chinese has no spaces between words) becomes its overlapping **character bigrams**
+  ("霍乱疫情" -> 霍乱 乱疫 疫情); a single Han character stays as it is;
+* any other word is kept, followed by its Snowball stem when it differs: Russian stems for Cyrillic words, English
+  stems for Latin ones ("холеры" -> холеры холер, "floods" -> floods flood). A query word is matched by its stem.
+
+A query matches a record whose document holds every query token (AND). The index is the database's own:
+
+* PostgreSQL: a GIN index on `to_tsvector('simple', document)`, queried with `plainto_tsquery('simple', ...)`;
+  the 'simple' configuration only lower-cases, so the tokens made here are what is indexed;
+* SQLite: an FTS5 table (`records_search_fts`, tokenizer unicode61) with the entries as its external content, kept
+  in step by triggers.
+
+Search is never a read of its own: it narrows a queryset that went through the audience filter
+(`Record.objects.visible_to`), so a record outside the reader's audience is never found. docs/search.md says why
+bigrams rather than pg_trgm.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection
+from django.db.models import BooleanField, F, Q
+from django.db.models.expressions import RawSQL
+
+if TYPE_CHECKING:
+    from accord.records.models import Version
+
+MAX_QUERY_TOKENS = 32
+_WORD = re.compile(r"[^\W_]+")
+# CJK unified ideographs (and extension A), compatibility ideographs: the scripts written without spaces.
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+
+
+@cache
+def _stemmer(language: str) -> Any:
+    import snowballstemmer
+
+    return snowballstemmer.stemmer(language)
+
+
+@lru_cache(maxsize=200_000)  # words repeat: a stem is worked out once per word, not once per occurrence
+def _stem(word: str) -> str:
+    if word.isdigit():
+        return word
+    if _CYRILLIC.search(word):
+        return str(_stemmer("russian").stemWord(word))
+    if word.isascii():
+        return str(_stemmer("english").stemWord(word))
+    return word
+
+
+def _bigrams(run: str) -> list[str]:
+    if len(run) == 1:
+        return [run]
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+def _pieces(text: str) -> Iterable[tuple[bool, str]]:
+    """(is_han, piece) for each run of letters and digits, Han runs split from the rest."""
+    for word in _WORD.findall(unicodedata.normalize("NFKC", text).lower()):
+        position = 0
+        for han in _HAN.finditer(word):
+            if han.start() > position:
+                yield False, word[position : han.start()]
+            yield True, han.group()
+            position = han.end()
+        if position < len(word):
+            yield False, word[position:]
+
+
+def document(text: str) -> str:
+    """The tokens a record is found by: words and their stems, Han bigrams."""
+    tokens: list[str] = []
+    for is_han, piece in _pieces(text):
+        if is_han:
+            tokens.extend(_bigrams(piece))
+            continue
+        tokens.append(piece)
+        stem = _stem(piece)
+        if stem != piece and stem:
+            tokens.append(stem)
+    return " ".join(tokens)
+
+
+def query_tokens(query: str) -> list[str]:
+    """The tokens every one of which a matching document holds (deduplicated, at most MAX_QUERY_TOKENS)."""
+    tokens: list[str] = []
+    for is_han, piece in _pieces(query):
+        for token in _bigrams(piece) if is_han else [_stem(piece) or piece]:
+            if token not in tokens:
+                tokens.append(token)
+    return tokens[:MAX_QUERY_TOKENS]
+
+
+def matching(query: str) -> Q:
+    """A filter over Records for those whose document holds every token of
+    `query`; a query with no tokens (only punctuation) matches nothing."""
+    tokens = query_tokens(query)
+    if not tokens:
+        return Q(pk__in=[])
+    if connection.vendor == "postgresql":
+        sql = (
+            "SELECT record_id FROM records_searchentry "
+            "WHERE to_tsvector('simple', document) @@ plainto_tsquery('simple', %s)"
+        )
+        params: list[Any] = [" ".join(tokens)]
+    else:
+        sql = "SELECT rowid FROM records_search_fts WHERE records_search_fts MATCH %s"
+        params = [" ".join('"' + t.replace('"', "") + '"' for t in tokens)]
+    return Q(RawSQL(f'"{_table()}"."id" IN ({sql})', params, output_field=BooleanField()))  # noqa: S611
+
+
+def _table() -> str:
+    from accord.records.models import Record
+
+    return Record._meta.db_table
+
+
+def index(versions: list[Version]) -> None:
+    """Index the versions that just became their records' current ones (the last one per record wins)."""
+    latest: dict[int, Version] = {}
+    for version in versions:
+        seen = latest.get(version.record_id)
+        if seen is None or version.seq > seen.seq:
+            latest[version.record_id] = version
+    if not latest:
+        return
+    rows = [(record_id, document(version.search_text)) for record_id, version in latest.items()]
+    upsert(rows)
+
+
+def upsert(rows: list[tuple[int, str]]) -> None:
+    """Write (record id, document) rows, replacing what a record had."""
+    head = "INSERT INTO records_searchentry (record_id, document) VALUES "
+    tail = " ON CONFLICT (record_id) DO UPDATE SET document = excluded.document"
+    batch = 400  # 800 parameters: under SQLite's limit of 999
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch):
+            chunk = rows[start : start + batch]
+            params = [value for row in chunk for value in row]
+            cursor.execute(head + ", ".join(["(%s, %s)"] * len(chunk)) + tail, params)
+
+
+def rebuild(chunk: int = 2000, version_model: Any = None) -> int:
+    """Index every record's current version again (after a change of the tokens); the number indexed.
+    A migration passes its own (historical) Version model."""
+    from accord.records.models import Version as CurrentVersion
+
+    model: Any = version_model or CurrentVersion
+    done = 0
+    last = 0
+    while True:
+        found = list(
+            model.objects.filter(record__current_version_id=F("id"), record_id__gt=last)
+            .order_by("record_id")
+            .values_list("record_id", "search_text")[:chunk]
+        )
+        if not found:
+            return done
+        upsert([(record_id, document(text)) for record_id, text in found])
+        done += len(found)
+        last = found[-1][0]

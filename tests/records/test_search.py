@@ -1,0 +1,88 @@
+"""Full-text search (accord/records/search.py): tokens, the database's index, the audience filter, updates."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.test import Client
+
+from accord.alerts import actions
+from accord.records import search
+from accord.records.envelope import Audience
+from accord.records.models import SearchEntry
+from tests.alerts.support import cap, info
+from tests.conftest import World
+
+
+def test_han_runs_become_bigrams_and_words_their_stems() -> None:
+    assert search.document("霍乱疫情") == "霍乱 乱疫 疫情"
+    assert search.document("疫") == "疫"
+    assert search.document("Вспышка холеры") == "вспышка вспышк холеры холер"
+    assert search.document("Floods in Kashgar") == "floods flood in kashgar"
+    assert search.document("新疆喀什地区Cholera") == "新疆 疆喀 喀什 什地 地区 cholera"
+    assert search.query_tokens("холера") == ["холер"]
+    assert search.query_tokens("喀什 霍乱") == ["喀什", "霍乱"]
+    assert search.query_tokens("FLOODING!!") == ["flood"]
+    assert search.query_tokens("?!  ") == []
+    assert len(search.query_tokens(" ".join(f"w{n}" for n in range(100)))) == search.MAX_QUERY_TOKENS
+
+
+def _publish(world: World, *infos: dict[str, Any], members: list[str] | None = None) -> Any:
+    result = actions.publish_alert(
+        cap(*infos),
+        audience=Audience(members=members) if members else Audience(everyone=True),
+        tlp="AMBER" if members else "GREEN",
+        status="actual",
+        acting_user=world.carol,
+    )
+    return result.version
+
+
+def _found(world: World, token_for: Any, q: str, account: Any = None) -> list[str]:
+    token = token_for(account or world.carol)
+    response = Client().get("/api/v1/alerts", {"q": q}, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.content
+    return sorted(item["event"] for item in response.json()["items"])
+
+
+def test_alerts_are_found_in_chinese_russian_and_english(world: World, token_for: Any) -> None:
+    _publish(world, info("zh-CN", event="霍乱疫情", headline="新疆喀什地区发生霍乱疫情", description="报告34例"))
+    _publish(world, info("ru-RU", event="Вспышка холеры", headline="Холера в Туркестанской области"))
+    _publish(world, info(event="Flood", headline="Floods along the Ili river", description="Roads closed"))
+    assert _found(world, token_for, "霍乱") == ["霍乱疫情"]
+    assert _found(world, token_for, "喀什 霍乱") == ["霍乱疫情"]
+    assert _found(world, token_for, "什霍") == []  # bigrams across words that are not next to each other
+    assert _found(world, token_for, "холера") == ["Вспышка холеры"]
+    assert _found(world, token_for, "Туркестанская холера") == ["Вспышка холеры"]
+    assert _found(world, token_for, "flooding") == ["Flood"]
+    assert _found(world, token_for, "ili roads") == ["Flood"]
+    assert _found(world, token_for, "ili cholera") == []
+    assert _found(world, token_for, "%") == []
+
+
+def test_search_finds_only_what_the_reader_may_see(world: World, token_for: Any) -> None:
+    _publish(world, info(event="Anthrax", headline="Anthrax near Shymkent"), members=["KZ"])
+    assert _found(world, token_for, "anthrax") == ["Anthrax"]
+    assert _found(world, token_for, "anthrax", world.alice) == []  # a Chinese account is outside the audience
+    response = Client().get(
+        "/api/v1/records", {"q": "anthrax"}, headers={"Authorization": f"Bearer {token_for(world.alice)}"}
+    )
+    assert json.loads(response.content)["count"] == 0
+
+
+def test_an_update_replaces_what_a_record_is_found_by(world: World, token_for: Any) -> None:
+    first = _publish(world, info(event="Mudflow", headline="Mudflow in Almaty region"))
+    record = first.record
+    actions.update_alert(record, cap(info(event="Mudflow", headline="Mudflow in Talgar")), acting_user=world.carol)
+    assert _found(world, token_for, "talgar") == ["Mudflow"]
+    assert _found(world, token_for, "almaty") == []
+    assert SearchEntry.objects.filter(record=record).count() == 1
+
+
+def test_rebuild_indexes_every_record_again(world: World, token_for: Any) -> None:
+    _publish(world, info(event="Dust storm", headline="Dust storm over Kyzylorda"))
+    SearchEntry.objects.all().delete()
+    assert _found(world, token_for, "kyzylorda") == []
+    assert search.rebuild() == 1
+    assert _found(world, token_for, "kyzylorda") == ["Dust storm"]
