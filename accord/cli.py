@@ -395,6 +395,8 @@ def cmd_federation_status(args: argparse.Namespace) -> int:
             "last_error_at": _when(peer.last_error_at),
             "stored": peer.stored,
             "refused": peer.refused,
+            "bundle_sent_cursor": peer.bundle_sent_cursor,
+            "bundle_received_cursor": peer.bundle_received_cursor,
         }
         rows.append(info)
         if args.json:
@@ -439,6 +441,7 @@ def _counts_info(counts: Any) -> dict[str, Any]:
         "duplicates": counts.duplicates,
         "quarantined": counts.quarantined,
         "refused": counts.refused,
+        "awaiting_key": counts.awaiting,
         "errors": list(counts.errors),
     }
 
@@ -497,7 +500,9 @@ def cmd_bundle_export(args: argparse.Namespace) -> int:
     with _progress() as progress:
         task = progress.add_task("exporting", total=None)
         try:
-            result = bundles.export_bundle(peer, out, since=args.since, progress=lambda: progress.advance(task))
+            result = bundles.export_bundle(
+                peer, out, since=args.since, resend=args.resend, progress=lambda: progress.advance(task)
+            )
         except OSError as error:
             raise CliError(f"cannot write {out}: {error.strerror}") from None
     print(json.dumps({"count": result.count, "next": result.next_cursor, "path": str(result.path)}))
@@ -845,7 +850,17 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _serve_asgi(host: str, port: int) -> None:
+def default_web_workers() -> int:
+    """Server processes when --web-workers is not given: one per core on PostgreSQL; one on SQLite, whose single
+    writer lock for the whole file would make several processes queue on every write (docs/operations.md)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 1
+    return max(1, os.cpu_count() or 1)
+
+
+def _serve_asgi(host: str, port: int, web_workers: int = 1) -> None:
     """uvicorn, as `uvicorn.run` would, but open live streams (/api/v1/stream), which never finish by themselves,
     are told to end as soon as shutting down begins (EventSource clients reconnect and resume elsewhere or later);
     whatever is still open after 5 s is cut."""
@@ -873,6 +888,14 @@ def _serve_asgi(host: str, port: int) -> None:
         lifespan="off",
         timeout_graceful_shutdown=5,
     )
+    if web_workers > 1:
+        # Several server processes on one socket (uvicorn's supervisor: it restarts a process that dies). Each
+        # answers its own requests with its own database connection; open live streams end with the 5 s grace.
+        from uvicorn.supervisors import Multiprocess
+
+        config.workers = web_workers
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+        return
     server = Server(config)
     server.run()
     if not server.started:
@@ -904,13 +927,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     workers: list[subprocess.Popen[bytes]] = []
     env = dict(os.environ, ACCORD_DATA_DIR=str(settings.DATA_DIR))
     try:
+        web_workers = args.web_workers if args.web_workers is not None else default_web_workers()
         for _ in range(args.workers):
             workers.append(subprocess.Popen([sys.executable, "-m", "accord.cli", "worker"], env=env))
         print(
-            f"Accord serving on http://{args.host}:{args.port} with {args.workers} worker(s); Ctrl-C stops it",
+            f"Accord serving on http://{args.host}:{args.port} with {web_workers} server process(es) and "
+            f"{args.workers} worker(s); Ctrl-C stops it",
             flush=True,
         )
-        _serve_asgi(args.host, args.port)
+        _serve_asgi(args.host, args.port, web_workers)
     finally:
         for worker in workers:
             if worker.poll() is None:
@@ -1009,6 +1034,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     serve.add_argument("--port", type=_port, default=_port(os.environ.get("PORT", "8000")))
     serve.add_argument("--workers", type=int, default=1, choices=range(0, 17), metavar="N")
+    serve.add_argument(
+        "--web-workers",
+        type=int,
+        default=None,
+        choices=range(1, 65),
+        metavar="N",
+        help="server processes answering requests (default: the number of cores on PostgreSQL, 1 on SQLite)",
+    )
     add("migrate", cmd_migrate, "create or update the database")
     add("demo", cmd_demo, "load the demo members, accounts and records (idempotent)")
     worker = add("worker", cmd_worker, "run a background worker")
@@ -1082,12 +1115,14 @@ def build_parser() -> argparse.ArgumentParser:
     bundle_export = add("export", cmd_bundle_export, "write the versions a peer is entitled to into a file", bundle)
     bundle_export.add_argument("--peer", required=True, metavar="NAME")
     bundle_export.add_argument("--out", required=True, metavar="FILE")
-    bundle_export.add_argument(
+    start = bundle_export.add_mutually_exclusive_group()
+    start.add_argument(
         "--since",
         metavar="CURSOR",
-        help="a cursor printed by an earlier export ('' for everything; default: "
-        "after what the peer last confirmed pulling)",
+        help="a cursor printed by an earlier export ('' for everything; default: after the last bundle exported "
+        "to the peer, or what it confirmed holding, whichever is later)",
     )
+    start.add_argument("--resend", action="store_true", help="everything the peer is entitled to, again")
     bundle_import = add("import", cmd_bundle_import, "verify a bundle and store its versions", bundle)
     bundle_import.add_argument("file", metavar="FILE")
 

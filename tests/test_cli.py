@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from accord.records import guard
 from tests.cli_support import ACCORD, Node, new_node
@@ -188,6 +189,13 @@ def _get(url: str) -> tuple[int, bytes]:
         return error.code, error.read()
 
 
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def _processes_of(data_dir: Path) -> list[int]:
     marker = f"ACCORD_DATA_DIR={data_dir}".encode()
     found = []
@@ -235,6 +243,41 @@ def test_serve_runs_the_web_app_and_a_worker_and_a_signal_stops_both(tmp_path: P
             server.send_signal(stop)
             output = server.communicate(timeout=30)[0].decode()
         assert "Accord serving on" in output
+        deadline = time.monotonic() + 15
+        while _processes_of(node.data_dir) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _processes_of(node.data_dir) == [], output
+
+
+@pytest.mark.postgresql_pass
+def test_serve_answers_from_several_server_processes_and_a_signal_stops_them_all(tmp_path: Path) -> None:
+    from accord.cli import default_web_workers
+
+    assert default_web_workers() == ((os.cpu_count() or 1) if connection.vendor == "postgresql" else 1)
+    with new_node(tmp_path) as node:
+        port = _free_port()
+        env = node.env() | {"ACCORD_DATA_DIR": str(node.data_dir)}
+        server = subprocess.Popen(
+            [ACCORD, "serve", "--port", str(port), "--workers", "0", "--web-workers", "2"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            status = 0
+            while time.monotonic() < deadline and status != 200:
+                try:
+                    status, page = _get(f"http://127.0.0.1:{port}/login/")
+                except (urllib.error.URLError, ConnectionError, TimeoutError):
+                    time.sleep(0.5)
+            assert status == 200 and b"id_username" in page
+            children = [pid for pid in _processes_of(node.data_dir) if b"spawn_main" in _cmdline(pid)]
+            assert len(children) == 2  # two server processes under the supervisor
+        finally:
+            server.send_signal(signal.SIGTERM)
+            output = server.communicate(timeout=30)[0].decode()
+        assert "with 2 server process(es) and 0 worker(s)" in output
         deadline = time.monotonic() + 15
         while _processes_of(node.data_dir) and time.monotonic() < deadline:
             time.sleep(0.2)
