@@ -395,6 +395,8 @@ def cmd_federation_status(args: argparse.Namespace) -> int:
             "last_error_at": _when(peer.last_error_at),
             "stored": peer.stored,
             "refused": peer.refused,
+            "bundle_sent_cursor": peer.bundle_sent_cursor,
+            "bundle_received_cursor": peer.bundle_received_cursor,
         }
         rows.append(info)
         if args.json:
@@ -439,6 +441,7 @@ def _counts_info(counts: Any) -> dict[str, Any]:
         "duplicates": counts.duplicates,
         "quarantined": counts.quarantined,
         "refused": counts.refused,
+        "awaiting_key": counts.awaiting,
         "errors": list(counts.errors),
     }
 
@@ -497,7 +500,9 @@ def cmd_bundle_export(args: argparse.Namespace) -> int:
     with _progress() as progress:
         task = progress.add_task("exporting", total=None)
         try:
-            result = bundles.export_bundle(peer, out, since=args.since, progress=lambda: progress.advance(task))
+            result = bundles.export_bundle(
+                peer, out, since=args.since, resend=args.resend, progress=lambda: progress.advance(task)
+            )
         except OSError as error:
             raise CliError(f"cannot write {out}: {error.strerror}") from None
     print(json.dumps({"count": result.count, "next": result.next_cursor, "path": str(result.path)}))
@@ -1126,12 +1131,14 @@ def build_parser() -> argparse.ArgumentParser:
     bundle_export = add("export", cmd_bundle_export, "write the versions a peer is entitled to into a file", bundle)
     bundle_export.add_argument("--peer", required=True, metavar="NAME")
     bundle_export.add_argument("--out", required=True, metavar="FILE")
-    bundle_export.add_argument(
+    start = bundle_export.add_mutually_exclusive_group()
+    start.add_argument(
         "--since",
         metavar="CURSOR",
-        help="a cursor printed by an earlier export ('' for everything; default: "
-        "after what the peer last confirmed pulling)",
+        help="a cursor printed by an earlier export ('' for everything; default: after the last bundle exported "
+        "to the peer, or what it confirmed holding, whichever is later)",
     )
+    start.add_argument("--resend", action="store_true", help="everything the peer is entitled to, again")
     bundle_import = add("import", cmd_bundle_import, "verify a bundle and store its versions", bundle)
     bundle_import.add_argument("file", metavar="FILE")
 

@@ -13,17 +13,20 @@ inserts, one audit entry per chunk that lists the versions' hashes).
 from __future__ import annotations
 
 import gc
+import multiprocessing
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
 from accord.alerts import mapping
 from accord.alerts.kinds import vouched
 from accord.alerts.models import AlertMessage, AlertView
+from accord.alerts.reading import ItemResult, Outcome, Valid, read, read_many
 from accord.lib import cap as caplib
 from accord.records.actions import NewAttachment, this_node
 from accord.records.batch import Draft, issue_many
@@ -34,33 +37,9 @@ from accord.records.models import Record, Version
 if TYPE_CHECKING:
     from accord.members.models import Account
 
-Outcome = Literal["stored", "duplicate", "invalid"]
 CHUNK = 500
 
-
-@dataclass(frozen=True)
-class ItemResult:
-    """What became of one document: `source` is its file name (with `#n` for a feed's entries) or its index."""
-
-    source: str
-    outcome: Outcome
-    record: str | None = None
-    seq: int | None = None
-    rules: tuple[str, ...] = ()
-    message: str = ""
-    warnings: tuple[str, ...] = ()
-
-    def as_dict(self) -> dict[str, Any]:
-        found: dict[str, Any] = {"source": self.source, "outcome": self.outcome}
-        if self.record is not None:
-            found.update(record=self.record, seq=self.seq)
-        if self.outcome == "invalid":
-            found.update(rules=list(self.rules), message=self.message)
-        elif self.outcome == "duplicate":
-            found["message"] = self.message
-        if self.warnings:
-            found["warnings"] = list(self.warnings)
-        return found
+__all__ = ["CHUNK", "BatchReport", "ItemResult", "Outcome", "ingest_many", "read"]
 
 
 @dataclass
@@ -91,51 +70,6 @@ class BatchReport:
         }
 
 
-@dataclass
-class _Valid:
-    """A document that is a valid CAP alert, read into its JSON form."""
-
-    position: int
-    source: str
-    data: bytes
-    message: dict[str, Any]
-    warnings: tuple[str, ...]
-    trusted: bool
-
-    @property
-    def key(self) -> tuple[str, str, str]:
-        m = self.message
-        return (str(m.get("sender", "")), str(m.get("identifier", "")), str(m.get("sent", "")))
-
-
-def _invalid(source: str, findings: Sequence[caplib.Finding], fallback: str) -> ItemResult:
-    errors = [f for f in findings if f.severity == "error"]
-    if not errors:
-        return ItemResult(source, "invalid", rules=("CAP-ROOT",), message=fallback)
-    rules = tuple(dict.fromkeys(f.rule for f in errors))
-    first = errors[0]
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return ItemResult(source, "invalid", rules=rules, message=f"{first.rule} at {first.path}: {first.message}{more}")
-
-
-def read(position: int, source: str, data: bytes, max_bytes: int) -> _Valid | ItemResult:
-    """Validate one document on its own: the alert read, or the reason it is refused (never raises)."""
-    report = caplib.validate(data, max_bytes=max_bytes)
-    if report.kind in ("atom-feed", "rss-feed"):
-        return ItemResult(
-            source,
-            "invalid",
-            rules=("CAP-ROOT",),
-            message=f"the document is a CAP index feed ({report.kind}), not an alert; send its entries",
-        )
-    if report.kind != "alert" or not report.valid or not report.alerts:
-        return _invalid(source, report.errors, "not a CAP alert")
-    warnings = tuple(f"{f.rule} at {f.path}: {f.message}" for f in report.errors if f.severity == "warning")
-    notes = tuple(f"CAP-UPGRADE: {note}" for note in report.notes)
-    message = caplib.to_json(report.alerts[0])
-    return _Valid(position, source, data, message, warnings + notes, trusted=report.version == "1.2")
-
-
 @contextmanager
 def _quiet_gc() -> Iterator[None]:
     """No cyclic garbage collection while a chunk is built: it allocates many small objects that all stay alive."""
@@ -157,11 +91,13 @@ def ingest_many(
     chunk: int = CHUNK,
     max_bytes: int = caplib.DEFAULT_MAX_BYTES,
     progress: Callable[[int], None] | None = None,
+    workers: int = 0,
 ) -> BatchReport:
     """Import every (source name, CAP bytes) pair; one result per pair, in order.
 
     `audience` and `tlp` (together) replace what the CAP scope gives new alerts. `progress(n)` is called as n more
-    documents are done. Chunks of `chunk` alerts are stored one transaction each."""
+    documents are done. Chunks of `chunk` alerts are stored one transaction each. With `workers` > 0, that many
+    worker processes read (validate) the documents, a chunk ahead of this process, which stores them."""
     if (audience is None) != (tlp is None):
         raise ActionError("give an audience and a TLP label together, or neither (then the CAP scope decides)")
     report = BatchReport()
@@ -171,45 +107,81 @@ def ingest_many(
     codes = set(Member.objects.values_list("code", flat=True))
     organisation = acting_user.organisation
     home = organisation.member.code if organisation is not None else this_node().member.code
-    for start in range(0, len(sources), chunk):
-        part = sources[start : start + chunk]
-        with _quiet_gc():
-            report.items.extend(
-                _ingest_chunk(
-                    part,
-                    user=acting_user,
-                    node_id=node_id,
-                    chosen=(audience, tlp),
-                    scope=(codes, home),
-                    max_bytes=max_bytes,
+    starts = list(range(0, len(sources), chunk))
+    with _Readers(workers, max_bytes) as readers:
+        if starts:
+            readers.submit(sources[starts[0] : starts[0] + chunk])
+        for n, start in enumerate(starts):
+            part = sources[start : start + chunk]
+            found = readers.collect()
+            if n + 1 < len(starts):  # the workers read the next chunk while this one is stored
+                readers.submit(sources[starts[n + 1] : starts[n + 1] + chunk])
+            with _quiet_gc():
+                report.items.extend(
+                    _ingest_chunk(found, user=acting_user, node_id=node_id, chosen=(audience, tlp), scope=(codes, home))
                 )
-            )
-        if progress is not None:
-            progress(len(part))
+            if progress is not None:
+                progress(len(part))
     return report
 
 
+class _Readers:
+    """Reading (validating) the documents of a chunk: here, or with `workers` > 0 in that many worker processes
+    (forkserver: each starts clean and imports only the CAP library), a chunk ahead of the one being stored."""
+
+    def __init__(self, workers: int, max_bytes: int) -> None:
+        self.workers = workers
+        self.max_bytes = max_bytes
+        self.pool: ProcessPoolExecutor | None = None
+        self.pending: list[Future[list[Valid | ItemResult]]] = []
+        self.inline: list[Valid | ItemResult] = []
+
+    def __enter__(self) -> _Readers:
+        if self.workers > 0:
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("forkserver"))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    def submit(self, part: Sequence[tuple[str, bytes]]) -> None:
+        items = [(position, source, data) for position, (source, data) in enumerate(part)]
+        if self.pool is None:
+            self.inline = read_many(items, self.max_bytes)
+            return
+        step = -(-len(items) // self.workers)
+        self.pending = [
+            self.pool.submit(read_many, items[i : i + step], self.max_bytes) for i in range(0, len(items), step)
+        ]
+
+    def collect(self) -> list[Valid | ItemResult]:
+        if self.pool is None:
+            return self.inline
+        found = [one for future in self.pending for one in future.result()]
+        self.pending = []
+        return found
+
+
 def _ingest_chunk(
-    part: Sequence[tuple[str, bytes]],
+    found: list[Valid | ItemResult],
     *,
     user: Account,
     node_id: uuid.UUID,
     chosen: tuple[Audience | None, str | None],
     scope: tuple[set[str], str],
-    max_bytes: int,
 ) -> list[ItemResult]:
-    results: list[ItemResult | None] = [None] * len(part)
-    valid: list[_Valid] = []
-    for position, (source, data) in enumerate(part):
-        found = read(position, source, data, max_bytes)
-        if isinstance(found, ItemResult):
-            results[position] = found
+    results: list[ItemResult | None] = [None] * len(found)
+    valid: list[Valid] = []
+    for position, one in enumerate(found):
+        if isinstance(one, ItemResult):
+            results[position] = one
         else:
-            valid.append(found)
+            valid.append(one)
     stored = _stored_messages(valid, node_id)
     threads = _threads(valid, node_id)
     drafts: list[Draft] = []
-    drafted: list[_Valid] = []
+    drafted: list[Valid] = []
     in_batch: dict[tuple[str, str, str], int] = {}  # CAP identity -> index of its draft
     by_message: dict[tuple[str, str], int] = {}  # (sender, identifier) -> index of its draft
     for item in valid:
@@ -245,14 +217,14 @@ def _ingest_chunk(
     return done
 
 
-def _result(item: _Valid, outcome: Version | ActionError) -> ItemResult:
+def _result(item: Valid, outcome: Version | ActionError) -> ItemResult:
     if isinstance(outcome, Version):
         return ItemResult(item.source, "stored", str(outcome.record_uuid), outcome.seq, warnings=item.warnings)
     rule = "CAP-RULES" if outcome.field in ("body", "cap") else f"ACCORD-{(outcome.field or 'refused').upper()}"
     return ItemResult(item.source, "invalid", rules=(rule,), message=outcome.message)
 
 
-def _stored_messages(valid: list[_Valid], node_id: uuid.UUID) -> dict[tuple[str, str, str], tuple[str, int]]:
+def _stored_messages(valid: list[Valid], node_id: uuid.UUID) -> dict[tuple[str, str, str], tuple[str, int]]:
     """(sender, identifier, sent) -> (record uuid, seq) of the messages of this node already stored."""
     identifiers = {item.key[1] for item in valid}
     found: dict[tuple[str, str, str], tuple[str, int]] = {}
@@ -266,7 +238,7 @@ def _stored_messages(valid: list[_Valid], node_id: uuid.UUID) -> dict[tuple[str,
     return found
 
 
-def _threads(valid: list[_Valid], node_id: uuid.UUID) -> dict[tuple[str, str], Record]:
+def _threads(valid: list[Valid], node_id: uuid.UUID) -> dict[tuple[str, str], Record]:
     """(sender, identifier) -> the record of this node holding that message, for every message referenced."""
     wanted: set[tuple[str, str]] = set()
     for item in valid:
@@ -284,7 +256,7 @@ def _threads(valid: list[_Valid], node_id: uuid.UUID) -> dict[tuple[str, str], R
 
 
 def _draft(
-    item: _Valid,
+    item: Valid,
     chosen: tuple[Audience | None, str | None],
     scope: tuple[set[str], str],
     threads: dict[tuple[str, str], Record],

@@ -107,9 +107,9 @@ def ack_hours(severity: str) -> int:
     return table.get(severity, table["Unknown"])
 
 
-def _alert_values(version: Version, first_sent_before: datetime | None) -> dict[str, Any]:
-    """The AlertView columns for a version of an alert (`first_sent_before`: the thread's first sent time so far)."""
-    body = version.body
+def _alert_values(version: Version, first_sent_before: datetime | None, body: dict[str, Any]) -> dict[str, Any]:
+    """The AlertView columns for a version of an alert (`first_sent_before`: the thread's first sent time so far;
+    `body`: the version's body, read once by the caller)."""
     cap = body["cap"]
     info = mapping.first_info(cap)
     features, bbox = mapping.areas_of(cap)
@@ -153,8 +153,8 @@ def _alert_values(version: Version, first_sent_before: datetime | None) -> dict[
     }
 
 
-def _message_row(version: Version) -> AlertMessage:
-    cap = version.body["cap"]
+def _message_row(version: Version, body: dict[str, Any]) -> AlertMessage:
+    cap = body["cap"]
     return AlertMessage(
         record_id=version.record_id,
         seq=version.seq,
@@ -166,8 +166,9 @@ def _message_row(version: Version) -> AlertMessage:
 
 def _project_alert(version: Version) -> None:
     existing = AlertView.objects.filter(record=version.record).first()
-    values = _alert_values(version, existing.first_sent_at if existing else None)
-    message = _message_row(version)
+    body = version.body
+    values = _alert_values(version, existing.first_sent_at if existing else None, body)
+    message = _message_row(version, body)
     AlertMessage.objects.get_or_create(
         record=version.record,
         seq=version.seq,
@@ -192,11 +193,12 @@ def _project_alerts(versions: list[Version]) -> None:
     changed: dict[int, AlertView] = {}
     messages = []
     for version in versions:
+        body = version.body
         if (version.record_id, version.seq) not in held:
-            messages.append(_message_row(version))
+            messages.append(_message_row(version, body))
             held.add((version.record_id, version.seq))
         view = views.get(version.record_id) or created.get(version.record_id)
-        values = _alert_values(version, view.first_sent_at if view else None)
+        values = _alert_values(version, view.first_sent_at if view else None, body)
         if view is None:
             created[version.record_id] = AlertView(record_id=version.record_id, **values)
             continue

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -13,3 +15,18 @@ class FederationConfig(AppConfig):
 
         # `accord audit verify` asks the peers for this node's checkpoints through federation.
         register_peer_source(ask_for_checkpoints)
+
+        from django.db.models.signals import post_save
+
+        from accord.members.models import NodeKey
+
+        # However a key comes to be registered here (a received announcement, an admin adding or trusting a
+        # peer's key), the versions that waited for it are stored once it commits.
+        post_save.connect(_key_saved, sender=NodeKey, dispatch_uid="accord.federation.awaiting")
+
+
+def _key_saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+    if created:
+        from accord.federation.awaiting import key_registered
+
+        key_registered(instance.node_id, instance.kid)

@@ -43,10 +43,29 @@ class ExportResult:
     path: Path
 
 
+def start_cursor(peer: Peer) -> str:
+    """Where the next bundle to `peer` starts: after the last one exported to it, or after what it confirmed
+    holding (its pulls' cursor, or the acknowledgement in the header of a bundle it sent us), whichever is later."""
+    cursors = [c for c in (peer.bundle_sent_cursor, peer.served_cursor) if c]
+    try:
+        return max(cursors, key=decode_cursor, default="")
+    except BadRequest:
+        return peer.served_cursor
+
+
 def export_bundle(
-    peer: Peer, out: Path, *, since: str | None = None, progress: Callable[[], None] | None = None
+    peer: Peer,
+    out: Path,
+    *,
+    since: str | None = None,
+    resend: bool = False,
+    progress: Callable[[], None] | None = None,
 ) -> ExportResult:
-    """Write the versions `peer` is entitled to after `since` (default: what it last confirmed pulling)."""
+    """Write the versions `peer` is entitled to after `since`; by default only what is new since the last bundle
+    to it or what it confirmed holding (`start_cursor`); `resend`: everything it is entitled to.
+
+    The header acknowledges the last bundle imported from the peer (`ack`: its cursor), so that the peer knows
+    what this node holds, as a pull's cursor would tell it."""
     from django.db import transaction
 
     from accord.members.identity import signing_key
@@ -55,7 +74,7 @@ def export_bundle(
 
     node = this_node()
     key = signing_key()
-    cursor_text = peer.served_cursor if since is None else since
+    cursor_text = "" if resend else (start_cursor(peer) if since is None else since)
     try:
         after = decode_cursor(cursor_text)
     except BadRequest as error:
@@ -79,6 +98,7 @@ def export_bundle(
                 "to_node": str(peer.node_id),
                 "to_member": peer.member,
                 "after": cursor_text,
+                "ack": peer.bundle_received_cursor,
             }
         )
         rows = (
@@ -100,6 +120,8 @@ def export_bundle(
         handle.write(json.dumps({"trailer": trailer}, separators=(",", ":"), sort_keys=True).encode("utf-8") + b"\n")
     tmp.replace(out)
     with transaction.atomic():
+        if last > decode_cursor(start_cursor(peer)):
+            Peer.objects.filter(pk=peer.pk).update(bundle_sent_cursor=encode_cursor(last))
         audit.append(
             "bundle.export",
             actor=None,
@@ -239,6 +261,7 @@ def import_bundle(path: Path, *, progress: Callable[[], None] | None = None) -> 
             if progress:
                 progress()
     with transaction.atomic():
+        _acknowledged(peer, header, trailer)
         audit.append(
             "bundle.import",
             actor=None,
@@ -253,3 +276,29 @@ def import_bundle(path: Path, *, progress: Callable[[], None] | None = None) -> 
             },
         )
     return total
+
+
+def _acknowledged(peer: Peer, header: dict[str, Any], trailer: dict[str, Any]) -> None:
+    """After an import: remember the sender's cursor (acknowledged in our next bundle to it), and take its
+    acknowledgement of our bundles as its served cursor, as its pulls would set it (never moved backwards)."""
+    from django.utils import timezone
+
+    received = str(trailer.get("next") or "")
+    changes: dict[str, Any] = {}
+    if received and len(received) <= 200 and _position(received) >= _position(peer.bundle_received_cursor):
+        changes["bundle_received_cursor"] = received
+    ack = header.get("ack")
+    if isinstance(ack, str) and ack and len(ack) <= 200:
+        # What the peer says it holds of ours; never beyond what we sent it, never backwards.
+        acknowledged = min(_position(ack), _position(peer.bundle_sent_cursor))
+        if acknowledged > _position(peer.served_cursor):
+            changes.update(served_cursor=encode_cursor(acknowledged), served_at=timezone.now())
+    if changes:
+        Peer.objects.filter(pk=peer.pk).update(**changes)
+
+
+def _position(cursor: str) -> int:
+    try:
+        return decode_cursor(cursor)
+    except BadRequest:
+        return 0

@@ -136,6 +136,8 @@ class Counts:
     quarantined: int = 0
     refused: int = 0
     errors: list[str] = field(default_factory=list)
+    # Signed by a key not known here yet: kept, stored when the key's announcement arrives (federation/awaiting.py).
+    awaiting: int = 0
 
     def add(self, other: Counts) -> None:
         self.stored += other.stored
@@ -143,6 +145,7 @@ class Counts:
         self.quarantined += other.quarantined
         self.refused += other.refused
         self.errors.extend(other.errors)
+        self.awaiting += other.awaiting
 
 
 def _fetch_attachment(peer: Peer, sha256: str, size: int, transport: Transport) -> None:
@@ -200,9 +203,10 @@ def receive(
 
     Attachments are fetched first, outside any transaction; then the versions of each chunk are stored in one
     transaction by `ingest_many` (bulk statements; a refused version leaves the others)."""
+    from accord.federation import awaiting
     from accord.lib.canonical import content_hash
     from accord.records.actions import here
-    from accord.records.errors import ActionError
+    from accord.records.errors import ActionError, UnknownKey
     from accord.records.ingest import Incoming, ingest_many
 
     member = member or here().member
@@ -239,8 +243,10 @@ def receive(
             ready.append(Incoming(data, signature, kid))
         if not ready:
             continue
-        for result in ingest_many(ready, source=source, receiver_member=member):
-            if isinstance(result, ActionError):
+        for incoming, result in zip(ready, ingest_many(ready, source=source, receiver_member=member), strict=True):
+            if isinstance(result, UnknownKey) and awaiting.keep(peer, incoming, result, source=source):
+                counts.awaiting += 1
+            elif isinstance(result, ActionError):
                 refuse(result.message)
             elif result.outcome == "stored":
                 counts.stored += 1

@@ -66,23 +66,14 @@ def apply_key_announcement(version: Any) -> None:
                 node_id=node_id, kid=kid, public_key=str(body["public_key"]), active=True, revoked_at=revoked_at
             )
             NodeKey.objects.filter(node_id=node_id).exclude(kid=kid).update(active=False)
-            _retry_refused_for(kid)
+            # The versions that waited for this key are stored when this transaction commits (post_save of
+            # NodeKey: federation/awaiting.py).
         return
     when = datetime.fromisoformat(str(body["revoked_from"]).replace("Z", "+00:00"))
     key = NodeKey.objects.filter(kid=kid, node_id=node_id).first()
     if key is not None and (key.revoked_at is None or key.revoked_at > when):
         key.revoked_at = when
         key.save(update_fields=["revoked_at"])
-
-
-def _retry_refused_for(kid: str) -> None:
-    """Versions refused earlier because this key was unknown here are valid now: make anti-entropy due with
-    every peer, so the next sync fetches them (the pull cursors have moved past them)."""
-    from accord.federation.models import FederationEvent, Peer
-
-    refused = FederationEvent.objects.filter(kind="version.refused", detail__contains=f"key {kid} is not a known key")
-    if refused.exists():
-        Peer.objects.filter(state=Peer.State.ACTIVE).update(last_anti_entropy_at=None)
 
 
 def _title(body: dict[str, Any]) -> str:

@@ -44,6 +44,12 @@ class Peer(models.Model):
     # The newest request time whose nonces this node has forgotten; requests signed at or before it are refused.
     nonce_floor = models.BigIntegerField(default=0)
 
+    # Bundles (store-and-forward): the last of our cursors exported to the peer (the next export starts after
+    # it), and the last of the peer's cursors we imported from it (sent back in the header of our bundles to it,
+    # as its acknowledgement: it then knows we hold everything before it, as a pull's cursor says).
+    bundle_sent_cursor = models.CharField(max_length=200, blank=True)
+    bundle_received_cursor = models.CharField(max_length=200, blank=True)
+
     class Meta:
         ordering = ["name"]
 
@@ -85,3 +91,24 @@ class FederationEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
+
+
+class AwaitingKey(models.Model):
+    """A received version signed by a key this node does not know yet for its origin: kept, and stored as soon
+    as the key is registered here (its announcement received, or added by the admin) -- not left for the next
+    anti-entropy round. At most AWAITING_MAX are kept per origin node; past that they are refused as before."""
+
+    origin_node = models.UUIDField()
+    kid = models.CharField(max_length=80)
+    content_hash = models.CharField(max_length=80)
+    canonical = models.BinaryField()
+    signature = models.CharField(max_length=200)
+    peer = models.ForeignKey(Peer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    source = models.CharField(max_length=120)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["origin_node", "kid", "content_hash"], name="awaiting_key_unique")
+        ]
+        indexes = [models.Index(fields=["origin_node", "kid"])]

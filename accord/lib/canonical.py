@@ -36,33 +36,61 @@ def check_signable(value: Any, path: str = "$") -> None:
     _scan(value, path)
 
 
-def _scan(value: Any, path: str) -> bool:
+def _scan(value: Any, path: str = "$") -> bool:
     """check_signable's walk; returns whether every object key lies in the Basic Multilingual Plane (then the
-    standard library's sorted, compact JSON is byte for byte RFC 8785, see canonical_bytes)."""
+    standard library's sorted, compact JSON is byte for byte RFC 8785, see canonical_bytes).
+
+    A loop over a stack that builds no path (it runs on every version written). Anything but exactly str, bool,
+    None, int, dict, list or tuple sends the whole value to _where, which names the place of a refused one, or
+    accepts it (subclasses), and then the value is left to rfc8785 (False)."""
+    plain = True
+    stack = [value]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is dict:
+            for key, child in item.items():
+                if type(key) is not str:
+                    _where(value, path)
+                    return False
+                if plain and not key.isascii() and any(ord(char) > 0xFFFF for char in key):
+                    plain = False
+                push(child)
+        elif kind is list or kind is tuple:
+            extend(item)
+        elif kind is int:
+            if item > _MAX_SAFE_INT or item < -_MAX_SAFE_INT:
+                _where(value, path)
+        else:
+            _where(value, path)  # a subclass, a float, or something that cannot be signed: the careful walk
+            return False
+    return plain
+
+
+def _where(value: Any, path: str) -> None:
+    """The careful walk: raise CanonicalError naming where the first refused value is (subclasses of str, int,
+    dict, list and tuple are accepted, as the encoders write them)."""
     if isinstance(value, bool) or value is None or isinstance(value, str):
-        return True
+        return
     if isinstance(value, float):
         raise CanonicalError(f"{path}: floats are not allowed in signed records; use a string or an integer")
     if isinstance(value, int):
         if abs(value) > _MAX_SAFE_INT:
             raise CanonicalError(f"{path}: integer {value} is outside the range -(2^53-1)..2^53-1")
-        return True
+        return
     if isinstance(value, dict):
-        plain = True
         for key, item in value.items():
             if not isinstance(key, str):
                 raise CanonicalError(f"{path}: object keys must be strings")
-            if plain and not key.isascii() and any(ord(char) > 0xFFFF for char in key):
-                plain = False
-            if not _scan(item, f"{path}.{key}"):
-                plain = False
-        return plain
+            _where(item, f"{path}.{key}")
+        return
     if isinstance(value, list | tuple):
-        plain = True
         for index, item in enumerate(value):
-            if not _scan(item, f"{path}[{index}]"):
-                plain = False
-        return plain
+            _where(item, f"{path}[{index}]")
+        return
     raise CanonicalError(f"{path}: {type(value).__name__} cannot be signed")
 
 
@@ -76,7 +104,7 @@ def canonical_bytes(value: Any) -> bytes:
     same short forms and lower-case `\\u00xx`), write integers, true, false and null alike, and write every other
     character as UTF-8. So the C encoder is used when no key leaves the BMP, and `rfc8785` otherwise (and for
     text that is not valid Unicode, which it refuses). tests/lib/test_canonical.py checks the two agree."""
-    if _scan(value, "$"):
+    if _scan(value):
         try:
             return _DUMPS(value).encode("utf-8")
         except UnicodeEncodeError:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 
 class ActionError(Exception):
     """The request is wrong (400 by default). `field` names the part that was wrong, if one."""
@@ -16,6 +18,16 @@ class ActionError(Exception):
 
 class Forbidden(ActionError):
     status = 403
+
+
+class UnknownKey(Forbidden):
+    """A received version is signed by a key this node does not know (yet) for its origin node: it may become
+    valid when the key's announcement arrives (federation keeps it until then)."""
+
+    def __init__(self, message: str, *, kid: str, node: uuid.UUID) -> None:
+        super().__init__(message)
+        self.kid = kid
+        self.node = node
 
 
 class NotFound(ActionError):

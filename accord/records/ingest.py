@@ -30,7 +30,7 @@ from accord.records import attachments as attachment_store
 from accord.records import audit, hooks, kinds, rows, search
 from accord.records.entitle import shape_reaches
 from accord.records.envelope import EnvelopeShape, decode
-from accord.records.errors import ActionError, Forbidden, TooLarge
+from accord.records.errors import ActionError, Forbidden, TooLarge, UnknownKey
 from accord.records.models import AudienceEntry, QuarantinedVersion, Record, Version
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ def _decode(item: Incoming, receiver_member: str | None) -> tuple[EnvelopeShape,
 def _check_signature(item: Incoming, shape: EnvelopeShape, origin_node: uuid.UUID, keys: KeyLookup) -> _Checked:
     key = keys(item.kid, origin_node)
     if key is None:
-        raise Forbidden(f"key {item.kid} is not a known key of node {origin_node}")
+        raise UnknownKey(f"key {item.kid} is not a known key of node {origin_node}", kid=item.kid, node=origin_node)
     # created_at has whole seconds: a version signed later in the second of the revocation must not pass.
     if key.revoked_at is not None and _signed_at(shape.created_at) >= key.revoked_at.replace(microsecond=0):
         raise Forbidden(f"key {item.kid} of node {origin_node} is revoked from {key.revoked_at.isoformat()}")

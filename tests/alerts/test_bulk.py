@@ -163,3 +163,11 @@ def test_audience_and_tlp_go_together(world: World, wrong: dict[str, object]) ->
 
     with pytest.raises(ActionError):
         ingest_many([("a.xml", _alert(1))], acting_user=world.carol, **wrong)  # type: ignore[arg-type]
+
+
+def test_worker_processes_read_the_documents_with_the_same_outcome(world: World) -> None:
+    sources = [(f"a{n}.xml", _alert(n)) for n in range(7)] + [("xxe.xml", XXE), ("again.xml", _alert(3))]
+    report = ingest_many(sources, acting_user=world.carol, chunk=4, workers=1)
+    assert [i.outcome for i in report.items] == ["stored"] * 7 + ["invalid", "duplicate"]
+    assert report.items[7].rules == ("CAP-XML-DTD",)
+    assert Version.objects.filter(kind="alert").count() == 7

@@ -53,7 +53,7 @@ def test_files_and_directories_with_a_json_report(
     (folder / ".hidden.xml").write_bytes(b"not looked at")
     single = tmp_path / "single.xml"
     single.write_bytes(_alert(9))
-    code, out, _ = _run(capsys, str(folder), str(single), "--as", "carol", "--json")
+    code, out, _ = _run(capsys, str(folder), str(single), "--as", "carol", "--json", "--workers", "1")
     assert code == 0
     report = json.loads(out)
     assert (report["stored"], report["duplicate"], report["invalid"]) == (4, 0, 0)

@@ -178,8 +178,10 @@ def test_records_travel_in_bundles_only_to_the_audience(tmp_path: Path) -> None:
         cn_info = _init(cn, "accord-cn", "CN")
         _init(kz, "accord-kz", "KZ")
         _befriend(cn, kz)
-        imported = _lines(cn, "alert", "import", str(ALERT), "--audience", "KZ", "--tlp", "AMBER", "--json")
-        assert len(imported) == 1 and imported[0]["tlp"] == "AMBER"
+        (report,) = _lines(cn, "alert", "import", str(ALERT), "--audience", "KZ", "--tlp", "AMBER", "--json")
+        assert report["stored"] == 1
+        imported = report["items"]
+        assert len(imported) == 1 and imported[0]["outcome"] == "stored"
 
         (line,) = _lines(cn, "records", "list", "--json")
         assert line["origin"] == cn_info["node_id"] and line["origin_member"] == "CN"
@@ -207,7 +209,7 @@ def test_records_travel_in_bundles_only_to_the_audience(tmp_path: Path) -> None:
         assert kz.sql("SELECT count(*) FROM records_version") == [(0,)]
 
         assert _json(kz, "bundle", "import", str(bundle)) == {
-            "stored": 1, "duplicates": 0, "quarantined": 0, "refused": 0, "errors": []
+            "stored": 1, "duplicates": 0, "quarantined": 0, "refused": 0, "awaiting_key": 0, "errors": []
         }  # fmt: skip
         (received,) = _lines(kz, "records", "list", "--json")
         assert received == line

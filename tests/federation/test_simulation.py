@@ -667,10 +667,10 @@ def test_a_replay_is_refused_after_the_receivers_clock_steps_back(network: sim.N
     assert reply.status == 401, reply.body()
 
 
-def test_a_version_refused_for_an_unknown_key_is_fetched_once_the_key_is_announced(network: sim.Network) -> None:
+def test_a_version_waiting_for_an_unknown_key_is_stored_once_the_key_is_announced(network: sim.Network) -> None:
     """Node 1 rotates and signs a note with its new key; node 0 gets the note out of band before the key
-    announcement and refuses it. When the announcement arrives, anti-entropy becomes due with every peer, and
-    the next sync with any peer that holds the note brings it."""
+    announcement and keeps it aside (not stored, not refused). When the announcement arrives, the note is stored
+    at once, without waiting for anti-entropy."""
     transport = sim.FakeTransport(network)
     _sync_all(network, transport, rounds=1)  # every anti-entropy done: none is due for 15 minutes
     with network.as_node(1):
@@ -679,10 +679,9 @@ def test_a_version_refused_for_an_unknown_key_is_fetched_once_the_key_is_announc
     with network.as_node(1):
         item = protocol.version_item(note)
     with network.as_node(0):
-        assert client.receive(None, [item], None, source="relay:simulated").refused == 1
-        assert not Peer.objects.filter(last_anti_entropy_at=None).exists()
-    with network.as_node(2):
-        client.pull(Peer.objects.get(node_id=network.nodes[1].node_id), transport)
+        counts = client.receive(None, [item], None, source="relay:simulated")
+        assert (counts.awaiting, counts.refused, counts.stored) == (1, 0, 0)
+    assert not _holds(network, 0, note)
     with network.as_node(1):
         # The announcement then arrives alone, as a fetch of just it would bring it.
         announcement = Version.objects.filter(kind="node_key").order_by("-id").first()
@@ -690,8 +689,7 @@ def test_a_version_refused_for_an_unknown_key_is_fetched_once_the_key_is_announc
         announced = protocol.version_item(announcement)
     with network.as_node(0):
         assert client.receive(None, [announced], None, source="relay:simulated").stored == 1
-        assert not Peer.objects.exclude(last_anti_entropy_at=None).exists()
-        client.sync(Peer.objects.get(node_id=network.nodes[2].node_id), transport)
+        assert not Peer.objects.filter(last_anti_entropy_at=None).exists()  # no anti-entropy was needed
     assert _holds(network, 0, note)
 
 

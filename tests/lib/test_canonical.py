@@ -51,3 +51,21 @@ def test_floats_and_big_integers_refused() -> None:
         canonical_bytes({"a": [1.5]})
     with pytest.raises(CanonicalError, match="outside the range"):
         canonical_bytes({"a": 2**53})
+
+
+def test_subclasses_are_written_as_rfc8785_writes_them() -> None:
+    import enum
+    from collections import OrderedDict
+
+    class Colour(enum.IntEnum):
+        RED = 1
+
+    class Name(enum.StrEnum):
+        A = "a"
+
+    value: Any = OrderedDict([("z", Colour.RED), ("a", [Name.A, (1, 2)])])
+    assert canonical_bytes(value) == rfc8785.dumps(value)
+    with pytest.raises(CanonicalError, match=r"\$\.x\.y: floats"):
+        canonical_bytes({"x": OrderedDict(y=0.5)})
+    with pytest.raises(CanonicalError, match="keys must be strings"):
+        canonical_bytes({"x": {1: "a"}})

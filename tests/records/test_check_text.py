@@ -1,0 +1,54 @@
+"""check_text's fast path (the JSON text and two regular expressions) refuses exactly what the walk refuses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from accord.records import kinds
+from accord.records.errors import ActionError
+
+_TEXT = st.text(st.characters(codec=None), max_size=8) | st.sampled_from(
+    ["\\", "\\\\b", "\\b", "a\x08", "\x7f", "\t\n"]
+)
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | _TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4),
+    max_leaves=25,
+)
+
+
+def _walk_refuses(value: Any) -> bool:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(kinds, "_surely_clean", lambda _: False)
+        try:
+            kinds.check_text(value)
+        except ActionError:
+            return True
+    return False
+
+
+@settings(max_examples=400)
+@given(_VALUES)
+def test_the_fast_path_never_lets_through_what_the_walk_refuses(value: Any) -> None:
+    if _walk_refuses(value):
+        assert not kinds._surely_clean(value)
+
+
+def test_deep_nesting_and_each_control() -> None:
+    deep: Any = "x"
+    for _ in range(70):
+        deep = [deep]
+    assert not kinds._surely_clean(deep)
+    with pytest.raises(ActionError, match="nested more than 64"):
+        kinds.check_text(deep)
+    for char in ["\0", "\x01", "\x08", "\x0c", "\x1f", "\x7f", "\x85", "\ud800"]:
+        with pytest.raises(ActionError):
+            kinds.check_text({"a": [f"ok{char}"]})
+        with pytest.raises(ActionError):
+            kinds.check_text({f"k{char}": 1})
+    kinds.check_text({"text": "tab\there\nline\r\\b \\\\u0001 é 中文 \U0001f600", "deep": [[[[1]]]]})
+    assert kinds._surely_clean({"text": "tab\there\nline\r\\b é"})
