@@ -221,7 +221,10 @@ def test_serve_runs_the_web_app_and_a_worker_and_a_signal_stops_both(tmp_path: P
         port = _free_port()
         env = node.env() | {"ACCORD_DATA_DIR": str(node.data_dir)}
         server = subprocess.Popen(
-            [ACCORD, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            [ACCORD, "serve", "--port", str(port), "--web-workers", "1"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
         )
         try:
             deadline = time.monotonic() + 60
