@@ -94,8 +94,72 @@ def _circle(text: str) -> BaseGeometry | None:
     return Polygon([(lon + dx * math.cos(t * math.pi / 32), lat + dy * math.sin(t * math.pi / 32)) for t in range(64)])
 
 
+def _ring(text: str) -> list[tuple[float, float]] | None:
+    """A CAP polygon's points as a closed ring of (lon, lat), as shapely's Polygon makes it; None when it is no
+    polygon (as _polygon) or has a coordinate that is not finite (left to shapely)."""
+    try:
+        points = [tuple(float(v) for v in pair.split(",")) for pair in text.split()]
+        ring = [(lon, lat) for lat, lon in points]
+    except (ValueError, TypeError):
+        return None
+    if len(ring) < 4 or not all(math.isfinite(lon) and math.isfinite(lat) for lon, lat in ring):
+        return None
+    if ring[0] != ring[-1]:
+        ring.append(ring[0])
+    return ring
+
+
+def _geometry(kind: str, text: str) -> tuple[dict[str, Any], tuple[float, float, float, float]] | None:
+    """The GeoJSON geometry (as shapely.geometry.mapping writes it) and bounds of a CAP polygon or circle, computed
+    directly for the usual finite ones (shapely costs more than the rest of the projection), else with shapely."""
+    from shapely.geometry import mapping
+
+    if kind == "polygon":
+        ring = _ring(text)
+        if ring is not None:
+            lons = [lon for lon, _ in ring]
+            lats = [lat for _, lat in ring]
+            return {"type": "Polygon", "coordinates": (tuple(ring),)}, (min(lons), min(lats), max(lons), max(lats))
+        shape = _polygon(text)
+    else:
+        shape = _circle(text)
+    if shape is None or shape.is_empty:
+        return None
+    return dict(mapping(shape)), shape.bounds
+
+
 def areas_of(cap: dict[str, Any]) -> tuple[list[dict[str, Any]], tuple[float, float, float, float] | None]:
     """GeoJSON features of every area of every info, and their bounding box (west, south, east, north)."""
+    features: list[dict[str, Any]] = []
+    bounds: list[tuple[float, float, float, float]] = []
+    for index, info in enumerate(cap.get("info", [])):
+        for area in info.get("area", []):
+            shapes = [("polygon", p) for p in area.get("polygon", [])] + [("circle", c) for c in area.get("circle", [])]
+            for kind, text in shapes:
+                found = _geometry(kind, text)
+                if found is None:
+                    continue
+                geometry, box = found
+                features.append(
+                    {
+                        "type": "Feature",
+                        "geometry": geometry,
+                        "properties": {"areaDesc": area.get("areaDesc", ""), "info": index},
+                    }
+                )
+                bounds.append(box)
+    if not bounds:
+        return features, None
+    return features, (
+        min(b[0] for b in bounds),
+        min(b[1] for b in bounds),
+        max(b[2] for b in bounds),
+        max(b[3] for b in bounds),
+    )
+
+
+def _areas_with_shapely(cap: dict[str, Any]) -> tuple[list[dict[str, Any]], tuple[float, float, float, float] | None]:
+    """areas_of as it was written first, every shape through shapely (tests/alerts/test_bulk.py compares the two)."""
     from shapely.geometry import mapping
 
     features: list[dict[str, Any]] = []

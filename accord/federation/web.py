@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods
 from accord.federation.models import FederationEvent, Peer
 from accord.federation.protocol import BadRequest, decode_cursor, entitled_versions
 from accord.lib.canonical import verify
+from accord.members import site
 from accord.members.models import Account, Member, NodeKey
 from accord.records.actions import this_node
 from accord.records.models import QuarantinedVersion, Version
@@ -171,6 +172,8 @@ def federation_admin(request: HttpRequest) -> HttpResponse:
         "federation/admin.html",
         {
             "node": node,
+            "public_url": site.public_url(),
+            "public_url_from_setting": site.source() == "ACCORD_PUBLIC_URL",
             "current_key": current_key,
             "peers": _peer_rows(peers),
             "events": _event_rows(list(FederationEvent.objects.select_related("peer")[:EVENTS_SHOWN])),

@@ -48,9 +48,14 @@ def store_bytes_unsynced(data: bytes) -> tuple[str, Path | None]:
     """Write like store_bytes, without waiting for the disk: returns the digest and the path to pass to sync_paths
     before anything that refers to the file commits (None when the file was there already)."""
     digest = hashlib.sha256(data).hexdigest()
+    return digest, write_unsynced(digest, data)
+
+
+def write_unsynced(digest: str, data: bytes) -> Path | None:
+    """store_bytes_unsynced for bytes whose SHA-256 (hex) the caller has computed."""
     target = path_for(digest)
     if target.exists():
-        return digest, None
+        return None
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
     try:
@@ -60,7 +65,7 @@ def store_bytes_unsynced(data: bytes) -> tuple[str, Path | None]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return digest, target
+    return target
 
 
 def _syncfs() -> Callable[[int], int] | None:

@@ -11,6 +11,7 @@ every version's hash, and one queued task for the whole batch. Either the whole 
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -86,40 +87,52 @@ Result = Version | ActionError
 
 
 class _Files:
-    """Originals written without waiting for the disk, made durable in the background, and waited for once, before
-    the batch commits (a file is named by its hash: a rolled-back batch leaves at worst an unreferenced file)."""
+    """Originals hashed here, written by a background thread while the batch is prepared, made durable once (all
+    of them: attachments.sync_paths) and waited for before the batch commits. A file is named by its hash: a
+    rolled-back batch leaves at worst an unreferenced file, never a wrong one."""
 
     def __init__(self) -> None:
-        self._pending: list[Path] = []
+        self._queued: dict[str, bytes] = {}
+        self._seen: set[str] = set()
         self._pool: ThreadPoolExecutor | None = None
-        self._futures: list[Future[None]] = []
+        self._futures: list[Future[list[Path]]] = []
 
     def store(self, data: bytes) -> str:
-        digest, path = attachment_store.store_bytes_unsynced(data)
-        if path is not None:
-            self._pending.append(path)
-            if len(self._pending) >= 64:
+        digest = hashlib.sha256(data).hexdigest()
+        if digest not in self._seen:
+            self._seen.add(digest)
+            self._queued[digest] = data
+            if len(self._queued) >= 64:
                 self._flush()
         return digest
 
     def _flush(self) -> None:
-        if not self._pending:
+        if not self._queued:
             return
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="accord-fsync")
-        self._futures.append(self._pool.submit(attachment_store.sync_paths, self._pending))
-        self._pending = []
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="accord-originals")
+        self._futures.append(self._pool.submit(_write_all, self._queued))
+        self._queued = {}
 
     def wait(self) -> None:
         self._flush()
         try:
-            for future in self._futures:
-                future.result()
+            written = [path for future in self._futures for path in future.result()]
+            attachment_store.sync_paths(written)
         finally:
             if self._pool is not None:
                 self._pool.shutdown()
                 self._pool = None
             self._futures = []
+
+
+def _write_all(files: dict[str, bytes]) -> list[Path]:
+    written = []
+    for digest, data in files.items():
+        path = attachment_store.write_unsynced(digest, data)
+        if path is not None:
+            written.append(path)
+    return written
 
 
 def _once_per_kind(user: Account) -> Callable[[kinds.RecordKind], None]:

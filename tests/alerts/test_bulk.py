@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from accord.alerts import actions
 from accord.alerts.bulk import ingest_many
@@ -171,3 +173,42 @@ def test_worker_processes_read_the_documents_with_the_same_outcome(world: World)
     assert [i.outcome for i in report.items] == ["stored"] * 7 + ["invalid", "duplicate"]
     assert report.items[7].rules == ("CAP-XML-DTD",)
     assert Version.objects.filter(kind="alert").count() == 7
+
+
+def _corpus_caps() -> list[dict[str, object]]:
+    from pathlib import Path
+
+    from accord.lib import cap as caplib
+
+    found = []
+    for folder in (Path(__file__).parents[1] / "data" / "cap", Path(__file__).parents[3] / "shared" / "cap" / "corpus"):
+        for path in sorted(folder.glob("*")) if folder.is_dir() else []:
+            report = caplib.validate(path.read_bytes())
+            found += [caplib.to_json(alert) for alert in report.alerts]
+    return found
+
+
+def test_areas_without_shapely_are_what_shapely_gives() -> None:
+    from accord.alerts import mapping
+
+    caps = _corpus_caps()
+    assert caps
+    for message in caps:
+        assert mapping.areas_of(message) == mapping._areas_with_shapely(message)
+
+
+@given(
+    st.lists(
+        st.tuples(st.floats(-90, 90, allow_nan=False), st.floats(-180, 180, allow_nan=False)), min_size=0, max_size=7
+    ),
+    st.booleans(),
+    st.sampled_from(["", " 1,2,3", " x,y", " inf,1", " -inf,2"]),  # NaN is never equal to itself: not compared
+)
+def test_any_polygon_text_gives_what_shapely_gives(points: list[tuple[float, float]], close: bool, junk: str) -> None:
+    from accord.alerts import mapping
+
+    if close and points:
+        points = [*points, points[0]]
+    text = " ".join(f"{lat!r},{lon!r}" for lat, lon in points) + junk
+    message = {"info": [{"area": [{"areaDesc": "a", "polygon": [text], "circle": ["1.5,2.5 0", "1,2 10"]}]}]}
+    assert mapping.areas_of(message) == mapping._areas_with_shapely(message)

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from accord.alerts.models import AlertView
 from accord.members import actions as member_actions
@@ -96,3 +98,39 @@ def test_a_chosen_audience_and_a_read_only_token(world: World, carol: str) -> No
     assert version.tlp == "AMBER" and version.envelope()["audience"]["members"] == ["KZ", "RU"]
     reader = member_actions.create_token(world.carol, name="r", scope="read", acting_user=None)[1]
     assert _post(reader, {"alerts": [_alert(2)]}).status_code == 403
+
+
+def _mutated(data: bytes, cuts: list[tuple[int, int, bytes]]) -> str:
+    out = bytearray(data)
+    for position, length, insert in cuts:
+        at = position % max(len(out), 1)
+        out[at : at + length] = insert
+    return out.decode("utf-8", "replace")
+
+
+_PIECES = st.sampled_from([b"<", b"&", b"]]>", b"<!ENTITY a 'b'>", b"<!DOCTYPE x>", b"\x00", b"&#1;", b"\xc2\x85", b""])
+_DOCUMENTS = st.one_of(
+    st.text(max_size=200),
+    st.builds(
+        _mutated,
+        st.just(cap_xml(identifier="KZ-MOH-FUZZ")),
+        st.lists(st.tuples(st.integers(0, 2000), st.integers(0, 40), _PIECES), max_size=4),
+    ),
+    st.integers(0, 5).map(lambda n: _alert(100 + n)),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(documents=st.lists(_DOCUMENTS, min_size=1, max_size=6))
+def test_any_batch_is_answered_4xx_or_2xx_and_stores_exactly_what_it_reports(carol: str, documents: list[str]) -> None:
+    before = Version.objects.count()
+    answer = _post(carol, {"alerts": documents})
+    assert answer.status_code in (200, 207, 400), answer.content
+    body = answer.json()
+    items = body["items"] if answer.status_code != 400 else body["errors"]
+    assert len(items) == len(documents)
+    stored = sum(1 for item in items if item["outcome"] == "stored")
+    assert Version.objects.count() == before + stored
+    for item in items:
+        if item["outcome"] == "invalid":
+            assert item["rules"] and item["message"]

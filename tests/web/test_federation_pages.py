@@ -297,3 +297,13 @@ def test_an_admin_logs_in_and_opens_the_peers_table(federated: Peer, live_server
     expect(row.locator("td").nth(2)).to_contain_text(str(federated.node_id))
     expect(row.locator("td").nth(2)).to_contain_text(federated.url)
     expect(row.locator("td").nth(3)).to_have_text("Active")
+
+
+def test_the_admin_page_shows_the_public_address_or_says_it_is_missing(world: World, settings: Any) -> None:
+    admin = _admin(world)
+    settings.ACCORD_PUBLIC_URL = ""
+    page = client_for(admin).get(PAGE).content.decode()
+    assert "Links point at localhost: set ACCORD_PUBLIC_URL" in page
+    settings.ACCORD_PUBLIC_URL = "https://accord.example.kz"
+    page = client_for(admin).get(PAGE).content.decode()
+    assert '<dd id="public-url"><code>https://accord.example.kz</code>' in page and "from ACCORD_PUBLIC_URL" in page

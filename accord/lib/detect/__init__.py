@@ -12,7 +12,7 @@ one entry point the command line, the worker and the conformance check use. See 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +68,7 @@ class Result:
 
 
 Detector = Callable[[Series, Mapping[str, Any], int, int], Result]
+ManyDetector = Callable[[Sequence[Series], Mapping[str, Any], int, int], list[Result]]
 
 # R name -> "module:function" inside this package; imported on first use so that the command line
 # only pays for the algorithm it runs.
@@ -97,6 +98,11 @@ def detector(name: str) -> Detector:
 
 def run(name: str, series: Series, control: Mapping[str, Any], first: int, last: int) -> Result:
     """Run algorithm ``name`` over ``series`` for the monitored time points ``first..last`` (1-based)."""
+    _check(series, first, last)
+    return detector(name)(series, control, first, last)
+
+
+def _check(series: Series, first: int, last: int) -> None:
     if not 1 <= first <= last <= series.n:
         raise DetectError(f"range {first}:{last} is outside the series (1..{series.n})")
     if series.freq not in (52, 12, 365, 7, 1):
@@ -104,4 +110,17 @@ def run(name: str, series: Series, control: Mapping[str, Any], first: int, last:
     observed = series.observed
     if np.any(np.isnan(observed[:last])) or np.any(observed[:last] < 0):
         raise DetectError("observed counts must be non-negative numbers up to the end of the range")
-    return detector(name)(series, control, first, last)
+
+
+def run_many(name: str, series: Sequence[Series], control: Mapping[str, Any], first: int, last: int) -> list[Result]:
+    """:func:`run` over many series with the same control and range; the algorithms that have a batch
+    form (``<function>_many``) compute all series together, which amortises the per-series overhead.
+    The results are the same as from :func:`run` series by series."""
+    one = detector(name)
+    for s in series:
+        _check(s, first, last)
+    module = importlib.import_module(one.__module__)
+    many: ManyDetector | None = getattr(module, f"{one.__name__}_many", None)
+    if many is None:
+        return [one(s, control, first, last) for s in series]
+    return many(series, control, first, last)

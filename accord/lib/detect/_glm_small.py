@@ -279,6 +279,11 @@ def glm_fit(
         z = eta + (y - mu) / mu_eta
         w = np.sqrt(weights * mu_eta**2 / varmu)
         xw = x * w[:, None]
+        # C_Cdqrls checks its input: R stops here rather than fit non-finite values
+        if not np.all(np.isfinite(xw)):
+            raise DetectError("glm: NA/NaN/Inf in 'x'")
+        if not np.all(np.isfinite(z * w)):
+            raise DetectError("glm: NA/NaN/Inf in 'y'")
         solved = _full_rank_wls(xw, z * w)
         start, rank = solved if solved is not None else _wls(xw, z * w)
         if not np.all(np.isfinite(start)):

@@ -36,7 +36,7 @@ Result: ``expected`` = mu0, ``extra["statistic"]`` = the GLR/LR statistic (``ret
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +44,9 @@ import numpy as np
 import numpy.typing as npt
 
 from . import DetectError, FloatArray, Result, Series
+from ._glm_batch import glm_nb_many
 from ._glm_small import Family, ctl_bool, ctl_float, ctl_get, ctl_int, glm_fit, glm_nb, match_arg
+from ._glr_kernel import nb_chart
 
 IntArray = npt.NDArray[np.int64]
 
@@ -382,9 +384,19 @@ def _parse(control: Mapping[str, Any]) -> tuple[_Chart, Any, str]:
     return chart, ctl_get(control, "mu0"), ret
 
 
-def glrnb(series: Series, control: Mapping[str, Any], first: int, last: int) -> Result:
-    """R ``algo.glrnb(disProg, control = list(range = first:last, c.ARL, mu0, alpha, Mtilde, M,
-    change = "intercept", theta, dir, ret, xMax))``."""
+@dataclass(frozen=True)
+class _Prepared:
+    chart: _Chart
+    mu0: FloatArray
+    model: _Mu0Model | None
+    ret: str
+    observed: FloatArray
+
+
+def _prepare(
+    series: Series, control: Mapping[str, Any], first: int, last: int, fitted: tuple[FloatArray, float] | None = None
+) -> _Prepared:
+    """Parse the control and fit mu0 (unless ``fitted`` holds mu0 and alpha already)."""
     chart, mu0_ctl, ret = _parse(control)
     observed = np.asarray(series.observed, dtype=np.float64)
     n_range = last - first + 1
@@ -397,7 +409,10 @@ def glrnb(series: Series, control: Mapping[str, Any], first: int, last: int) -> 
             refit=ctl_bool(spec, "refit", False, "glrnb mu0"),
         )
         alpha_in = None if math.isnan(chart.alpha) else chart.alpha
-        mu0, alpha = _fit_mu0(observed, series.freq, model, first=first, last=last, alpha=alpha_in)
+        if fitted is not None:
+            mu0, alpha = fitted
+        else:
+            mu0, alpha = _fit_mu0(observed, series.freq, model, first=first, last=last, alpha=alpha_in)
         chart = _Chart(**{**chart.__dict__, "alpha": alpha})
     else:
         values = np.atleast_1d(np.asarray(mu0_ctl, dtype=np.float64))
@@ -406,6 +421,107 @@ def glrnb(series: Series, control: Mapping[str, Any], first: int, last: int) -> 
             raise DetectError("glrnb: alpha must be given with a numeric mu0 (R: argument is of length zero)")
     if chart.alpha < 0 or math.isnan(chart.alpha):
         raise DetectError(f"glrnb: alpha must be >= 0, not {chart.alpha}")
+    if not np.all(np.isfinite(mu0)):
+        raise DetectError("glrnb: the in-control mean mu0 is not finite (R: NA/NaN/Inf in foreign function call)")
+    return _Prepared(chart, mu0, model, ret, observed)
+
+
+def _result(
+    first: int,
+    last: int,
+    prep: _Prepared,
+    *,
+    upperbound: FloatArray,
+    alarm: FloatArray,
+    statistic: FloatArray,
+    mu0: FloatArray,
+) -> Result:
+    n_range = last - first + 1
+    upperbound[np.isnan(upperbound)] = 0.0
+    upperbound[upperbound < 0] = 0.0
+    res = Result.empty(first, last)
+    res.upperbound = upperbound
+    res.alarm = alarm
+    res.expected = mu0
+    res.extra["statistic"] = statistic if prep.ret == "value" else np.full(n_range, np.nan)
+    res.extra["dispersion"] = np.full(n_range, prep.chart.alpha)
+    return res
+
+
+def glrnb(series: Series, control: Mapping[str, Any], first: int, last: int) -> Result:
+    """R ``algo.glrnb(disProg, control = list(range = first:last, c.ARL, mu0, alpha, Mtilde, M,
+    change = "intercept", theta, dir, ret, xMax))``."""
+    prep = _prepare(series, control, first, last)
+    if _batchable(prep):
+        return glrnb_many([series], control, first, last)[0]
+    return _glrnb_prepared(series, prep, first, last)
+
+
+def _batchable(prep: _Prepared) -> bool:
+    chart = prep.chart
+    return (
+        chart.theta is None and chart.alpha > 0 and not chart.ret_cases and (prep.model is None or not prep.model.refit)
+    )
+
+
+def glrnb_many(series_list: Sequence[Series], control: Mapping[str, Any], first: int, last: int) -> list[Result]:
+    """:func:`glrnb` for many series (the in-control models of all series are fitted together)."""
+    fitted = _fit_mu0_many(series_list, control, first, last)
+    preps = [_prepare(s, control, first, last, fitted.get(j)) for j, s in enumerate(series_list)]
+    batch = [j for j, p in enumerate(preps) if _batchable(p)]
+    results: list[Result | None] = [None] * len(preps)
+    for j in batch:
+        prep = preps[j]
+        chart = prep.chart
+        stat, alarm = nb_chart(
+            np.trunc(prep.observed[first - 1 : last]),
+            prep.mu0,
+            chart.alpha,
+            c_arl=chart.c_arl,
+            big_m=chart.big_m,
+            mtilde=chart.mtilde,
+            direction=chart.direction,
+        )
+        results[j] = _result(
+            first, last, prep, upperbound=stat.copy(), alarm=alarm, statistic=stat, mu0=prep.mu0.copy()
+        )
+    for j, prep in enumerate(preps):
+        if results[j] is None:
+            results[j] = _glrnb_prepared(series_list[j], prep, first, last)
+    return [r for r in results if r is not None]
+
+
+def _fit_mu0_many(
+    series_list: Sequence[Series], control: Mapping[str, Any], first: int, last: int
+) -> dict[int, tuple[FloatArray, float]]:
+    """mu0 and alpha of the series whose model is the default ``glm.nb`` fit, fitted together (per
+    frequency); the series the batch leaves out are fitted one by one in :func:`_prepare`."""
+    chart, mu0_ctl, _ = _parse(control)
+    if not (mu0_ctl is None or isinstance(mu0_ctl, Mapping)) or not math.isnan(chart.alpha) or first < 2:
+        return {}
+    spec: Mapping[str, Any] = mu0_ctl or {}
+    model = _Mu0Model(
+        s=ctl_int(spec, "S", 1, "glrnb mu0"),
+        trend=ctl_bool(spec, "trend", False, "glrnb mu0"),
+        refit=ctl_bool(spec, "refit", False, "glrnb mu0"),
+    )
+    by_freq: dict[int, list[int]] = {}
+    for j, s in enumerate(series_list):
+        by_freq.setdefault(s.freq, []).append(j)
+    out: dict[int, tuple[FloatArray, float]] = {}
+    for freq, idx in by_freq.items():
+        x = _design(np.arange(1, first, dtype=np.float64), model, freq)
+        x_new = _design(np.arange(first, last + 1, dtype=np.float64), model, freq)
+        y = np.stack([np.asarray(series_list[j].observed[: first - 1], dtype=np.float64) for j in idx])
+        for j, fit in zip(idx, glm_nb_many(x, y), strict=True):
+            if fit is not None:
+                out[j] = (fit.predict_response(x_new), 1 / fit.theta)
+    return out
+
+
+def _glrnb_prepared(series: Series, prep: _Prepared, first: int, last: int) -> Result:
+    chart, mu0, model, observed = prep.chart, prep.mu0, prep.model, prep.observed
+    n_range = last - first + 1
     x_all = np.trunc(observed[first - 1 : last])  # as.integer()
     upperbound = np.zeros(n_range)
     alarm = np.zeros(n_range)
@@ -441,12 +557,4 @@ def glrnb(series: Series, control: Mapping[str, Any], first: int, last: int) -> 
             upperbound[done:] = out
             statistic[done:] = val
             done = n_range
-    upperbound[np.isnan(upperbound)] = 0.0
-    upperbound[upperbound < 0] = 0.0
-    res = Result.empty(first, last)
-    res.upperbound = upperbound
-    res.alarm = alarm
-    res.expected = mu0_all
-    res.extra["statistic"] = statistic if ret == "value" else np.full(n_range, np.nan)
-    res.extra["dispersion"] = np.full(n_range, chart.alpha)
-    return res
+    return _result(first, last, prep, upperbound=upperbound, alarm=alarm, statistic=statistic, mu0=mu0_all)

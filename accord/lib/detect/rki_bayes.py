@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -78,11 +78,33 @@ def _alarm(y: FloatArray, upper: FloatArray) -> FloatArray:
         return np.where(np.isnan(upper), np.nan, (y > upper).astype(np.float64))
 
 
+def _observed(series_list: Sequence[Series], first: int, last: int) -> FloatArray:
+    return np.concatenate([np.asarray(s.observed[first - 1 : last], dtype=np.float64) for s in series_list])
+
+
+def _split(first: int, last: int, count: int, upper: FloatArray, alarm: FloatArray) -> list[Result]:
+    width = last - first + 1
+    out: list[Result] = []
+    for j in range(count):
+        res = Result.empty(first, last)
+        res.upperbound = upper[j * width : (j + 1) * width].copy()
+        res.alarm = alarm[j * width : (j + 1) * width].copy()
+        out.append(res)
+    return out
+
+
 def rki(series: Series, control: Mapping[str, Any], first: int, last: int) -> Result:
     """R ``algo.rki(disProg, control = list(range = first:last, b, w, actY))``."""
+    return rki_many([series], control, first, last)[0]
+
+
+def rki_many(series_list: Sequence[Series], control: Mapping[str, Any], first: int, last: int) -> list[Result]:
+    """:func:`rki` for many series in one vectorised pass (the base vectors of all series stacked)."""
     what = "rki"
     base = _parse(control, what, _Base(2, 4, False))
-    values = _base_matrix(series, base, first, last, what)
+    if not series_list:
+        return []
+    values = np.concatenate([_base_matrix(s, base, first, last, what) for s in series_list])
     n_base = values.shape[1]
     if n_base == 0:
         raise DetectError("rki: the base vector is empty (b = 0 and actY = FALSE); R fails")
@@ -102,25 +124,26 @@ def rki(series: Series, control: Mapping[str, Any], first: int, last: int) -> Re
         if np.any(np.isnan(mu[low])):
             raise DetectError("rki: missing values in the base vector")
         upper[low] = table[np.floor(mu[low]).astype(np.int64)]
-    res = Result.empty(first, last)
-    res.upperbound = upper
-    res.alarm = _alarm(np.asarray(series.observed[first - 1 : last], dtype=np.float64), upper)
-    return res
+    return _split(first, last, len(series_list), upper, _alarm(_observed(series_list, first, last), upper))
 
 
 def bayes(series: Series, control: Mapping[str, Any], first: int, last: int) -> Result:
     """R ``algo.bayes(disProg, control = list(range = first:last, b, w, actY, alpha))``."""
+    return bayes_many([series], control, first, last)[0]
+
+
+def bayes_many(series_list: Sequence[Series], control: Mapping[str, Any], first: int, last: int) -> list[Result]:
+    """:func:`bayes` for many series in one vectorised pass (one ``qnbinom`` over all time points)."""
     what = "bayes"
     base = _parse(control, what, _Base(0, 6, True))
     alpha = ctl_float(control, "alpha", 0.05, what)
     if not 0 < alpha < 1:
         raise DetectError(f"bayes: alpha must be in (0, 1), not {alpha}")
-    values = _base_matrix(series, base, first, last, what)
+    if not series_list:
+        return []
+    values = np.concatenate([_base_matrix(s, base, first, last, what) for s in series_list])
     present = ~np.isnan(values)
     total = np.where(present, values, 0.0).sum(axis=1)
     n_base = present.sum(axis=1).astype(np.float64)
     upper = qnbinom(1 - alpha, total + 0.5, n_base / (n_base + 1))
-    res = Result.empty(first, last)
-    res.upperbound = upper
-    res.alarm = _alarm(np.asarray(series.observed[first - 1 : last], dtype=np.float64), upper)
-    return res
+    return _split(first, last, len(series_list), upper, _alarm(_observed(series_list, first, last), upper))
