@@ -860,6 +860,21 @@ def default_web_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+def _pool_connections() -> None:
+    """Server processes use a pool of database connections on PostgreSQL (settings.py says why): this process
+    from now on, and the server processes it starts (ACCORD_DB_POOL in their environment)."""
+    from django.conf import settings
+    from django.db import connections
+
+    os.environ["ACCORD_DB_POOL"] = "1"
+    default = connections.settings["default"]
+    if default["ENGINE"] != "django.db.backends.postgresql":
+        return
+    connections.close_all()
+    default["CONN_MAX_AGE"] = 0
+    default.setdefault("OPTIONS", {})["pool"] = settings.ACCORD_DB_POOL
+
+
 def _serve_asgi(host: str, port: int, web_workers: int = 1) -> None:
     """uvicorn, as `uvicorn.run` would, but open live streams (/api/v1/stream), which never finish by themselves,
     are told to end as soon as shutting down begins (EventSource clients reconnect and resume elsewhere or later);
@@ -935,6 +950,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"{args.workers} worker(s); Ctrl-C stops it",
             flush=True,
         )
+        _pool_connections()
         _serve_asgi(args.host, args.port, web_workers)
     finally:
         for worker in workers:

@@ -219,6 +219,18 @@ else:
         DATABASES = {"default": dict(dj_database_url.parse(_database_url, conn_max_age=60))}
     except ValueError as error:
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL we understand: {error}") from None
+    # `accord serve` sets ACCORD_DB_POOL in its server processes. Django's ASGI handler answers each request in a
+    # thread of its own, so a connection kept per thread (CONN_MAX_AGE) is a new connection per request, left open
+    # until the thread is collected: under load they exhaust PostgreSQL's max_connections. A pool of at most
+    # ACCORD_DB_POOL_SIZE connections per server process is used instead (docs/operations.md).
+    ACCORD_DB_POOL = {
+        "min_size": 1,
+        "max_size": env_int("ACCORD_DB_POOL_SIZE", 8, minimum=1, maximum=200),
+        "timeout": 30,
+    }
+    if env_bool("ACCORD_DB_POOL", False) and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = ACCORD_DB_POOL
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

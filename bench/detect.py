@@ -1,20 +1,21 @@
 """Benchmark: aberration detection, series per second, Accord against R ``surveillance`` 1.20.3 in the same run.
 
-    make bench   (or: .venv/bin/python bench/detect.py [--series 1000] [--r-series 50] [--json])
+    make bench   (or: .venv/bin/python bench/detect.py [--series 1000] [--r-series 50] [--r-series-fast 200] [--json])
 
 Generates synthetic weekly negative-binomial series of 520 weeks (seeded; like the series behind the shared
 ``r_benchmark.json``: mean 1-200 log-uniform, seasonal amplitude 0-0.8, trend ±5 %/year, size 1-20, three
-injected 4-week outbreaks) and monitors the last 104 weeks (t = 417..520) with
+injected 4-week outbreaks) and monitors the last 104 weeks (t = 417..520) with every algorithm, each with its
+default control (as resolved in controls.json): ``farringtonFlexible`` (FF_default), ``farrington``
+(F_default), ``earsC`` (EARS_C1), ``cusum`` (CUSUM_default), ``glrnb`` (GLRNB_default: ``MASS::glm.nb`` for
+mu0 and the NB GLR chart), ``rki`` (RKI_1) and ``bayes`` (BAYES_1).
 
-* ``farringtonFlexible``, default control (``FF_default`` of controls.json, embedded below), and
-* ``earsC`` method C1 (``EARS_C1``),
-
-in Accord (``accord.lib.detect.run``, one process, one series at a time). When ``Rscript`` is on the PATH and
-``library(surveillance)`` loads, R runs on the same series in the same run (``system.time`` around the calls
-only, so R's start-up is not counted): earsC on every series, farringtonFlexible, which is slow in R
-(about 2.6 series/s), on the first ``--r-series``. Prints series/s for both, the ratio, and how often the two
-agree (alarms; upper bounds within 1e-4 relative) on the series both ran. Timings move with the machine's load;
-the ratio much less.
+Accord runs in one process with the batch entry point ``accord.lib.detect.run_many`` (all series of one
+algorithm in one call), after one warm-up call per algorithm (imports, compiled kernels). When ``Rscript`` is on
+the PATH and ``library(surveillance)`` loads, R runs on the same series in the same run (``system.time`` around
+the calls only, so R's start-up is not counted): the two Farrington methods, which are slow in R, on the first
+``--r-series``, the others on the first ``--r-series-fast``. Prints series/s for both, the ratio R time / Accord
+time per series, and how often the two agree (alarms; upper bounds within 1e-4 relative) on the series both ran.
+Timings move with the machine's load (printed); the ratio much less.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ import numpy.typing as npt
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from accord.lib.detect import Series, run  # noqa: E402
+from accord.lib.detect import Series, run_many  # noqa: E402
 
 WEEKS, FREQ, FIRST, LAST = 520, 52, 417, 520
 START = (2010, 1)
@@ -63,38 +64,77 @@ FF_DEFAULT: dict[str, Any] = {
     "thresholdMethod": "delta",
 }
 EARS_C1: dict[str, Any] = {"method": "C1", "baseline": 7, "minSigma": 0, "alpha": 0.001}
+F_DEFAULT: dict[str, Any] = {
+    "b": 5,
+    "w": 3,
+    "reweight": True,
+    "alpha": 0.05,
+    "trend": True,
+    "limit54": [5, 4],
+    "powertrans": "2/3",
+    "fitFun": "algo.farrington.fitGLM.fast",
+}
+CUSUM_DEFAULT: dict[str, Any] = {"k": 1.04, "h": 2.26, "trans": "standard"}
+GLRNB_DEFAULT: dict[str, Any] = {"c.ARL": 5, "Mtilde": 1, "M": -1, "change": "intercept", "dir": "inc", "ret": "value"}
+RKI_1: dict[str, Any] = {"b": 0, "w": 6, "actY": True}
+BAYES_1: dict[str, Any] = {"b": 0, "w": 6, "actY": True, "alpha": 0.05}
+
+# (name in the report, Accord algorithm, control, R expression on the sts `s`, "slow" = R on --r-series)
+ALGOS: list[tuple[str, str, dict[str, Any], str, bool]] = [
+    ("farringtonFlexible", "farringtonFlexible", FF_DEFAULT, "farringtonFlexible(s, control = ff)", True),
+    ("farrington", "farrington", F_DEFAULT, "farrington(s, control = list(range = range))", True),
+    ("earsC_C1", "earsC", EARS_C1, "earsC(s, control = list(range = range, method = 'C1'))", False),
+    ("cusum", "cusum", CUSUM_DEFAULT, "cusum(s, control = list(range = range))", False),
+    ("glrnb", "glrnb", GLRNB_DEFAULT, "glrnb(s, control = list(range = range))", False),
+    ("rki", "rki", RKI_1, "rki(s, control = list(range = range, b = 0, w = 6, actY = TRUE))", False),
+    (
+        "bayes",
+        "bayes",
+        BAYES_1,
+        "bayes(s, control = list(range = range, b = 0, w = 6, actY = TRUE, alpha = 0.05))",
+        False,
+    ),
+]
 
 R_SCRIPT = r"""
 args <- commandArgs(trailingOnly = TRUE)
 suppressMessages(library(surveillance))
 y <- unname(as.matrix(read.csv(args[1], header = FALSE)))
-n_ff <- as.integer(args[2])
-out <- args[3]
-range <- as.integer(args[4]):as.integer(args[5])
+n_slow <- as.integer(args[2])
+n_fast <- as.integer(args[3])
+out <- args[4]
+range <- as.integer(args[5]):as.integer(args[6])
 ff <- list(range = range, b = 5, w = 3, reweight = TRUE, weightsThreshold = 2.58, alpha = 0.05, trend = TRUE,
            pThresholdTrend = 0.05, limit54 = c(5, 4), powertrans = "2/3",
            fitFun = "algo.farrington.fitGLM.flexible", populationOffset = FALSE, noPeriods = 1,
            pastWeeksNotIncluded = 3, thresholdMethod = "delta", glmWarnings = FALSE)
-ears <- list(range = range, method = "C1", baseline = 7, minSigma = 0, alpha = 0.001)
-all <- sts(observed = y, start = c(2010, 1), frequency = 52)
-t_ears <- system.time(r_ears <- earsC(all, control = ears))[["elapsed"]]
-t_ff <- NA
-if (n_ff > 0) {
-  sub <- sts(observed = y[, seq_len(n_ff), drop = FALSE], start = c(2010, 1), frequency = 52)
-  t_ff <- system.time(r_ff <- farringtonFlexible(sub, control = ff))[["elapsed"]]
-  write.table(upperbound(r_ff), file.path(out, "ff_upperbound.csv"), sep = ",", row.names = FALSE,
+exprs <- list(%(exprs)s)
+slow <- c(%(slow)s)
+secs <- list()
+for (name in names(exprs)) {
+  n <- if (slow[[name]]) n_slow else n_fast
+  if (n < 1) next
+  s <- sts(observed = y[, seq_len(n), drop = FALSE], start = c(2010, 1), frequency = 52)
+  res <- NULL
+  t <- system.time(invisible(capture.output(suppressMessages(suppressWarnings(res <- eval(exprs[[name]]))))))
+  secs[[name]] <- c(t[["elapsed"]], n)
+  write.table(upperbound(res), file.path(out, paste0(name, "_upperbound.csv")), sep = ",", row.names = FALSE,
               col.names = FALSE, na = "")
-  write.table(alarms(r_ff) * 1, file.path(out, "ff_alarm.csv"), sep = ",", row.names = FALSE,
+  write.table(alarms(res) * 1, file.path(out, paste0(name, "_alarm.csv")), sep = ",", row.names = FALSE,
               col.names = FALSE, na = "")
 }
-write.table(upperbound(r_ears), file.path(out, "ears_upperbound.csv"), sep = ",", row.names = FALSE,
-            col.names = FALSE, na = "")
-write.table(alarms(r_ears) * 1, file.path(out, "ears_alarm.csv"), sep = ",", row.names = FALSE,
-            col.names = FALSE, na = "")
-cat(sprintf('{"ff_seconds": %s, "ears_seconds": %s, "version": "%s", "r": "%s"}\n',
-            ifelse(is.na(t_ff), "null", format(t_ff)), format(t_ears),
+parts <- vapply(names(secs), function(k) {
+  sprintf('"%%s": [%%s, %%d]', k, format(secs[[k]][1]), as.integer(secs[[k]][2]))
+}, "")
+cat(sprintf('{"seconds": {%%s}, "version": "%%s", "r": "%%s"}\n', paste(parts, collapse = ", "),
             as.character(packageVersion("surveillance")), R.version.string))
 """
+
+
+def r_script() -> str:
+    exprs = ", ".join(f"{name} = quote({expr})" for name, _, _, expr, _ in ALGOS)
+    slow = ", ".join(f"{name} = {'TRUE' if is_slow else 'FALSE'}" for name, _, _, _, is_slow in ALGOS)
+    return R_SCRIPT % {"exprs": exprs, "slow": slow}
 
 
 def generate(n_series: int, seed: int = SEED) -> npt.NDArray[np.int64]:
@@ -145,24 +185,22 @@ class Outcome:
         return ours / theirs if ours and theirs else None
 
 
-def time_accord(name: str, control: dict[str, Any], counts: npt.NDArray[np.int64]) -> Outcome:
+def time_accord(label: str, name: str, control: dict[str, Any], counts: npt.NDArray[np.int64]) -> Outcome:
     n = counts.shape[1]
-    upper = np.full((LAST - FIRST + 1, n), np.nan)
-    alarm = np.full((LAST - FIRST + 1, n), np.nan)
     series = [Series(observed=counts[:, j].astype(np.float64), freq=FREQ, start=START) for j in range(n)]
     timing = Timing()
-    began = time.perf_counter()
     try:
-        for j, one in enumerate(series):
-            result = run(name, one, control, FIRST, LAST)
-            upper[:, j] = result.upperbound
-            alarm[:, j] = result.alarm
+        run_many(name, series[:2], control, FIRST, LAST)  # warm-up: imports and compiled kernels
+        began = time.perf_counter()
+        results = run_many(name, series, control, FIRST, LAST)
+        timing.seconds = time.perf_counter() - began
     except Exception as error:  # noqa: BLE001 - a missing or failing algorithm is reported, not fatal
         timing.error = f"{type(error).__name__}: {error}"
-        return Outcome(name=name, accord=timing)
-    timing.seconds = time.perf_counter() - began
+        return Outcome(name=label, accord=timing)
     timing.series = n
-    return Outcome(name=name, accord=timing, upperbound=upper, alarm=alarm)
+    upper = np.stack([r.upperbound for r in results], axis=1)
+    alarm = np.stack([r.alarm for r in results], axis=1)
+    return Outcome(name=label, accord=timing, upperbound=upper, alarm=alarm)
 
 
 def find_r() -> tuple[str | None, str | None]:
@@ -188,14 +226,23 @@ def _matrix(path: Path) -> npt.NDArray[np.float64]:
 
 
 def time_r(
-    rscript: str, counts: npt.NDArray[np.int64], r_series: int
+    rscript: str, counts: npt.NDArray[np.int64], r_series: int, r_fast: int
 ) -> tuple[dict[str, Any], dict[str, npt.NDArray[np.float64]]]:
     with tempfile.TemporaryDirectory(prefix="accord-bench-detect-") as tmp:
         folder = Path(tmp)
         np.savetxt(folder / "series.csv", counts, fmt="%d", delimiter=",")
-        (folder / "bench.R").write_text(R_SCRIPT, encoding="utf-8")
+        (folder / "bench.R").write_text(r_script(), encoding="utf-8")
         done = subprocess.run(
-            [rscript, str(folder / "bench.R"), str(folder / "series.csv"), str(r_series), tmp, str(FIRST), str(LAST)],
+            [
+                rscript,
+                str(folder / "bench.R"),
+                str(folder / "series.csv"),
+                str(r_series),
+                str(r_fast),
+                tmp,
+                str(FIRST),
+                str(LAST),
+            ],
             capture_output=True,
             text=True,
             timeout=7200,
@@ -230,49 +277,59 @@ def agreement(
     }
 
 
+def _load() -> str:
+    try:
+        with open("/proc/loadavg", encoding="ascii") as handle:
+            return " ".join(handle.read().split()[:3])
+    except OSError:
+        return "?"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--series", type=int, default=1000, metavar="N", help="synthetic series (default 1000)")
     parser.add_argument(
-        "--r-series", type=int, default=50, metavar="N", help="series for R's farringtonFlexible (default 50)"
+        "--r-series", type=int, default=50, metavar="N", help="series for R's two Farrington methods (default 50)"
+    )
+    parser.add_argument(
+        "--r-series-fast", type=int, default=200, metavar="N", help="series for R's other algorithms (default 200)"
     )
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--no-r", action="store_true", help="do not run R even when it is installed")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the text report")
     args = parser.parse_args()
-    if args.series < 1 or args.r_series < 0:
-        parser.error("--series must be at least 1 and --r-series not negative")
+    if args.series < 1 or args.r_series < 0 or args.r_series_fast < 0:
+        parser.error("--series must be at least 1 and --r-series, --r-series-fast not negative")
     r_series = min(args.r_series, args.series)
+    r_fast = min(args.r_series_fast, args.series)
 
     counts = generate(args.series, args.seed)
-    outcomes = {
-        "farringtonFlexible": time_accord("farringtonFlexible", FF_DEFAULT, counts),
-        "earsC_C1": time_accord("earsC", EARS_C1, counts),
-    }
+    load_before = _load()
+    outcomes = {label: time_accord(label, name, control, counts) for label, name, control, _, _ in ALGOS}
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    r_note = "R run in the same process tree" if not args.no_r else "R skipped (--no-r)"
+    r_note = "R skipped (--no-r)"
     r_info: dict[str, Any] = {}
     rscript, why_not = (None, "--no-r") if args.no_r else find_r()
     if rscript is None:
         r_note = (
-            "R skipped (--no-r) — ratio not measured"
+            "R skipped (--no-r), ratio not measured"
             if args.no_r
-            else f"R not installed — ratio not measured ({why_not})"
+            else f"R not installed, ratio not measured ({why_not})"
         )
     else:
         try:
-            r_info, matrices = time_r(rscript, counts, r_series)
+            r_info, matrices = time_r(rscript, counts, r_series, r_fast)
         except (RuntimeError, subprocess.TimeoutExpired, ValueError) as error:
-            r_note = f"R failed — ratio not measured ({error})"
+            r_note = f"R failed, ratio not measured ({error})"
         else:
             r_note = f"{r_info.get('r', 'R')}, surveillance {r_info.get('version', '?')}"
-            ff, ears = outcomes["farringtonFlexible"], outcomes["earsC_C1"]
-            if r_info.get("ff_seconds") is not None:
-                ff.r = Timing(series=r_series, seconds=float(r_info["ff_seconds"]))
-            ears.r = Timing(series=args.series, seconds=float(r_info["ears_seconds"]))
-            for outcome, key in ((ff, "ff"), (ears, "ears")):
-                upper, alarm = matrices.get(f"{key}_upperbound"), matrices.get(f"{key}_alarm")
+            for label, outcome in outcomes.items():
+                got = r_info.get("seconds", {}).get(label)
+                if got is None:
+                    continue
+                outcome.r = Timing(series=int(got[1]), seconds=float(got[0]))
+                upper, alarm = matrices.get(f"{label}_upperbound"), matrices.get(f"{label}_alarm")
                 if (
                     outcome.upperbound is not None
                     and outcome.alarm is not None
@@ -280,6 +337,7 @@ def main() -> int:
                     and alarm is not None
                 ):
                     outcome.agreement = agreement(outcome.upperbound, outcome.alarm, upper, alarm)
+    load_after = _load()
 
     report = {
         "setup": {
@@ -287,8 +345,11 @@ def main() -> int:
             "weeks": WEEKS,
             "monitored": f"t = {FIRST}..{LAST} ({LAST - FIRST + 1} weeks)",
             "seed": args.seed,
-            "r_series_farringtonFlexible": r_series,
+            "r_series_farrington": r_series,
+            "r_series_other": r_fast,
             "peak_rss_accord_MiB": round(peak_mib, 1),
+            "load_average_before": load_before,
+            "load_average_after": load_after,
             "r": r_note,
         },
         "results": {
@@ -306,29 +367,27 @@ def main() -> int:
         return 0
     print(
         f"{args.series} synthetic NB series × {WEEKS} weeks, monitoring t = {FIRST}..{LAST}; "
-        f"seed {args.seed}; Accord peak RSS {peak_mib:.0f} MiB"
+        f"seed {args.seed}; Accord peak RSS {peak_mib:.0f} MiB; load average {load_before} (before), "
+        f"{load_after} (after)"
     )
     for name, o in outcomes.items():
         ours = (
             f"not run ({o.accord.error})"
             if o.accord.error
-            else f"{o.accord.per_second:8.1f} series/s ({o.accord.series} series, {o.accord.seconds:.2f} s)"
+            else f"{o.accord.per_second:9.1f} series/s ({o.accord.series} series, {o.accord.seconds:.3f} s)"
         )
         print(f"{name:19} Accord {ours}")
         if o.r is not None and o.r.per_second is not None:
-            print(f"{'':19} R      {o.r.per_second:8.1f} series/s ({o.r.series} series, {o.r.seconds:.2f} s)")
+            print(f"{'':19} R      {o.r.per_second:9.1f} series/s ({o.r.series} series, {o.r.seconds:.2f} s)")
         if o.ratio is not None:
-            print(f"{'':19} ratio  Accord/R = {o.ratio:.1f}×")
+            print(f"{'':19} ratio  R time / Accord time per series = {o.ratio:.1f}×")
         if o.agreement:
             a = o.agreement
             print(
                 f"{'':19} agree  alarms {a['alarm_pct']:.2f} % of {a['points']}, "
                 f"upper bounds {a['upperbound_pct']:.2f} % of {a['upperbound_points']} (R's series)"
             )
-    if not r_info:
-        print(r_note)
-    else:
-        print(f"R: {r_note}")
+    print(f"R: {r_note}")
     return 0
 
 

@@ -274,13 +274,20 @@ def test_json_depth_scan_ignores_brackets_in_strings() -> None:
     assert not nests_deeper_than(b"[" * 32 + b"]" * 32, 32)
 
 
-@pytest.mark.parametrize("path", ["/api/v1/records", "/api/v1/alerts"])
-def test_offsets_beyond_the_stated_bound_are_refused(world: World, alice_token: str, path: str) -> None:
+def test_offsets_beyond_the_stated_bound_are_refused(world: World, alice_token: str) -> None:
+    path = "/api/v1/records"
     auth = {"HTTP_AUTHORIZATION": f"Bearer {alice_token}"}
     for offset in ("9223372036854775808", "1000000001", "-1"):
         body = _error_shape(Client().get(path, {"offset": offset}, **auth), 422)  # type: ignore[arg-type]
         assert body["field"] == "offset"
     assert Client().get(path, {"offset": "1000000000"}, **auth).status_code == 200  # type: ignore[arg-type]
+
+
+def test_the_alert_list_refuses_an_offset_and_names_the_cursor(world: World, alice_token: str) -> None:
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {alice_token}"}
+    for offset in ("0", "50", "1000000001"):
+        body = _error_shape(Client().get("/api/v1/alerts", {"offset": offset}, **auth), 400)  # type: ignore[arg-type]
+        assert body["field"] == "offset" and "cursor" in body["detail"]
 
 
 def test_an_upload_audience_that_is_not_member_codes_is_refused(world: World, alice_token: str) -> None:

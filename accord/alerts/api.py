@@ -341,6 +341,11 @@ def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
     ),
 )
 def list_alerts(request: HttpRequest, filters: Query[AlertFilters]) -> HttpResponse:
+    if "offset" in request.GET:
+        # The list pages by keyset (never OFFSET, which grows slower with depth): say so rather than ignore it.
+        raise ActionError(
+            "this list has no offset: it pages with cursor (follow the next link as it is)", field="offset"
+        )
     rows = queries.alerts_for(
         principal_of(request),
         queries.AlertFilter(

@@ -90,8 +90,8 @@ def _save(request: HttpRequest, account: Account, record: Record | None) -> Http
     """Save what the composer holds as a draft (new, or the next version of `record`)."""
     composition = forms.from_post(request.POST)
     extra = _context(record, drafts.own_draft(record, account)) if record is not None else {}
-    if composition.problems:
-        return _compose_page(request, composition, record=None, findings=composition.problems, extra=extra)
+    if composition.problems:  # nothing saved: the composer shows why
+        return _compose_page(request, composition, record=None, findings=composition.problems, extra=extra, status=400)
     try:
         saved = drafts.save_draft(
             composition.cap(),

@@ -551,3 +551,31 @@ def test_the_alert_pages_speak_russian_and_chinese(world: World) -> None:
     assert "<h1><bdi>Cholera in Turkistan region</bdi></h1>" in _html(
         client.get(f"/alerts/{published.version.record_uuid}/")
     )
+
+
+def test_the_new_alert_composer_saves_a_draft_that_its_author_finds_edits_and_publishes(world: World) -> None:
+    carol = client_for(world.carol)
+    assert 'formaction="/alerts/drafts/new/"' in _html(carol.get("/alerts/new/"))
+    # A draft with an error is not saved: the composer says why, nothing is stored.
+    broken = carol.post("/alerts/drafts/new/", _form(**{"info-0-event": "", "action": "save"}))
+    assert broken.status_code == 400 and not Record.objects.filter(kind="alert").exists()
+    assert "nothing was published" in _html(broken) or "error" in _html(broken)
+    saved = carol.post("/alerts/drafts/new/", _form(action="save"))
+    assert saved.status_code == 302 and saved["Location"].startswith("/alerts/drafts/")
+    draft = Record.objects.get(kind="alert")
+    assert draft.current_version is not None and draft.current_version.status == "draft"
+    page = _html(carol.get(saved["Location"]))
+    assert "Only you can see this draft." in page and 'value="Anthrax cases near Almaty"' in page
+    assert carol.get(f"/alerts/{draft.uuid}/")["Location"] == saved["Location"]  # the alert page opens the draft
+    # Edited and saved again: the next version of the same draft.
+    again = carol.post(saved["Location"], _form(**{"info-0-headline": "Anthrax: 4 cases", "action": "save"}))
+    assert again.status_code == 302 and again["Location"] == saved["Location"]
+    draft.refresh_from_db()
+    assert draft.current_seq == 2
+    assert client_for(world.alice).get(saved["Location"]).status_code == 404
+    published = carol.post(saved["Location"], _form(**{"info-0-headline": "Anthrax: 4 cases"}))
+    assert published.status_code == 302 and "/drafts/" not in published["Location"]
+    alert_page = _html(client_for(world.alice).get(published["Location"]))
+    assert "Anthrax: 4 cases" in alert_page
+    # A viewer may not save drafts of alerts.
+    assert client_for(world.dave).post("/alerts/drafts/new/", _form(action="save")).status_code == 403

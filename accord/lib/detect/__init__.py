@@ -118,7 +118,17 @@ def run_many(name: str, series: Sequence[Series], control: Mapping[str, Any], fi
     The results are the same as from :func:`run` series by series."""
     one = detector(name)
     for s in series:
-        _check(s, first, last)
+        if not 1 <= first <= last <= s.n:
+            raise DetectError(f"range {first}:{last} is outside the series (1..{s.n})")
+        if s.freq not in (52, 12, 365, 7, 1):
+            raise DetectError(f"frequency {s.freq} is not supported")
+    lengths = {s.n for s in series}
+    if len(lengths) == 1 and series:  # one check over all series (NaN propagates through min)
+        lowest = float(np.min(np.stack([s.observed[:last] for s in series])))
+    else:
+        lowest = min((float(np.min(s.observed[:last])) for s in series), default=0.0)
+    if not lowest >= 0:
+        raise DetectError("observed counts must be non-negative numbers up to the end of the range")
     module = importlib.import_module(one.__module__)
     many: ManyDetector | None = getattr(module, f"{one.__name__}_many", None)
     if many is None:

@@ -115,7 +115,7 @@ def qnbinom(p: float, size: FloatArray, prob: FloatArray) -> FloatArray:
     """R's ``qnbinom(p, size, prob)``: the smallest integer y with P(Y <= y) >= p (1 - 64 eps).
 
     R fuzzes ``p`` by ``1 - 64 DBL_EPSILON`` to keep the quantile left-continuous; the search here
-    starts at scipy's quantile and steps to the same integer.
+    starts at the Cornish-Fisher approximation and steps to the same integer.
     """
     size = np.asarray(size, dtype=np.float64)
     prob = np.asarray(prob, dtype=np.float64)
@@ -126,19 +126,31 @@ def qnbinom(p: float, size: FloatArray, prob: FloatArray) -> FloatArray:
         return out
     s, pr = np.broadcast_arrays(size, prob)
     s, pr = s[ok], pr[ok]
-    y = np.asarray(_sp().nbdtrik(p, s, pr), dtype=np.float64)
-    y = np.where(np.isfinite(y), np.maximum(np.ceil(y), 0.0), 0.0)
-    # Step down while the previous integer already reaches the target, then up until this one does.
+    # Start near the quantile (Cornish-Fisher), then step down while the previous integer already
+    # reaches the target and up until this one does: the same integer from any start, as the cdf is
+    # monotone; each step recomputes only the values still moving.
+    mean = s * (1 - pr) / pr
+    sd = np.sqrt(mean / pr)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        skew = (2 - pr) / np.sqrt(s * (1 - pr))
+    z = qnorm(p) if 0 < p < 1 else 0.0
+    guess = mean + sd * (z + (z * z - 1) * np.where(np.isfinite(skew), skew, 0.0) / 6)
+    y = np.where(np.isfinite(guess), np.maximum(np.floor(guess), 0.0), 0.0)
+    todo = np.flatnonzero(y > 0)
     for _ in range(10_000):
-        down = (y > 0) & (pnbinom(np.maximum(y - 1, 0), s, pr) >= target)
-        if not np.any(down):
+        if todo.shape[0] == 0:
             break
-        y = np.where(down, y - 1, y)
-    for _ in range(10_000):
-        up = pnbinom(y, s, pr) < target
-        if not np.any(up):
+        down = pnbinom(y[todo] - 1, s[todo], pr[todo]) >= target
+        todo = todo[down]
+        y[todo] -= 1
+        todo = todo[y[todo] > 0]
+    todo = np.arange(y.shape[0])
+    for _ in range(100_000):
+        if todo.shape[0] == 0:
             break
-        y = np.where(up, y + 1, y)
+        up = pnbinom(y[todo], s[todo], pr[todo]) < target
+        todo = todo[up]
+        y[todo] += 1
     out[ok] = y
     return out
 

@@ -121,9 +121,19 @@ def ears_c_many(series_list: Sequence[Series], control: Mapping[str, Any], first
         if not 1 <= first <= last <= s.n:
             raise DetectError(f"range {first}:{last} is outside the series (1..{s.n})")
         by_length.setdefault(s.n, []).append(i)
+    t = np.arange(first, last + 1, dtype=np.int64)
     for idx in by_length.values():
         y = np.stack([np.asarray(series_list[i].observed, dtype=np.float64) for i in idx])
         upper, alarm = _ears_matrix(y, params, first, last)
+        # one allocation for the NaN columns of the whole group; each result gets rows of its own
+        nan = np.full((len(idx), 3, t.shape[0]), np.nan)
         for row, i in enumerate(idx):
-            results[i] = _result(first, last, upper[row], alarm[row])
+            results[i] = Result(
+                t=t.copy(),
+                upperbound=upper[row],
+                alarm=alarm[row],
+                expected=nan[row, 0],
+                score=nan[row, 1],
+                pvalue=nan[row, 2],
+            )
     return [r for r in results if r is not None]
