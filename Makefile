@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 # Byte-compile at install: imports are then 2-3x faster for every `accord` command.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: run test env messages check-sys lint typecheck openapi conformance bench bench-federation fuzz-federation fuzz-api clean
+.PHONY: run test env messages check-sys lint typecheck openapi conformance bench bench-scale bench-federation fuzz-federation fuzz-api clean
 
 ## run: set up, migrate, load the demo data and serve Accord on http://127.0.0.1:$(PORT)
 run: env messages
@@ -63,6 +63,12 @@ bench: env
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq r-base-core r-cran-surveillance >/dev/null; \
 	  else echo "bench: R with surveillance is missing (not root: not installed); detect ratios will not be measured"; fi; }
 	$(VENV)/bin/python bench/detect.py
+	$(VENV)/bin/python bench/api_scale.py --count 2000 --requests 80 --database accord_bench_scale_small
+
+## bench-scale: COUNT alerts (default a million) on PostgreSQL, read by 8 clients against the bare SQL (docs/benchmarks.md)
+COUNT ?= 1000000
+bench-scale: env
+	$(VENV)/bin/python bench/api_scale.py --count $(COUNT) $(BENCH_SCALE_ARGS)
 
 ## bench-federation: 10 local nodes: publish -> all peers latency, catch-up after a partition (see docs/benchmarks.md)
 bench-federation: env

@@ -63,6 +63,7 @@ class Result:
     times: list[float]
     floor: list[float]
     errors: int
+    cpu_ms: float = 0.0  # the server's CPU time per request
 
 
 def _admin_url(given: str | None) -> str:
@@ -83,6 +84,23 @@ def _with_database(url: str, name: str) -> str:
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def _session_cpu(session: int) -> float:
+    """CPU seconds used so far by the live processes of a session (the server's supervisor and its processes)."""
+    tick = float(os.sysconf("SC_CLK_TCK"))
+    used = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            text = Path(f"/proc/{entry}/stat").read_text(encoding="ascii", errors="replace")
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2 :].split()
+        if int(fields[3]) == session:
+            used += (int(fields[11]) + int(fields[12])) / tick
+    return used
 
 
 def _busy() -> tuple[float, float]:
@@ -378,12 +396,17 @@ def main(argv: list[str] | None = None) -> int:
         pool = _Pool(database_url, args.clients)
         busy0 = _busy()
         for scenario in scenarios:
+            cpu = _session_cpu(server.pid)
             result = _measure(scenario, port, pool, args.clients, args.requests)
+            # the server's CPU over the warm-up and the measured requests (the floor runs no server code)
+            warm = min(args.requests, 2 * args.clients)
+            result.cpu_ms = 1000 * (_session_cpu(server.pid) - cpu) / (args.requests + warm)
             results.append(result)
             print(
                 f"  {scenario.name}: p50 {1000 * statistics.median(result.times):.1f} ms, "
                 f"p95 {1000 * _percentile(result.times, 0.95):.1f} ms "
-                f"(floor p95 {1000 * _percentile(result.floor, 0.95):.1f} ms)",
+                f"(floor p95 {1000 * _percentile(result.floor, 0.95):.1f} ms), "
+                f"server CPU {result.cpu_ms:.1f} ms a request",
                 flush=True,
             )
         busy1 = _busy()
@@ -399,8 +422,8 @@ def main(argv: list[str] | None = None) -> int:
         f"load average {load[0]:.1f} ({os.cpu_count()} cores)"
     )
     print()
-    print("| read | p50 | p95 | p99 | floor p95 | p95 / floor | target p95 | |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| read | p50 | p95 | p99 | floor p95 | p95 / floor | server CPU a request | target p95 | |")
+    print("|---|---|---|---|---|---|---|---|---|")
     ok = True
     for r in results:
         p95 = 1000 * _percentile(r.times, 0.95)
@@ -411,6 +434,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"| {r.scenario.name} | {1000 * statistics.median(r.times):.1f} ms | {p95:.1f} ms | "
             f"{1000 * _percentile(r.times, 0.99):.1f} ms | {floor95:.1f} ms | {p95 / max(floor95, 0.001):.1f} | "
+            f"{r.cpu_ms:.1f} ms | "
             f"<= {target:.0f} ms | {'met' if met else '**not met**'}{f', {r.errors} errors' if r.errors else ''} |"
         )
     if not args.keep and not args.reuse:

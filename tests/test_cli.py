@@ -314,3 +314,35 @@ def test_alert_import_from_files_and_feeds(tmp_path: Path) -> None:
         assert node.run("alert", "import", str(bad), check=False).returncode == 1
         assert node.run("alert", "import", str(good), "--tlp", "RED", check=False).returncode == 2
         assert node.run("audit", "verify", check=False).returncode == 0
+
+
+@pytest.mark.sqlite_pass
+def test_serve_warns_at_start_up_in_production_without_a_public_url(tmp_path: Path) -> None:
+    with new_node(tmp_path) as node:
+        node.run("node", "show")  # the database and identity, before production settings apply
+        port = _free_port()
+        env = node.env() | {
+            "ACCORD_DATA_DIR": str(node.data_dir),
+            "ACCORD_ENV": "production",
+            "ACCORD_SECRET_KEY": "a-private-test-key-that-is-long-enough-0123456789",
+        }
+        env.pop("ACCORD_PUBLIC_URL", None)
+        server = subprocess.Popen(
+            [ACCORD, "serve", "--port", str(port), "--workers", "0", "--web-workers", "1"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    if _get(f"http://127.0.0.1:{port}/healthz")[0] in (200, 503):
+                        break
+                except (urllib.error.URLError, ConnectionError, TimeoutError):
+                    time.sleep(0.5)
+        finally:
+            server.send_signal(signal.SIGINT)
+            output = server.communicate(timeout=30)[0].decode()
+        assert "accord: warning: ACCORD_PUBLIC_URL is not set" in output, output
+        assert output.index("ACCORD_PUBLIC_URL is not set") < output.index("Accord serving on"), output

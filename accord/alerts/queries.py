@@ -197,22 +197,25 @@ def page(
     rows: QuerySet[Record], limit: int, cursor: str | None = None, columns: tuple[str, ...] | None = LIST_COLUMNS
 ) -> Page:
     """One page of `rows` (ordered newest first by alerts_for), starting after `cursor`: never an OFFSET, so a page
-    deep in a million alerts costs what the first one costs."""
+    deep in a million alerts costs what the first one costs.
+
+    The keys come first (record and sent, through the audience filter and the filters, in the list's order), up to
+    COUNT_CAP + 1 of them on the first page, which also counts it; then the page's columns by those keys alone."""
     after = rows
     if cursor:
         sent_at, pk = decode_cursor(cursor)
         after = rows.filter(Q(alert_view__sent_at__lt=sent_at) | Q(alert_view__sent_at=sent_at, pk__lt=pk))
-    found: list[Any] = list((after.values(*columns) if columns else after)[: limit + 1])
-    more = len(found) > limit
-    found = found[:limit]
-    if not cursor and not more:
-        count, exact = len(found), True
+    wanted = limit + 1 if cursor else max(limit, COUNT_CAP) + 1
+    keys = list(after.values_list("pk", "alert_view__sent_at")[:wanted])
+    counted = rows.values("pk")[: COUNT_CAP + 1].count() if cursor else len(keys)
+    count, exact = min(counted, COUNT_CAP), counted <= COUNT_CAP
+    shown = keys[:limit]
+    following = encode_cursor(shown[-1][1], shown[-1][0]) if len(keys) > limit and shown else None
+    ids = [pk for pk, _ in shown]
+    by_id: dict[int, Any]
+    if columns:
+        by_id = {row["pk"]: row for row in Record.objects.filter(pk__in=ids).values(*columns)}
     else:
-        counted = rows.values("pk")[: COUNT_CAP + 1].count()
-        count, exact = min(counted, COUNT_CAP), counted <= COUNT_CAP
-    following = None
-    if more and found:
-        last = found[-1]
-        key = (last["alert_view__sent_at"], last["pk"]) if columns else (last.alert_view.sent_at, last.pk)
-        following = encode_cursor(*key)
+        by_id = {r.pk: r for r in Record.objects.filter(pk__in=ids).select_related("current_version", "alert_view")}
+    found = [by_id[pk] for pk in ids if pk in by_id]
     return Page(rows=found, count=count, count_exact=exact, cursor=following)

@@ -38,8 +38,8 @@ def keep(peer: Peer | None, item: Incoming, error: UnknownKey, *, source: str) -
     """Keep a version refused for an unknown key; False when the origin's allowance is full (then it is refused)."""
     from accord.members.models import NodeKey
 
-    if not NodeKey.objects.filter(node_id=error.node).exists():
-        return False  # a node never heard of: refused as before
+    if len(error.kid) > 80 or len(item.signature) > 200 or not NodeKey.objects.filter(node_id=error.node).exists():
+        return False  # not a key id or signature of ours, or a node never heard of: refused as before
     digest = content_hash(item.data)
     held = AwaitingKey.objects.filter(origin_node=error.node)
     if held.filter(kid=error.kid, content_hash=digest).exists():
@@ -56,15 +56,18 @@ def keep(peer: Peer | None, item: Incoming, error: UnknownKey, *, source: str) -
         with transaction.atomic():
             AwaitingKey.objects.create(
                 origin_node=error.node,
-                kid=error.kid[:80],
+                kid=error.kid,
                 content_hash=digest,
                 canonical=item.data,
-                signature=item.signature[:200],
+                signature=item.signature,
                 peer=peer,
                 source=source[:120],
             )
     except IntegrityError:
         return True  # kept by another worker meanwhile
+    if NodeKey.objects.filter(node_id=error.node, kid=error.kid).exists():
+        # The key was registered (by another worker) after this version was refused: it may stand now.
+        transaction.on_commit(lambda: retry(error.node, error.kid))
     if first:
         log_event(
             "version.awaiting_key",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar
 
@@ -47,7 +48,31 @@ def _converter(field: models.Field[Any, Any]) -> Convert | None:
         return convert_uuid
     if isinstance(field, _PLAIN):
         return None
+    if isinstance(field, models.DateTimeField):
+        return _datetime_converter(field)
+    if isinstance(field, models.FloatField):
+        return lambda value: (
+            value if type(value) is float or value is None else field.get_db_prep_save(value, connection)
+        )
     return lambda value: field.get_db_prep_save(value, connection)
+
+
+def _datetime_converter(field: models.DateTimeField[Any, Any]) -> Convert:
+    """An aware datetime as the backend's own adapter binds it (PostgreSQL: as it is; SQLite: the text of the naive
+    time in the connection's time zone), without the field's checks; anything else through the field."""
+    vendor = connection.vendor
+    zone = connection.timezone
+
+    def convert(value: Any) -> Any:
+        if type(value) is not datetime or value.tzinfo is None or zone is None:
+            return field.get_db_prep_save(value, connection)
+        if vendor == "postgresql":
+            return value
+        if vendor == "sqlite":
+            return str(value.astimezone(zone).replace(tzinfo=None))
+        return field.get_db_prep_save(value, connection)
+
+    return convert
 
 
 @cache

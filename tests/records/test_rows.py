@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 
 from accord.notify.models import OutboxEntry
 from accord.records import rows
@@ -144,3 +144,28 @@ def test_many_rows_are_inserted_in_batches_with_every_key_set() -> None:
     assert AudienceEntry.objects.filter(version=version).count() == 40_000
     assert len({e.pk for e in entries}) == 40_000
     assert AudienceEntry.objects.get(pk=entries[-1].pk).target == "org:39999"
+
+
+def test_the_fast_converters_bind_what_the_fields_bind() -> None:
+    from datetime import timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    from accord.alerts.models import AlertView
+
+    for name in ("sent_at", "expires_at", "bbox_west"):
+        field = AlertView._meta.get_field(name)
+        assert isinstance(field, models.Field)
+        convert = rows._converter(field)
+        assert convert is not None
+        values: list[Any] = (
+            [
+                datetime(2026, 12, 5, 9, 0, 1, 123456, tzinfo=UTC),
+                datetime(2026, 3, 29, 1, 30, tzinfo=ZoneInfo("Asia/Almaty")),
+                datetime(1999, 12, 31, 23, 59, 59, tzinfo=timezone(timedelta(hours=-3, minutes=-30))),
+                None,
+            ]
+            if name != "bbox_west"
+            else [1.5, -0.0, None, 3, "2.5"]
+        )
+        for value in values:
+            assert convert(value) == field.get_db_prep_save(value, connection), (name, value)

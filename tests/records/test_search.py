@@ -86,3 +86,13 @@ def test_rebuild_indexes_every_record_again(world: World, token_for: Any) -> Non
     assert _found(world, token_for, "kyzylorda") == []
     assert search.rebuild() == 1
     assert _found(world, token_for, "kyzylorda") == ["Dust storm"]
+
+
+def test_alerts_imported_in_bulk_are_found(world: World, token_for: Any) -> None:
+    from accord.alerts import bulk
+    from tests.alerts.support import cap_xml
+
+    sources = [(f"a{n}.xml", cap_xml(identifier=f"KZ-BULK-{n}")) for n in range(3)]
+    report = bulk.ingest_many(sources, acting_user=world.carol)
+    assert report is not None
+    assert _found(world, token_for, "shymkent measles") == ["Measles"] * 3
