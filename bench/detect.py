@@ -117,14 +117,14 @@ for (name in names(exprs)) {
   s <- sts(observed = y[, seq_len(n), drop = FALSE], start = c(2010, 1), frequency = 52)
   res <- NULL
   t <- system.time(invisible(capture.output(suppressMessages(suppressWarnings(res <- eval(exprs[[name]]))))))
-  secs[[name]] <- c(t[["elapsed"]], n)
+  secs[[name]] <- c(t[["elapsed"]], n, t[["user.self"]] + t[["sys.self"]])
   write.table(upperbound(res), file.path(out, paste0(name, "_upperbound.csv")), sep = ",", row.names = FALSE,
               col.names = FALSE, na = "")
   write.table(alarms(res) * 1, file.path(out, paste0(name, "_alarm.csv")), sep = ",", row.names = FALSE,
               col.names = FALSE, na = "")
 }
 parts <- vapply(names(secs), function(k) {
-  sprintf('"%%s": [%%s, %%d]', k, format(secs[[k]][1]), as.integer(secs[[k]][2]))
+  sprintf('"%%s": [%%s, %%d, %%s]', k, format(secs[[k]][1]), as.integer(secs[[k]][2]), format(secs[[k]][3]))
 }, "")
 cat(sprintf('{"seconds": {%%s}, "version": "%%s", "r": "%%s"}\n', paste(parts, collapse = ", "),
             as.character(packageVersion("surveillance")), R.version.string))
@@ -162,12 +162,17 @@ def generate(n_series: int, seed: int = SEED) -> npt.NDArray[np.int64]:
 @dataclass
 class Timing:
     series: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # elapsed
+    cpu_seconds: float = 0.0  # CPU time of the process (user + system)
     error: str | None = None
 
     @property
     def per_second(self) -> float | None:
         return self.series / self.seconds if self.series and self.seconds > 0 and self.error is None else None
+
+    @property
+    def cpu_per_series(self) -> float | None:
+        return self.cpu_seconds / self.series if self.series and self.cpu_seconds > 0 and self.error is None else None
 
 
 @dataclass
@@ -181,8 +186,15 @@ class Outcome:
 
     @property
     def ratio(self) -> float | None:
+        """Elapsed time per series, R's / Accord's."""
         ours, theirs = self.accord.per_second, self.r.per_second if self.r else None
         return ours / theirs if ours and theirs else None
+
+    @property
+    def cpu_ratio(self) -> float | None:
+        """CPU time per series, R's / Accord's: what other processes on the machine change least."""
+        ours, theirs = self.accord.cpu_per_series, self.r.cpu_per_series if self.r else None
+        return theirs / ours if ours and theirs else None
 
 
 def time_accord(label: str, name: str, control: dict[str, Any], counts: npt.NDArray[np.int64]) -> Outcome:
@@ -191,9 +203,10 @@ def time_accord(label: str, name: str, control: dict[str, Any], counts: npt.NDAr
     timing = Timing()
     try:
         run_many(name, series[:2], control, FIRST, LAST)  # warm-up: imports and compiled kernels
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.process_time()
         results = run_many(name, series, control, FIRST, LAST)
         timing.seconds = time.perf_counter() - began
+        timing.cpu_seconds = time.process_time() - began_cpu
     except Exception as error:  # noqa: BLE001 - a missing or failing algorithm is reported, not fatal
         timing.error = f"{type(error).__name__}: {error}"
         return Outcome(name=label, accord=timing)
@@ -328,7 +341,7 @@ def main() -> int:
                 got = r_info.get("seconds", {}).get(label)
                 if got is None:
                     continue
-                outcome.r = Timing(series=int(got[1]), seconds=float(got[0]))
+                outcome.r = Timing(series=int(got[1]), seconds=float(got[0]), cpu_seconds=float(got[2]))
                 upper, alarm = matrices.get(f"{label}_upperbound"), matrices.get(f"{label}_alarm")
                 if (
                     outcome.upperbound is not None
@@ -356,7 +369,8 @@ def main() -> int:
             name: {
                 "accord": {**asdict(o.accord), "series_per_second": o.accord.per_second},
                 "r": None if o.r is None else {**asdict(o.r), "series_per_second": o.r.per_second},
-                "ratio": o.ratio,
+                "ratio_elapsed": o.ratio,
+                "ratio_cpu": o.cpu_ratio,
                 "agreement_with_r": o.agreement or None,
             }
             for name, o in outcomes.items()
@@ -380,7 +394,8 @@ def main() -> int:
         if o.r is not None and o.r.per_second is not None:
             print(f"{'':19} R      {o.r.per_second:9.1f} series/s ({o.r.series} series, {o.r.seconds:.2f} s)")
         if o.ratio is not None:
-            print(f"{'':19} ratio  R time / Accord time per series = {o.ratio:.1f}×")
+            cpu = f"{o.cpu_ratio:.1f}×" if o.cpu_ratio is not None else "?"
+            print(f"{'':19} ratio  R time / Accord time per series = {o.ratio:.1f}× elapsed, {cpu} CPU")
         if o.agreement:
             a = o.agreement
             print(
