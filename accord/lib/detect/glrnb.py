@@ -51,6 +51,7 @@ from ._glr_kernel import nb_chart
 IntArray = npt.NDArray[np.int64]
 
 _NEG_INF_GLR = -1e99  # the C code's initial maximum
+_MAX_EXACT_COUNT = float(2**52)
 
 
 @dataclass(frozen=True)
@@ -250,6 +251,9 @@ def _search_counts(
         lo[todo[going]] = hi[todo[going]]
         hi[todo[going]] = np.maximum(1.0, 2 * hi[todo[going]])
         todo = todo[going]
+        if todo.shape[0] and float(hi[todo].max()) > _MAX_EXACT_COUNT:
+            # R's linear search from 0 never returns here; above 2^52 the counts are not exact in a double
+            raise DetectError("glrnb: no count up to 2^52 reaches the threshold (R's search does not return)")
     if todo.shape[0]:
         raise DetectError("glrnb: no count reaches the threshold")
     # binary phase on (lo, hi]

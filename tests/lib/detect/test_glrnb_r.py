@@ -128,3 +128,15 @@ def test_the_reference_covers_r_failures_and_many_series() -> None:
     assert sum(c.r is None and not _r_hangs(c) for c in all_cases) >= 50
     # and for a few series with ret = "cases" R's C code never returns; nothing to compare there
     assert sum(_r_hangs(c) for c in all_cases) <= 10
+
+
+@pytest.mark.parametrize("case", [c for c in cases() if _r_hangs(c)], ids=lambda c: f"{c.id}:{c.control_id}")
+def test_where_r_never_returns_accord_answers_or_says_why(case: Case) -> None:
+    # R's linear search for the smallest alarming count runs for ever when mu0 is ~0; Accord's search is
+    # exponential + binary over exact integers, and gives up above 2^52 with a DetectError
+    try:
+        res = run("glrnb", case.series, CONTROLS[case.control_id], case.first, case.last)
+    except DetectError as error:
+        assert "2^52" in str(error)
+    else:
+        assert np.isfinite(res.upperbound).all()
