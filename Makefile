@@ -57,6 +57,11 @@ bench: env
 	@test -x .cache/bench/bin/python || { $(PYTHON) -m venv .cache/bench && \
 	  .cache/bench/bin/pip install -q --no-deps capparselib==0.6.6 && .cache/bench/bin/pip install -q lxml python-dateutil; }
 	$(VENV)/bin/python bench/cap_ingest.py --corpus $(SHARED)/cap/corpus
+	@Rscript -e 'suppressMessages(library(surveillance))' >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "bench: installing R and surveillance (apt-get install r-base-core r-cran-surveillance)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq r-base-core r-cran-surveillance >/dev/null; \
+	  else echo "bench: R with surveillance is missing (not root: not installed); detect ratios will not be measured"; fi; }
 	$(VENV)/bin/python bench/detect.py
 	$(VENV)/bin/python bench/api_scale.py --count 2000 --requests 80 --database accord_bench_scale_small
 

@@ -17,56 +17,10 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-from ._glm_small import _QR_TOL, DBL_EPSILON, digamma, lgamma
+from ._glm_small import _QR_TOL, DBL_EPSILON, lgamma
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _trigamma_flat(x: FloatArray) -> FloatArray:
-    """trigamma for x > 0: the recurrence psi1(x) = psi1(x + 1) + 1 / x^2 up to x >= 10, then the
-    asymptotic series (error below 1e-17 relative there); scipy's zeta(2, x) is several times slower."""
-    out = np.empty_like(x)
-    for j in range(x.shape[0]):
-        v = x[j]
-        if not v > 0.0 or v == np.inf:
-            out[j] = np.nan if not v > 0.0 else 0.0
-            continue
-        acc = 0.0
-        while v < 10.0:
-            acc += 1.0 / (v * v)
-            v += 1.0
-        r = 1.0 / v
-        r2 = r * r
-        series = r * (
-            1.0
-            + r
-            * (
-                0.5
-                + r
-                * (
-                    1.0 / 6.0
-                    + r2
-                    * (
-                        -1.0 / 30.0
-                        + r2
-                        * (
-                            1.0 / 42.0
-                            + r2 * (-1.0 / 30.0 + r2 * (5.0 / 66.0 + r2 * (-691.0 / 2730.0 + r2 * 7.0 / 6.0)))
-                        )
-                    )
-                )
-            )
-        )
-        out[j] = acc + series
-    return out
-
-
-def trigamma(x: FloatArray) -> FloatArray:
-    arr = np.ascontiguousarray(x, dtype=np.float64)
-    result: FloatArray = _trigamma_flat(arr.reshape(-1)).reshape(arr.shape)
-    return result
 
 
 @dataclass
@@ -143,38 +97,104 @@ def _irls(
     return coef, mu, ok
 
 
-def _theta_ml(y: FloatArray, mu: FloatArray, limit: int) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
-    n = float(y.shape[1])
+@njit(cache=True, nogil=True, error_model="numpy")
+def _digamma1(v: float) -> float:
+    """digamma for v > 0: the recurrence up to v >= 10, then the asymptotic series (as for trigamma)."""
+    acc = 0.0
+    while v < 10.0:
+        acc -= 1.0 / v
+        v += 1.0
+    r2 = 1.0 / (v * v)
+    series = r2 * (
+        1.0 / 12.0
+        - r2 * (1.0 / 120.0 - r2 * (1.0 / 252.0 - r2 * (1.0 / 240.0 - r2 * (1.0 / 132.0 - r2 * 691.0 / 32760.0))))
+    )
+    return acc + math.log(v) - 0.5 / v - series
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _trigamma1(v: float) -> float:
+    """trigamma for v > 0: psi1(v) = psi1(v + 1) + 1 / v^2 up to v >= 10, then the asymptotic series (error
+    below 1e-17 relative there); scipy's zeta(2, x) is several times slower."""
+    acc = 0.0
+    while v < 10.0:
+        acc += 1.0 / (v * v)
+        v += 1.0
+    r = 1.0 / v
+    r2 = r * r
+    series = r * (
+        1.0
+        + r
+        * (
+            0.5
+            + r
+            * (
+                1.0 / 6.0
+                + r2
+                * (
+                    -1.0 / 30.0
+                    + r2
+                    * (1.0 / 42.0 + r2 * (-1.0 / 30.0 + r2 * (5.0 / 66.0 + r2 * (-691.0 / 2730.0 + r2 * 7.0 / 6.0))))
+                )
+            )
+        )
+    )
+    return acc + series
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _theta_ml_kernel(
+    y: FloatArray, mu: FloatArray, limit: int, t_out: FloatArray, ok_out: npt.NDArray[np.bool_]
+) -> None:
+    """``MASS::theta.ml`` for each row (unit weights); ``ok_out`` False where the one-series code decides."""
+    count, n = y.shape
     eps = DBL_EPSILON**0.25
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t0 = n / np.sum((y / mu - 1) ** 2, axis=1)
-    ok = np.isfinite(t0)
-    delta = np.ones(y.shape[0])
-    live = np.flatnonzero(ok)
-    it = 0
-    while live.shape[0]:
-        it += 1
-        if not it < limit:
-            break
-        live = live[np.abs(delta[live]) > eps]
-        if live.shape[0] == 0:
-            break
-        th = np.abs(t0[live])[:, None]
-        yl, ml = y[live], mu[live]
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            score = np.sum(
-                digamma(th + yl) - digamma(th) + np.log(th) + 1 - np.log(th + ml) - (yl + th) / (ml + th), axis=1
-            )
-            info = np.sum(
-                -trigamma(th + yl) + trigamma(th) - 1 / th + 2 / (ml + th) - (yl + th) / (ml + th) ** 2, axis=1
-            )
-            step = score / info
-        bad = (info == 0) | ~np.isfinite(step)
-        ok[live[bad]] = False
-        delta[live] = step
-        t0[live] = th[:, 0] + step
-        live = live[~bad]
-    ok &= np.isfinite(t0) & (t0 >= 0)
+    for s in range(count):
+        acc = 0.0
+        for i in range(n):
+            d = y[s, i] / mu[s, i] - 1.0
+            acc += d * d
+        t0 = n / acc
+        ok = math.isfinite(t0)
+        delta = 1.0
+        it = 0
+        while ok:
+            it += 1
+            if not it < limit:
+                break
+            if not abs(delta) > eps:
+                break
+            th = abs(t0)
+            if not th > 0.0:
+                ok = False
+                break
+            score = 0.0
+            info = 0.0
+            dg_th = _digamma1(th)
+            tg_th = _trigamma1(th)
+            log_th = math.log(th)
+            for i in range(n):
+                yi = y[s, i]
+                mi = mu[s, i]
+                mt = mi + th
+                score += _digamma1(th + yi) - dg_th + log_th + 1.0 - math.log(mt) - (yi + th) / mt
+                info += -_trigamma1(th + yi) + tg_th - 1.0 / th + 2.0 / mt - (yi + th) / (mt * mt)
+            if info == 0.0:
+                ok = False
+                break
+            delta = score / info
+            if not math.isfinite(delta):
+                ok = False
+                break
+            t0 = th + delta
+        t_out[s] = t0
+        ok_out[s] = ok and math.isfinite(t0) and t0 >= 0.0
+
+
+def _theta_ml(y: FloatArray, mu: FloatArray, limit: int) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+    t0 = np.empty(y.shape[0])
+    ok = np.empty(y.shape[0], dtype=np.bool_)
+    _theta_ml_kernel(np.ascontiguousarray(y), np.ascontiguousarray(mu), limit, t0, ok)
     return t0, ok
 
 

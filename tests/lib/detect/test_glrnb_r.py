@@ -108,7 +108,10 @@ def test_glrnb_matches_r(case: Case) -> None:
             run("glrnb", case.series, control, case.first, case.last)
         return
     res = run("glrnb", case.series, control, case.first, case.last)
-    np.testing.assert_allclose(res.expected, case.r["expected"], rtol=1e-6, atol=1e-8)
+    # atol 1e-6: means below 1e-6 cases a week come from fits that R itself flags "fitted rates numerically 0"
+    # (the coefficients run off to -inf without converging); where they stop depends on the last bits of
+    # digamma in theta.ml. The statistic and the alarms are still compared strictly.
+    np.testing.assert_allclose(res.expected, case.r["expected"], rtol=1e-6, atol=1e-6)
     if not np.isnan(case.r["dispersion"]).all():
         np.testing.assert_allclose(res.extra["dispersion"], case.r["dispersion"], rtol=1e-5, atol=1e-8)
     assert res.alarm.tolist() == case.r["alarm"].tolist()
