@@ -1,7 +1,7 @@
 """Aberration detection for count time series: faithful re-implementations of R ``surveillance`` 1.20.3.
 
-Pure numpy/scipy; nothing here imports Django. Every algorithm has the signature of :data:`Detector`:
-it takes one :class:`Series`, the *resolved* control (the R names and defaults, as in
+numpy/scipy (two loops compiled with numba); nothing here imports Django. Every algorithm has the
+signature of :data:`Detector`: it takes one :class:`Series`, the *resolved* control (the R names and defaults, as in
 ``controls.json``), and the monitored range ``first..last`` of 1-based time indices, and returns a
 :class:`Result` with one entry per monitored time point. ``NaN`` stands for R's ``NA``.
 
