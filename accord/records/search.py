@@ -114,9 +114,7 @@ def matching(query: str) -> Q:
     if not tokens:
         return Q(pk__in=[])
     if connection.vendor == "postgresql":
-        sql = (
-            "SELECT record_id FROM records_searchentry WHERE vector @@ plainto_tsquery('simple', %s)"
-        )
+        sql = "SELECT record_id FROM records_searchentry WHERE vector @@ plainto_tsquery('simple', %s)"
         params: list[Any] = [" ".join(tokens)]
     else:
         sql = "SELECT rowid FROM records_search_fts WHERE records_search_fts MATCH %s"
