@@ -33,12 +33,15 @@ def decided_level(record: Record, *, level: int, decision: Record, text: dict[st
         return None
     consents: list[dict[str, Any]] = []
     if level in CONSENT_LEVELS:
-        given = {
-            row.member: row
-            for row in ConsentView.objects.filter(
-                incident_node=record.origin_node, incident_record=record.uuid, active=True, consent="given"
-            ).select_related("version")
-        }
+        # Each member's latest consent of the incident's traffic (until respcore's consents.states is on main:
+        # then call it, or the level action itself); only a consent still "given" counts.
+        latest: dict[str, ConsentView] = {}
+        for row in ConsentView.objects.filter(
+            incident_node=record.origin_node, incident_record=record.uuid, active=True, traffic=current.status
+        ).select_related("version", "record"):
+            if row.record.origin_member == row.member and (row.member not in latest or row.at > latest[row.member].at):
+                latest[row.member] = row
+        given = {member: row for member, row in latest.items() if row.consent == "given"}
         missing = [code for code in body["affected_members"] if code not in given]
         if missing:
             raise MissingConsent(missing)
