@@ -8,3 +8,6 @@ class ResponseConfig(AppConfig):
 
     def ready(self) -> None:
         from accord.response import kinds  # noqa: F401  (registers the incident kind)
+        from accord.response.work import ready
+
+        ready()  # tasks, meetings, decisions
