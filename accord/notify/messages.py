@@ -309,12 +309,15 @@ def _render_digest(delivery: Delivery) -> Content:
 
 
 IHR_OVERDUE = "ihr_notification_overdue"  # data["escalation"] of the IHR 24-hour clock's deliveries
+SITREP_OVERDUE = "sitrep_overdue"  # data["escalation"] of missed situation reports (accord.response.sitrep_deadlines)
 
 
 def _render_escalation(delivery: Delivery) -> Content:
     data = delivery.data
     if data.get("escalation") == IHR_OVERDUE:
         return _render_ihr_overdue(delivery)
+    if data.get("escalation") == SITREP_OVERDUE:
+        return _render_sitrep_overdue(delivery)
     title = str(data.get("title", ""))
     members = ", ".join(str(m) for m in data.get("members", []))
     link = str(data.get("link", ""))
@@ -344,6 +347,36 @@ def _render_ihr_overdue(delivery: Delivery) -> Content:
     text = f"{body}\n\n{_('Open in Accord')}: {link}\n"
     html = f'<p>{escape(body)}</p><p><a href="{escape(link)}">{escape(_("Open in Accord"))}</a></p>'
     payload = {"type": "ihr.notification_overdue", "data": {"event": event, "links": {"record": link}}}
+    return Content(subject, text, html, payload)
+
+
+def _render_sitrep_overdue(delivery: Delivery) -> Content:
+    data = delivery.data
+    title = str(data.get("title", ""))
+    members = ", ".join(str(m) for m in data.get("members", []))
+    period = f"{data.get('period_start', '')}..{data.get('period_end', '')}"
+    link = str(data.get("link", ""))
+    subject = "[Accord] " + _("Situation report overdue (%(members)s): %(title)s") % {
+        "members": members,
+        "title": title,
+    }
+    body = _(
+        "The situation report of %(members)s on the incident %(title)s for %(period)s was due by %(deadline)s and "
+        "has not been received. Please file it in Accord."
+    ) % {"members": members, "title": title, "period": period, "deadline": data.get("deadline", "")}
+    text = f"{body}\n\n{_('Open in Accord')}: {link}\n"
+    html = f'<p>{escape(body)}</p><p><a href="{escape(link)}">{escape(_("Open in Accord"))}</a></p>'
+    payload = {
+        "type": "sitrep.overdue",
+        "data": {
+            "members": list(data.get("members", [])),
+            "title": title,
+            "period_start": data.get("period_start"),
+            "period_end": data.get("period_end"),
+            "deadline": data.get("deadline"),
+            "links": {"record": link},
+        },
+    }
     return Content(subject, text, html, payload)
 
 

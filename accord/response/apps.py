@@ -7,4 +7,11 @@ class ResponseConfig(AppConfig):
     verbose_name = "Response"
 
     def ready(self) -> None:
-        from accord.response import kinds  # noqa: F401  (registers the incident kind)
+        from accord.records.tasks import on_version_committed
+        from accord.response import (
+            kinds,  # noqa: F401  (registers the incident kind)
+            sitrep_kinds,  # registers sitrep and sitrep_schedule
+        )
+        from accord.response.sitrep_tasks import incident_changed
+
+        on_version_committed(incident_changed, kinds={"incident", sitrep_kinds.SCHEDULE_KIND})

@@ -83,3 +83,19 @@ class ConsentView(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["incident_record", "member"], name="consentview_incident")]
+
+
+# The situation reports' tables live in their own module (accord/response/sitrep_models.py); importing them here is
+# how Django finds them.
+from accord.response.sitrep_models import ScheduleView, SitrepClock, SitrepEscalation, SitrepView  # noqa: E402
+
+__all__ = [
+    "ConsentView",
+    "IncidentItem",
+    "IncidentView",
+    "LinkView",
+    "ScheduleView",
+    "SitrepClock",
+    "SitrepEscalation",
+    "SitrepView",
+]
