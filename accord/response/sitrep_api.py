@@ -4,17 +4,17 @@ hashtags, PDF) and the reporting schedule."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import ConfigDict
+from pydantic import BeforeValidator, ConfigDict
 
 from accord.api import account_of, errors, page_of, principal_of, require_write
 from accord.records.models import Record
 from accord.response import consolidate, queries, sitrep_deadlines, sitrep_exports, sitreps
-from accord.response.sitrep_kinds import Figures, IsoDate, Measure, MeasureInForce
+from accord.response.sitrep_kinds import AGE_BAND, Count, IsoDate, Measure, json_integer
 from accord.response.sitrep_periods import DEFAULT_DEADLINE_HOURS, MAX_DEADLINE_HOURS, Frequency
 
 router: Router = Router(tags=["situation reports"])
@@ -37,13 +37,62 @@ _EXAMPLE: dict[str, Any] = {
 }
 
 
+# The request's shapes. What they cannot say (cumulative not below new, regions of the member, languages, ...)
+# is the kind's rules (accord.response.sitrep_kinds), answered 400 naming the field.
+
+
+class RegionFiguresIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    region: str = Field(min_length=2, max_length=12, description="a first-level region (ISO 3166-2) of your member")
+    new_cases: Count = 0
+    new_deaths: Count = 0
+    cumulative_cases: Count | None = None
+    cumulative_deaths: Count | None = None
+    new_hospitalised: Count | None = None
+    new_tested: Count | None = None
+
+
+class AgeSexIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    age: str = Field(default="unknown", pattern=AGE_BAND, description="an age band: 0-4, 65+ or unknown")
+    sex: Literal["female", "male", "unknown"] = "unknown"
+    new_cases: Count = 0
+    new_deaths: Count = 0
+
+
+class FiguresIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    new_cases: Count
+    new_deaths: Count
+    cumulative_cases: Count
+    cumulative_deaths: Count
+    new_hospitalised: Count | None = None
+    cumulative_hospitalised: Count | None = None
+    new_tested: Count | None = None
+    cumulative_tested: Count | None = None
+    by_region: list[RegionFiguresIn] = Field(default_factory=list, max_length=500)
+    by_age_sex: list[AgeSexIn] = Field(default_factory=list, max_length=200)
+
+
+class MeasureIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Measure
+    regions: list[str] = Field(default_factory=list, max_length=500, description="where (default: the member)")
+    since: IsoDate | None = None
+    note: dict[str, str] = Field(default_factory=dict, description="in any of zh, ru, en; needed for `other`")
+
+
 class SitrepIn(Schema):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_EXAMPLE]})
 
     period_start: IsoDate = Field(description="the first day of the period (YYYY-MM-DD)")
     period_end: IsoDate = Field(description="the last day of the period (YYYY-MM-DD), not in the future")
-    figures: Figures
-    measures: list[Measure | MeasureInForce] = Field(
+    figures: FiguresIn
+    measures: list[Measure | MeasureIn] = Field(
         default_factory=list, max_length=50, description="measures in force: a name, or an object with regions"
     )
     needs: dict[str, str] = Field(default_factory=dict, description="needs, in any of zh, ru, en")
@@ -97,11 +146,10 @@ class ScheduleIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     frequency: Frequency = Field(description="daily, weekly (ISO weeks), or by_level: daily at 2-3, weekly at 0-1")
-    deadline_hours: int = Field(
+    deadline_hours: Annotated[int, BeforeValidator(json_integer)] = Field(
         default=DEFAULT_DEADLINE_HOURS,
         ge=0,
         le=MAX_DEADLINE_HOURS,
-        strict=True,
         description="hours after the end of a period's last day (UTC) when its report is due",
     )
 

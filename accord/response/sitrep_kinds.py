@@ -26,7 +26,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from django.utils.translation import gettext_lazy as _
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from accord.members.models import Member
 from accord.records import kinds
@@ -71,8 +71,18 @@ Measure = Literal[
     "risk_communication",
     "other",
 ]
+
+
+def json_integer(value: Any) -> Any:
+    """A count is a JSON number that is whole (JSON Schema's `integer`: 2.0 is one, 2.5 is not), never text or a
+    boolean, which pydantic would otherwise convert."""
+    if isinstance(value, str | bool):
+        raise ValueError("not an integer")
+    return value
+
+
 # A count: a whole JSON number (never 2.5, "3" or true), not negative.
-Count = Annotated[StrictInt, Field(ge=0, le=MAX_COUNT)]
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT), BeforeValidator(json_integer)]
 
 
 def _iso_date(value: Any) -> Any:
@@ -351,7 +361,9 @@ class ScheduleBody(BaseModel):
 
     incident: RecordRef
     frequency: Frequency = "by_level"
-    deadline_hours: StrictInt = Field(default=DEFAULT_DEADLINE_HOURS, ge=0, le=MAX_DEADLINE_HOURS)
+    deadline_hours: Annotated[int, BeforeValidator(json_integer)] = Field(
+        default=DEFAULT_DEADLINE_HOURS, ge=0, le=MAX_DEADLINE_HOURS
+    )
 
 
 def _schedule_rules(body: dict[str, Any], author: kinds.Author) -> None:
