@@ -10,6 +10,7 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -309,15 +310,23 @@ def _render_digest(delivery: Delivery) -> Content:
 
 
 IHR_OVERDUE = "ihr_notification_overdue"  # data["escalation"] of the IHR 24-hour clock's deliveries
-SITREP_OVERDUE = "sitrep_overdue"  # data["escalation"] of missed situation reports (accord.response.sitrep_deadlines)
+
+# The escalations other apps define (an overdue task: accord.response.task_escalation), by data["escalation"];
+# each app registers its renderer at start-up, so notify imports none of them.
+ESCALATIONS: dict[str, Callable[[Delivery], Content]] = {}
+
+
+def register_escalation(name: str, renderer: Callable[[Delivery], Content]) -> None:
+    ESCALATIONS[name] = renderer
 
 
 def _render_escalation(delivery: Delivery) -> Content:
     data = delivery.data
     if data.get("escalation") == IHR_OVERDUE:
         return _render_ihr_overdue(delivery)
-    if data.get("escalation") == SITREP_OVERDUE:
-        return _render_sitrep_overdue(delivery)
+    renderer = ESCALATIONS.get(str(data.get("escalation", "")))
+    if renderer is not None:
+        return renderer(delivery)
     title = str(data.get("title", ""))
     members = ", ".join(str(m) for m in data.get("members", []))
     link = str(data.get("link", ""))
@@ -347,36 +356,6 @@ def _render_ihr_overdue(delivery: Delivery) -> Content:
     text = f"{body}\n\n{_('Open in Accord')}: {link}\n"
     html = f'<p>{escape(body)}</p><p><a href="{escape(link)}">{escape(_("Open in Accord"))}</a></p>'
     payload = {"type": "ihr.notification_overdue", "data": {"event": event, "links": {"record": link}}}
-    return Content(subject, text, html, payload)
-
-
-def _render_sitrep_overdue(delivery: Delivery) -> Content:
-    data = delivery.data
-    title = str(data.get("title", ""))
-    members = ", ".join(str(m) for m in data.get("members", []))
-    period = f"{data.get('period_start', '')}..{data.get('period_end', '')}"
-    link = str(data.get("link", ""))
-    subject = "[Accord] " + _("Situation report overdue (%(members)s): %(title)s") % {
-        "members": members,
-        "title": title,
-    }
-    body = _(
-        "The situation report of %(members)s on the incident %(title)s for %(period)s was due by %(deadline)s and "
-        "has not been received. Please file it in Accord."
-    ) % {"members": members, "title": title, "period": period, "deadline": data.get("deadline", "")}
-    text = f"{body}\n\n{_('Open in Accord')}: {link}\n"
-    html = f'<p>{escape(body)}</p><p><a href="{escape(link)}">{escape(_("Open in Accord"))}</a></p>'
-    payload = {
-        "type": "sitrep.overdue",
-        "data": {
-            "members": list(data.get("members", [])),
-            "title": title,
-            "period_start": data.get("period_start"),
-            "period_end": data.get("period_end"),
-            "deadline": data.get("deadline"),
-            "links": {"record": link},
-        },
-    }
     return Content(subject, text, html, payload)
 
 

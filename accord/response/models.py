@@ -85,17 +85,13 @@ class ConsentView(models.Model):
         indexes = [models.Index(fields=["incident_record", "member"], name="consentview_incident")]
 
 
-# The situation reports' tables live in their own module (accord/response/sitrep_models.py); importing them here is
-# how Django finds them.
-from accord.response.sitrep_models import ScheduleView, SitrepClock, SitrepEscalation, SitrepView  # noqa: E402
-
-__all__ = [
-    "ConsentView",
-    "IncidentItem",
-    "IncidentView",
-    "LinkView",
-    "ScheduleView",
-    "SitrepClock",
-    "SitrepEscalation",
-    "SitrepView",
-]
+# Situation reports (accord.response.sitrep_models); tasks, task updates, decisions and positions
+# (accord.response.work_models).
+from accord.response.sitrep_models import ScheduleView, SitrepClock, SitrepEscalation, SitrepView  # noqa: E402,F401
+from accord.response.work_models import (  # noqa: E402,F401
+    DecisionView,
+    PositionView,
+    TaskEscalation,
+    TaskUpdateView,
+    TaskView,
+)

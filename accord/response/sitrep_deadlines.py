@@ -22,8 +22,10 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.translation import gettext as _
 
-from accord.notify.messages import SITREP_OVERDUE
+from accord.notify import messages
 from accord.records import audit
 from accord.records.models import Record
 from accord.records.principal import Principal
@@ -39,6 +41,8 @@ if TYPE_CHECKING:
     from accord.notify.models import Delivery
 
 logger = logging.getLogger("accord.response")
+
+SITREP_OVERDUE = "sitrep_overdue"  # data["escalation"] of the deliveries (rendered by `render` below)
 
 SHOWN_PERIODS = 14  # the overdue periods listed per member (the latest)
 
@@ -169,7 +173,7 @@ def _recipients(member: str) -> list[Account]:
 def escalate(incident: Record, now: datetime | None = None) -> list[Delivery]:
     """Escalate every affected member whose report of the latest due period is missing, once per member and
     period; returns the deliveries made (in the caller's transaction)."""
-    from accord.notify import matching, messages
+    from accord.notify import matching
     from accord.notify.keys import key_for, language_of_member
     from accord.notify.models import Channel, Delivery
 
@@ -256,3 +260,37 @@ def arm(incident_id: int, now: datetime | None = None) -> datetime | None:
         SitrepClock.objects.update_or_create(incident_id=incident_id, defaults={"due": due})
         transaction.on_commit(lambda: check_sitrep_deadlines.using(run_after=due).enqueue(incident_id, due.isoformat()))
     return due
+
+
+def render(delivery: Delivery) -> messages.Content:
+    """The e-mail (and payload) of an overdue-report escalation, in the delivery's language (notify calls it)."""
+    data = delivery.data
+    title = str(data.get("title", ""))
+    members = ", ".join(str(m) for m in data.get("members", []))
+    period = f"{data.get('period_start', '')}..{data.get('period_end', '')}"
+    link = str(data.get("link", ""))
+    subject = "[Accord] " + _("Situation report overdue (%(members)s): %(title)s") % {
+        "members": members,
+        "title": title,
+    }
+    body = _(
+        "The situation report of %(members)s on the incident %(title)s for %(period)s was due by %(deadline)s and "
+        "has not been received. Please file it in Accord."
+    ) % {"members": members, "title": title, "period": period, "deadline": data.get("deadline", "")}
+    text = f"{body}\n\n{_('Open in Accord')}: {link}\n"
+    html = f'<p>{escape(body)}</p><p><a href="{escape(link)}">{escape(_("Open in Accord"))}</a></p>'
+    payload = {
+        "type": "sitrep.overdue",
+        "data": {
+            "members": list(data.get("members", [])),
+            "title": title,
+            "period_start": data.get("period_start"),
+            "period_end": data.get("period_end"),
+            "deadline": data.get("deadline"),
+            "links": {"record": link},
+        },
+    }
+    return messages.Content(subject, text, html, payload)
+
+
+messages.register_escalation(SITREP_OVERDUE, render)
