@@ -344,6 +344,12 @@ def detail_context(request: HttpRequest, record: Record) -> dict[str, Any]:
     }
 
 
+def sitrep_section(principal: Principal, record: Record, account: Account) -> dict[str, Any]:
+    from accord.response.sitrep_views import sitrep_section as section  # that module builds on this one
+
+    return section(principal, record, account)
+
+
 def render_incident(
     request: HttpRequest, record: Record, *, errors: dict[str, str] | None = None, status: int = 200
 ) -> HttpResponse:
@@ -379,6 +385,7 @@ def render_incident(
             "time_zones": room.TIME_ZONES,
             "participant_choices": [*context["body"].get("affected_members", []), forms.SECRETARIAT],
             "levels": LEVELS,
+            **sitrep_section(principal, record, account),
             "errors": errors,
             "posted": request.POST if request.method == "POST" else None,
         }

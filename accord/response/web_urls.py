@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from accord.response import room_views, views
+from accord.response import room_views, sitrep_views, views
 
 urlpatterns: list[URLPattern] = [
     path("incidents/", views.incident_list, name="incidents"),
@@ -11,6 +11,8 @@ urlpatterns: list[URLPattern] = [
     path("incidents/<str:record_uuid>/tasks/", room_views.task_new, name="incident-task-new"),
     path("incidents/<str:record_uuid>/decisions/", room_views.decision_new, name="incident-decision-new"),
     path("incidents/<str:record_uuid>/meetings/", room_views.meeting_new, name="incident-meeting-new"),
+    path("incidents/<str:record_uuid>/sitreps/new/", sitrep_views.sitrep_new, name="incident-sitrep-new"),
+    path("incidents/<str:record_uuid>/sitreps/", sitrep_views.consolidated, name="incident-consolidated"),
     path("tasks/mine/", room_views.my_tasks, name="my-tasks"),
     path("tasks/<str:task_uuid>/status/", room_views.task_status, name="task-status"),
     path("decisions/<str:decision_uuid>/position/", room_views.position, name="decision-position"),
