@@ -7,4 +7,8 @@ class ResponseConfig(AppConfig):
     verbose_name = "Response"
 
     def ready(self) -> None:
-        from accord.response import kinds  # noqa: F401  (registers the incident kind)
+        from accord.records.tasks import on_version_committed
+        from accord.response import consents, kinds, links  # noqa: F401  (registers incident, link and consent)
+        from accord.response.tasks import consent_committed
+
+        on_version_committed(consent_committed, kinds={consents.KIND})
