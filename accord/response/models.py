@@ -83,3 +83,13 @@ class ConsentView(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["incident_record", "member"], name="consentview_incident")]
+
+
+# Tasks, task updates, decisions and positions (accord.response.work_models).
+from accord.response.work_models import (  # noqa: E402,F401
+    DecisionView,
+    PositionView,
+    TaskEscalation,
+    TaskUpdateView,
+    TaskView,
+)
