@@ -33,7 +33,9 @@ from accord.records.envelope import Audience
 from tests.notify.asgi_server import asgi_server
 
 EXAMPLES = int(os.environ.get("ACCORD_FUZZ_API_EXAMPLES", "20"))
-SEED = int(os.environ.get("ACCORD_FUZZ_API_SEED", "14"))
+# The seed decides which links the stateful phase follows, and every new operation shifts that walk: with the
+# incident routes (consents, level, links, timeline) seed 14 no longer reached a 2xx revision of a record (15 neither).
+SEED = int(os.environ.get("ACCORD_FUZZ_API_SEED", "16"))
 
 
 CHOLERA = {
