@@ -85,7 +85,9 @@ class ConsentView(models.Model):
         indexes = [models.Index(fields=["incident_record", "member"], name="consentview_incident")]
 
 
-# Tasks, task updates, decisions and positions (accord.response.work_models).
+# Situation reports (accord.response.sitrep_models); tasks, task updates, decisions and positions
+# (accord.response.work_models).
+from accord.response.sitrep_models import ScheduleView, SitrepClock, SitrepEscalation, SitrepView  # noqa: E402,F401
 from accord.response.work_models import (  # noqa: E402,F401
     DecisionView,
     PositionView,
