@@ -1,8 +1,10 @@
 """The response room across three real nodes (tests/federation/nodes.py: each `accord serve` with its own
 PostgreSQL database, peered over HTTP): CN opens an incident whose audience is CN and KZ; BY is a node outside it.
 
-The incident, its task, decision and positions reach KZ and never BY; KZ's task update and KZ's position, filed on
-the KZ node, are applied by the incident's origin (CN) and every node in the audience ends with the same state.
+The incidents and all that hangs from them reach KZ and never BY; KZ's task update and KZ's position, filed on the
+KZ node, are applied by the incident's origin (CN) and every node in the audience ends with the same state; a
+situation report filed on the KZ node, and its correction, are counted (once) in the consolidated report on CN.
+The tests of this module share the three nodes and run in order: the last checks that BY holds nothing.
 """
 
 from __future__ import annotations
@@ -18,9 +20,20 @@ import pytest
 from tests.federation.nodes import Answer, Client, RealNode, each, real_nodes, wait
 
 # Like tests/federation/test_multiprocess.py: three servers and their workers are costly; one pass is enough.
-pytestmark = pytest.mark.postgresql_pass
+pytestmark = [pytest.mark.postgresql_pass, pytest.mark.xdist_group("response-nodes")]
 
-RESPONSE_KINDS = ("incident", "consent", "incident_link", "task", "task_update", "meeting", "decision", "position")
+RESPONSE_KINDS = (
+    "incident",
+    "consent",
+    "incident_link",
+    "task",
+    "task_update",
+    "meeting",
+    "decision",
+    "position",
+    "sitrep",
+    "sitrep_schedule",
+)
 
 
 class Room:
@@ -30,6 +43,7 @@ class Room:
         self.nodes = nodes
         clients = each(lambda node: node.account(f"fp-{node.member.lower()}", "focal_point"), nodes.values())
         self.api = dict(zip(nodes, clients, strict=True))
+        self.paths: list[str] = []  # what the audience nodes show and BY must answer 404 to
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +74,7 @@ def _created(answer: Answer) -> dict[str, Any]:
 
 
 def _open_incident(room: Room) -> dict[str, Any]:
-    return _created(
+    incident = _created(
         room.api["CN"].post(
             "/api/v1/incidents",
             {
@@ -74,12 +88,13 @@ def _open_incident(room: Room) -> dict[str, Any]:
             },
         )
     )
+    room.paths.append(f"/api/v1/incidents/{incident['id']}")
+    _until("the incident on the KZ node", lambda: room.api["KZ"].get(f"/api/v1/incidents/{incident['id']}"), bool)
+    return incident
 
 
-def test_task_updates_and_positions_from_a_peer_are_applied_by_the_origin_and_the_outsider_holds_nothing(
-    room: Room,
-) -> None:
-    cn, kz, by = room.api["CN"], room.api["KZ"], room.api["BY"]
+def test_task_updates_and_positions_from_a_peer_are_applied_by_the_origin(room: Room) -> None:
+    cn, kz = room.api["CN"], room.api["KZ"]
     incident = _open_incident(room)
     incident_id = incident["id"]
     due = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0).isoformat().replace("+00:00", "Z")
@@ -102,8 +117,10 @@ def test_task_updates_and_positions_from_a_peer_are_applied_by_the_origin_and_th
     )
     assert _created(cn.post(f"/api/v1/decisions/{decision['id']}/positions", {"position": "support"}))["counted"]
 
+    room.paths += [f"/api/v1/tasks/{task['id']}", f"/api/v1/decisions/{decision['id']}"]
+
     # The incident reaches KZ, the other member of its audience, with its task and its decision.
-    seen = _until("the incident on the KZ node", lambda: kz.get(f"/api/v1/incidents/{incident_id}"), lambda b: True)
+    seen = kz.get(f"/api/v1/incidents/{incident_id}").body
     assert seen["origin_member"] == "CN" and seen["level"] == 0
     kz_tasks = _until("the task in KZ's tasks", lambda: kz.get("/api/v1/tasks?mine=true"), lambda b: b["count"] == 1)
     assert kz_tasks["items"][0]["id"] == task["id"]
@@ -140,14 +157,72 @@ def test_task_updates_and_positions_from_a_peer_are_applied_by_the_origin_and_th
     assert incidents["KZ"]["change"]["action"] == "decision"
     assert incidents["KZ"]["change"]["cause"]["record"] == decision["id"]
 
-    # BY has pulled from both since the last of it was written, and holds none of it.
+
+def test_a_sitrep_filed_on_the_kz_node_is_counted_once_in_the_consolidated_report_on_cn(room: Room) -> None:
+    cn, kz = room.api["CN"], room.api["KZ"]
+    incident_id = _open_incident(room)["id"]
+    yesterday = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+
+    def report(new: int, cumulative: int, region: str) -> dict[str, Any]:
+        return {
+            "period_start": yesterday,
+            "period_end": yesterday,
+            "figures": {
+                "new_cases": new,
+                "new_deaths": 0,
+                "cumulative_cases": cumulative,
+                "cumulative_deaths": 0,
+                "by_region": [{"region": region, "new_cases": new, "new_deaths": 0}],
+            },
+            "measures": ["isolation"],
+        }
+
+    filed = _created(kz.post(f"/api/v1/incidents/{incident_id}/sitreps", report(7, 20, "KZ-19")))
+    assert filed["member"] == "KZ" and filed["seq"] == 1
+    _created(cn.post(f"/api/v1/incidents/{incident_id}/sitreps", report(3, 3, "CN-XJ")))
+    path = f"/api/v1/incidents/{incident_id}/sitreps/consolidated?period_start={yesterday}&period_end={yesterday}"
+
+    def kz_counted(seq: int) -> Callable[[Any], bool]:
+        def check(body: Any) -> bool:
+            kz_row = next(m for m in body["members"] if m["member"] == "KZ")
+            return bool(kz_row["reports"]) and kz_row["reports"][0]["seq"] == seq
+
+        return check
+
+    merged = _until("KZ's report in the consolidated report on CN", lambda: cn.get(path), kz_counted(1))
+    assert merged["missing_members"] == []
+    assert merged["totals"]["new_cases"] == 10 and merged["totals"]["cumulative_cases"] == 23
+
+    # A correction on the KZ node is the same record's next version: CN counts it instead, not beside it.
+    corrected = kz.post(f"/api/v1/incidents/{incident_id}/sitreps", report(9, 22, "KZ-19"))
+    assert corrected.status == 200 and corrected.body["id"] == filed["id"] and corrected.body["seq"] == 2
+    merged = _until("KZ's correction in the consolidated report on CN", lambda: cn.get(path), kz_counted(2))
+    kz_row = next(m for m in merged["members"] if m["member"] == "KZ")
+    assert len(kz_row["reports"]) == 1 and kz_row["new_cases"] == 9 and kz_row["cumulative_cases"] == 22
+    assert merged["totals"]["new_cases"] == 12 and merged["totals"]["cumulative_cases"] == 25
+    # KZ's own node consolidates the same picture once CN's report has reached it.
+    at_kz = _until(
+        "the same consolidated report on KZ", lambda: kz.get(path), lambda b: b["totals"] == merged["totals"]
+    )
+    assert at_kz["members"] == merged["members"]
+    room.paths.append(f"/api/v1/incidents/{incident_id}/sitreps")
+
+
+def test_the_node_outside_the_audience_holds_nothing(room: Room) -> None:
+    """BY has pulled from CN and KZ since everything above was written, and stores none of it."""
     since = time.time()
     for member in ("CN", "KZ"):
         wait(f"BY to pull from {member}", partial(room.nodes["BY"].pulled_since, member, since), timeout=60)
-    _assert_holds_nothing(room.nodes["BY"], by, [incident_id, task["id"], decision["id"]])
+    _assert_holds_nothing(room.nodes["BY"], room.api["BY"], room.paths)
+    # The same questions find it all on KZ, inside the audience.
+    held = room.nodes["KZ"].node.sql(
+        "SELECT count(DISTINCT kind) FROM records_record WHERE kind = ANY(?)", [list(RESPONSE_KINDS)]
+    )
+    assert held[0][0] >= 6, held
+    assert all(room.api["KZ"].get(path).status == 200 for path in room.paths)
 
 
-def _assert_holds_nothing(node: RealNode, api: Client, uuids: list[str]) -> None:
+def _assert_holds_nothing(node: RealNode, api: Client, paths: list[str]) -> None:
     """No record, no version, no quarantined version, no row of the response room's tables, nothing listed."""
     kinds = list(RESPONSE_KINDS)
     assert node.node.sql("SELECT count(*) FROM records_record WHERE kind = ANY(?)", [kinds]) == [(0,)]
@@ -161,7 +236,5 @@ def _assert_holds_nothing(node: RealNode, api: Client, uuids: list[str]) -> None
         assert node.node.sql(f'SELECT count(*) FROM "{table}"') == [(0,)], table  # noqa: S608
     assert api.get("/api/v1/incidents").body["items"] == []
     assert api.get("/api/v1/tasks").body["count"] == 0
-    for uuid in uuids:
-        assert api.get(f"/api/v1/incidents/{uuid}").status == 404
-    assert api.get(f"/api/v1/tasks/{uuids[1]}").status == 404
-    assert api.get(f"/api/v1/decisions/{uuids[2]}").status == 404
+    for path in paths:
+        assert api.get(path).status == 404, path
