@@ -216,9 +216,9 @@ def test_the_node_outside_the_audience_holds_nothing(room: Room) -> None:
     _assert_holds_nothing(room.nodes["BY"], room.api["BY"], room.paths)
     # The same questions find it all on KZ, inside the audience.
     held = room.nodes["KZ"].node.sql(
-        "SELECT count(DISTINCT kind) FROM records_record WHERE kind = ANY(?)", [list(RESPONSE_KINDS)]
+        "SELECT DISTINCT kind FROM records_record WHERE kind = ANY(?)", [list(RESPONSE_KINDS)]
     )
-    assert held[0][0] >= 6, held
+    assert {kind for (kind,) in held} >= {"incident", "task", "task_update", "decision", "position", "sitrep"}
     assert all(room.api["KZ"].get(path).status == 200 for path in room.paths)
 
 
