@@ -88,8 +88,8 @@ def _surely_clean(value: Any) -> bool:
         text = _JSON_TEXT(value)
     except (TypeError, ValueError, RecursionError):
         return False
-    if _RAW_REFUSED.search(text) is not None:
-        return False
+    if ("\x7f" in text) if text.isascii() else (_RAW_REFUSED.search(text) is not None):
+        return False  # (isascii is a flag of the string, and `in` a fast byte search)
     if ("\\u00" in text or "\\b" in text or "\\f" in text) and _ESCAPED_CONTROL.search(text) is not None:
         return False
     if text.count("[") + text.count("{") <= _MAX_DEPTH:
