@@ -142,6 +142,7 @@ INSTALLED_APPS = [
     "accord.alerts",
     "accord.federation",
     "accord.surveillance",
+    "accord.response",
     "accord.notify",
     "accord.web",
 ]

@@ -16,6 +16,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("accord.notify.web_urls")),
     path("", include("accord.alerts.web_urls")),
     path("", include("accord.surveillance.web_urls")),
+    path("", include("accord.response.web_urls")),
     path("", include("accord.members.urls")),
     path("", include("accord.web.urls")),
 ]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install and start what the test suite needs: PostgreSQL, Chromium and gettext (Debian packages), and axe-core
+# Install and start what the test suite needs: PostgreSQL, Chromium, gettext, Pango and fonts (Debian packages), and axe-core
 # (from the npm registry, for the accessibility checks).
 # Writes the PostgreSQL URL for the tests to .cache/test-database-url.
 set -euo pipefail
@@ -15,6 +15,11 @@ if [ -z "${ACCORD_TEST_DATABASE_URL:-}" ]; then
 fi
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v msgfmt >/dev/null || missing+=(gettext)
+# WeasyPrint (the printable situation reports) needs Pango, and fonts with Cyrillic and CJK glyphs.
+ldconfig -p 2>/dev/null | grep -q 'libpango-1.0.so' || missing+=(libpango-1.0-0)
+ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so' || missing+=(libpangoft2-1.0-0)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+[ -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || missing+=(fonts-droid-fallback)
 # npm fetches axe-core for the accessibility checks (tests/web/a11y.py), unless it is already unpacked.
 [ -f "$AXE_DIR/axe.min.js" ] || command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then

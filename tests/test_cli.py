@@ -48,16 +48,19 @@ def test_demo_is_idempotent_and_verifies_and_a_tampered_copy_does_not(tmp_path: 
     with new_node(tmp_path, "origin") as node:
         first = node.run("demo")
         assert "sco.coordinator" in first.stdout and "accord-demo-2026" in first.stdout
-        assert "23 accounts and 38 records created now" in first.stdout  # 3 notes, 35 series-years of counts
+        # 3 notes, 35 series-years of counts, 1 incident
+        assert "23 accounts and 39 records created now" in first.stdout
         assert "0 accounts and 0 records created now" in node.run("demo").stdout
         verified = node.run("audit", "verify")
-        assert "OK" in verified.stdout and "versions:      38" in verified.stdout
+        assert "OK" in verified.stdout and "versions:      39" in verified.stdout
         report = json.loads(node.run("audit", "verify", "--json").stdout)
         assert report["ok"] and report["audit_entries"] > 50
 
         with new_node(tmp_path, "copy", template=node) as copy:
             assert copy.run("audit", "verify", check=False).returncode == 0
-            ((vid, record, _seq),) = copy.sql("SELECT id, record_uuid, seq FROM records_version WHERE tlp = 'AMBER'")
+            ((vid, record, _seq),) = copy.sql(
+                "SELECT id, record_uuid, seq FROM records_version WHERE tlp = 'AMBER' AND kind = 'note'"
+            )
             copy.sql("UPDATE records_version SET tlp = 'GREEN' WHERE id = ?", (vid,))
             ((entry,),) = copy.sql("SELECT max(seq) - 3 FROM records_auditentry")
             # Whoever holds the database can drop the append-only triggers (accord/records/guard.py) first.

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from uuid import UUID
 
+import orjson
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
@@ -236,7 +237,7 @@ def _when(value: datetime | None) -> str | None:
 
 def alert_item(row: dict[str, Any], now: datetime) -> dict[str, Any]:
     """An AlertOut, JSON-ready, from a row of `queries.LIST_COLUMNS` (no model instances: lists are the hot path)."""
-    envelope = json.loads(bytes(row["current_version__canonical"]))
+    envelope = orjson.loads(row["current_version__canonical"])
     body = envelope["body"]
     expires = row["alert_view__expires_at"]
     west = row["alert_view__bbox_west"]
@@ -374,16 +375,14 @@ def list_alerts(request: HttpRequest, filters: Query[AlertFilters]) -> HttpRespo
     # Written here rather than through the response schema: the items are JSON-ready (alert_item), and validating
     # 50 CAP messages again would cost more than reading them.
     response = HttpResponse(
-        json.dumps(
+        orjson.dumps(
             {
                 "count": found.count,
                 "count_exact": found.count_exact,
                 "items": [alert_item(row, now) for row in found.rows],
                 "next": following,
                 "cursor": found.cursor,
-            },
-            ensure_ascii=False,
-            separators=(",", ":"),
+            }
         ),
         content_type="application/json; charset=utf-8",
     )

@@ -7,6 +7,7 @@ the scope 'feed', is revocable, and can do nothing else.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -64,6 +65,16 @@ def _cap_url(request: HttpRequest, record_uuid: Any, token: str | None) -> str:
     return absolute_url(path, request)
 
 
+_PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
+
+
+def _cap_urls(request: HttpRequest, token: str | None) -> Callable[[Any], str]:
+    """The CAP link of an entry by its record's uuid: the URL worked out once a feed, not once an entry (a feed has
+    up to FEED_SIZE entries, and resolving a URL costs more than the rest of an entry)."""
+    head, tail = _cap_url(request, _PLACEHOLDER, token).split(_PLACEHOLDER)
+    return lambda record_uuid: f"{head}{record_uuid}{tail}"
+
+
 def _title(row: dict[str, Any]) -> str:
     return str(row["alert_view__headline"] or row["alert_view__event"] or row["alert_view__identifier"])
 
@@ -87,6 +98,7 @@ def _atom(request: HttpRequest, rows: QuerySet[Record], token: str | None, title
     items = _entries(rows)
     latest = max((r["alert_view__sent_at"] for r in items), default=timezone.now())
     etree.SubElement(feed, f"{{{ATOM}}}updated").text = latest.isoformat()
+    cap_url = _cap_urls(request, token)
     author = etree.SubElement(feed, f"{{{ATOM}}}author")
     etree.SubElement(author, f"{{{ATOM}}}name").text = "Accord"
     for row in items:
@@ -101,7 +113,7 @@ def _atom(request: HttpRequest, rows: QuerySet[Record], token: str | None, title
             f"{{{ATOM}}}link",
             rel="alternate",
             type="application/cap+xml",
-            href=_cap_url(request, row["uuid"], token),
+            href=cap_url(row["uuid"]),
         )
     body = etree.tostring(feed, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     return HttpResponse(body, content_type="application/atom+xml; charset=utf-8")
@@ -115,10 +127,11 @@ def _rss(request: HttpRequest, rows: QuerySet[Record], token: str | None, title:
     etree.SubElement(channel, "title").text = title
     etree.SubElement(channel, "link").text = absolute_url(request.path, request)
     etree.SubElement(channel, "description").text = "CAP alerts shared through Accord"
+    cap_url = _cap_urls(request, token)
     for row in _entries(rows):
         item = etree.SubElement(channel, "item")
         etree.SubElement(item, "title").text = _title(row)
-        etree.SubElement(item, "link").text = _cap_url(request, row["uuid"], token)
+        etree.SubElement(item, "link").text = cap_url(row["uuid"])
         etree.SubElement(item, "description").text = _summary(row)
         etree.SubElement(item, "pubDate").text = format_datetime(row["alert_view__sent_at"])
         etree.SubElement(item, "guid", isPermaLink="false").text = _urn(row)

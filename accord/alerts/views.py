@@ -147,6 +147,9 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         page = queries.page(rows, PAGE_SIZE, None, columns=None)  # a cursor edited by hand: the first page
         cursor = None
     names = {m.code: m.name for m in members}
+    # An alert's address from one resolved URL (resolving one per row cost more than the rest of the row).
+    placeholder = "00000000-0000-0000-0000-000000000000"
+    url_head, url_tail = reverse("alert", args=[placeholder]).split(placeholder)
     items = []
     for record in page.rows:
         view: AlertView = record.alert_view  # reverse one-to-one, selected with the record
@@ -157,6 +160,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
                 "title": info.get("headline") or info.get("event") or view.headline or view.identifier,
                 "event": info.get("event") if info.get("headline") else "",
                 "record": record,
+                "url": f"{url_head}{record.uuid}{url_tail}",
                 "version": record.current_version,
                 "view": view,
                 "member_name": names.get(record.origin_member, record.origin_member),

@@ -147,5 +147,8 @@ def load_demo() -> tuple[list[DemoAccount], int, int]:
         from accord.surveillance.demo import load_counts
 
         records += load_counts()  # weekly case counts of a few members, one series with an outbreak
+        from accord.response.demo import load_incident
+
+        records += load_incident()  # an open cross-border incident
     assert Member.objects.filter(code="SCO").exists()
     return demo_accounts(), created, records

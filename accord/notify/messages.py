@@ -10,6 +10,7 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -310,11 +311,22 @@ def _render_digest(delivery: Delivery) -> Content:
 
 IHR_OVERDUE = "ihr_notification_overdue"  # data["escalation"] of the IHR 24-hour clock's deliveries
 
+# The escalations other apps define (an overdue task: accord.response.task_escalation), by data["escalation"];
+# each app registers its renderer at start-up, so notify imports none of them.
+ESCALATIONS: dict[str, Callable[[Delivery], Content]] = {}
+
+
+def register_escalation(name: str, renderer: Callable[[Delivery], Content]) -> None:
+    ESCALATIONS[name] = renderer
+
 
 def _render_escalation(delivery: Delivery) -> Content:
     data = delivery.data
     if data.get("escalation") == IHR_OVERDUE:
         return _render_ihr_overdue(delivery)
+    renderer = ESCALATIONS.get(str(data.get("escalation", "")))
+    if renderer is not None:
+        return renderer(delivery)
     title = str(data.get("title", ""))
     members = ", ".join(str(m) for m in data.get("members", []))
     link = str(data.get("link", ""))

@@ -18,6 +18,7 @@ from accord.members.demo import DEMO_PASSWORD, load_demo
 from accord.members.models import Account
 from accord.records import actions as record_actions
 from accord.records.envelope import Audience
+from accord.records.models import Record
 from accord.surveillance.models import SeriesView, Signal, Upload
 from tests.alerts.support import CHOLERA, cap, info
 
@@ -40,6 +41,7 @@ class Site:
     series_path: str
     signal_uuid: str
     upload_uuid: str
+    incident_uuid: str
 
     def main_pages(self) -> list[Visit]:
         kz = "kz.health"
@@ -58,6 +60,9 @@ class Site:
             Visit("signal", kz, reverse("surveillance-signal", args=[self.signal_uuid])),
             Visit("upload", kz, reverse("surveillance-upload")),
             Visit("upload report", kz, reverse("surveillance-upload-detail", args=[self.upload_uuid])),
+            Visit("incidents", kz, reverse("incidents")),
+            Visit("incident", kz, reverse("incident", args=[self.incident_uuid])),
+            Visit("open an incident", kz, reverse("incident-new")),
             Visit("notifications", kz, reverse("notify-subscriptions")),
             Visit("new subscription", kz, reverse("notify-subscription-new")),
             Visit("delivery logs", "sco.coordinator", reverse("notify-delivery-logs")),
@@ -111,6 +116,7 @@ def build_site() -> Site:
         series_path=reverse("surveillance-series") + "?" + urlencode(series_key),
         signal_uuid=str(signal.uuid),
         upload_uuid=str(upload.uuid),
+        incident_uuid=str(Record.objects.get(kind="incident").uuid),
     )
 
 
