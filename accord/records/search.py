@@ -85,16 +85,29 @@ def _pieces(text: str) -> Iterable[tuple[bool, str]]:
 
 def document(text: str) -> str:
     """The tokens a record is found by: words and their stems, Han bigrams."""
+    return " ".join(map(_word_tokens, _WORD.findall(unicodedata.normalize("NFKC", text).lower())))
+
+
+@lru_cache(maxsize=200_000)  # words repeat: a word's tokens are worked out once, not once per occurrence
+def _word_tokens(word: str) -> str:
+    """The tokens of one word of a document (as _pieces splits it), joined by spaces."""
     tokens: list[str] = []
-    for is_han, piece in _pieces(text):
-        if is_han:
-            tokens.extend(_bigrams(piece))
-            continue
-        tokens.append(piece)
-        stem = _stem(piece)
-        if stem != piece and stem:
-            tokens.append(stem)
+    position = 0
+    for han in _HAN.finditer(word):
+        if han.start() > position:
+            _word_and_stem(word[position : han.start()], tokens)
+        tokens.extend(_bigrams(han.group()))
+        position = han.end()
+    if position < len(word):
+        _word_and_stem(word[position:], tokens)
     return " ".join(tokens)
+
+
+def _word_and_stem(piece: str, tokens: list[str]) -> None:
+    tokens.append(piece)
+    stem = _stem(piece)
+    if stem != piece and stem:
+        tokens.append(stem)
 
 
 def query_tokens(query: str) -> list[str]:
