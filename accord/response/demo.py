@@ -4,6 +4,11 @@ actions like any other incident; loaded once (idempotent)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+
 from accord.records.envelope import Audience
 
 TITLE = {
@@ -18,19 +23,53 @@ SUMMARY = {
     "обе стороны границ. Координируются совместная борьба с переносчиками и активное выявление случаев.",
 }
 AFFECTED = ["KZ", "KG", "UZ"]
+TASKS = [
+    {
+        "en": "Active case finding among livestock workers in Osh and Jalal-Abad",
+        "ru": "Активное выявление случаев среди работников животноводства в Ошской и Джалал-Абадской областях",
+    },
+    {
+        "en": "Share the tick surveillance results of Surkhandarya and Kashkadarya",
+        "ru": "Передать результаты надзора за клещами в Сурхандарьинской и Кашкадарьинской областях",
+    },
+    {
+        "en": "Acaricide treatment of livestock in the border districts of Turkistan Region",
+        "ru": "Акарицидная обработка скота в приграничных районах Туркестанской области",
+    },
+]
+MEETING = {"en": "Weekly CCHF coordination call", "ru": "Еженедельное совещание по ККГЛ"}
+AGENDA = {"en": "1. Situation by member\n2. Vector control\n3. Laboratory confirmation and sample sharing"}
+DECISION = {
+    "en": "A joint vector control campaign in the border districts for four weeks, with weekly situation reports "
+    "from each affected member.",
+    "ru": "Совместная кампания по борьбе с переносчиками в приграничных районах в течение четырёх недель с "
+    "еженедельными ситуационными отчётами каждого затронутого государства-члена.",
+    "zh": "在边境地区开展为期四周的联合病媒控制行动，各受影响成员国每周提交情况报告。",
+}
 REGIONS = ["KZ-61", "KZ-79", "KZ-43", "KG-O", "KG-J", "UZ-SU", "UZ-QA"]
 
 
 def load_incident() -> int:
-    """Open the demo incident (once); returns how many records were created."""
+    """Open the demo incident and the work on it (each part once); returns how many records were created."""
     from accord.members.models import Account
+    from accord.records.models import Record
+
+    created = 0
+    incident = Record.objects.filter(kind="incident", incident_view__title=TITLE["en"]).first()
+    if incident is None:
+        if Record.objects.filter(kind="incident").exists():
+            return 0  # a node with incidents of its own: no demo incident among them
+        incident = _open(Account.objects.get(username="kz.health"))
+        created += 1
+    created += _work(incident)
+    return created
+
+
+def _open(opener: Any) -> Any:
     from accord.records.models import Record
     from accord.response import actions
 
-    if Record.objects.filter(kind="incident").exists():
-        return 0
-    opener = Account.objects.get(username="kz.health")
-    actions.open_incident(
+    version = actions.open_incident(
         title=TITLE,
         summary=SUMMARY,
         hazard="A98.0",
@@ -42,4 +81,58 @@ def load_incident() -> int:
         tlp="AMBER",
         acting_user=opener,
     )
-    return 1
+    return Record.objects.get(pk=version.record_id)
+
+
+def _work(incident: Any) -> int:
+    """Tasks (one in progress, one done), a weekly coordination meeting and a decision adopted by consensus."""
+    from accord.members.models import Account, Organisation
+    from accord.records.models import Record
+    from accord.response import decision_actions, meetings, task_actions
+    from accord.response.models import IncidentItem
+
+    hanging = IncidentItem.objects.filter(incident_record=incident.uuid)
+    if hanging.filter(kind__in=("task", "decision", "meeting")).exists():
+        return 0
+    kz, kg, uz = (Account.objects.get(username=f"{code}.health") for code in ("kz", "kg", "uz"))
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    emergency = Organisation.objects.get(slug="kz-emergency")
+    tasks = [
+        (TASKS[0], "member", "KG", "high", now + timedelta(days=2), kg, ["in_progress"]),
+        (TASKS[1], "member", "UZ", "normal", now + timedelta(days=4), uz, ["in_progress", "done"]),
+        (TASKS[2], "organisation", str(emergency.uuid), "urgent", now + timedelta(days=1), None, []),
+    ]
+    created = 0
+    for title, kind, assignee, priority, due, worker, steps in tasks:
+        task = task_actions.create_task(
+            incident=incident.uuid,
+            title=title,
+            assignee_type=kind,
+            assignee=assignee,
+            priority=priority,
+            due=due,
+            acting_user=kz,
+        )
+        created += 1
+        for step in steps:
+            assert worker is not None
+            task_actions.update_task(task.record_uuid, status=step, acting_user=worker)
+            created += 1
+    monday = (now + timedelta(days=7 - now.weekday())).replace(hour=5)  # 10:00 in Tashkent
+    meetings.schedule(
+        incident=incident.uuid,
+        title=MEETING,
+        starts_at=monday,
+        time_zone="Asia/Tashkent",
+        duration_minutes=60,
+        participants=[*AFFECTED, "SCO"],
+        agenda=AGENDA,
+        acting_user=kz,
+    )
+    decision = decision_actions.propose(incident=incident.uuid, text=DECISION, participants=AFFECTED, acting_user=kz)
+    created += 2
+    for account in (kz, kg, uz):
+        decision_actions.take_position(decision.record_uuid, position="support", acting_user=account)
+        created += 1
+    assert Record.objects.filter(kind="decision", decision_view__state="adopted").exists()
+    return created

@@ -24,9 +24,12 @@ from accord.records.envelope import TLPS
 from accord.records.errors import ActionError, NotFound
 from accord.records.models import Record
 from accord.records.principal import Principal
-from accord.response import actions, forms, hazards, queries
+from accord.response import actions, forms, hazards, queries, room
+from accord.response.decisions_kind import PROPOSER_ROLES
 from accord.response.kinds import incident_roles
+from accord.response.meetings_kind import MEETING_ROLES
 from accord.response.refs import pick
+from accord.response.tasks_kind import TASK_ROLES
 from accord.surveillance import reference
 
 PAGE_SIZE = 25
@@ -341,8 +344,49 @@ def detail_context(request: HttpRequest, record: Record) -> dict[str, Any]:
     }
 
 
+def render_incident(
+    request: HttpRequest, record: Record, *, errors: dict[str, str] | None = None, status: int = 200
+) -> HttpResponse:
+    """The incident page; `errors` (by form: task, decision, meeting, position, task-status) after a refused post."""
+    context = detail_context(request, record)
+    principal = _principal(request)
+    account = _account(request)
+    names = _names()
+    version = record.current_version
+    assert version is not None
+    is_open = version.state == "active" and context["body"].get("status") == "open"
+    roles = account.role_names()
+    errors = errors or {}
+    tasks = room.tasks_of(principal, record, names)
+    for task in tasks:
+        task["error"] = errors.get(f"task-{task['record'].uuid}", "")
+    decisions = room.decisions_of(principal, record, names)
+    for decision in decisions:
+        decision["error"] = errors.get(f"position-{decision['record'].uuid}", "")
+    context.update(
+        {
+            "tasks": tasks,
+            "decisions": decisions,
+            "meetings": room.meetings_of(principal, record),
+            "is_open": is_open,
+            "may_set_tasks": is_open and bool(roles & TASK_ROLES),
+            "may_propose": is_open and bool(roles & PROPOSER_ROLES),
+            "may_schedule": is_open and bool(roles & MEETING_ROLES),
+            "assignees": room.assignee_choices(list(context["body"].get("affected_members", []))),
+            "task_statuses": room.TASK_STATUSES,
+            "task_priorities": room.TASK_PRIORITIES,
+            "positions": room.POSITION_LABELS,
+            "time_zones": room.TIME_ZONES,
+            "participant_choices": [*context["body"].get("affected_members", []), forms.SECRETARIAT],
+            "levels": LEVELS,
+            "errors": errors,
+            "posted": request.POST if request.method == "POST" else None,
+        }
+    )
+    return render(request, "response/detail.html", context, status=status)
+
+
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def incident_detail(request: HttpRequest, record_uuid: str) -> HttpResponse:
-    record = visible_incident(request, record_uuid)
-    return render(request, "response/detail.html", detail_context(request, record))
+    return render_incident(request, visible_incident(request, record_uuid))

@@ -1,11 +1,17 @@
-"""The incident pages (server-rendered); the JSON API is in accord.response.api."""
+"""The incident pages (server-rendered); the JSON API is in accord.response.api and the modules it adds."""
 
 from django.urls import URLPattern, path
 
-from accord.response import views
+from accord.response import room_views, views
 
 urlpatterns: list[URLPattern] = [
     path("incidents/", views.incident_list, name="incidents"),
     path("incidents/new/", views.incident_new, name="incident-new"),
     path("incidents/<str:record_uuid>/", views.incident_detail, name="incident"),
+    path("incidents/<str:record_uuid>/tasks/", room_views.task_new, name="incident-task-new"),
+    path("incidents/<str:record_uuid>/decisions/", room_views.decision_new, name="incident-decision-new"),
+    path("incidents/<str:record_uuid>/meetings/", room_views.meeting_new, name="incident-meeting-new"),
+    path("tasks/mine/", room_views.my_tasks, name="my-tasks"),
+    path("tasks/<str:task_uuid>/status/", room_views.task_status, name="task-status"),
+    path("decisions/<str:decision_uuid>/position/", room_views.position, name="decision-position"),
 ]

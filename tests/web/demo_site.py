@@ -63,6 +63,7 @@ class Site:
             Visit("incidents", kz, reverse("incidents")),
             Visit("incident", kz, reverse("incident", args=[self.incident_uuid])),
             Visit("open an incident", kz, reverse("incident-new")),
+            Visit("my tasks", "kg.health", reverse("my-tasks")),
             Visit("notifications", kz, reverse("notify-subscriptions")),
             Visit("new subscription", kz, reverse("notify-subscription-new")),
             Visit("delivery logs", "sco.coordinator", reverse("notify-delivery-logs")),
