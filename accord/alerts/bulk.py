@@ -72,7 +72,9 @@ class BatchReport:
 
 @contextmanager
 def _quiet_gc() -> Iterator[None]:
-    """No cyclic garbage collection while a chunk is built: it allocates many small objects that all stay alive."""
+    """No cyclic garbage collection while a chunk is read and stored: it allocates many small objects that all stay
+    alive until the chunk is stored, and each collection would walk them again (a full one, the whole heap). What
+    the chunk leaves behind is collected after it, as the collector runs again."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -110,13 +112,14 @@ def ingest_many(
     starts = list(range(0, len(sources), chunk))
     with _Readers(workers, max_bytes) as readers:
         if starts:
-            readers.submit(sources[starts[0] : starts[0] + chunk])
+            with _quiet_gc():
+                readers.submit(sources[starts[0] : starts[0] + chunk])
         for n, start in enumerate(starts):
             part = sources[start : start + chunk]
-            found = readers.collect()
-            if n + 1 < len(starts):  # the workers read the next chunk while this one is stored
-                readers.submit(sources[starts[n + 1] : starts[n + 1] + chunk])
-            with _quiet_gc():
+            with _quiet_gc():  # reading a chunk and storing it: no cyclic collection until the chunk is stored
+                found = readers.collect()
+                if n + 1 < len(starts):  # the workers read the next chunk while this one is stored
+                    readers.submit(sources[starts[n + 1] : starts[n + 1] + chunk])
                 report.items.extend(
                     _ingest_chunk(found, user=acting_user, node_id=node_id, chosen=(audience, tlp), scope=(codes, home))
                 )

@@ -17,6 +17,8 @@ CAP_STATUS = {"actual": "Actual", "exercise": "Exercise", "test": "Test", "draft
 RECORD_STATUS = {"Actual": "actual", "Exercise": "exercise", "Test": "test", "Draft": "draft", "System": "test"}
 SEVERITIES = ("Extreme", "Severe", "Moderate", "Minor", "Unknown")
 _TLP_IN_RESTRICTION = re.compile(r"TLP:(CLEAR|GREEN|AMBER\+STRICT|AMBER|RED)")
+# Whitespace-separated tokens, each two non-empty parts around one comma (what a CAP polygon is made of).
+_PAIRS = re.compile(r"\s*+[^\s,]++,[^\s,]++(?:\s++[^\s,]++,[^\s,]++)*+\s*+")
 
 
 def cap_time(moment: datetime | None = None) -> str:
@@ -97,11 +99,19 @@ def _circle(text: str) -> BaseGeometry | None:
 def _ring(text: str) -> list[tuple[float, float]] | None:
     """A CAP polygon's points as a closed ring of (lon, lat), as shapely's Polygon makes it; None when it is no
     polygon (as _polygon) or has a coordinate that is not finite (left to shapely)."""
-    try:
-        points = [tuple(float(v) for v in pair.split(",")) for pair in text.split()]
-        ring = [(lon, lat) for lat, lon in points]
-    except (ValueError, TypeError):
-        return None
+    if _PAIRS.fullmatch(text):
+        # Every token is one comma between two non-empty parts: the numbers, read in one pass, pair up as above.
+        try:
+            values = list(map(float, text.replace(",", " ").split()))
+        except ValueError:
+            return None
+        ring = list(zip(values[1::2], values[0::2], strict=True))
+    else:
+        try:
+            points = [tuple(float(v) for v in pair.split(",")) for pair in text.split()]
+            ring = [(lon, lat) for lat, lon in points]
+        except (ValueError, TypeError):
+            return None
     if len(ring) < 4 or not all(math.isfinite(lon) and math.isfinite(lat) for lon, lat in ring):
         return None
     if ring[0] != ring[-1]:

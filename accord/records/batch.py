@@ -470,6 +470,8 @@ def _write(ready: dict[int, _Ready], user: Account, kid: str) -> list[Version]:
                 search_text=r.kind.search_text(r.body),
             )
         )
+    for version, r in zip(versions, ready.values(), strict=True):
+        version.keep_body(r.body)
     rows.insert(versions)
     rows.insert(
         [

@@ -102,8 +102,17 @@ class Version(models.Model):
 
     @property
     def body(self) -> dict[str, Any]:
+        signed: dict[str, Any] | None = self.__dict__.get("_signed_body")
+        if signed is not None:
+            return signed
         body: dict[str, Any] = self.envelope()["body"]
         return body
+
+    def keep_body(self, body: dict[str, Any]) -> None:
+        """Remember the body this new version was just signed with (the value its canonical bytes encode), so
+        that the projections run in the same transaction read it without decoding the bytes again. Only the batch
+        writer calls it, with the body it encoded; the value is not copied, so nothing may change it."""
+        self.__dict__["_signed_body"] = body
 
 
 class AudienceEntry(models.Model):

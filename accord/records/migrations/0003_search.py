@@ -37,7 +37,7 @@ def install(apps: Any, schema_editor: Any) -> None:
     vendor = schema_editor.connection.vendor
     for sql in _POSTGRESQL if vendor == "postgresql" else _SQLITE if vendor == "sqlite" else []:
         schema_editor.execute(sql)
-    search.rebuild(version_model=apps.get_model("records", "Version"))
+    search.rebuild(version_model=apps.get_model("records", "Version"), vector=False)  # as the table is here
 
 
 def remove(apps: Any, schema_editor: Any) -> None:
