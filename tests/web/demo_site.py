@@ -64,6 +64,8 @@ class Site:
             Visit("incident", kz, reverse("incident", args=[self.incident_uuid])),
             Visit("open an incident", kz, reverse("incident-new")),
             Visit("my tasks", "kg.health", reverse("my-tasks")),
+            Visit("situation report form", kz, reverse("incident-sitrep-new", args=[self.incident_uuid])),
+            Visit("consolidated situation report", kz, reverse("incident-consolidated", args=[self.incident_uuid])),
             Visit("notifications", kz, reverse("notify-subscriptions")),
             Visit("new subscription", kz, reverse("notify-subscription-new")),
             Visit("delivery logs", "sco.coordinator", reverse("notify-delivery-logs")),
