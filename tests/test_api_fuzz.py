@@ -173,12 +173,14 @@ def test_schemathesis_finds_nothing(demo_token: str, settings: Any) -> None:
 
 # Write operations that the run must have seen succeed (a 2xx), so that it tests more than refusals: the
 # creations (their request examples) and what the links from a created record lead to. Updating and cancelling
-# an alert are reached through the links too, with most seeds but not all, so they are not required here.
+# an alert are reached through the links too, with most seeds but not all, so they are not required here; so is
+# revising a record: the walk reaches it from GET /api/v1/records, whose newest items are now mostly incidents
+# (revised only through their own endpoints), and with the incident, task, decision and sitrep routes no seed of
+# 14..24 reached it. tests/records covers revising.
 # Not reached: acknowledging (the alerts the links lead to are mostly the run's own, which its member does not
 # acknowledge; tests/alerts covers it) and verifying or dismissing signals (the demo data has none).
 WRITES_REACHED = {
     "POST /api/v1/records",
-    "POST /api/v1/records/{record_uuid}/versions",
     "POST /api/v1/records/{record_uuid}/withdraw",
     "POST /api/v1/alerts",
     "POST /api/v1/assessments",

@@ -14,7 +14,7 @@ coordinators who may see it, each in their language.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
 
@@ -135,4 +135,49 @@ def queue_ihr_overdue(record: Record, recipients: list[Account]) -> list[Deliver
         )
         if created:
             made.append(delivery)
+    return made
+
+
+def queue_incident_notice(record: Record, members: list[str], data: dict[str, Any]) -> list[Delivery]:
+    """Tell the contacts of `members` (every active account of their organisations, and the Secretariat's
+    coordinators) who may see it that the incident `record` dropped to level 1 because a consent was withdrawn
+    (in the caller's transaction; the notify worker sends them). One message per address and incident version."""
+    version = record.current_version
+    if version is None:
+        return []
+    body = version.body
+    title = version.body.get("title") or {}
+    link = messages.record_link(record)
+    made: list[Delivery] = []
+    seen: set[str] = set()
+    for member in members:
+        for account in _accounts(member):
+            address = account.email.lower()
+            if address in seen or not matching.may_see(Principal.of(account), version.pk):
+                continue
+            seen.add(address)
+            key = key_for("incident", record.origin_node, record.uuid, version.seq, address)
+            delivery, created = Delivery.objects.get_or_create(
+                key=key,
+                defaults={
+                    "purpose": Delivery.Purpose.ESCALATION,
+                    "kind": Channel.Kind.EMAIL,
+                    "account": account,
+                    "address": address,
+                    "language": _language(account),
+                    "record": record,
+                    "version": version,
+                    "message_id": messages.message_id(key),
+                    "data": {
+                        "escalation": messages.INCIDENT_LEVEL_DROPPED,
+                        "titles": dict(title),
+                        "level": body.get("level"),
+                        "from_level": (body.get("change") or {}).get("from_level"),
+                        "link": link,
+                        **data,
+                    },
+                },
+            )
+            if created:
+                made.append(delivery)
     return made

@@ -310,6 +310,7 @@ def _render_digest(delivery: Delivery) -> Content:
 
 
 IHR_OVERDUE = "ihr_notification_overdue"  # data["escalation"] of the IHR 24-hour clock's deliveries
+INCIDENT_LEVEL_DROPPED = "incident_level_dropped"  # an incident back at level 1: a consent was withdrawn
 
 # The escalations other apps define (an overdue task: accord.response.task_escalation), by data["escalation"];
 # each app registers its renderer at start-up, so notify imports none of them.
@@ -324,6 +325,8 @@ def _render_escalation(delivery: Delivery) -> Content:
     data = delivery.data
     if data.get("escalation") == IHR_OVERDUE:
         return _render_ihr_overdue(delivery)
+    if data.get("escalation") == INCIDENT_LEVEL_DROPPED:
+        return _render_incident_level_dropped(delivery)
     renderer = ESCALATIONS.get(str(data.get("escalation", "")))
     if renderer is not None:
         return renderer(delivery)
@@ -356,6 +359,37 @@ def _render_ihr_overdue(delivery: Delivery) -> Content:
     text = f"{body}\n\n{_('Open in Accord')}: {link}\n"
     html = f'<p>{escape(body)}</p><p><a href="{escape(link)}">{escape(_("Open in Accord"))}</a></p>'
     payload = {"type": "ihr.notification_overdue", "data": {"event": event, "links": {"record": link}}}
+    return Content(subject, text, html, payload)
+
+
+def _render_incident_level_dropped(delivery: Delivery) -> Content:
+    data = delivery.data
+    titles = data.get("titles") or {}
+    language = (delivery.language or "en")[:2]
+    title = str(titles.get(language) or titles.get("en") or next(iter(titles.values()), ""))
+    member, link = str(data.get("member", "")), str(data.get("link", ""))
+    values = {"title": title, "member": member, "level": data.get("from_level")}
+    subject = "[Accord] " + _("Incident back at level 1: %(title)s") % values
+    body = (
+        _(
+            "%(member)s no longer consents to the joint response to the incident %(title)s, so the incident went back "
+            "from level %(level)s to level 1 (information sharing). Raising it again needs the consent of every "
+            "affected member."
+        )
+        % values
+    )
+    text = f"{body}\n\n{_('Open in Accord')}: {link}\n"
+    html = f'<p>{escape(body)}</p><p><a href="{escape(link)}">{escape(_("Open in Accord"))}</a></p>'
+    payload = {
+        "type": "incident.level_dropped",
+        "data": {
+            "title": title,
+            "member": member,
+            "level": 1,
+            "from_level": data.get("from_level"),
+            "links": {"record": link},
+        },
+    }
     return Content(subject, text, html, payload)
 
 

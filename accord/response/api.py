@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
-from accord.api import AudienceIn, Tlp, account_of, links_to, principal_of, require_write
+from accord.api import AudienceIn, Tlp, account_of, principal_of, require_write
 from accord.members.site import absolute_url
 from accord.records.envelope import parse_audience
 from accord.records.models import Record
@@ -134,10 +134,7 @@ def incident_out(record: Record) -> dict[str, Any]:
     }
 
 
-_LINKS = links_to(201, "record_uuid", "accord_response_api_get_incident", pointer="/id")
-
-
-@router.post("", response={201: IncidentOut}, summary="Open an incident (level 0, open)", openapi_extra=_LINKS)
+@router.post("", response={201: IncidentOut}, summary="Open an incident (level 0, open)")
 def open_incident(request: HttpRequest, payload: IncidentIn) -> Status[dict[str, Any]]:
     require_write(request)
     version = actions.open_incident(
@@ -160,7 +157,6 @@ def open_incident(request: HttpRequest, payload: IncidentIn) -> Status[dict[str,
     "",
     response=IncidentPage,
     summary="Incidents you may see, newest first",
-    openapi_extra=links_to(200, "record_uuid", "accord_response_api_get_incident", pointer="/items/0/id"),
 )
 def list_incidents(request: HttpRequest, filters: Query[IncidentFilters]) -> HttpResponse | dict[str, Any]:
     rows = queries.incidents_for(
@@ -185,3 +181,7 @@ def list_incidents(request: HttpRequest, filters: Query[IncidentFilters]) -> Htt
 @router.get("/{uuid:record_uuid}", response=IncidentOut, summary="One incident")
 def get_incident(request: HttpRequest, record_uuid: UUID) -> dict[str, Any]:
     return incident_out(queries.incident_for(principal_of(request), record_uuid))
+
+
+# Consents, the level, links and the timeline register their routes on this router.
+from accord.response import room_api  # noqa: E402, F401

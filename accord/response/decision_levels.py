@@ -12,8 +12,8 @@ from accord.records import actions as record_actions
 from accord.records.errors import Conflict
 from accord.records.models import Record, Version
 from accord.response import hanging
+from accord.response.consents import states as consents_states
 from accord.response.kinds import CONSENT_LEVELS, INCIDENT
-from accord.response.models import ConsentView
 from accord.response.refs import pick, ref_of
 
 
@@ -33,14 +33,8 @@ def decided_level(record: Record, *, level: int, decision: Record, text: dict[st
         return None
     consents: list[dict[str, Any]] = []
     if level in CONSENT_LEVELS:
-        # Each member's latest consent of the incident's traffic (until respcore's consents.states is on main:
-        # then call it, or the level action itself); only a consent still "given" counts.
-        latest: dict[str, ConsentView] = {}
-        for row in ConsentView.objects.filter(
-            incident_node=record.origin_node, incident_record=record.uuid, active=True, traffic=current.status
-        ).select_related("version", "record"):
-            if row.record.origin_member == row.member and (row.member not in latest or row.at > latest[row.member].at):
-                latest[row.member] = row
+        # Each member's latest consent of the incident's traffic: the one rule of consents.states.
+        latest = consents_states(record, current.status)
         given = {member: row for member, row in latest.items() if row.consent == "given"}
         missing = [code for code in body["affected_members"] if code not in given]
         if missing:

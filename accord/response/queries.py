@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accord.records.errors import ActionError, NotFound
 from accord.records.models import Record
 from accord.records.principal import Principal
-from accord.response import hazards
+from accord.response import consents, hazards
 from accord.response.kinds import KIND
 
 NO_SUCH_INCIDENT = "no such incident"
@@ -101,3 +101,79 @@ def page(rows: QuerySet[Record], limit: int, cursor: str | None = None) -> Page:
         last: Any = shown[-1]
         following = encode_cursor(last.incident_view.opened_at, last.pk)
     return Page(rows=shown, cursor=following)
+
+
+# ---- what hangs from an incident ---------------------------------------------------------------------------
+
+
+def links_for(principal: Principal, incident: Record) -> QuerySet[Record]:
+    """The incident's active links that `principal` may see, and whose target it may see too: a reader who cannot
+    see either end never sees the link. Oldest first."""
+    visible = Record.objects.visible_to(principal)
+    target_visible = visible.filter(
+        origin_node=OuterRef("link_view__target_node"), uuid=OuterRef("link_view__target_record")
+    )
+    return (
+        visible.filter(
+            kind="incident_link",
+            link_view__incident_node=incident.origin_node,
+            link_view__incident_record=incident.uuid,
+            link_view__active=True,
+        )
+        .filter(Exists(target_visible))
+        .select_related("current_version", "link_view")
+        .order_by("current_version_id")
+    )
+
+
+def link_for(principal: Principal, incident: Record, link_uuid: uuid.UUID | str) -> Record:
+    try:
+        key = uuid.UUID(str(link_uuid))
+    except ValueError:
+        raise NotFound("no such link") from None
+    record = links_for(principal, incident).filter(uuid=key).first()
+    if record is None:
+        raise NotFound("no such link")
+    return record
+
+
+def incidents_of(principal: Principal, target: Record) -> QuerySet[Record]:
+    """The incidents `target` (an alert, an assessment ...) is linked to, as `principal` may see them: the
+    incident, the link and the target all visible."""
+    visible = Record.objects.visible_to(principal)
+    linked = visible.filter(
+        kind="incident_link",
+        link_view__target_node=target.origin_node,
+        link_view__target_record=target.uuid,
+        link_view__active=True,
+        link_view__incident_node=OuterRef("origin_node"),
+        link_view__incident_record=OuterRef("uuid"),
+    )
+    return incidents_for(principal).filter(Exists(linked))
+
+
+def consent_board(principal: Principal, incident: Record) -> list[dict[str, Any]]:
+    """Each affected member's consent as the reader may see it: state, condition, when, and the record."""
+    version = incident.current_version
+    assert version is not None
+    visible = set(
+        Record.objects.visible_to(principal)
+        .filter(kind=consents.KIND, consent_view__incident_record=incident.uuid)
+        .values_list("pk", flat=True)
+    )
+    found = consents.states(incident, version.status)
+    rows = []
+    for member in version.body.get("affected_members", []):
+        row = found.get(member)
+        if row is not None and row.record_id not in visible:
+            row = None
+        rows.append(
+            {
+                "member": member,
+                "consent": row.consent if row is not None else None,
+                "condition": row.condition if row is not None else "",
+                "at": row.at if row is not None else None,
+                "record": row.record.uuid if row is not None else None,
+            }
+        )
+    return rows

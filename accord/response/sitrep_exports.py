@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from django.template.loader import render_to_string
@@ -179,9 +180,18 @@ def context(principal: Principal, result: Consolidated) -> dict[str, Any]:
     }
 
 
+PRINT_CSS = Path(__file__).with_name("sitrep_print.css")
+
+
+def _no_fetch(url: str, *args: Any, **kwargs: Any) -> Any:
+    """WeasyPrint fetches nothing: the page carries everything it shows (the map and the curves are inline SVG)."""
+    raise ValueError(f"a printed report fetches nothing ({url[:80]})")
+
+
 def pdf_bytes(principal: Principal, result: Consolidated) -> bytes:
-    from weasyprint import HTML
+    from weasyprint import CSS, HTML
 
     html = render_to_string("response/sitrep_print.html", context(principal, result))
-    pdf: bytes = HTML(string=html).write_pdf()
+    stylesheet = CSS(string=PRINT_CSS.read_text(encoding="utf-8"), url_fetcher=_no_fetch)
+    pdf: bytes = HTML(string=html, url_fetcher=_no_fetch).write_pdf(stylesheets=[stylesheet])
     return pdf

@@ -15,6 +15,12 @@ def ready() -> None:
 
     on_version_committed(update_received, kinds={tasks_kind.UPDATE_KIND})
     on_version_committed(position_received, kinds={decisions_kind.POSITION_KIND})
+    from accord.response import timeline
+
+    # Every version of these is an event of the incident's timeline (a status change, minutes, an outcome).
+    for kind in (tasks_kind.KIND, tasks_kind.UPDATE_KIND, meetings_kind.KIND, decisions_kind.KIND):
+        timeline.register(timeline.Source(kind=kind, every_version=True))
+    timeline.register(timeline.Source(kind=decisions_kind.POSITION_KIND, every_version=True))
 
 
 def add_routers(api: Any) -> None:
