@@ -3,7 +3,8 @@ PostgreSQL database, peered over HTTP): CN opens an incident whose audience is C
 
 The incidents and all that hangs from them reach KZ and never BY; KZ's task update and KZ's position, filed on the
 KZ node, are applied by the incident's origin (CN) and every node in the audience ends with the same state; a
-situation report filed on the KZ node, and its correction, are counted (once) in the consolidated report on CN.
+situation report filed on the KZ node, and its correction, are counted (once) in the consolidated report on CN; a
+consent given on the KZ node reaches CN and lets CN raise the level, which KZ then shows.
 The tests of this module share the three nodes and run in order: the last checks that BY holds nothing.
 """
 
@@ -206,6 +207,41 @@ def test_a_sitrep_filed_on_the_kz_node_is_counted_once_in_the_consolidated_repor
     )
     assert at_kz["members"] == merged["members"]
     room.paths.append(f"/api/v1/incidents/{incident_id}/sitreps")
+
+
+def test_a_consent_given_on_the_kz_node_lets_the_origin_raise_the_level(room: Room) -> None:
+    cn, kz = room.api["CN"], room.api["KZ"]
+    incident_id = _open_incident(room)["id"]
+    assert _created(cn.post(f"/api/v1/incidents/{incident_id}/consents", {"consent": "given"}))["member"] == "CN"
+    # Without KZ's consent the origin refuses level 2, naming KZ.
+    refused = cn.post(f"/api/v1/incidents/{incident_id}/level", {"level": 2, "reason": "cases on both sides"})
+    assert refused.status == 409 and refused.body["missing_consent"] == ["KZ"], refused.body
+    # KZ gives its consent on its own node, which is not the incident's origin: it issues no incident version.
+    given = _created(kz.post(f"/api/v1/incidents/{incident_id}/consents", {"consent": "given", "condition": "KZ-19"}))
+    assert given["member"] == "KZ" and given["incident_level"] == 0
+    room.paths.append(f"/api/v1/incidents/{incident_id}/consents")
+
+    def both_given(rows: Any) -> bool:
+        return {r["member"]: r["consent"] for r in rows} == {"CN": "given", "KZ": "given"}
+
+    board = _until(
+        "KZ's consent on the CN node", lambda: cn.get(f"/api/v1/incidents/{incident_id}/consents"), both_given
+    )
+    assert next(r for r in board if r["member"] == "KZ")["condition"] == "KZ-19"
+    raised = cn.post(f"/api/v1/incidents/{incident_id}/level", {"level": 2, "reason": "cases on both sides"})
+    assert raised.status == 200, raised.body
+    assert raised.body["level"] == 2 and {c["member"] for c in raised.body["consents"]} == {"CN", "KZ"}
+    at_kz = _until(
+        "level 2 on the KZ node", lambda: kz.get(f"/api/v1/incidents/{incident_id}"), lambda b: b["level"] == 2
+    )
+    assert at_kz["seq"] == raised.body["seq"] and at_kz["origin_member"] == "CN"
+    assert at_kz["consents"] == raised.body["consents"]
+    # The timeline on KZ shows both consents and the level change, each from the node that issued it.
+    items = kz.get(f"/api/v1/incidents/{incident_id}/timeline").body["items"]
+    consents = {(i["origin"], i["node"]) for i in items if i["kind"] == "consent"}
+    assert consents == {("CN", room.nodes["CN"].info["node_id"]), ("KZ", room.nodes["KZ"].info["node_id"])}
+    assert [i["details"]["level"] for i in items if i["kind"] == "incident"] == [0, 2]
+    room.paths.append(f"/api/v1/incidents/{incident_id}/timeline")
 
 
 def test_the_node_outside_the_audience_holds_nothing(room: Room) -> None:
