@@ -110,6 +110,6 @@ def retry(node_id: uuid.UUID, kid: str) -> dict[str, int]:
                 counts["refused"] += 1
                 log_event("version.refused", f"{row.source} (after key {kid}): {result.message}", peer=row.peer)
                 continue
-            counts[result.outcome] += 1
+            counts["duplicates" if result.outcome == "duplicate" else result.outcome] += 1
             if result.outcome == "stored" and row.peer_id is not None:
                 Peer.objects.filter(pk=row.peer_id).update(stored=F("stored") + 1)
