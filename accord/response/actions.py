@@ -176,7 +176,23 @@ def change_level(
     (MissingConsent, 409, names who has not given it)."""
     if level not in (0, 1, 2, 3):
         raise ActionError(f"level {level} is not 0, 1, 2 or 3", field="level")
-    text = _reason(reason)
+    change = {"action": "level", "reason": _reason(reason)}
+    return set_level(incident, level=level, change=change, acting_user=acting_user, expected_seq=expected_seq)
+
+
+def set_level(
+    incident: Record,
+    *,
+    level: int,
+    change: dict[str, Any],
+    acting_user: Account,
+    expected_seq: int | None = None,
+) -> Version:
+    """The one place the level changes, by hand (change_level) or by an adopted decision (decision_levels): the
+    incident locked, open and not at `level` already; at 2 or 3 the consents of every affected member listed
+    (MissingConsent otherwise). `change` says what caused it (its `from_level` is filled in here)."""
+    if level not in (0, 1, 2, 3):
+        raise ActionError(f"level {level} is not 0, 1, 2 or 3", field="level")
     with transaction.atomic():
         record, body = _locked(incident)
         if body["status"] == "closed":
@@ -187,7 +203,7 @@ def change_level(
             **body,
             "level": level,
             "consents": _consents_for(record, body, level),
-            "change": {"action": "level", "reason": text, "from_level": body["level"]},
+            "change": {**change, "from_level": body["level"]},
         }
         return _revise(record, new, acting_user, expected_seq)
 

@@ -225,7 +225,7 @@ def _apply_level(decision: Record, body: dict[str, Any]) -> dict[str, Any]:
         with transaction.atomic():
             version = levels.decided_level(record, level=level, decision=decision, text=body["text"])
     except levels.MissingConsent as refused:
-        return {"level": level, "applied": False, "missing_consent": refused.members, "reason": refused.message}
+        return {"level": level, "applied": False, "missing_consent": refused.missing, "reason": refused.message}
     except ActionError as error:
         return {"level": level, "applied": False, "reason": error.message[:2000]}
     if version is None:

@@ -3,7 +3,8 @@ PostgreSQL database, peered over HTTP): CN opens an incident whose audience is C
 
 The incidents and all that hangs from them reach KZ and never BY; KZ's task update and KZ's position, filed on the
 KZ node, are applied by the incident's origin (CN) and every node in the audience ends with the same state; a
-situation report filed on the KZ node, and its correction, are counted (once) in the consolidated report on CN.
+situation report filed on the KZ node, and its correction, are counted (once) in the consolidated report on CN; a
+consent given on the KZ node reaches CN and lets CN raise the level, which KZ then shows.
 The tests of this module share the three nodes and run in order: the last checks that BY holds nothing.
 """
 
@@ -44,6 +45,7 @@ class Room:
         clients = each(lambda node: node.account(f"fp-{node.member.lower()}", "focal_point"), nodes.values())
         self.api = dict(zip(nodes, clients, strict=True))
         self.paths: list[str] = []  # what the audience nodes show and BY must answer 404 to
+        self.kinds: set[str] = set()  # the kinds of the records written so far
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +91,7 @@ def _open_incident(room: Room) -> dict[str, Any]:
         )
     )
     room.paths.append(f"/api/v1/incidents/{incident['id']}")
+    room.kinds.add("incident")
     _until("the incident on the KZ node", lambda: room.api["KZ"].get(f"/api/v1/incidents/{incident['id']}"), bool)
     return incident
 
@@ -118,6 +121,7 @@ def test_task_updates_and_positions_from_a_peer_are_applied_by_the_origin(room: 
     assert _created(cn.post(f"/api/v1/decisions/{decision['id']}/positions", {"position": "support"}))["counted"]
 
     room.paths += [f"/api/v1/tasks/{task['id']}", f"/api/v1/decisions/{decision['id']}"]
+    room.kinds |= {"task", "task_update", "decision", "position"}
 
     # The incident reaches KZ, the other member of its audience, with its task and its decision.
     seen = kz.get(f"/api/v1/incidents/{incident_id}").body
@@ -206,6 +210,43 @@ def test_a_sitrep_filed_on_the_kz_node_is_counted_once_in_the_consolidated_repor
     )
     assert at_kz["members"] == merged["members"]
     room.paths.append(f"/api/v1/incidents/{incident_id}/sitreps")
+    room.kinds.add("sitrep")
+
+
+def test_a_consent_given_on_the_kz_node_lets_the_origin_raise_the_level(room: Room) -> None:
+    cn, kz = room.api["CN"], room.api["KZ"]
+    incident_id = _open_incident(room)["id"]
+    assert _created(cn.post(f"/api/v1/incidents/{incident_id}/consents", {"consent": "given"}))["member"] == "CN"
+    # Without KZ's consent the origin refuses level 2, naming KZ.
+    refused = cn.post(f"/api/v1/incidents/{incident_id}/level", {"level": 2, "reason": "cases on both sides"})
+    assert refused.status == 409 and refused.body["missing_consent"] == ["KZ"], refused.body
+    # KZ gives its consent on its own node, which is not the incident's origin: it issues no incident version.
+    given = _created(kz.post(f"/api/v1/incidents/{incident_id}/consents", {"consent": "given", "condition": "KZ-19"}))
+    assert given["member"] == "KZ" and given["incident_level"] == 0
+    room.paths.append(f"/api/v1/incidents/{incident_id}/consents")
+    room.kinds.add("consent")
+
+    def both_given(rows: Any) -> bool:
+        return {r["member"]: r["consent"] for r in rows} == {"CN": "given", "KZ": "given"}
+
+    board = _until(
+        "KZ's consent on the CN node", lambda: cn.get(f"/api/v1/incidents/{incident_id}/consents"), both_given
+    )
+    assert next(r for r in board if r["member"] == "KZ")["condition"] == "KZ-19"
+    raised = cn.post(f"/api/v1/incidents/{incident_id}/level", {"level": 2, "reason": "cases on both sides"})
+    assert raised.status == 200, raised.body
+    assert raised.body["level"] == 2 and {c["member"] for c in raised.body["consents"]} == {"CN", "KZ"}
+    at_kz = _until(
+        "level 2 on the KZ node", lambda: kz.get(f"/api/v1/incidents/{incident_id}"), lambda b: b["level"] == 2
+    )
+    assert at_kz["seq"] == raised.body["seq"] and at_kz["origin_member"] == "CN"
+    assert at_kz["consents"] == raised.body["consents"]
+    # The timeline on KZ shows both consents and the level change, each from the node that issued it.
+    items = kz.get(f"/api/v1/incidents/{incident_id}/timeline").body["items"]
+    consents = {(i["origin"], i["node"]) for i in items if i["kind"] == "consent"}
+    assert consents == {("CN", room.nodes["CN"].info["node_id"]), ("KZ", room.nodes["KZ"].info["node_id"])}
+    assert [i["details"]["level"] for i in items if i["kind"] == "incident"] == [0, 2]
+    room.paths.append(f"/api/v1/incidents/{incident_id}/timeline")
 
 
 def test_the_node_outside_the_audience_holds_nothing(room: Room) -> None:
@@ -218,7 +259,7 @@ def test_the_node_outside_the_audience_holds_nothing(room: Room) -> None:
     held = room.nodes["KZ"].node.sql(
         "SELECT DISTINCT kind FROM records_record WHERE kind = ANY(?)", [list(RESPONSE_KINDS)]
     )
-    assert {kind for (kind,) in held} >= {"incident", "task", "task_update", "decision", "position", "sitrep"}
+    assert {kind for (kind,) in held} >= room.kinds
     assert all(room.api["KZ"].get(path).status == 200 for path in room.paths)
 
 
