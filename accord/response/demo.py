@@ -95,6 +95,17 @@ def _work(incident: Any) -> int:
     if hanging.filter(kind__in=("task", "decision", "meeting")).exists():
         return 0
     kz, kg, uz = (Account.objects.get(username=f"{code}.health") for code in ("kz", "kg", "uz"))
+    from accord.response import actions
+
+    for account, condition in ((kz, ""), (kg, "Teams work under the national command"), (uz, "")):
+        actions.record_consent(incident, consent="given", condition=condition, acting_user=account)
+    actions.change_level(
+        Record.objects.get(pk=incident.pk),
+        level=2,
+        reason="Cases on both sides of two borders; joint vector control needed",
+        acting_user=kz,
+    )
+    created = 3
     now = timezone.now().replace(minute=0, second=0, microsecond=0)
     emergency = Organisation.objects.get(slug="kz-emergency")
     tasks = [
@@ -102,7 +113,6 @@ def _work(incident: Any) -> int:
         (TASKS[1], "member", "UZ", "normal", now + timedelta(days=4), uz, ["in_progress", "done"]),
         (TASKS[2], "organisation", str(emergency.uuid), "urgent", now + timedelta(days=1), None, []),
     ]
-    created = 0
     for title, kind, assignee, priority, due, worker, steps in tasks:
         task = task_actions.create_task(
             incident=incident.uuid,

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accord.records.errors import ActionError, NotFound
 from accord.records.principal import Principal
-from accord.response import decision_actions, meetings, queries, room, task_actions, work_queries
+from accord.response import actions, decision_actions, meetings, queries, room, task_actions, work_queries
 from accord.response.meetings_kind import zone
 from accord.response.refs import LANGUAGES
 from accord.response.views import _account, _names, render_incident, visible_incident
@@ -231,3 +231,49 @@ def _my_tasks(request: HttpRequest, *, errors: dict[str, str] | None = None, sta
 @require_http_methods(["GET", "HEAD"])
 def my_tasks(request: HttpRequest) -> HttpResponse:
     return _my_tasks(request)
+
+
+# ---- consent and level -----------------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def consent(request: HttpRequest, record_uuid: str) -> HttpResponse:
+    """Record the consent of the account's member to the incident's activation (given, refused, withdrawn)."""
+    record = visible_incident(request, record_uuid)
+    try:
+        actions.record_consent(
+            record,
+            consent=request.POST.get("consent", ""),
+            condition=request.POST.get("condition", "")[:2000],
+            acting_user=_account(request),
+        )
+    except ActionError as error:
+        return render_incident(request, record, errors={"consent": error.message}, status=error.status)
+    messages.success(request, _("Your member's consent is recorded."))
+    return _back(record.uuid, "level")
+
+
+@login_required
+@require_POST
+def level(request: HttpRequest, record_uuid: str) -> HttpResponse:
+    """Raise or lower the level with a reason; the consent rule's refusal names the members."""
+    record = visible_incident(request, record_uuid)
+    wanted = request.POST.get("level", "")
+    try:
+        if wanted not in ("0", "1", "2", "3"):
+            raise ActionError(_("Choose a level from 0 to 3."), field="level")
+        actions.change_level(
+            record, level=int(wanted), reason=request.POST.get("reason", "")[:2000], acting_user=_account(request)
+        )
+    except actions.MissingConsent as refused:
+        names = _names()
+        message = _(
+            "Level %(level)s needs the consent of every affected member. Consent is missing or refused from: "
+            "%(members)s."
+        ) % {"level": wanted, "members": ", ".join(f"{names.get(m, m)} ({m})" for m in refused.missing)}
+        return render_incident(request, record, errors={"level": message}, status=refused.status)
+    except ActionError as error:
+        return render_incident(request, record, errors={"level": error.message}, status=error.status)
+    messages.success(request, _("The level is changed."))
+    return _back(record.uuid, "level")

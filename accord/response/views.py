@@ -350,6 +350,39 @@ def sitrep_section(principal: Principal, record: Record, account: Account) -> di
     return section(principal, record, account)
 
 
+CONSENTS = {
+    "given": gettext_lazy("Given"),
+    "refused": gettext_lazy("Refused"),
+    "withdrawn": gettext_lazy("Withdrawn"),
+}
+
+
+def level_section(principal: Principal, record: Record, account: Account, names: dict[str, str]) -> dict[str, Any]:
+    """The level and consents panel and the timeline."""
+    from accord.records import kinds
+    from accord.response import timeline
+
+    board = queries.consent_board(principal, record)
+    for row in board:
+        row["name"] = names.get(row["member"], row["member"])
+        row["label"] = CONSENTS.get(row["consent"] or "", "")
+    organisation = account.organisation
+    member = organisation.member.code if organisation is not None else ""
+    roles = account.role_names()
+    items = timeline.timeline(principal, record)
+    for item in items:
+        kind = kinds.get(item["kind"])
+        item["label"] = kind.label if kind is not None else item["kind"]
+        item["name"] = names.get(item["origin"], item["origin"])
+    return {
+        "consents": board,
+        "may_consent": "focal_point" in roles and member in [row["member"] for row in board],
+        "may_change_level": organisation is not None and bool(roles & incident_roles(organisation.member)),
+        "consent_choices": CONSENTS,
+        "timeline": items,
+    }
+
+
 def render_incident(
     request: HttpRequest, record: Record, *, errors: dict[str, str] | None = None, status: int = 200
 ) -> HttpResponse:
@@ -386,6 +419,7 @@ def render_incident(
             "participant_choices": [*context["body"].get("affected_members", []), forms.SECRETARIAT],
             "levels": LEVELS,
             **sitrep_section(principal, record, account),
+            **level_section(principal, record, account, names),
             "errors": errors,
             "posted": request.POST if request.method == "POST" else None,
         }

@@ -15,10 +15,11 @@ from accord.response.work_models import DecisionView, TaskView
 
 
 @pytest.mark.django_db
-def test_the_demo_opens_a_cross_border_incident_with_tasks_a_meeting_and_an_adopted_decision() -> None:
+def test_the_demo_opens_an_incident_at_level_two_with_tasks_a_meeting_and_an_adopted_decision() -> None:
     load_demo()
     view = IncidentView.objects.get()
     assert view.title == demo.TITLE["en"] and view.status == "open" and view.affected == ",KZ,KG,UZ,"
+    assert view.level == 2 and Record.objects.filter(kind="consent").count() == 3
     assert sorted(TaskView.objects.values_list("status", flat=True)) == ["done", "in_progress", "open"]
     assert Record.objects.filter(kind="meeting").count() == 1
     assert list(DecisionView.objects.values_list("state", flat=True)) == ["adopted"]
