@@ -308,6 +308,18 @@ def _distinct(features: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return kept
 
 
+def _incidents(principal: Principal, record: Record) -> list[dict[str, Any]]:
+    from accord.response.views import incidents_of
+
+    return incidents_of(principal, record)
+
+
+def _may_open_incident(account: Account) -> bool:
+    from accord.response.views import may_open
+
+    return may_open(account)
+
+
 def _detail(
     request: HttpRequest, record: Record, *, errors: dict[str, str] | None = None, status: int = 200
 ) -> HttpResponse:
@@ -368,6 +380,8 @@ def _detail(
             "errors": errors or {},
             "posted": posted,
             "now": timezone.now(),
+            "incidents": _incidents(principal, record),
+            "may_open_incident": _may_open_incident(account),
         },
         status=status,
     )

@@ -253,8 +253,7 @@ def incident_new(request: HttpRequest) -> HttpResponse:
 
 def _link_alert(request: HttpRequest, incident_uuid: Any, alert_uuid: str, account: Account) -> str:
     """Link the alert the incident was opened from, and its IHR assessments, once links exist (respcore)."""
-    link = getattr(actions, "link_record", None)
-    if not alert_uuid or link is None:
+    if not alert_uuid:
         return ""
     principal = Principal.of(account)
     incident = queries.incident_for(principal, incident_uuid)
@@ -269,7 +268,7 @@ def _link_alert(request: HttpRequest, incident_uuid: Any, alert_uuid: str, accou
     done = 0
     for target in targets:
         try:
-            link(incident, target=str(target), acting_user=account)
+            actions.link_record(incident, target=str(target), acting_user=account)
             done += 1
         except ActionError as error:
             messages.warning(request, error.message)
@@ -286,12 +285,9 @@ def region_rows(codes: list[str]) -> list[dict[str, str]]:
 
 def linked_alert_areas(principal: Principal, incident: Record) -> list[dict[str, Any]]:
     """The areas of the alerts linked to the incident (their GeoJSON features, each once), for the map."""
-    links_for = getattr(queries, "links_for", None)
-    if links_for is None:
-        return []
     targets = [
         link.link_view.target_record
-        for link in links_for(principal, incident)
+        for link in queries.links_for(principal, incident)
         if getattr(link, "link_view", None) is not None and link.link_view.target_kind == "alert"
     ]
     if not targets:
@@ -431,3 +427,23 @@ def render_incident(
 @require_http_methods(["GET", "HEAD"])
 def incident_detail(request: HttpRequest, record_uuid: str) -> HttpResponse:
     return render_incident(request, visible_incident(request, record_uuid))
+
+
+def incidents_of(principal: Principal, target: Record) -> list[dict[str, Any]]:
+    """The incidents a record (an alert, an assessment) is linked to, for that record's page."""
+    language = get_language()
+    rows = []
+    for record in queries.incidents_of(principal, target):
+        version = record.current_version
+        assert version is not None
+        view: Any = record.incident_view
+        rows.append(
+            {
+                "url": reverse("incident", args=[record.uuid]),
+                "title": pick(version.body.get("title"), language) or view.title,
+                "level_label": level_label(view.level),
+                "level": view.level,
+                "status_label": STATUSES.get(view.status, view.status),
+            }
+        )
+    return rows

@@ -182,3 +182,33 @@ def test_the_form_is_prefilled_from_an_alert(people: People) -> None:
     assert '<option value="A00" selected>' in html
     assert 'value="KZ-61" selected' in html and 'value="KZ" id="affected-KZ" checked' in html
     assert 'value="GREEN" selected' in html
+
+
+def test_an_incident_opened_from_an_alert_links_it_and_the_alert_page_shows_it(people: People) -> None:
+    area = {
+        "areaDesc": "Osh Region",
+        "polygon": ["40.0,72.0 40.5,72.0 40.5,73.0 40.0,73.0 40.0,72.0"],
+        "geocode": [{"valueName": "ISO3166-2", "value": "KG-O"}],
+    }
+    alert = alert_actions.publish_alert(
+        cap(info(area=[area])),
+        audience=Audience(members=["KZ", "KG", "SCO"]),
+        tlp="GREEN",
+        acting_user=people.world.carol,
+        epidemic=CHOLERA,
+    )
+    alert_uuid = str(alert.version.record_uuid)
+    carol = client_for(people.world.carol)
+    alert_page = _html(carol.get(reverse("alert", args=[alert_uuid])))
+    assert "This alert belongs to no incident." in alert_page and f"/incidents/new/?alert={alert_uuid}" in alert_page
+    response = carol.post(
+        reverse("incident-new"),
+        _form(hazard="A00", affected_members=["KZ", "KG"], regions=["KG-O"], tlp="GREEN", alert=alert_uuid),
+    )
+    assert response.status_code == 302
+    link = Record.objects.get(kind="incident_link")
+    assert link.current_version is not None and link.current_version.body["target"]["record"] == alert_uuid
+    alert_page = _html(client_for(people.kira).get(reverse("alert", args=[alert_uuid])))
+    assert "Crimean-Congo haemorrhagic fever in the south" in alert_page
+    incident_page = _html(carol.get(response["Location"]))
+    assert '"areas": [{' in incident_page and "Osh Region" in incident_page  # the alert's area on the map
