@@ -145,4 +145,44 @@ def _work(incident: Any) -> int:
         decision_actions.take_position(decision.record_uuid, position="support", acting_user=account)
         created += 1
     assert Record.objects.filter(kind="decision", decision_view__state="adopted").exists()
+    return created + _sitreps(incident, {"KZ": kz, "KG": kg, "UZ": uz})
+
+
+# Daily new cases of the last two weeks per member, and the region of each member's cases.
+CURVES = {
+    "KZ": ("KZ-61", [1, 0, 2, 1, 3, 2, 4, 3, 5, 4, 3, 4, 2, 3]),
+    "KG": ("KG-O", [0, 1, 0, 1, 2, 1, 2, 3, 2, 2, 3, 1, 2, 1]),
+    "UZ": ("UZ-SU", [0, 0, 1, 0, 1, 1, 0, 2, 1, 2, 1, 1, 0, 1]),
+}
+
+
+def _sitreps(incident: Any, accounts: dict[str, Any]) -> int:
+    """Two weeks of daily situation reports of each affected member, up to yesterday."""
+    from accord.records.models import Record
+    from accord.response import sitreps
+    from accord.response.sitrep_periods import today_anywhere
+
+    last = today_anywhere() - timedelta(days=1)
+    created = 0
+    for member, (region, curve) in CURVES.items():
+        cases = deaths = 0
+        for index, new in enumerate(curve):
+            day = last - timedelta(days=len(curve) - 1 - index)
+            died = 1 if member == "KZ" and index in (6, 11) else 0
+            cases, deaths = cases + new, deaths + died
+            sitreps.file_sitrep(
+                Record.objects.get(pk=incident.pk),
+                acting_user=accounts[member],
+                period_start=day.isoformat(),
+                period_end=day.isoformat(),
+                figures={
+                    "new_cases": new,
+                    "new_deaths": died,
+                    "cumulative_cases": cases,
+                    "cumulative_deaths": deaths,
+                    "by_region": [{"region": region, "new_cases": new, "new_deaths": died}],
+                },
+                measures=["isolation", "risk_communication"] if index > 6 else ["risk_communication"],
+            )
+            created += 1
     return created

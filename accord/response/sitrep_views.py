@@ -244,7 +244,8 @@ def consolidated(request: HttpRequest, record_uuid: str) -> HttpResponse:
     principal = Principal.of(_account(request))
     asked = parse_date(request.GET.get("period_end", "") or "")
     today = today_anywhere()
-    period_end = asked if asked is not None and asked <= today else today
+    # By default the period that ended yesterday: today's reports are not due yet.
+    period_end = asked if asked is not None and asked <= today else today - timedelta(days=1)
     error = ""
     try:
         result = consolidate.consolidate(principal, incident, period_end)

@@ -20,6 +20,7 @@ def test_the_demo_opens_an_incident_at_level_two_with_tasks_a_meeting_and_an_ado
     view = IncidentView.objects.get()
     assert view.title == demo.TITLE["en"] and view.status == "open" and view.affected == ",KZ,KG,UZ,"
     assert view.level == 2 and Record.objects.filter(kind="consent").count() == 3
+    assert Record.objects.filter(kind="sitrep").count() == 3 * 14  # two weeks, daily, of each member
     assert sorted(TaskView.objects.values_list("status", flat=True)) == ["done", "in_progress", "open"]
     assert Record.objects.filter(kind="meeting").count() == 1
     assert list(DecisionView.objects.values_list("state", flat=True)) == ["adopted"]
@@ -27,7 +28,9 @@ def test_the_demo_opens_an_incident_at_level_two_with_tasks_a_meeting_and_an_ado
     client = Client()
     client.force_login(Account.objects.get(username="kg.health"))
     page = client.get(reverse("incident", args=[view.record.uuid])).content.decode()
-    assert "Crimean-Congo haemorrhagic fever" in page and "Adopted" in page
+    assert "Crimean-Congo haemorrhagic fever" in page and "Adopted" in page and page.count('class="sitrep ') == 42
+    consolidated = client.get(reverse("incident-consolidated", args=[view.record.uuid])).content.decode()
+    assert "missing-members" not in consolidated  # yesterday's period: every member reported
     assert "Active case finding" in client.get(reverse("my-tasks")).content.decode()
     client.force_login(Account.objects.get(username="cn.health"))  # China is not in the incident's audience
     assert client.get(reverse("incident", args=[view.record.uuid])).status_code == 404
