@@ -48,7 +48,10 @@ class Room:
         self.kinds: set[str] = set()  # the kinds of the records written so far
 
 
-@pytest.fixture(scope="module")
+# Session-wide, not module-wide: the worker that runs this group may run other modules' tests between these,
+# and a module fixture would then be torn down and built again, empty, before the last test (which checks what
+# the earlier ones wrote).
+@pytest.fixture(scope="session")
 def room(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Room]:
     with real_nodes(tmp_path_factory.mktemp("response-nodes"), ("CN", "KZ", "BY"), web_workers=1) as nodes:
         yield Room(nodes)
