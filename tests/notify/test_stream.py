@@ -20,7 +20,7 @@ from accord.members import actions as member_actions
 from accord.notify import stream
 from accord.records import actions as record_actions
 from accord.records.envelope import Audience
-from accord.records.models import Version
+from accord.records.models import Record, Version
 from tests.alerts.support import cap, info
 from tests.conftest import World, client_for
 from tests.notify.asgi_server import AsgiServer, SseClient, asgi_server
@@ -205,6 +205,30 @@ def test_a_last_event_id_beyond_the_newest_arrival_waits_for_the_next_one(
         fresh = _publish(people.sam, ["KZ"], "Next")
         got = carol.next_event()
         assert got is not None and got.id == str(fresh.pk)
+    finally:
+        carol.close()
+
+
+def test_a_version_whose_writing_ends_after_a_later_one_still_arrives_once(
+    people: World, server: AsgiServer, token: Any
+) -> None:
+    """Arrival numbers are taken at insert: the version numbered first may be complete after the next one (a bulk
+    import inserts its versions well before it takes the audit lock and commits, and a single publication may
+    commit in between). Here the first one's record is held back, as if its transaction were still open, while
+    the second arrives."""
+    carol = _open(server, token(people.carol))
+    try:
+        slow = _publish(people.sam, ["KZ"], "Slow")
+        held = Record.objects.filter(pk=slow.record_id)
+        held.update(current_seq=0, current_version=None)
+        fast = _publish(people.sam, ["KZ"], "Fast")
+        assert fast.pk > slow.pk
+        got = carol.next_event()
+        assert got is not None and got.id == str(fast.pk)
+        held.update(current_seq=1, current_version=slow.pk)
+        got = carol.next_event()
+        assert got is not None and (got.id, got.json()["title"]) == (str(slow.pk), "Slow")
+        assert carol.events_until_quiet(1.0) == []  # each once
     finally:
         carol.close()
 
