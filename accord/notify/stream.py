@@ -17,14 +17,8 @@ that arrival number. A new connection first sends an event `ready` whose id is a
 starting point, encrypted so that it tells nothing about how many versions this node holds), so a reconnect
 loses nothing either.
 
-Order: arrival numbers are handed out when a transaction inserts, not when it commits, so on a busy node a version
-may become visible after one with a higher number. A stream therefore reads again, each turn, the arrivals of the
-last SETTLE_SECONDS and sends what it has not sent yet: such a version comes late, but comes, once (unless its
-transaction stayed open longer than SETTLE_SECONDS). Its id is then lower than the one before it; a client that
-reconnects with Last-Event-ID resumes after the highest id it received.
-
-Cost: one task per server process asks the database for the arrivals every POLL_SECONDS while at least one
-stream is open, and wakes the streams when one appears; a stream queries only then, plus a
+Cost: one task per server process asks the database for the newest arrival number every POLL_SECONDS while
+at least one stream is open, and wakes the streams when it moves; a stream queries only then, plus a
 re-check of its caller every RECHECK_SECONDS. Comments (`: keepalive`) every HEARTBEAT_SECONDS keep proxies
 from closing an idle connection. A stream ends after LIFETIME_SECONDS (EventSource reconnects and resumes),
 and at once when its account is disabled or its token revoked.
@@ -45,7 +39,6 @@ import weakref
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any, Literal
 
 from asgiref.sync import sync_to_async
@@ -56,7 +49,7 @@ from django.db import DatabaseError, close_old_connections, connection, connecti
 from django.db.models import F
 from django.http import HttpRequest, StreamingHttpResponse
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
@@ -71,7 +64,6 @@ from accord.records.querysets import audience_q
 logger = logging.getLogger("accord.notify.stream")
 
 POLL_SECONDS = 1.0  # how often one process asks the database for the newest arrival number
-SETTLE_SECONDS = 10.0  # a transaction open longer than this may have its version missed by open streams
 HEARTBEAT_SECONDS = 15.0  # a comment after this long without an event
 RECHECK_SECONDS = 30.0  # re-read the caller (account active, token usable, subscriptions)
 LIFETIME_SECONDS = 30 * 60.0  # then the stream ends and the client reconnects with Last-Event-ID
@@ -141,45 +133,23 @@ def parse_last_event_id(text: str) -> int:
 
 
 def newest_arrival() -> int:
-    return Version.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    """The highest arrival number whose writing is done (its record points at it, or beyond).
 
-
-def settled_arrival() -> int:
-    """The highest arrival number below which nothing more can appear: that of the newest version received more
-    than SETTLE_SECONDS ago. Numbers are handed out when a transaction inserts, not when it commits, so a version
-    may become visible after one with a higher number; below this mark no transaction is still open."""
-    horizon = timezone.now() - timedelta(seconds=SETTLE_SECONDS)
-    found = Version.objects.filter(received_at__lt=horizon).order_by("-id").values_list("id", flat=True).first()
-    return found or 0
-
-
-@dataclass(frozen=True)
-class Arrivals:
-    """What the poller last saw: the newest arrival number, the settled mark, and the unsettled numbers above it."""
-
-    latest: int = 0
-    settled: int = 0
-    recent: frozenset[int] = frozenset()
-
-
-def arrivals() -> Arrivals:
-    """The arrivals as they stand; a version counts once its record points at it or beyond (its writing is done)."""
-    settled = settled_arrival()
-    written = Version.objects.filter(id__gt=settled, record__current_seq__gte=F("seq"))
-    newest_first = written.order_by("-id").values_list("id", flat=True)
-    recent = frozenset(newest_first[:10_000])
-    return Arrivals(latest=max(recent, default=settled), settled=settled, recent=recent)
+    Writers take the audit lock before inserting, so numbers are committed in order and a reader of committed
+    data never sees a gap fill later. A reader that may see uncommitted rows (the in-memory SQLite database of
+    the tests, read without locks) could see a version before its record is updated, and pass it by for good;
+    this keeps such a version out of reach until its writing is done."""
+    written = Version.objects.filter(record__current_seq__gte=F("seq"))
+    return written.order_by("-id").values_list("id", flat=True).first() or 0
 
 
 class Beacon:
-    """One per event loop: polls the arrivals while streams wait, and wakes them when a new one appears (a new
-    highest number, or a lower one whose transaction committed late).
+    """One per event loop: polls the newest arrival number while streams wait, and wakes them when it moves.
 
     Its queries run in one thread of its own, with one database connection, whatever the number of streams."""
 
     def __init__(self) -> None:
-        self.seen = Arrivals()
-        self.generation = 0  # counts the changes that woke the streams
+        self.latest = 0
         self.polls = 0
         self.waiters = 0
         self._changed = asyncio.Event()
@@ -187,10 +157,10 @@ class Beacon:
         self.closing = False
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="accord-stream-poll")
 
-    def _poll(self) -> Arrivals | None:
+    def _poll(self) -> int | None:
         try:
             close_old_connections()
-            return arrivals()
+            return newest_arrival()
         except DatabaseError as error:
             logger.warning("stream poll failed (retrying): %s", error)
             connection.close()
@@ -207,14 +177,11 @@ class Beacon:
                         return
                 else:
                     idle_since = None
-                    found = await loop.run_in_executor(self._executor, self._poll)
+                    latest = await loop.run_in_executor(self._executor, self._poll)
                     self.polls += 1
-                    if found is not None:
-                        new = found.latest > self.seen.latest or not found.recent <= self.seen.recent
-                        self.seen = found
-                        if new:
-                            self.generation += 1
-                            self.wake()
+                    if latest is not None and latest != self.latest:
+                        self.latest = latest
+                        self.wake()
                 await asyncio.sleep(POLL_SECONDS)
         finally:
             self._task = None
@@ -224,8 +191,8 @@ class Beacon:
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
 
-    async def wait_change(self, generation: int, timeout: float) -> int:
-        """Wait until something arrives after the given generation, or `timeout` seconds; return the generation."""
+    async def wait_beyond(self, position: int, timeout: float) -> int:
+        """Wait until something newer than `position` has arrived, or `timeout` seconds; return the newest known."""
         loop = asyncio.get_running_loop()
         self.waiters += 1
         try:
@@ -235,7 +202,7 @@ class Beacon:
 
                 self._task = loop.create_task(self._run(), context=contextvars.Context())
             deadline = loop.time() + timeout
-            while self.generation == generation and not self.closing:
+            while self.latest <= position and not self.closing:
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     break
@@ -243,7 +210,7 @@ class Beacon:
                     await asyncio.wait_for(self._changed.wait(), remaining)
                 except TimeoutError:
                     break
-            return self.generation
+            return self.latest
         finally:
             self.waiters -= 1
 
@@ -421,25 +388,6 @@ def _preamble(cursor: int, retry_ms: int) -> str:
     return f"retry: {retry_ms}\nid: {seal_cursor(cursor)}\nevent: ready\ndata: {{}}\n\n"
 
 
-class Window:
-    """A stream's position: everything up to `floor` has been read and can no longer change; above it, the
-    numbers already sent. Each read covers (floor, newest] and skips what was sent, so a version whose transaction
-    commits after one with a higher number is still sent, once; the floor then rises to the settled mark."""
-
-    def __init__(self, cursor: int) -> None:
-        self.floor = cursor
-        self.sent: set[int] = set()
-
-    def unsent(self, events: list[tuple[int, str, dict[str, Any]]]) -> list[tuple[int, str, dict[str, Any]]]:
-        fresh = [event for event in events if event[0] not in self.sent]
-        self.sent.update(event[0] for event in fresh)
-        return fresh
-
-    def settle(self, upto: int, settled: int) -> None:
-        self.floor = max(self.floor, min(upto, settled))
-        self.sent = {number for number in self.sent if number > self.floor}
-
-
 async def _stream(listener: Listener, cursor: int) -> AsyncIterator[str]:
     """The ASGI stream: backlog first, then arrivals as the beacon reports them.
 
@@ -453,19 +401,16 @@ async def _stream(listener: Listener, cursor: int) -> AsyncIterator[str]:
     yield _preamble(cursor, RETRY_MS)
     if beacon().closing:
         return
-    window = Window(cursor)
-    generation = beacon().generation
-    ask = True  # read the arrivals from the database at the start and after an error, else the poller's view
+    upto, ask = cursor, True  # ask the database for the newest arrival at the start and after an error
     while loop.time() - started < LIFETIME_SECONDS:
         try:
-            now, ask = (await sync_to_async(arrivals)() if ask else beacon().seen), False
-            position = window.floor
-            while position < now.latest:
-                events, position = await sync_to_async(fetch)(listener, position, now.latest)
-                for event_id, name, data in window.unsent(events):
+            if ask:
+                upto, ask = await sync_to_async(newest_arrival)(), False
+            while cursor < upto:
+                events, cursor = await sync_to_async(fetch)(listener, cursor, upto)
+                for event_id, name, data in events:
                     yield _event(event_id, name, data)
                     last_write = loop.time()
-            window.settle(now.latest, now.settled)
             if loop.time() - checked >= RECHECK_SECONDS:
                 checked = loop.time()
                 if not await sync_to_async(listener.refresh)():
@@ -483,7 +428,7 @@ async def _stream(listener: Listener, cursor: int) -> AsyncIterator[str]:
             ask = True
             continue
         timeout = min(HEARTBEAT_SECONDS - (loop.time() - last_write), RECHECK_SECONDS - (loop.time() - checked))
-        generation = await beacon().wait_change(generation, max(timeout, 0.0))
+        upto = await beacon().wait_beyond(cursor, max(timeout, 0.0))
         if beacon().closing:
             return
         if loop.time() - last_write >= HEARTBEAT_SECONDS:
