@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from accord.records import hooks
@@ -147,20 +149,17 @@ def decode_cursor(text: str) -> Cursor:
         ) from None
 
 
-def _beyond(key: Key, side: Side) -> Q:
-    """The entries strictly after (or before) `key` in (at, record, seq, id) order. The first term bounds the index
-    walk; the rest breaks ties within the same signed second (whole seconds: ties are common)."""
-    op = "gt" if side == "after" else "lt"
-    near = "gte" if side == "after" else "lte"
-    return Q(**{f"at__{near}": key.at}) & (
-        Q(**{f"at__{op}": key.at})
-        | Q(at=key.at, **{f"record_uuid__{op}": key.record})
-        | Q(at=key.at, record_uuid=key.record, **{f"seq__{op}": key.seq})
-        | Q(at=key.at, record_uuid=key.record, seq=key.seq, **{f"id__{op}": key.id})
-    )
-
-
 def visible_entries(principal: Principal, incident: Record) -> QuerySet[TimelineEntry]:
+    return _visible(principal, incident.pk, incident.uuid, incident.origin_node, sources())
+
+
+def _visible(
+    principal: Principal,
+    incident_pk: int,
+    incident_uuid: uuid.UUID,
+    incident_node: uuid.UUID,
+    registered: dict[str, Source],
+) -> QuerySet[TimelineEntry]:
     """The incident's timeline entries that `principal` sees as items, unordered: the audience filter is in the
     query, row by row.
 
@@ -169,14 +168,13 @@ def visible_entries(principal: Principal, incident: Record) -> QuerySet[Timeline
       current version), and the version too; of a kind that shows only its current version, that one;
     * a linked record's first version the reader may see, through an active link the reader may see, the record
       visible too."""
-    registered = sources()
     every = [kind for kind, source in registered.items() if source.every_version]
     # One audience filter, built once, asked row by row: is this version (the item, its record's current version,
     # the link's current version, an earlier version of a linked record) one the reader may see?
     seen = Version.objects.visible_to(principal).values("pk")
     version_seen = Exists(seen.filter(pk=OuterRef("version_id")))
     record_seen = Exists(seen.filter(pk=OuterRef("record__current_version_id")))
-    own = Q(via__isnull=True, record_id=incident.pk)
+    own = Q(via__isnull=True, record_id=incident_pk)
     hanging = (
         Q(via__isnull=True, kind__in=list(registered))
         & (Q(kind__in=every) | Q(version_id=F("record__current_version_id")))
@@ -188,9 +186,56 @@ def visible_entries(principal: Principal, incident: Record) -> QuerySet[Timeline
         & record_seen
         & ~Exists(seen.filter(record_id=OuterRef("record_id"), seq__lt=OuterRef("seq")))
     )
-    return TimelineEntry.objects.filter(incident_record=incident.uuid, incident_node=incident.origin_node).filter(
+    return TimelineEntry.objects.filter(incident_record=incident_uuid, incident_node=incident_node).filter(
         version_seen & (own | hanging | linked)
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(
+    principal: Principal,
+    *,
+    incident_pk: int,
+    incident_uuid: uuid.UUID,
+    incident_node: uuid.UUID,
+    registered: tuple[tuple[str, Source], ...],
+    vendor: str,
+) -> tuple[str, tuple[Any, ...]]:
+    """The SQL of `_visible` (id and sort key of each row), compiled once per reader and incident: building and
+    compiling the audience filter's subqueries costs more than running them."""
+    rows = _visible(principal, incident_pk, incident_uuid, incident_node, dict(registered))
+    sql, params = rows.values_list("id", "at", "record_uuid", "seq").query.sql_with_params()
+    return sql, tuple(params)
+
+
+def _page_ids(principal: Principal, incident: Record, ascending: bool, key: Key | None, count: int) -> list[int]:
+    """The ids of `count` entries the reader sees, from the start or strictly beyond `key`, walking the sort key
+    (signed time, record, seq, id) up or down: one index walk, stopped by the LIMIT."""
+    registered = tuple(sorted(_SOURCES.items()))
+    inner, params = _compiled(
+        principal,
+        incident_pk=incident.pk,
+        incident_uuid=incident.uuid,
+        incident_node=incident.origin_node,
+        registered=registered,
+        vendor=connection.vendor,
+    )
+    way = "ASC" if ascending else "DESC"
+    where = ""
+    values = list(params)
+    if key is not None:
+        meta = TimelineEntry._meta
+        where = f"WHERE (t.at, t.record_uuid, t.seq, t.id) {'>' if ascending else '<'} (%s, %s, %s, %s)"
+        values += [
+            meta.get_field(name).get_db_prep_value(value, connection)  # type: ignore[union-attr]
+            for name, value in (("at", key.at), ("record_uuid", key.record), ("seq", key.seq), ("id", key.id))
+        ]
+    # The values go in as parameters; only the compiled filter and the direction are pasted in.
+    sort = f"t.at {way}, t.record_uuid {way}, t.seq {way}, t.id {way}"
+    sql = f"SELECT t.id FROM ({inner}) t {where} ORDER BY {sort} LIMIT %s"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, count])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def page(
@@ -206,20 +251,12 @@ def page(
     if not 1 <= limit <= MAX_LIMIT:
         raise ActionError(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
     at = decode_cursor(cursor) if cursor else None
-    entries = visible_entries(principal, incident)
-    if at is None:
-        ascending = order == "asc"
-    else:
-        ascending = at.side == "after"
-        entries = entries.filter(_beyond(at.key, at.side))
-    fields = ("at", "record_uuid", "seq", "id")
-    rows = list(
-        entries.select_related("version", "via")
-        .defer("version__search_text")
-        .order_by(*(fields if ascending else [f"-{f}" for f in fields]))[: limit + 1]
-    )
-    more = len(rows) > limit
-    rows = rows[:limit]
+    ascending = order == "asc" if at is None else at.side == "after"
+    ids = _page_ids(principal, incident, ascending, at.key if at is not None else None, limit + 1)
+    more = len(ids) > limit
+    ids = ids[:limit]
+    found = TimelineEntry.objects.select_related("version", "via").defer("version__search_text").in_bulk(ids)
+    rows = [found[pk] for pk in ids]
     forward = ascending == (order == "asc")
     if not forward:
         rows.reverse()
