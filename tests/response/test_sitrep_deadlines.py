@@ -83,6 +83,9 @@ def test_overdue_reports_are_flagged_and_escalated_once(people: People) -> None:
     assert russian.payload["type"] == "sitrep.overdue" and russian.payload["data"]["period_end"] == days[0]
     english = messages.render(next(d for d in made if d.address == "sam@example.org" and d.data["members"] == ["KZ"]))
     assert "Situation report overdue (KZ)" in english.subject
+    # The link leads to the incident's own page, absolute.
+    link = english.payload["data"]["links"]["record"]
+    assert link.startswith("http") and link.endswith(f"/incidents/{incident}/") and link in english.text
     # Once KG files its first day, that day is no longer overdue.
     file(Api(people.kira), incident, report(days[2]))
     after = sitrep_deadlines.overdue(record, None, now)
