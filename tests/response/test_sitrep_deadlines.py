@@ -110,3 +110,21 @@ def test_the_clock_is_armed_once_and_a_superseded_check_does_nothing(people: Peo
     assert schedule.current_version is not None
     incident_changed(schedule.current_version.pk)
     assert SitrepClock.objects.get(incident=record).due < due or week.end == datetime.now(UTC).date()
+
+
+def test_the_incident_says_whose_report_is_overdue(people: People) -> None:
+    carol = Api(people.world.carol)
+    incident = open_incident(carol)
+    carol.post(f"/api/v1/incidents/{incident}/sitreps/schedule", {"frequency": "daily", "deadline_hours": 12})
+    assert carol.get(f"/api/v1/incidents/{incident}").json()["sitreps_overdue"] == []
+    # The same incident, as if opened three days ago: the reports of the first two days are late.
+    IncidentView.objects.filter(record__uuid=incident).update(
+        opened_at=IncidentView.objects.get(record__uuid=incident).opened_at - timedelta(days=3)
+    )
+    opened = _opened(incident)
+    for day in range(3):  # KZ has filed every day that can be due
+        file(carol, incident, report((opened + timedelta(days=day)).isoformat(), cumulative=5 * (day + 1)))
+    shown = carol.get(f"/api/v1/incidents/{incident}").json()
+    assert shown["sitreps_overdue"] == ["KG"]
+    listed = carol.get("/api/v1/incidents").json()["items"]
+    assert [i["sitreps_overdue"] for i in listed if i["id"] == incident] == [None]
