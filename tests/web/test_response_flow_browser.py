@@ -123,6 +123,7 @@ def test_from_a_signal_to_an_adopted_decision_and_the_closing(
         expect(carol.locator(f'#incidents a[href="{incident_path}"]')).to_have_text(
             "Cholera above the expected level in Almaty Region (Kazakhstan)"
         )
+        check_page(carol, label="signal page with its alert and incident")
 
         # Level 2 is refused until both affected members consent; then it is reached.
         carol.goto(incident_url)
@@ -208,8 +209,15 @@ def test_from_a_signal_to_an_adopted_decision_and_the_closing(
         check_page(alice, label="incident page with an adopted decision at 360 px")
         expect(alice.locator("#close-form")).to_have_count(0)  # only the organisation that opened it closes it
 
-        # carol closes the incident, by keyboard; it may be reopened.
+        # carol closes the incident, by keyboard: a blank reason is refused next to the field; it may be reopened.
         carol.goto(incident_url)
+        carol.locator("#close-reason").fill("   ")
+        carol.locator("#close-reason").press("Tab")
+        with carol.expect_navigation():
+            carol.keyboard.press("Enter")
+        expect(carol.locator("#close-error")).to_have_text("Say why the incident is closed.")
+        expect(carol.locator("#close-reason")).to_have_attribute("aria-describedby", "close-error")
+        expect(carol.locator(".badges .incident-status")).to_have_text("Open")
         carol.locator("#close-reason").fill("No new case for two incubation periods")
         carol.locator("#close-reason").press("Tab")
         expect(carol.locator("#close-incident")).to_be_focused()
