@@ -151,6 +151,14 @@ def test_bad_input_gets_a_4xx_naming_the_problem_and_changes_nothing(
     assert _state() == before
 
 
+def test_a_422_names_the_field_without_echoing_the_input(world: World, alice_token: str) -> None:
+    response = _post(Client(), "/api/v1/records", _with(tlp="AMBER-ISH" + "x" * 500), alice_token)
+    assert response.status_code == 422
+    found = response.json()
+    assert found["field"] == "tlp" and found["errors"][0]["loc"][-1] == "tlp" and found["errors"][0]["type"]
+    assert "xxxx" not in response.content.decode()
+
+
 def test_oversized_bodies_are_refused_before_parsing(world: World, alice_token: str, settings: Any) -> None:
     settings.ACCORD_MAX_BODY_BYTES = 2048
     before = _state()

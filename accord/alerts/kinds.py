@@ -397,6 +397,7 @@ ALERT = kinds.register(
         rules=_alert_rules,
         endpoint="POST /api/v1/alerts",
         withdraw_endpoint="POST /api/v1/alerts/{uuid}/cancel",
+        page="alert",
     )
 )
 

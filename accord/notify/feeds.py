@@ -37,6 +37,7 @@ from accord.members.site import absolute_url
 from accord.notify import matching
 from accord.notify.models import Subscription
 from accord.records import attachments as attachment_store
+from accord.records import kinds as record_kinds
 from accord.records.models import Version
 from accord.records.principal import Principal
 from accord.records.querysets import audience_q
@@ -188,7 +189,7 @@ def _links(request: HttpRequest, entry: Entry, cap_url: str | None) -> tuple[str
     record_uuid = str(entry.version.record_uuid)
     if entry.is_alert and cap_url is not None:
         return absolute_url(cap_url, request), "application/cap+xml"
-    page = reverse("alert" if entry.version.kind == "alert" else "record", kwargs={"record_uuid": record_uuid})
+    page = record_kinds.page_path(entry.version.kind, record_uuid)
     return absolute_url(page, request), "text/html"
 
 

@@ -56,11 +56,12 @@ def thread_message_id(record: Record, channel_uuid: str) -> str:
 
 
 def record_link(record: Record) -> str:
-    from django.urls import reverse
-
+    """The absolute address of the record's page: its kind's own page (an alert's, an incident's) or the generic
+    one."""
     from accord.members.site import absolute_url
+    from accord.records import kinds
 
-    return absolute_url(reverse("alert" if record.kind == "alert" else "record", kwargs={"record_uuid": record.uuid}))
+    return absolute_url(kinds.page_path(record.kind, record.uuid))
 
 
 def cap_link(record: Record) -> str | None:

@@ -196,7 +196,7 @@ class Delivery(models.Model):
             models.Index(fields=["status", "next_attempt_at"]),
             models.Index(fields=["lease_token"]),
             models.Index(fields=["record", "channel"]),
-            # The two halves of the claim (dispatch.claim): due pending rows in order, and expired leases.
+            # The two halves of the claim (claims.claim): due pending rows in order, and expired leases.
             models.Index(fields=["next_attempt_at", "id"], condition=Q(status="pending"), name="notify_delivery_due"),
             models.Index(fields=["lease_until", "id"], condition=Q(status="sending"), name="notify_delivery_lease"),
         ]

@@ -345,7 +345,7 @@ def describe(version: Version, language: str, matched: list[str]) -> dict[str, A
             title = kind.title(body) if kind is not None else version.kind
         except (KeyError, TypeError, ValueError, AttributeError):  # a received body of an unexpected shape
             title = version.kind
-        data.update({"title": title, "url": reverse("record", kwargs={"record_uuid": record_uuid})})
+        data.update({"title": title, "url": record_kinds.page_path(version.kind, record_uuid)})
     return data
 
 

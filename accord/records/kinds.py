@@ -173,6 +173,9 @@ class RecordKind:
     endpoint: str | None = None
     # The endpoint that withdraws it, when a plain withdrawal is not enough (an alert's is a CAP Cancel).
     withdraw_endpoint: str | None = None
+    # The name of the web page that shows a record of this kind (a URL name taking `record_uuid`), when it has one
+    # of its own; links in e-mails, feeds and the live stream lead there. Without it: the generic record page.
+    page: str | None = None
 
     def roles_for(self, member: Any) -> frozenset[str]:
         """The roles that may author this kind for `member` (a Member): the one rule web, API and actions use."""
@@ -237,6 +240,15 @@ def register(kind: RecordKind) -> RecordKind:
 
 def get(name: str) -> RecordKind | None:
     return _KINDS.get(name)
+
+
+def page_path(kind_name: str, record_uuid: Any) -> str:
+    """The path of the web page of a record of this kind (its own page, or the generic record page)."""
+    from django.urls import reverse
+
+    kind = _KINDS.get(kind_name)
+    name = kind.page if kind is not None and kind.page is not None else "record"
+    return reverse(name, kwargs={"record_uuid": str(record_uuid)})
 
 
 def require(name: str) -> RecordKind:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import overload
+from typing import Any, overload
 
+from django.conf import settings
 from django.core.mail import send_mail
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django_tasks import task
 
 logger = logging.getLogger("accord.records")
@@ -96,34 +99,52 @@ def notify_admins_of_quarantine(quarantine_id: int) -> int:
     item = QuarantinedVersion.objects.filter(pk=quarantine_id).first()
     if item is None:
         return 0
-    recipients = list(
+    admins = (
         Account.objects.filter(is_active=True, roles__role="admin")
         .exclude(email="")
-        .values_list("email", flat=True)
+        .values_list("email", "language")
         .distinct()
     )
+    by_language: dict[str, list[str]] = {}
+    for email, language in admins:
+        by_language.setdefault(language or settings.LANGUAGE_CODE, []).append(email)
     logger.warning(
         "quarantined version %s#%s of node %s: %s", item.record_uuid, item.seq, item.origin_node, item.reason
     )
-    if not recipients:
-        return 0
+    for language, recipients in sorted(by_language.items()):
+        with translation.override(language):
+            subject, text = _quarantine_mail(item)
+        send_mail(subject=subject, message=text, from_email=None, recipient_list=sorted(set(recipients)))
+    return sum(len(set(r)) for r in by_language.values())
+
+
+def _quarantine_mail(item: Any) -> tuple[str, str]:
+    """The subject and text of the mail about one quarantined version, in the active language."""
+    facts = {
+        "record": item.record_uuid,
+        "seq": item.seq,
+        "node": item.origin_node,
+        "hash": item.content_hash,
+        "stored": item.existing_hash,
+        "reason": item.reason,
+    }
     if item.existing_hash:
-        subject = f"[Accord] equivocating version quarantined: {item.record_uuid}#{item.seq}"
+        subject = _("[Accord] equivocating version quarantined: %(record)s#%(seq)s") % facts
         what = (
-            f"Node {item.origin_node} sent version {item.seq} of record {item.record_uuid} with hash\n"
-            f"{item.content_hash}, but {item.existing_hash} is already stored for that version.\n"
+            _(
+                "Node %(node)s sent version %(seq)s of record %(record)s with hash %(hash)s, but %(stored)s is already "
+                "stored for that version."
+            )
+            % facts
         )
     else:
-        subject = f"[Accord] version refused and quarantined: {item.record_uuid}#{item.seq}"
+        subject = _("[Accord] version refused and quarantined: %(record)s#%(seq)s") % facts
         what = (
-            f"Node {item.origin_node} sent version {item.seq} of record {item.record_uuid}\n"
-            f"(hash {item.content_hash}),"
-            f" which it may not issue: {item.reason}\n"
+            _(
+                "Node %(node)s sent version %(seq)s of record %(record)s (hash %(hash)s), which it may not issue: "
+                "%(reason)s"
+            )
+            % facts
         )
-    send_mail(
-        subject=subject,
-        message=what + "The version was quarantined and not shown to anyone. Contact the node's operator.\n",
-        from_email=None,
-        recipient_list=recipients,
-    )
-    return len(recipients)
+    advice = _("The version was quarantined and not shown to anyone. Contact the node's operator.")
+    return subject, f"{what}\n{advice}\n"

@@ -14,7 +14,7 @@ from accord.api import AudienceIn, Tlp, account_of, principal_of, require_write
 from accord.members.site import absolute_url
 from accord.records.envelope import parse_audience
 from accord.records.models import Record
-from accord.response import actions, hazards, queries
+from accord.response import actions, hazards, queries, sitrep_deadlines
 from accord.response.refs import signed_time
 
 router: Router = Router(tags=["incidents"])
@@ -84,6 +84,11 @@ class IncidentOut(Schema):
     audience: dict[str, Any]
     opened_at: datetime
     updated_at: datetime
+    sitreps_overdue: list[str] | None = Field(
+        default=None,
+        description="the affected members whose situation report is overdue (one incident only; null in lists: "
+        "see GET /api/v1/incidents/{id}/sitreps/schedule for the periods)",
+    )
 
 
 class IncidentPage(Schema):
@@ -180,7 +185,10 @@ def list_incidents(request: HttpRequest, filters: Query[IncidentFilters]) -> Htt
 
 @router.get("/{uuid:record_uuid}", response=IncidentOut, summary="One incident")
 def get_incident(request: HttpRequest, record_uuid: UUID) -> dict[str, Any]:
-    return incident_out(queries.incident_for(principal_of(request), record_uuid))
+    principal = principal_of(request)
+    incident = queries.incident_for(principal, record_uuid)
+    flag = sitrep_deadlines.status_json(principal, incident)
+    return {**incident_out(incident), "sitreps_overdue": flag["overdue_members"]}
 
 
 # Consents, the level, links and the timeline register their routes on this router.

@@ -209,5 +209,6 @@ INCIDENT = kinds.register(
         project=_project,
         rules=_rules,
         endpoint="POST /api/v1/incidents",
+        page="incident",
     )
 )

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accord.notify import actions, dispatch
+from accord.notify import actions, dispatch, expansion
 from accord.notify.models import Delivery, OutboxEntry
 from tests.conftest import World
 from tests.notify.conftest import drain
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 def test_a_fan_out_commits_part_by_part_and_a_cut_off_expansion_done_again_sends_each_once(
     world: World, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(dispatch, "EXPAND_PART", 2)
+    monkeypatch.setattr(expansion, "EXPAND_PART", 2)
     channels = [subscribe(world.carol, webhook=receiver.url(f"/hook/{n}"))[1] for n in range(4)]
     # A fifth subscription, in the last part, on the first part's channel: one message per channel and version.
     actions.create_subscription(
@@ -69,7 +69,7 @@ def test_a_fan_out_commits_part_by_part_and_a_cut_off_expansion_done_again_sends
 def test_a_worker_that_stops_mid_expansion_gives_the_entry_back(
     world: World, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(dispatch, "EXPAND_PART", 1)
+    monkeypatch.setattr(expansion, "EXPAND_PART", 1)
     for n in range(3):
         subscribe(world.carol, webhook=receiver.url(f"/hook/{n}"))
     version = publish(world.alice)

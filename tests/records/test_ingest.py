@@ -92,6 +92,15 @@ def test_an_equivocating_version_is_quarantined_and_the_admins_told(
         password=None,
         acting_user=None,
     )
+    russian = member_actions.create_account(
+        username="root.ru",
+        organisation=world.secretariat,
+        roles=["admin"],
+        email="admin.ru@sco.example",
+        password=None,
+        acting_user=None,
+    )
+    type(russian).objects.filter(pk=russian.pk).update(language="ru")  # as chosen on the profile
     record = uuid.uuid4()
     data, first_hash, signature = peer.version(record, 1, None, {"title": "ten cases"})
     actions.ingest(data, signature, peer.kid, source="a")
@@ -107,9 +116,13 @@ def test_an_equivocating_version_is_quarantined_and_the_admins_told(
     assert AuditEntry.objects.filter(action="record.quarantine").count() == 1
     queued = DBTaskResult.objects.get(task_path="accord.records.tasks.notify_admins_of_quarantine")
     assert queued.args_kwargs["args"] == [item.pk]
-    assert notify_admins_of_quarantine.call(item.pk) == 1
-    assert mail.outbox[-1].to == ["admin@sco.example"]
-    assert str(record) in mail.outbox[-1].subject
+    assert notify_admins_of_quarantine.call(item.pk) == 2
+    sent = {tuple(m.to): m for m in mail.outbox[-2:]}
+    assert str(record) in sent[("admin@sco.example",)].subject
+    assert "equivocating version quarantined" in sent[("admin@sco.example",)].subject
+    # Each admin in the language of their profile.
+    assert "противоречащая версия" in sent[("admin.ru@sco.example",)].subject
+    assert "Свяжитесь с оператором узла" in sent[("admin.ru@sco.example",)].body
     # Hearing the same equivocation again adds nothing.
     assert actions.ingest(other, other_signature, peer.kid, source="c").outcome == "quarantined"
     assert QuarantinedVersion.objects.count() == 1

@@ -83,6 +83,9 @@ def test_overdue_reports_are_flagged_and_escalated_once(people: People) -> None:
     assert russian.payload["type"] == "sitrep.overdue" and russian.payload["data"]["period_end"] == days[0]
     english = messages.render(next(d for d in made if d.address == "sam@example.org" and d.data["members"] == ["KZ"]))
     assert "Situation report overdue (KZ)" in english.subject
+    # The link leads to the incident's own page, absolute.
+    link = english.payload["data"]["links"]["record"]
+    assert link.startswith("http") and link.endswith(f"/incidents/{incident}/") and link in english.text
     # Once KG files its first day, that day is no longer overdue.
     file(Api(people.kira), incident, report(days[2]))
     after = sitrep_deadlines.overdue(record, None, now)
@@ -107,3 +110,21 @@ def test_the_clock_is_armed_once_and_a_superseded_check_does_nothing(people: Peo
     assert schedule.current_version is not None
     incident_changed(schedule.current_version.pk)
     assert SitrepClock.objects.get(incident=record).due < due or week.end == datetime.now(UTC).date()
+
+
+def test_the_incident_says_whose_report_is_overdue(people: People) -> None:
+    carol = Api(people.world.carol)
+    incident = open_incident(carol)
+    carol.post(f"/api/v1/incidents/{incident}/sitreps/schedule", {"frequency": "daily", "deadline_hours": 12})
+    assert carol.get(f"/api/v1/incidents/{incident}").json()["sitreps_overdue"] == []
+    # The same incident, as if opened three days ago: the reports of the first two days are late.
+    IncidentView.objects.filter(record__uuid=incident).update(
+        opened_at=IncidentView.objects.get(record__uuid=incident).opened_at - timedelta(days=3)
+    )
+    opened = _opened(incident)
+    for day in range(3):  # KZ has filed every day that can be due
+        file(carol, incident, report((opened + timedelta(days=day)).isoformat(), cumulative=5 * (day + 1)))
+    shown = carol.get(f"/api/v1/incidents/{incident}").json()
+    assert shown["sitreps_overdue"] == ["KG"]
+    listed = carol.get("/api/v1/incidents").json()["items"]
+    assert [i["sitreps_overdue"] for i in listed if i["id"] == incident] == [None]

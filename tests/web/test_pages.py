@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from accord.records import actions
 from accord.records.envelope import Audience
@@ -46,3 +48,15 @@ def test_issue_times_are_shown_in_the_readers_language(world: World) -> None:
     client.cookies["django_language"] = "zh-hans"
     page = client.get(f"/records/{version.record_uuid}/").content.decode()
     assert "年" in page  # Chinese date format
+
+
+def test_a_page_reads_the_readers_roles_once(world: World) -> None:
+    """The navigation shows links by role: it reads the roles once, not once per link (the view may read them once
+    more for its own controls)."""
+    client = client_for(world.alice)
+    for path in ("/records/", "/alerts/", "/incidents/"):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(path)
+        assert response.status_code == 200, path
+        roles = [q["sql"] for q in queries.captured_queries if "accountrole" in q["sql"].lower()]
+        assert 1 <= len(roles) <= 2, (path, len(roles))
