@@ -9,6 +9,7 @@ from typing import Any
 
 from django.urls import reverse
 
+from accord.alerts import actions as alert_actions
 from accord.alerts import drafts
 from accord.records.envelope import Audience
 from accord.records.models import Record
@@ -108,3 +109,7 @@ def test_the_alert_is_found_through_the_authors_draft_without_an_assessment(peop
     assert f'href="/alerts/{alert_uuid}/"' in page and f"/incidents/new/?alert={alert_uuid}" in page
     # Without an assessment, only the draft's author can tell which alert came of the signal.
     assert f'href="/alerts/{alert_uuid}/"' not in _html(client_for(people.world.sam).get(page_url))
+    # A cancelled alert is still listed, marked, and no incident is opened from it.
+    alert_actions.cancel_alert(published.version.record, acting_user=people.world.carol, reason="false alarm")
+    page = _html(carol.get(page_url))
+    assert f'href="/alerts/{alert_uuid}/"' in page and "cancelled" in page and "/incidents/new/" not in page
