@@ -277,7 +277,7 @@ def unlink(request: HttpRequest, record_uuid: UUID, link_uuid: UUID, payload: Re
 )
 def incident_timeline(request: HttpRequest, record_uuid: UUID, filters: Query[TimelineQuery]) -> HttpResponse:
     principal = principal_of(request)
-    incident = queries.incident_for(principal, record_uuid)
+    incident = timeline.visible_incident(principal, record_uuid)
     found = timeline.page(principal, incident, limit=filters.limit, order=filters.order, cursor=filters.cursor)
     links = {"next": found.next, "previous": found.previous}
     urls: dict[str, str | None] = {}

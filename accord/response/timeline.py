@@ -25,14 +25,14 @@ import functools
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from accord.records import hooks
-from accord.records.errors import ActionError
+from accord.records.errors import ActionError, NotFound
 from accord.records.models import Record, Version
 from accord.records.principal import Principal
 from accord.response.models import LinkView
@@ -201,16 +201,56 @@ def _compiled(
     registered: tuple[tuple[str, Source], ...],
     vendor: str,
 ) -> tuple[str, tuple[Any, ...]]:
-    """The SQL of `_visible` (id and sort key of each row), compiled once per reader and incident: building and
-    compiling the audience filter's subqueries costs more than running them."""
+    """The SQL of `_visible` (each row's id, sort key, version and link), compiled once per reader and incident:
+    building and compiling the audience filter's subqueries costs more than running them."""
     rows = _visible(principal, incident_pk, incident_uuid, incident_node, dict(registered))
-    sql, params = rows.values_list("id", "at", "record_uuid", "seq").query.sql_with_params()
+    sql, params = rows.values_list("id", "at", "record_uuid", "seq", "version_id", "via_id").query.sql_with_params()
     return sql, tuple(params)
 
 
-def _page_ids(principal: Principal, incident: Record, ascending: bool, key: Key | None, count: int) -> list[int]:
-    """The ids of `count` entries the reader sees, from the start or strictly beyond `key`, walking the sort key
-    (signed time, record, seq, id) up or down: one index walk, stopped by the LIMIT."""
+@functools.lru_cache(maxsize=256)
+def _incidents_sql(principal: Principal, vendor: str) -> tuple[str, tuple[Any, ...]]:
+    rows = Record.objects.visible_to(principal).filter(kind="incident", incident_view__isnull=False)
+    sql, params = rows.values_list("id", "uuid", "origin_node").query.sql_with_params()
+    return sql, tuple(params)
+
+
+def visible_incident(principal: Principal, record_uuid: uuid.UUID) -> Record:
+    """The incident `record_uuid` if `principal` may see it, as `queries.incident_for` finds it (the same 404
+    otherwise), but only its identity (id, uuid, origin node): what a page of its timeline needs, without reading
+    and compiling the whole record's query on every page."""
+    from accord.response.queries import NO_SUCH_INCIDENT
+
+    inner, params = _incidents_sql(principal, connection.vendor)
+    key = Record._meta.get_field("uuid").get_db_prep_value(record_uuid, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT t.id, t.uuid, t.origin_node FROM ({inner}) t WHERE t.uuid = %s", [*params, key])  # noqa: S608
+        found = cursor.fetchone()
+    if found is None:
+        raise NotFound(NO_SUCH_INCIDENT)
+    return Record(id=found[0], uuid=_uuid(found[1]), origin_node=_uuid(found[2]), kind="incident")
+
+
+@dataclass(frozen=True)
+class _Row:
+    key: Key
+    version: Version
+    via: tuple[uuid.UUID, str] | None  # the link record and the member that linked
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _time(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)  # SQLite: UTC, as text without an offset
+
+
+def _page_rows(principal: Principal, incident: Record, ascending: bool, key: Key | None, count: int) -> list[_Row]:
+    """`count` entries the reader sees, from the start or strictly beyond `key`, walking the sort key (signed time,
+    record, seq, id) up or down: one index walk, stopped by the LIMIT, with the columns an item needs."""
     registered = tuple(sorted(_SOURCES.items()))
     inner, params = _compiled(
         principal,
@@ -230,12 +270,36 @@ def _page_ids(principal: Principal, incident: Record, ascending: bool, key: Key 
             meta.get_field(name).get_db_prep_value(value, connection)  # type: ignore[union-attr]
             for name, value in (("at", key.at), ("record_uuid", key.record), ("seq", key.seq), ("id", key.id))
         ]
-    # The values go in as parameters; only the compiled filter and the direction are pasted in.
+    # The values go in as parameters; only the compiled filter, table names and the direction are pasted in.
+    versions, records = Version._meta.db_table, Record._meta.db_table
+    columns = (
+        "t.id, t.at, t.record_uuid, t.seq, v.id, v.record_id, v.kind, v.origin_member, v.origin_node, v.state, "
+        "v.status, v.created_at, v.canonical, l.uuid, l.origin_member"
+    )
+    joins = f"JOIN {versions} v ON v.id = t.version_id LEFT JOIN {records} l ON l.id = t.via_id"
     sort = f"t.at {way}, t.record_uuid {way}, t.seq {way}, t.id {way}"
-    sql = f"SELECT t.id FROM ({inner}) t {where} ORDER BY {sort} LIMIT %s"  # noqa: S608
+    sql = f"SELECT {columns} FROM ({inner}) t {joins} {where} ORDER BY {sort} LIMIT %s"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, [*values, count])
-        return [row[0] for row in cursor.fetchall()]
+        found = cursor.fetchall()
+    rows = []
+    for pk, at, record, seq, version_id, record_id, kind, member, node, state, status, created, data, link, by in found:
+        version = Version(
+            id=version_id,
+            record_id=record_id,
+            record_uuid=_uuid(record),
+            seq=seq,
+            kind=kind,
+            origin_member=member,
+            origin_node=_uuid(node),
+            state=state,
+            status=status,
+            created_at=created,
+            canonical=bytes(data),
+        )
+        key_of = Key(at=_time(at), record=_uuid(record), seq=seq, id=pk)
+        rows.append(_Row(key=key_of, version=version, via=(_uuid(link), by) if link is not None else None))
+    return rows
 
 
 def page(
@@ -252,21 +316,19 @@ def page(
         raise ActionError(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
     at = decode_cursor(cursor) if cursor else None
     ascending = order == "asc" if at is None else at.side == "after"
-    ids = _page_ids(principal, incident, ascending, at.key if at is not None else None, limit + 1)
-    more = len(ids) > limit
-    ids = ids[:limit]
-    found = TimelineEntry.objects.select_related("version", "via").defer("version__search_text").in_bulk(ids)
-    rows = [found[pk] for pk in ids]
+    rows = _page_rows(principal, incident, ascending, at.key if at is not None else None, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
     forward = ascending == (order == "asc")
     if not forward:
         rows.reverse()
     ahead = more if forward else True  # read backwards from a cursor: what lies ahead is where we came from
     behind = (at is not None) if forward else more
-    items = [_entry_item(entry) for entry in rows]
+    items = [_row_item(row) for row in rows]
     later: Side = "after" if order == "asc" else "before"
     earlier: Side = "before" if order == "asc" else "after"
-    following = encode_cursor(Cursor(later, _key(rows[-1]))) if rows and ahead else None
-    preceding = encode_cursor(Cursor(earlier, _key(rows[0]))) if rows and behind else None
+    following = encode_cursor(Cursor(later, rows[-1].key)) if rows and ahead else None
+    preceding = encode_cursor(Cursor(earlier, rows[0].key)) if rows and behind else None
     return Page(items=items, next=following, previous=preceding)
 
 
@@ -283,19 +345,15 @@ def timeline(principal: Principal, incident: Record) -> list[dict[str, Any]]:
         cursor = one.next
 
 
-def _key(entry: TimelineEntry) -> Key:
-    return Key(at=entry.at, record=entry.record_uuid, seq=entry.seq, id=entry.pk)
-
-
-def _entry_item(entry: TimelineEntry) -> dict[str, Any]:
-    version = entry.version
-    if entry.via is not None:
-        return _item(version, entry.at, via={"link": entry.via.uuid, "linked_by": entry.via.origin_member})
+def _row_item(row: _Row) -> dict[str, Any]:
+    version = row.version
+    if row.via is not None:
+        return _item(version, row.key.at, via={"link": row.via[0], "linked_by": row.via[1]})
     if version.kind == "incident":
-        return _item(version, entry.at, details=_incident_details(version))
+        return _item(version, row.key.at, details=_incident_details(version))
     source = _SOURCES.get(version.kind)
     details = source.describe(version) if source is not None and source.describe is not None else {}
-    return _item(version, entry.at, details=details)
+    return _item(version, row.key.at, details=details)
 
 
 # ---- keeping the entries: a hook of the record core, in the writing transaction ------------------------------
