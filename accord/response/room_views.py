@@ -19,7 +19,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accord.records.errors import ActionError, NotFound
+from accord.records.errors import ActionError, Conflict, Forbidden, NotFound
 from accord.records.principal import Principal
 from accord.response import actions, decision_actions, meetings, queries, room, task_actions, work_queries
 from accord.response.meetings_kind import zone
@@ -277,3 +277,57 @@ def level(request: HttpRequest, record_uuid: str) -> HttpResponse:
         return render_incident(request, record, errors={"level": error.message}, status=error.status)
     messages.success(request, _("The level is changed."))
     return _back(record.uuid, "level")
+
+
+# ---- close and reopen ------------------------------------------------------------------------------------------
+
+
+def _status_message(error: ActionError, wanted: str) -> str:
+    """The action's refusal in the reader's language (the actions speak English, for the API)."""
+    if error.field == "reason" and error.message.startswith("the reason is longer"):
+        return _("The reason is longer than 2000 characters.")
+    if error.field == "reason" and wanted == "close":
+        return _("Say why the incident is closed.")
+    if error.field == "reason":
+        return _("Say why the incident is reopened.")
+    if isinstance(error, Forbidden):
+        return _(
+            "Only a focal point or coordinator of the organisation that opened the incident closes or reopens it, "
+            "on the node where it was opened."
+        )
+    if isinstance(error, Conflict) and wanted == "close":
+        return _("The incident is closed already.")
+    if isinstance(error, Conflict):
+        return _("The incident is open already.")
+    return error.message
+
+
+def _set_status(request: HttpRequest, record_uuid: str, wanted: str) -> HttpResponse:
+    record = visible_incident(request, record_uuid)
+    change = actions.close_incident if wanted == "close" else actions.reopen_incident
+    try:
+        change(record, reason=request.POST.get("reason", "")[:2001], acting_user=_account(request))
+    except NotFound:
+        raise Http404("no such incident") from None
+    except ActionError as error:
+        errors = {wanted: _status_message(error, wanted)}
+        return render_incident(request, record, errors=errors, status=error.status)
+    if wanted == "close":
+        messages.success(request, _("The incident is closed."))
+    else:
+        messages.success(request, _("The incident is open again."))
+    return _back(record.uuid, "status")
+
+
+@login_required
+@require_POST
+def incident_close(request: HttpRequest, record_uuid: str) -> HttpResponse:
+    """Close the incident with a reason (the organisation that opened it, on its node)."""
+    return _set_status(request, record_uuid, "close")
+
+
+@login_required
+@require_POST
+def incident_reopen(request: HttpRequest, record_uuid: str) -> HttpResponse:
+    """Reopen a closed incident with a reason: at its level if the consents still hold, else at level 1."""
+    return _set_status(request, record_uuid, "reopen")

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -252,7 +253,7 @@ def incident_new(request: HttpRequest) -> HttpResponse:
 
 
 def _link_alert(request: HttpRequest, incident_uuid: Any, alert_uuid: str, account: Account) -> str:
-    """Link the alert the incident was opened from, and its IHR assessments, once links exist (respcore)."""
+    """Link the alert the incident was opened from, and its IHR assessments."""
     if not alert_uuid:
         return ""
     principal = Principal.of(account)
@@ -261,10 +262,12 @@ def _link_alert(request: HttpRequest, incident_uuid: Any, alert_uuid: str, accou
         alert = alert_queries.alert_for(principal, alert_uuid)
     except NotFound:
         return ""
+    # Its IHR assessments: those that assess it, and the one it notifies (a signal's, say: epidemic.assessment).
+    notified = AlertView.objects.filter(record=alert).values_list("assessment", flat=True).first()
     assessments = Record.objects.visible_to(principal).filter(
-        kind="ihr_assessment", assessment_view__alert_record=alert.uuid
+        Q(assessment_view__alert_record=alert.uuid) | Q(uuid=notified), kind="ihr_assessment"
     )
-    targets = [alert.uuid, *assessments.values_list("uuid", flat=True)]
+    targets = [alert.uuid, *dict.fromkeys(assessments.values_list("uuid", flat=True))]
     done = 0
     for target in targets:
         try:
@@ -353,6 +356,23 @@ CONSENTS = {
 }
 
 
+def may_steer(record: Record, account: Account) -> bool:
+    """Whether `account` may change the incident (level, close, reopen), as the actions allow: an incident role in
+    the organisation that issued its current version, on the incident's origin node."""
+    from accord.records.actions import here
+
+    organisation = account.organisation
+    version = record.current_version
+    if organisation is None or version is None or version.origin_organisation != organisation.uuid:
+        return False
+    if not account.role_names() & incident_roles(organisation.member):
+        return False
+    try:
+        return record.origin_node == here().node_id
+    except ActionError:
+        return False
+
+
 def level_section(principal: Principal, record: Record, account: Account, names: dict[str, str]) -> dict[str, Any]:
     """The level and consents panel and the timeline."""
     from accord.records import kinds
@@ -373,7 +393,8 @@ def level_section(principal: Principal, record: Record, account: Account, names:
     return {
         "consents": board,
         "may_consent": "focal_point" in roles and member in [row["member"] for row in board],
-        "may_change_level": organisation is not None and bool(roles & incident_roles(organisation.member)),
+        "may_change_level": may_steer(record, account),
+        "may_steer": may_steer(record, account),
         "consent_choices": CONSENTS,
         "timeline": items,
     }

@@ -33,6 +33,7 @@ from accord.records.principal import Principal
 from accord.surveillance import actions, alert_draft, chart, detection, limits, parsers, queries, reference
 from accord.surveillance.kinds import UPLOAD_ROLES
 from accord.surveillance.models import DetectorSetting, Signal, Upload
+from accord.surveillance.signal_incidents import section as incidents_section
 
 SIGNAL_ROLES = frozenset({"analyst", "focal_point", "coordinator"})
 CHART_WEEKS = 104
@@ -309,6 +310,7 @@ def _signal_page(
             + urlencode(_series_key(signal.member, signal.disease, signal.region)),
             "errors": errors or {},
             "posted": request.POST if request.method == "POST" else None,
+            **incidents_section(principal, account, signal),
         },
         status=status,
     )

@@ -1,5 +1,7 @@
 """An incident in a real browser: open it from the list with the keyboard, fix the errors the summary links to,
 see it on its page with the map drawn from the bundled outlines (no request leaves the node), at 360 px too.
+The work on an incident (consents, level, reports, tasks, decisions, closing) is in
+tests/web/test_response_flow_browser.py.
 
 Drives the system Chromium (/usr/bin/chromium) through Playwright against pytest-django's live server; the
 accounts exist before the browser starts and the test does no database work while Playwright's loop runs.
@@ -99,89 +101,3 @@ def test_open_an_incident_with_the_keyboard(
         assert not errors, errors
     finally:
         context.close()
-
-
-@pytest.fixture
-def room(transactional_db: None, world: World) -> tuple[World, str]:
-    """An incident of KZ and CN opened by carol (KZ); alice (CN focal point) works on it."""
-    from accord.records.envelope import Audience
-    from accord.response import actions
-
-    version = actions.open_incident(
-        title={"en": TITLE},
-        hazard="A98.0",
-        affected_members=["KZ", "CN"],
-        audience=Audience(members=["KZ", "CN", "SCO"]),
-        tlp="GREEN",
-        acting_user=world.carol,
-    )
-    return world, str(version.record_uuid)
-
-
-def test_a_task_finished_and_a_decision_adopted_in_the_pages(
-    room: tuple[World, str], live_server: LiveServer, browser: Browser
-) -> None:
-    _world, incident = room
-    carol_context = _context(browser, DESKTOP)
-    alice_context = _context(browser, NARROW)
-    try:
-        carol = carol_context.new_page()
-        alice = alice_context.new_page()
-        errors: list[str] = []
-        for page in (carol, alice):
-            page.on("pageerror", lambda error: errors.append(str(error)))
-        _log_in(carol, live_server, "carol")
-        _log_in(alice, live_server, "alice")
-        url = f"{live_server.url}/incidents/{incident}/"
-
-        # carol sets a task for China, with the keyboard.
-        carol.goto(url)
-        carol.locator("#tasks summary").press("Enter")
-        carol.fill("#task-title", "Send the laboratory results of the tick pools")
-        carol.select_option("#task-assignee", "member:CN")
-        carol.select_option("#task-priority", "high")
-        with carol.expect_navigation():
-            carol.locator("#task-title").press("Enter")
-        expect(carol.locator("#tasks .task")).to_have_count(1)
-        expect(carol.locator("#tasks .task-status")).to_have_text("Open")
-
-        # alice finds it under "my tasks" (at 360 px), starts it and finishes it.
-        alice.goto(f"{live_server.url}/tasks/mine/")
-        row = alice.locator("tr.task")
-        expect(row).to_contain_text("Send the laboratory results of the tick pools")
-        check_page(alice, label="my tasks at 360 px")
-        row.locator("select").select_option("in_progress")
-        with alice.expect_navigation():
-            row.get_by_role("button", name="Update").click()
-        expect(alice.locator("tr.task .task-status")).to_have_text("In progress")
-        alice.locator("tr.task select").select_option("done")
-        alice.locator("tr.task input[name=comment]").fill("Results sent to KZ")
-        with alice.expect_navigation():
-            alice.locator("tr.task input[name=comment]").press("Enter")
-        expect(alice.get_by_text("Nothing is assigned to you.")).to_be_visible()
-
-        # carol proposes a decision; both participants support it; it is adopted.
-        carol.goto(url)
-        expect(carol.locator("#tasks .task-status")).to_have_text("Done")
-        carol.locator("#decisions summary").click()
-        carol.fill("#decision-text", "Joint vector control in the border districts for four weeks")
-        carol.uncheck("#decision-participant-SCO")
-        with carol.expect_navigation():
-            carol.get_by_role("button", name="Propose").click()
-        decision = carol.locator("article.decision")
-        expect(decision).to_contain_text("Open for positions")
-        decision.get_by_label("Support").check()
-        with carol.expect_navigation():
-            decision.get_by_role("button", name="State the position").click()
-        alice.goto(url)
-        check_page(alice, label="incident page with tasks and a decision at 360 px")
-        alice.locator("article.decision").get_by_label("Support").check()
-        with alice.expect_navigation():
-            alice.locator("article.decision").get_by_role("button", name="State the position").click()
-        expect(alice.locator("article.decision")).to_contain_text("Adopted")
-        expect(alice.locator("article.decision tr.position-CN")).to_contain_text("Support")
-        check_page(alice, label="incident page with an adopted decision at 360 px")
-        assert not errors, errors
-    finally:
-        carol_context.close()
-        alice_context.close()
