@@ -88,6 +88,7 @@ class ConsentView(models.Model):
 # Situation reports (accord.response.sitrep_models); tasks, task updates, decisions and positions
 # (accord.response.work_models).
 from accord.response.sitrep_models import ScheduleView, SitrepClock, SitrepEscalation, SitrepView  # noqa: E402,F401
+from accord.response.timeline_models import TimelineEntry  # noqa: E402,F401
 from accord.response.work_models import (  # noqa: E402,F401
     DecisionView,
     PositionView,

@@ -7,11 +7,13 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
+import orjson
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Schema, Status
+from ninja import Field, Query, Schema, Status
 from pydantic import BeforeValidator, ConfigDict
 
 from accord.api import account_of, errors, json_integer, principal_of, require_write
+from accord.members.site import absolute_url
 from accord.records.models import Record, Version
 from accord.response import actions, queries, timeline
 from accord.response.api import IncidentOut, incident_out, router
@@ -93,7 +95,32 @@ class TimelineItem(Schema):
 
 
 class TimelineOut(Schema):
-    items: list[TimelineItem]
+    items: list[TimelineItem] = Field(description="one page, in the order asked for (`order`)")
+    next: str | None = Field(
+        description="the URL of the following page in the same order (also in the Link header); null on the last"
+    )
+    previous: str | None = Field(
+        description="the URL of the page before this one in the same order (also in the Link header); null on the first"
+    )
+    cursor: str | None = Field(description="the following page's cursor (the `cursor` parameter of `next`)")
+
+
+class TimelineQuery(Schema):
+    limit: int = Field(
+        default=timeline.DEFAULT_LIMIT,
+        ge=1,
+        le=timeline.MAX_LIMIT,
+        description=f"items a page, 1-{timeline.MAX_LIMIT} (default {timeline.DEFAULT_LIMIT})",
+    )
+    order: Literal["asc", "desc"] = Field(
+        default="asc", description="asc: oldest first (the default, as before pages); desc: the latest first"
+    )
+    cursor: str | None = Field(
+        default=None,
+        max_length=200,
+        description="where to start: the `cursor` of an answer, or the cursor inside its `next` or `previous` URL; "
+        "opaque, keep the `order` it was given with",
+    )
 
 
 def _incident(request: HttpRequest, record_uuid: UUID) -> Record:
@@ -242,8 +269,29 @@ def unlink(request: HttpRequest, record_uuid: UUID, link_uuid: UUID, payload: Re
 @router.get(
     "/{uuid:record_uuid}/timeline",
     response=TimelineOut,
-    summary="Everything about the incident you may see, in time order",
+    summary="Everything about the incident you may see, in time order, a page at a time",
+    description="A page of `limit` items (default 100, at most 500) in signed time order (then record, then seq): "
+    "`order=asc` (the default) from the oldest, `order=desc` from the latest. The answer's `next` and `previous` "
+    "are the URLs of the neighbouring pages (keyset pagination: a page is the same whatever is added before it); "
+    "follow them as they are, or pass the answer's `cursor` as `cursor`. Only items you may see are counted.",
 )
-def incident_timeline(request: HttpRequest, record_uuid: UUID) -> dict[str, Any]:
+def incident_timeline(request: HttpRequest, record_uuid: UUID, filters: Query[TimelineQuery]) -> HttpResponse:
     principal = principal_of(request)
-    return {"items": timeline.timeline(principal, queries.incident_for(principal, record_uuid))}
+    incident = queries.incident_for(principal, record_uuid)
+    found = timeline.page(principal, incident, limit=filters.limit, order=filters.order, cursor=filters.cursor)
+    links = {"next": found.next, "previous": found.previous}
+    urls: dict[str, str | None] = {}
+    for rel, cursor in links.items():
+        params = request.GET.copy()
+        params["cursor"] = cursor or ""
+        urls[rel] = absolute_url(f"{request.path}?{params.urlencode()}", request) if cursor else None
+    # Written here rather than through the response schema: the items are JSON-ready, and validating a page of
+    # them again would cost more than reading them (TimelineOut still documents the answer).
+    payload = {"items": found.items, "next": urls["next"], "previous": urls["previous"], "cursor": found.next}
+    response = HttpResponse(
+        orjson.dumps(payload, option=orjson.OPT_UTC_Z), content_type="application/json; charset=utf-8"
+    )
+    header = ", ".join(f'<{url}>; rel="{rel[:4]}"' for rel, url in urls.items() if url)  # next, prev
+    if header:
+        response["Link"] = header
+    return response

@@ -9,20 +9,41 @@ A kind joins the incident in two steps (see docs/response.md, "Extending the res
 
 The timeline is then: the incident's own versions, the versions of the records hanging from it, and the records
 linked to it, each visible to the reader (the audience filter, version by version), in signed time order.
+
+It is read a page at a time (`page`), in SQL: `TimelineEntry` holds a row for every version that may be an item, with
+its sort key (signed time, record, seq), kept in step by a hook of the record core (`_keep`, in the transaction of
+every version written, received versions included); a page walks one index of that table in either direction from
+a cursor and stops after `limit` rows the reader may see (the audience filter is part of the query, so an item the
+reader may not see never shows and never shifts a page).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import base64
+import binascii
+import functools
+import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
-from django.db.models import Min
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
+from accord.records import hooks
+from accord.records.errors import ActionError
 from accord.records.models import Record, Version
 from accord.records.principal import Principal
-from accord.response.models import IncidentItem, LinkView
+from accord.response.models import LinkView
 from accord.response.refs import signed_time
+from accord.response.timeline_models import TimelineEntry
+
+LINK_KIND = "incident_link"  # accord.response.links.KIND (that module builds on this one's models)
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 500
+Order = Literal["asc", "desc"]
+Side = Literal["after", "before"]
 
 
 @dataclass(frozen=True)
@@ -47,7 +68,7 @@ def sources() -> dict[str, Source]:
     return dict(_SOURCES)
 
 
-def _item(version: Version, **extra: Any) -> dict[str, Any]:
+def _item(version: Version, at: datetime, **extra: Any) -> dict[str, Any]:
     from accord.records import kinds
 
     kind = kinds.get(version.kind)
@@ -58,7 +79,7 @@ def _item(version: Version, **extra: Any) -> dict[str, Any]:
         "seq": version.seq,
         "origin": version.origin_member,
         "node": version.origin_node,
-        "at": signed_time(version),
+        "at": at,
         "state": version.state,
         "title": title,
         "details": {},
@@ -79,63 +100,276 @@ def _incident_details(version: Version) -> dict[str, Any]:
     }
 
 
-def _described(source: Source, version: Version) -> dict[str, Any]:
-    return _item(version, details=source.describe(version) if source.describe is not None else {})
+# ---- reading: one page in SQL --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Key:
+    """Where an entry sorts: (signed time, record, seq, entry id)."""
+
+    at: datetime
+    record: uuid.UUID
+    seq: int
+    id: int
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in the timeline and which side of it to read: "after" (later items) or "before" (earlier)."""
+
+    side: Side
+    key: Key
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]  # in the order asked for
+    next: str | None  # the cursor of the following page in that order (None: this is the last)
+    previous: str | None  # the cursor of the page before it (None: this is the first)
+
+
+def encode_cursor(cursor: Cursor) -> str:
+    key = cursor.key
+    raw = f"{cursor.side[0]}|{key.at.isoformat()}|{key.record.hex}|{key.seq}|{key.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(text: str) -> Cursor:
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+        side, at, record, seq, pk = raw.split("|")
+        when = datetime.fromisoformat(at)
+        if side not in ("a", "b") or when.tzinfo is None:
+            raise ValueError(raw)
+        key = Key(at=when, record=uuid.UUID(hex=record), seq=int(seq), id=int(pk))
+        return Cursor(side="after" if side == "a" else "before", key=key)
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        raise ActionError(
+            "cursor is not a cursor this timeline gave (use the `next` or `previous` link as it is)", field="cursor"
+        ) from None
+
+
+def visible_entries(principal: Principal, incident: Record) -> QuerySet[TimelineEntry]:
+    return _visible(principal, incident.pk, incident.uuid, incident.origin_node, sources())
+
+
+def _visible(
+    principal: Principal,
+    incident_pk: int,
+    incident_uuid: uuid.UUID,
+    incident_node: uuid.UUID,
+    registered: dict[str, Source],
+) -> QuerySet[TimelineEntry]:
+    """The incident's timeline entries that `principal` sees as items, unordered: the audience filter is in the
+    query, row by row.
+
+    * the incident's own versions the reader may see;
+    * the versions of the records of registered kinds hanging from it: the record visible to the reader (its
+      current version), and the version too; of a kind that shows only its current version, that one;
+    * a linked record's first version the reader may see, through an active link the reader may see, the record
+      visible too."""
+    every = [kind for kind, source in registered.items() if source.every_version]
+    # One audience filter, built once, asked row by row: is this version (the item, its record's current version,
+    # the link's current version, an earlier version of a linked record) one the reader may see?
+    seen = Version.objects.visible_to(principal).values("pk")
+    version_seen = Exists(seen.filter(pk=OuterRef("version_id")))
+    record_seen = Exists(seen.filter(pk=OuterRef("record__current_version_id")))
+    own = Q(via__isnull=True, record_id=incident_pk)
+    hanging = (
+        Q(via__isnull=True, kind__in=list(registered))
+        & (Q(kind__in=every) | Q(version_id=F("record__current_version_id")))
+        & (Q(version_id=F("record__current_version_id")) | record_seen)
+    )
+    linked = (
+        Q(via__isnull=False, via__link_view__active=True)
+        & Exists(seen.filter(pk=OuterRef("via__current_version_id")))
+        & record_seen
+        & ~Exists(seen.filter(record_id=OuterRef("record_id"), seq__lt=OuterRef("seq")))
+    )
+    return TimelineEntry.objects.filter(incident_record=incident_uuid, incident_node=incident_node).filter(
+        version_seen & (own | hanging | linked)
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(
+    principal: Principal,
+    *,
+    incident_pk: int,
+    incident_uuid: uuid.UUID,
+    incident_node: uuid.UUID,
+    registered: tuple[tuple[str, Source], ...],
+    vendor: str,
+) -> tuple[str, tuple[Any, ...]]:
+    """The SQL of `_visible` (id and sort key of each row), compiled once per reader and incident: building and
+    compiling the audience filter's subqueries costs more than running them."""
+    rows = _visible(principal, incident_pk, incident_uuid, incident_node, dict(registered))
+    sql, params = rows.values_list("id", "at", "record_uuid", "seq").query.sql_with_params()
+    return sql, tuple(params)
+
+
+def _page_ids(principal: Principal, incident: Record, ascending: bool, key: Key | None, count: int) -> list[int]:
+    """The ids of `count` entries the reader sees, from the start or strictly beyond `key`, walking the sort key
+    (signed time, record, seq, id) up or down: one index walk, stopped by the LIMIT."""
+    registered = tuple(sorted(_SOURCES.items()))
+    inner, params = _compiled(
+        principal,
+        incident_pk=incident.pk,
+        incident_uuid=incident.uuid,
+        incident_node=incident.origin_node,
+        registered=registered,
+        vendor=connection.vendor,
+    )
+    way = "ASC" if ascending else "DESC"
+    where = ""
+    values = list(params)
+    if key is not None:
+        meta = TimelineEntry._meta
+        where = f"WHERE (t.at, t.record_uuid, t.seq, t.id) {'>' if ascending else '<'} (%s, %s, %s, %s)"
+        values += [
+            meta.get_field(name).get_db_prep_value(value, connection)  # type: ignore[union-attr]
+            for name, value in (("at", key.at), ("record_uuid", key.record), ("seq", key.seq), ("id", key.id))
+        ]
+    # The values go in as parameters; only the compiled filter and the direction are pasted in.
+    sort = f"t.at {way}, t.record_uuid {way}, t.seq {way}, t.id {way}"
+    sql = f"SELECT t.id FROM ({inner}) t {where} ORDER BY {sort} LIMIT %s"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, count])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def page(
+    principal: Principal,
+    incident: Record,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    order: Order = "asc",
+    cursor: str | None = None,
+) -> Page:
+    """One page of the timeline as `principal` may see it: `limit` items in `order` (oldest or newest first) from
+    the start, or from `cursor` (a `next` or `previous` of an earlier page). Never an OFFSET; never the whole list."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ActionError(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
+    at = decode_cursor(cursor) if cursor else None
+    ascending = order == "asc" if at is None else at.side == "after"
+    ids = _page_ids(principal, incident, ascending, at.key if at is not None else None, limit + 1)
+    more = len(ids) > limit
+    ids = ids[:limit]
+    found = TimelineEntry.objects.select_related("version", "via").defer("version__search_text").in_bulk(ids)
+    rows = [found[pk] for pk in ids]
+    forward = ascending == (order == "asc")
+    if not forward:
+        rows.reverse()
+    ahead = more if forward else True  # read backwards from a cursor: what lies ahead is where we came from
+    behind = (at is not None) if forward else more
+    items = [_entry_item(entry) for entry in rows]
+    later: Side = "after" if order == "asc" else "before"
+    earlier: Side = "before" if order == "asc" else "after"
+    following = encode_cursor(Cursor(later, _key(rows[-1]))) if rows and ahead else None
+    preceding = encode_cursor(Cursor(earlier, _key(rows[0]))) if rows and behind else None
+    return Page(items=items, next=following, previous=preceding)
 
 
 def timeline(principal: Principal, incident: Record) -> list[dict[str, Any]]:
-    """Everything about `incident` that `principal` may see, oldest first."""
-    items = [
-        _item(v, details=_incident_details(v))
-        for v in Version.objects.visible_to(principal).filter(record=incident).order_by("seq")
-    ]
-    hanging = IncidentItem.objects.filter(incident_node=incident.origin_node, incident_record=incident.uuid)
-    registered = sources()
-    visible = Record.objects.visible_to(principal)
-    records = visible.filter(pk__in=hanging.filter(kind__in=registered).values("record_id"))
-    every = [k for k, source in registered.items() if source.every_version]
-    # One query for the kinds whose every version is an event, version by version through the audience filter.
-    for version in Version.objects.visible_to(principal).filter(record__in=records.filter(kind__in=every)):
-        items.append(_described(registered[version.kind], version))
-    for record in records.exclude(kind__in=every).select_related("current_version"):
-        if record.current_version is not None:
-            items.append(_described(registered[record.kind], record.current_version))
-    items.extend(_linked(principal, incident))
-    items.sort(key=lambda i: (i["at"], str(i["record"]), i["seq"]))
-    return items
-
-
-def _linked(principal: Principal, incident: Record) -> list[dict[str, Any]]:
-    """The records linked to the incident by links the reader may see, each at its first version the reader may
-    see, with `via` naming the link."""
-    visible = Record.objects.visible_to(principal)
-    links = LinkView.objects.filter(
-        incident_node=incident.origin_node,
-        incident_record=incident.uuid,
-        active=True,
-        record__in=visible.filter(kind="incident_link"),
-    ).values_list("record__uuid", "record__origin_member", "target_node", "target_record")
-    by_target = {(node, target): (link, member) for link, member, node, target in links}
-    if not by_target:
-        return []
-    targets = {
-        (r.origin_node, r.uuid): r
-        for r in visible.filter(uuid__in=[t for _, t in by_target]).select_related("current_version")
-        if (r.origin_node, r.uuid) in by_target
-    }
-    first = dict(
-        Version.objects.visible_to(principal)
-        .filter(record__in=list(targets.values()))
-        .values("record_id")
-        .annotate(first=Min("seq"))
-        .values_list("record_id", "first")
-    )
+    """Everything about `incident` that `principal` may see, oldest first, page after page (for small incidents,
+    tests and tools; the API and the pages read one page)."""
     found: list[dict[str, Any]] = []
-    for key, record in targets.items():
-        seq = first.get(record.pk)
-        version = Version.objects.filter(record=record, seq=seq).first() if seq is not None else None
-        if version is None:
+    cursor: str | None = None
+    while True:
+        one = page(principal, incident, limit=MAX_LIMIT, cursor=cursor)
+        found.extend(one.items)
+        if one.next is None:
+            return found
+        cursor = one.next
+
+
+def _key(entry: TimelineEntry) -> Key:
+    return Key(at=entry.at, record=entry.record_uuid, seq=entry.seq, id=entry.pk)
+
+
+def _entry_item(entry: TimelineEntry) -> dict[str, Any]:
+    version = entry.version
+    if entry.via is not None:
+        return _item(version, entry.at, via={"link": entry.via.uuid, "linked_by": entry.via.origin_member})
+    if version.kind == "incident":
+        return _item(version, entry.at, details=_incident_details(version))
+    source = _SOURCES.get(version.kind)
+    details = source.describe(version) if source is not None and source.describe is not None else {}
+    return _item(version, entry.at, details=details)
+
+
+# ---- keeping the entries: a hook of the record core, in the writing transaction ------------------------------
+
+
+def _ref(value: Any) -> tuple[uuid.UUID, uuid.UUID] | None:
+    if not isinstance(value, dict):
+        return None
+    try:
+        return uuid.UUID(str(value["node"])), uuid.UUID(str(value["record"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _entry(version: Version, incident: tuple[uuid.UUID, uuid.UUID], via: int | None = None) -> TimelineEntry:
+    return TimelineEntry(
+        incident_node=incident[0],
+        incident_record=incident[1],
+        at=signed_time(version),
+        record_uuid=version.record_uuid,
+        seq=version.seq,
+        kind=version.kind,
+        version_id=version.pk,
+        record_id=version.record_id,
+        via_id=via,
+    )
+
+
+def entries_for(versions: Iterable[Version]) -> list[TimelineEntry]:
+    """The timeline entries `versions` make: an incident's version on its own timeline; a version whose body names
+    an incident (`"incident": {"node", "record"}`) on that one; a version of a record that links point at, on each
+    linking incident's (once per link); and a new link brings every stored version of its target."""
+    versions = list(versions)
+    rows: list[TimelineEntry] = []
+    new_links: list[tuple[Version, tuple[uuid.UUID, uuid.UUID], tuple[uuid.UUID, uuid.UUID]]] = []
+    for version in versions:
+        if version.kind == "incident":
+            rows.append(_entry(version, (version.origin_node, version.record_uuid)))
             continue
-        link, linked_by = by_target[key]
-        found.append(_item(version, via={"link": link, "linked_by": linked_by}))
-    return found
+        body = version.body
+        incident = _ref(body.get("incident"))
+        if incident is None:
+            continue
+        if version.kind == LINK_KIND:
+            target = _ref(body.get("target"))
+            if target is not None:
+                new_links.append((version, incident, target))
+        else:
+            rows.append(_entry(version, incident))
+    by_record: dict[tuple[uuid.UUID, uuid.UUID], list[Version]] = {}
+    for version in versions:
+        by_record.setdefault((version.origin_node, version.record_uuid), []).append(version)
+    links = LinkView.objects.filter(target_record__in={record for _, record in by_record}).values_list(
+        "record_id", "incident_node", "incident_record", "target_node", "target_record"
+    )
+    for link, incident_node, incident_record, target_node, target_record in links:
+        for version in by_record.get((target_node, target_record), []):
+            rows.append(_entry(version, (incident_node, incident_record), via=link))
+    for link_version, incident, (target_node, target_record) in new_links:
+        for version in Version.objects.filter(origin_node=target_node, record_uuid=target_record).defer(
+            "canonical", "search_text"
+        ):
+            rows.append(_entry(version, incident, via=link_version.record_id))
+    return rows
+
+
+def _keep(versions: list[Version]) -> None:
+    rows = entries_for(versions)
+    if rows:
+        TimelineEntry.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+
+
+def _keep_one(version: Version) -> None:
+    _keep([version])
+
+
+hooks.on_version_written(_keep_one, many=_keep)

@@ -31,6 +31,7 @@ from accord.response.kinds import incident_roles
 from accord.response.meetings_kind import MEETING_ROLES
 from accord.response.refs import pick
 from accord.response.tasks_kind import TASK_ROLES
+from accord.response.timeline_views import timeline_section
 from accord.surveillance import reference
 
 PAGE_SIZE = 25
@@ -374,10 +375,7 @@ def may_steer(record: Record, account: Account) -> bool:
 
 
 def level_section(principal: Principal, record: Record, account: Account, names: dict[str, str]) -> dict[str, Any]:
-    """The level and consents panel and the timeline."""
-    from accord.records import kinds
-    from accord.response import timeline
-
+    """The level and consents panel (the timeline under it: `timeline_views.timeline_section`)."""
     board = queries.consent_board(principal, record)
     for row in board:
         row["name"] = names.get(row["member"], row["member"])
@@ -385,18 +383,12 @@ def level_section(principal: Principal, record: Record, account: Account, names:
     organisation = account.organisation
     member = organisation.member.code if organisation is not None else ""
     roles = account.role_names()
-    items = timeline.timeline(principal, record)
-    for item in items:
-        kind = kinds.get(item["kind"])
-        item["label"] = kind.label if kind is not None else item["kind"]
-        item["name"] = names.get(item["origin"], item["origin"])
     return {
         "consents": board,
         "may_consent": "focal_point" in roles and member in [row["member"] for row in board],
         "may_change_level": may_steer(record, account),
         "may_steer": may_steer(record, account),
         "consent_choices": CONSENTS,
-        "timeline": items,
     }
 
 
@@ -437,6 +429,7 @@ def render_incident(
             "levels": LEVELS,
             **sitrep_section(principal, record, account),
             **level_section(principal, record, account, names),
+            **timeline_section(request, principal, record, names),
             "errors": errors,
             "posted": request.POST if request.method == "POST" else None,
         }
