@@ -73,6 +73,20 @@ done
 run_psql() {
   if [ "$(id -u)" = 0 ]; then su postgres -c "psql -p $PORT -v ON_ERROR_STOP=1 -qtAc \"$1\""; else psql -p "$PORT" -qtAc "$1"; fi
 }
+# The suite runs three workers, and some tests start several real nodes, each with its own server processes and
+# connections: the default of 100 connections is too few when they meet (and on a machine that runs other suites).
+if [ "$(run_psql "SHOW max_connections")" -lt 300 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    run_psql "ALTER SYSTEM SET max_connections = 300"
+    pg_ctlcluster --skip-systemctl-redirect "$PGVER" main restart
+    for _ in $(seq 1 30); do
+      pg_isready -q -h 127.0.0.1 -p "$PORT" && break
+      sleep 1
+    done
+  else
+    echo "accord: PostgreSQL allows fewer than 300 connections; a busy test run may run out of them" >&2
+  fi
+fi
 if [ "$(run_psql "SELECT 1 FROM pg_roles WHERE rolname='accord_test'")" != "1" ]; then
   run_psql "CREATE ROLE accord_test LOGIN CREATEDB PASSWORD 'accord_test'"
 fi

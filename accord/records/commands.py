@@ -1,4 +1,5 @@
-"""``accord audit verify [--json] [--no-peers]`` and ``accord audit checkpoint [--json]``.
+"""``accord audit verify [--json] [--no-peers]``, ``accord audit checkpoint [--json]`` and ``accord records list
+[--json]``.
 
 `verify` exits 1 when anything is broken: an edited or missing entry, a version whose bytes, signature or columns
 do not match, a missing attachment, or a checkpoint this node signed (kept here, or held by a peer) that the chain
@@ -12,8 +13,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
+
+from accord.lib.commands import Migrate, adder, print_table
 
 EXIT_OK, EXIT_FAIL = 0, 1
 
@@ -87,4 +90,70 @@ def cmd_checkpoint(args: argparse.Namespace, migrate: Callable[[], None]) -> int
         }
         text = f"checkpoint {version.record_uuid} signs audit entry {body['sequence']} ({body['head_hash']})"
     print(json.dumps(info) if args.json else text)
+    return EXIT_OK
+
+
+def add_records_commands(subparsers: Any, common_parent: argparse.ArgumentParser, migrate: Migrate) -> None:
+    """Add ``records list``."""
+    add = adder(common_parent, migrate)
+    records = subparsers.add_parser("records", help="stored versions").add_subparsers(
+        dest="records_command", required=True
+    )
+    records_list = add("list", cmd_records_list, "list every stored version in arrival order", records)
+    records_list.add_argument("--json", action="store_true", help="one JSON object per line")
+
+
+def _audience_text(audience: dict[str, Any]) -> str:
+    if audience.get("everyone"):
+        return "everyone"
+    parts = list(audience.get("members") or [])
+    if audience.get("organisations"):
+        parts.append(f"{len(audience['organisations'])} org")
+    if audience.get("persons"):
+        parts.append(f"{len(audience['persons'])} person")
+    return ",".join(parts) or "-"
+
+
+def cmd_records_list(args: argparse.Namespace, migrate: Migrate) -> int:
+    from accord.records.models import Version
+
+    migrate()
+
+    def lines() -> Iterator[dict[str, Any]]:
+        for version in Version.objects.order_by("id").iterator(chunk_size=500):
+            yield {
+                "origin": str(version.origin_node),
+                "origin_member": version.origin_member,
+                "record": str(version.record_uuid),
+                "seq": version.seq,
+                "kind": version.kind,
+                "content_hash": version.content_hash,
+                "status": version.status,
+                "state": version.state,
+                "audience": version.envelope()["audience"],
+                "tlp": version.tlp,
+                "kid": version.sig_kid,
+            }
+
+    if args.json:
+        for line in lines():
+            print(json.dumps(line))
+        return EXIT_OK
+    print_table(
+        "Versions",
+        ("origin", "record", "seq", "kind", "status", "state", "tlp", "audience"),
+        (
+            (
+                f"{v['origin_member']} {v['origin'][:8]}",
+                v["record"][:8],
+                v["seq"],
+                v["kind"],
+                v["status"],
+                v["state"],
+                v["tlp"],
+                _audience_text(v["audience"]),
+            )
+            for v in lines()
+        ),
+    )
     return EXIT_OK
