@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_GET
 
 from accord.records import kinds
 from accord.records.errors import NotFound
-from accord.records.models import Status, Tlp, WorkerHeartbeat
+from accord.records.models import Record, Status, Tlp, WorkerHeartbeat
 from accord.records.principal import Principal
 from accord.records.queries import RecordFilter, record_for, records_for, versions_for
 
@@ -99,5 +100,14 @@ def record_detail(request: HttpRequest, record_uuid: str) -> HttpResponse:
             "title": kind.title(body) if kind else record.kind,
             "kind_label": kind.label if kind else record.kind,
             "versions": versions_for(principal, record),
+            "incidents": _incidents(principal, record),
         },
     )
+
+
+def _incidents(principal: Principal, record: Record) -> list[dict[str, Any]]:
+    """The incidents the record is linked to (an IHR assessment, a note, another incident), as the reader sees
+    them: both ends of each link visible."""
+    from accord.response.views import incidents_of
+
+    return incidents_of(principal, record)

@@ -86,6 +86,10 @@ def test_a_signal_turned_into_an_alert_opens_an_incident_and_shows_it(people: Pe
         if link.current_version is not None
     }
     assert targets == {alert_uuid, str(signal.assessment)}  # the alert and the assessment it notifies
+    # The assessment's own page (the generic record page) names the incident it now belongs to.
+    assessment_page = _html(carol.get(reverse("record", args=[signal.assessment])))
+    assert 'id="incidents"' in assessment_page and "Cholera in Almaty Region" in assessment_page
+    assert opened["Location"] in assessment_page
     page = _html(carol.get(page_url))
     assert "Cholera in Almaty Region" in page and opened["Location"] in page
     assert "This signal belongs to no incident." not in page
