@@ -17,6 +17,9 @@ from django.test import Client
 
 from accord.members import actions as member_actions
 from accord.members.models import Account
+from accord.records.envelope import Audience
+from accord.records.models import Record
+from accord.response import actions
 from tests.conftest import PASSWORD, World
 
 
@@ -85,3 +88,24 @@ def incident(**changes: Any) -> dict[str, Any]:
     }
     payload.update(changes)
     return payload
+
+
+def text_of(response: Any) -> str:
+    """A page's text."""
+    text: str = response.content.decode()
+    return text
+
+
+def measles(people: People, **changes: Any) -> Record:
+    """carol's (KZ) incident of the page tests: measles in KZ and KG, shared with them and the Secretariat, GREEN."""
+    fields: dict[str, Any] = {
+        "title": {"en": "Measles in the Fergana valley"},
+        "hazard": "B05",
+        "affected_members": ["KZ", "KG"],
+        "audience": Audience(members=["KZ", "KG", "SCO"]),
+        "tlp": "GREEN",
+        "acting_user": people.world.carol,
+    }
+    fields.update(changes)
+    version = actions.open_incident(**fields)
+    return Record.objects.get(pk=version.record_id)

@@ -16,17 +16,12 @@ from accord.response import actions
 from accord.response.models import IncidentView
 from tests.alerts.support import CHOLERA, cap, info
 from tests.conftest import client_for
-from tests.response.conftest import People
-
-
-def _html(response: Any) -> str:
-    text: str = response.content.decode()
-    return text
+from tests.response.conftest import People, text_of
 
 
 def _titles(response: Any) -> list[str]:
     """The incidents a list page shows, by title."""
-    return re.findall(r'<a href="/incidents/[0-9a-f-]+/"><bdi>([^<]+)</bdi></a>', _html(response))
+    return re.findall(r'<a href="/incidents/[0-9a-f-]+/"><bdi>([^<]+)</bdi></a>', text_of(response))
 
 
 def _form(**changes: Any) -> dict[str, Any]:
@@ -64,7 +59,7 @@ def test_open_an_incident_from_the_form(people: People) -> None:
     carol = client_for(people.world.carol)
     page = carol.get(reverse("incident-new"))
     assert page.status_code == 200
-    assert 'name="title-en"' in _html(page) and 'value="KZ" id="affected-KZ" checked' in _html(page)
+    assert 'name="title-en"' in text_of(page) and 'value="KZ" id="affected-KZ" checked' in text_of(page)
     response = carol.post(reverse("incident-new"), _form())
     assert response.status_code == 302
     record = Record.objects.get(kind="incident")
@@ -77,7 +72,7 @@ def test_open_an_incident_from_the_form(people: People) -> None:
     assert body["domains"] == ["human", "animal"]
     assert body["regions"] == ["KZ-61", "KG-O"] and body["level"] == 0
     assert version.envelope()["audience"]["members"] == ["KG", "KZ", "SCO"]
-    detail = _html(carol.get(response["Location"]))
+    detail = text_of(carol.get(response["Location"]))
     assert "Crimean-Congo haemorrhagic fever in the south" in detail
     assert "Turkistan Region" in detail and 'id="incident-map"' in detail
     assert '"members": ["KZ", "KG"]' in detail
@@ -90,7 +85,7 @@ def test_the_form_names_each_bad_field_and_stores_nothing(people: People) -> Non
         _form(**{"title-en": "", "title-ru": "", "hazard": "", "affected_members": ["KG"], "regions": ["KZ-61"]}),
     )
     assert response.status_code == 400
-    html = _html(response)
+    html = text_of(response)
     summary = re.search(r'<div class="finding-box errors error-summary".*?</div>', html, re.S)
     assert summary is not None
     links = re.findall(r'<a href="#([\w-]+)">', summary.group(0))
@@ -105,9 +100,9 @@ def test_an_error_of_the_action_lands_on_its_field(people: People) -> None:
     # check of the lead member answers on the lead field.
     carol = client_for(people.world.carol)
     response = carol.post(reverse("incident-new"), _form(audience="everyone"))
-    assert response.status_code == 400 and 'id="audience-error"' in _html(response)
+    assert response.status_code == 400 and 'id="audience-error"' in text_of(response)
     response = carol.post(reverse("incident-new"), _form(lead_member="CN"))
-    assert response.status_code == 400 and 'id="lead_member-error"' in _html(response)
+    assert response.status_code == 400 and 'id="lead_member-error"' in text_of(response)
     assert not Record.objects.filter(kind="incident").exists()
 
 
@@ -116,7 +111,7 @@ def test_only_focal_points_and_coordinators_open_incidents(people: People) -> No
     assert dave.get(reverse("incident-new")).status_code == 403
     assert dave.post(reverse("incident-new"), _form()).status_code == 403
     assert not Record.objects.filter(kind="incident").exists()
-    assert 'href="/incidents/new/"' not in _html(dave.get(reverse("incidents")))
+    assert 'href="/incidents/new/"' not in text_of(dave.get(reverse("incidents")))
     sam = client_for(people.world.sam)  # the Secretariat's coordinator
     assert sam.post(reverse("incident-new"), _form(lead_member="SCO")).status_code == 302
 
@@ -138,8 +133,8 @@ def test_list_filters_and_pages(people: People) -> None:
     assert _titles(carol.get(reverse("incidents"), {"hazard": "flood"})) == ["Floods on the Syr Darya"]
     assert _titles(carol.get(reverse("incidents"), {"hazard": "B05"})) == ["Measles in the Fergana valley"]
     assert _titles(carol.get(reverse("incidents"), {"member": "KG"})) == ["Measles in the Fergana valley"]
-    assert "No incident matches." in _html(carol.get(reverse("incidents"), {"level": "2"}))
-    assert "No incident matches." in _html(carol.get(reverse("incidents"), {"status": "closed"}))
+    assert "No incident matches." in text_of(carol.get(reverse("incidents"), {"level": "2"}))
+    assert "No incident matches." in text_of(carol.get(reverse("incidents"), {"status": "closed"}))
     assert len(_titles(carol.get(reverse("incidents"), {"status": "open", "level": "0"}))) == 2
     assert carol.get(reverse("incidents"), {"level": "9", "cursor": "garbage"}).status_code == 200
     assert {measles.pk, flood.pk, umid.pk} == set(IncidentView.objects.values_list("record_id", flat=True))
@@ -156,7 +151,7 @@ def test_list_pages_by_keyset(people: People, settings: Any) -> None:
         carol = client_for(people.world.carol)
         first = carol.get(reverse("incidents"))
         assert _titles(first) == ["Incident number 2", "Incident number 1"]
-        following = re.search(r'href="\?cursor=([^"]+)" rel="next"', _html(first))
+        following = re.search(r'href="\?cursor=([^"]+)" rel="next"', text_of(first))
         assert following is not None
         assert _titles(carol.get(reverse("incidents"), {"cursor": following.group(1)})) == ["Incident number 0"]
     finally:
@@ -177,7 +172,7 @@ def test_the_form_is_prefilled_from_an_alert(people: People) -> None:
         cap(block), audience=Audience(everyone=True), tlp="GREEN", acting_user=people.world.carol, epidemic=CHOLERA
     )
     carol = client_for(people.world.carol)
-    html = _html(carol.get(reverse("incident-new"), {"alert": str(alert.version.record_uuid)}))
+    html = text_of(carol.get(reverse("incident-new"), {"alert": str(alert.version.record_uuid)}))
     assert f'name="alert" value="{alert.version.record_uuid}"' in html
     assert '<option value="A00" selected>' in html
     assert 'value="KZ-61" selected' in html and 'value="KZ" id="affected-KZ" checked' in html
@@ -199,7 +194,7 @@ def test_an_incident_opened_from_an_alert_links_it_and_the_alert_page_shows_it(p
     )
     alert_uuid = str(alert.version.record_uuid)
     carol = client_for(people.world.carol)
-    alert_page = _html(carol.get(reverse("alert", args=[alert_uuid])))
+    alert_page = text_of(carol.get(reverse("alert", args=[alert_uuid])))
     assert "This alert belongs to no incident." in alert_page and f"/incidents/new/?alert={alert_uuid}" in alert_page
     response = carol.post(
         reverse("incident-new"),
@@ -208,7 +203,7 @@ def test_an_incident_opened_from_an_alert_links_it_and_the_alert_page_shows_it(p
     assert response.status_code == 302
     link = Record.objects.get(kind="incident_link")
     assert link.current_version is not None and link.current_version.body["target"]["record"] == alert_uuid
-    alert_page = _html(client_for(people.kira).get(reverse("alert", args=[alert_uuid])))
+    alert_page = text_of(client_for(people.kira).get(reverse("alert", args=[alert_uuid])))
     assert "Crimean-Congo haemorrhagic fever in the south" in alert_page
-    incident_page = _html(carol.get(response["Location"]))
+    incident_page = text_of(carol.get(response["Location"]))
     assert '"areas": [{' in incident_page and "Osh Region" in incident_page  # the alert's area on the map

@@ -5,7 +5,6 @@ alert and the signal's IHR assessment. Readers who cannot see a record do not le
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from django.urls import reverse
 
@@ -16,13 +15,8 @@ from accord.records.models import Record
 from accord.surveillance import actions
 from accord.surveillance.models import Signal, Upload
 from tests.conftest import client_for
-from tests.response.conftest import People
+from tests.response.conftest import People, text_of
 from tests.surveillance.support import csv_bytes, last_week, rows_for, series
-
-
-def _html(response: Any) -> str:
-    text: str = response.content.decode()
-    return text
 
 
 def _signal(people: People) -> Signal:
@@ -40,12 +34,12 @@ def test_a_signal_turned_into_an_alert_opens_an_incident_and_shows_it(people: Pe
     signal = _signal(people)
     carol = client_for(people.world.carol)
     page_url = reverse("surveillance-signal", args=[signal.uuid])
-    assert 'id="incidents"' not in _html(carol.get(page_url))  # nothing made of it yet
+    assert 'id="incidents"' not in text_of(carol.get(page_url))  # nothing made of it yet
 
     verified = carol.post(reverse("surveillance-signal-verify", args=[signal.uuid]), {"note": "lab confirmed"})
     match = re.fullmatch(r"/alerts/drafts/([0-9a-f-]{36})/", verified["Location"])
     assert match is not None
-    questions = _html(carol.get(page_url))
+    questions = text_of(carol.get(page_url))
     assert "-answer" in questions
     keys = sorted(set(re.findall(r'name="([a-z_]+)-answer"', questions)))
     assessed = carol.post(
@@ -57,10 +51,10 @@ def test_a_signal_turned_into_an_alert_opens_an_incident_and_shows_it(people: Pe
     published = drafts.publish_draft(Record.objects.get(uuid=match.group(1)), acting_user=people.world.carol)
     alert_uuid = str(published.version.record_uuid)
 
-    page = _html(carol.get(page_url))
+    page = text_of(carol.get(page_url))
     assert f'href="/alerts/{alert_uuid}/"' in page and "This signal belongs to no incident." in page
     assert f'href="/incidents/new/?alert={alert_uuid}"' in page
-    form = _html(carol.get(reverse("incident-new"), {"alert": alert_uuid}))
+    form = text_of(carol.get(reverse("incident-new"), {"alert": alert_uuid}))
     assert f'name="alert" value="{alert_uuid}"' in form and '<option value="A00" selected>' in form
     assert 'value="KZ" id="affected-KZ" checked' in form
 
@@ -87,16 +81,16 @@ def test_a_signal_turned_into_an_alert_opens_an_incident_and_shows_it(people: Pe
     }
     assert targets == {alert_uuid, str(signal.assessment)}  # the alert and the assessment it notifies
     # The assessment's own page (the generic record page) names the incident it now belongs to.
-    assessment_page = _html(carol.get(reverse("record", args=[signal.assessment])))
+    assessment_page = text_of(carol.get(reverse("record", args=[signal.assessment])))
     assert 'id="incidents"' in assessment_page and "Cholera in Almaty Region" in assessment_page
     assert opened["Location"] in assessment_page
-    page = _html(carol.get(page_url))
+    page = text_of(carol.get(page_url))
     assert "Cholera in Almaty Region" in page and opened["Location"] in page
     assert "This signal belongs to no incident." not in page
 
     # The Secretariat's coordinator sees the signal, the alert and the incident (all shared with SCO); a viewer
     # may not open one; a focal point of another member sees no signal at all.
-    sam = _html(client_for(people.world.sam).get(page_url))
+    sam = text_of(client_for(people.world.sam).get(page_url))
     assert f'href="/alerts/{alert_uuid}/"' in sam and "Cholera in Almaty Region" in sam
     assert client_for(people.kira).get(page_url).status_code == 404
 
@@ -109,11 +103,11 @@ def test_the_alert_is_found_through_the_authors_draft_without_an_assessment(peop
     published = drafts.publish_draft(Record.objects.get(uuid=draft_uuid), acting_user=people.world.carol)
     alert_uuid = str(published.version.record_uuid)
     page_url = reverse("surveillance-signal", args=[signal.uuid])
-    page = _html(carol.get(page_url))
+    page = text_of(carol.get(page_url))
     assert f'href="/alerts/{alert_uuid}/"' in page and f"/incidents/new/?alert={alert_uuid}" in page
     # Without an assessment, only the draft's author can tell which alert came of the signal.
-    assert f'href="/alerts/{alert_uuid}/"' not in _html(client_for(people.world.sam).get(page_url))
+    assert f'href="/alerts/{alert_uuid}/"' not in text_of(client_for(people.world.sam).get(page_url))
     # A cancelled alert is still listed, marked, and no incident is opened from it.
     alert_actions.cancel_alert(published.version.record, acting_user=people.world.carol, reason="false alarm")
-    page = _html(carol.get(page_url))
+    page = text_of(carol.get(page_url))
     assert f'href="/alerts/{alert_uuid}/"' in page and "cancelled" in page and "/incidents/new/" not in page

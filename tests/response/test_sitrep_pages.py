@@ -9,30 +9,10 @@ from typing import Any
 
 from django.urls import reverse
 
-from accord.records.envelope import Audience
 from accord.records.models import Record
-from accord.response import actions
 from accord.response.sitrep_periods import today_anywhere
 from tests.conftest import client_for
-from tests.response.conftest import People
-
-
-def _html(response: Any) -> str:
-    text: str = response.content.decode()
-    return text
-
-
-def _incident(people: People) -> Record:
-    version = actions.open_incident(
-        title={"en": "Measles in the Fergana valley"},
-        hazard="B05",
-        affected_members=["KZ", "KG"],
-        regions=["KZ-61", "KG-O"],
-        audience=Audience(members=["KZ", "KG", "SCO"]),
-        tlp="GREEN",
-        acting_user=people.world.carol,
-    )
-    return Record.objects.get(pk=version.record_id)
+from tests.response.conftest import People, measles, text_of
 
 
 def _report(day: str, **changes: Any) -> dict[str, Any]:
@@ -55,10 +35,10 @@ def _report(day: str, **changes: Any) -> dict[str, Any]:
 
 
 def test_file_correct_and_consolidate_reports(people: People) -> None:
-    incident = _incident(people)
+    incident = measles(people, regions=["KZ-61", "KG-O"])
     carol, kira = client_for(people.world.carol), client_for(people.kira)
     day = (today_anywhere() - timedelta(days=1)).isoformat()
-    form = _html(carol.get(reverse("incident-sitrep-new", args=[incident.uuid])))
+    form = text_of(carol.get(reverse("incident-sitrep-new", args=[incident.uuid])))
     assert 'id="region-0-new_cases"' in form and "Turkistan Region" in form and "Osh Region" not in form
     response = carol.post(reverse("incident-sitrep-new", args=[incident.uuid]), _report(day))
     assert response.status_code == 302 and response["Location"].endswith("#sitreps")
@@ -72,32 +52,32 @@ def test_file_correct_and_consolidate_reports(people: People) -> None:
     assert Record.objects.filter(kind="sitrep").count() == 1
     kg = {"region-0-region": "KG-O", "figures-cumulative_cases": "9"}
     assert kira.post(reverse("incident-sitrep-new", args=[incident.uuid]), _report(day, **kg)).status_code == 302
-    page = _html(carol.get(reverse("incident", args=[incident.uuid])))
+    page = text_of(carol.get(reverse("incident", args=[incident.uuid])))
     assert page.count('class="sitrep sitrep-') == 2 and "corrected, version 2" in page and "<svg" in page
-    consolidated = _html(carol.get(reverse("incident-consolidated", args=[incident.uuid]), {"period_end": day}))
+    consolidated = text_of(carol.get(reverse("incident-consolidated", args=[incident.uuid]), {"period_end": day}))
     total = re.search(r'id="total-new-cases">(\d+)<', consolidated)
     assert total is not None and total.group(1) == "11"  # 6 (corrected) + 5, the first KZ figure not counted
     assert f"/sitreps/consolidated.csv?period_end={day}" in consolidated
 
 
 def test_bad_figures_are_named_on_their_fields_and_nothing_is_stored(people: People) -> None:
-    incident = _incident(people)
+    incident = measles(people, regions=["KZ-61", "KG-O"])
     carol = client_for(people.world.carol)
     day = (today_anywhere() - timedelta(days=1)).isoformat()
     bad = _report(day, **{"figures-new_cases": "-3", "figures-new_deaths": ""})
     response = carol.post(reverse("incident-sitrep-new", args=[incident.uuid]), bad)
     assert response.status_code == 400
-    links = re.findall(r'<li><a href="#([\w-]+)">', _html(response))
+    links = re.findall(r'<li><a href="#([\w-]+)">', text_of(response))
     assert links == ["figures-new_cases", "figures-new_deaths"]
-    assert 'id="figures-new_cases-error"' in _html(response)
+    assert 'id="figures-new_cases-error"' in text_of(response)
     # A rule of the kind: cumulative below new cases, named on its field by the action.
     response = carol.post(
         reverse("incident-sitrep-new", args=[incident.uuid]), _report(day, **{"figures-cumulative_cases": "1"})
     )
-    assert response.status_code == 400 and 'href="#figures-' in _html(response)
+    assert response.status_code == 400 and 'href="#figures-' in text_of(response)
     future = (today_anywhere() + timedelta(days=3)).isoformat()
     response = carol.post(reverse("incident-sitrep-new", args=[incident.uuid]), _report(future))
-    assert response.status_code == 400 and '<a href="#period_end">' in _html(response)
+    assert response.status_code == 400 and '<a href="#period_end">' in text_of(response)
     assert not Record.objects.filter(kind="sitrep").exists()
     # Not an affected member: the Secretariat and CN do not file.
     assert client_for(people.world.sam).get(reverse("incident-sitrep-new", args=[incident.uuid])).status_code == 403
