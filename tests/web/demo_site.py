@@ -123,10 +123,11 @@ def build_site() -> Site:
     )
 
 
-def log_in(page: Page, base_url: str, username: str) -> None:
+def log_in(page: Page, base_url: str, username: str, password: str = DEMO_PASSWORD) -> None:
+    """Log in through the login form (the demo's password unless another is given) and check that it worked."""
     page.goto(f"{base_url}{reverse('login')}")
     page.fill("#id_username", username)
-    page.fill("#id_password", DEMO_PASSWORD)
+    page.fill("#id_password", password)
     with page.expect_navigation():
         page.click("form.login button[type=submit]")
     assert not page.url.endswith(reverse("login")), f"{username} could not log in"

@@ -12,11 +12,12 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, expect
 from pytest_django.live_server_helper import LiveServer
 
 from tests.conftest import PASSWORD, World
 from tests.web.a11y import DESKTOP, NARROW, check_page
+from tests.web.demo_site import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -35,14 +36,6 @@ def _context(browser: Browser, viewport: dict[str, int]) -> BrowserContext:
     return context
 
 
-def _log_in(page: Page, live_server: LiveServer, username: str) -> None:
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    with page.expect_navigation():
-        page.click("form.login button[type=submit]")
-
-
 @pytest.mark.parametrize("viewport", [DESKTOP, NARROW], ids=["desktop", "360px"])
 def test_open_an_incident_with_the_keyboard(
     people: World, live_server: LiveServer, browser: Browser, viewport: dict[str, int]
@@ -54,7 +47,7 @@ def test_open_an_incident_with_the_keyboard(
         hosts: set[str] = set()
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.on("request", lambda request: hosts.add(urlsplit(request.url).netloc))
-        _log_in(page, live_server, "carol")
+        log_in(page, live_server.url, "carol", PASSWORD)
 
         page.goto(f"{live_server.url}/incidents/")
         expect(page.get_by_text("No incident matches.")).to_be_visible()

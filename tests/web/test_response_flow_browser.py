@@ -23,6 +23,7 @@ from accord.surveillance.models import Signal, Upload
 from tests.conftest import PASSWORD, World
 from tests.surveillance.support import csv_bytes, last_week, rows_for, series
 from tests.web.a11y import DESKTOP, NARROW, check_page
+from tests.web.demo_site import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -43,14 +44,6 @@ def _context(browser: Browser, viewport: dict[str, int]) -> BrowserContext:
     context = browser.new_context(locale="en-US", viewport=viewport)  # type: ignore[arg-type]
     context.set_default_timeout(20_000)
     return context
-
-
-def _log_in(page: Page, live_server: LiveServer, username: str) -> None:
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    with page.expect_navigation():
-        page.click("form.login button[type=submit]")
 
 
 def _file_sitrep(page: Page, day: str, figures: dict[str, int]) -> None:
@@ -84,8 +77,8 @@ def test_from_a_signal_to_an_adopted_decision_and_the_closing(
         errors: list[str] = []
         for page in (carol, alice):
             page.on("pageerror", lambda error: errors.append(str(error)))
-        _log_in(carol, live_server, "carol")
-        _log_in(alice, live_server, "alice")
+        log_in(carol, live_server.url, "carol", PASSWORD)
+        log_in(alice, live_server.url, "alice", PASSWORD)
         signal_url = f"{live_server.url}/surveillance/signals/{signal}/"
 
         # carol verifies the signal and publishes the draft alert made from it.
