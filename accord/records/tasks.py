@@ -105,17 +105,17 @@ def notify_admins_of_quarantine(quarantine_id: int) -> int:
         .values_list("email", "language")
         .distinct()
     )
-    by_language: dict[str, list[str]] = {}
+    by_language: dict[str, set[str]] = {}
     for email, language in admins:
-        by_language.setdefault(language or settings.LANGUAGE_CODE, []).append(email)
+        by_language.setdefault(language or settings.LANGUAGE_CODE, set()).add(email)
     logger.warning(
         "quarantined version %s#%s of node %s: %s", item.record_uuid, item.seq, item.origin_node, item.reason
     )
     for language, recipients in sorted(by_language.items()):
         with translation.override(language):
             subject, text = _quarantine_mail(item)
-        send_mail(subject=subject, message=text, from_email=None, recipient_list=sorted(set(recipients)))
-    return sum(len(set(r)) for r in by_language.values())
+        send_mail(subject=subject, message=text, from_email=None, recipient_list=sorted(recipients))
+    return sum(len(recipients) for recipients in by_language.values())
 
 
 def _quarantine_mail(item: Any) -> tuple[str, str]:
