@@ -358,20 +358,18 @@ CONSENTS = {
 
 
 def may_steer(record: Record, account: Account) -> bool:
-    """Whether `account` may change the incident (level, close, reopen), as the actions allow: an incident role in
-    the organisation that issued its current version, on the incident's origin node."""
-    from accord.records.actions import here
+    """Whether `account` may change the incident (level, close, reopen): the record core's own rule for issuing a
+    record's next version (its origin node, the organisation that issued it, the kind's roles for its member)."""
+    from accord.records.actions import check_successor, here
 
-    organisation = account.organisation
     version = record.current_version
-    if organisation is None or version is None or version.origin_organisation != organisation.uuid:
-        return False
-    if not account.role_names() & incident_roles(organisation.member):
+    if version is None:
         return False
     try:
-        return record.origin_node == here().node_id
-    except ActionError:
+        check_successor(record, version, account, node_id=here().node_id)
+    except ActionError:  # Forbidden among them; or this node has no identity yet
         return False
+    return True
 
 
 def level_section(principal: Principal, record: Record, account: Account, names: dict[str, str]) -> dict[str, Any]:
@@ -386,7 +384,6 @@ def level_section(principal: Principal, record: Record, account: Account, names:
     return {
         "consents": board,
         "may_consent": "focal_point" in roles and member in [row["member"] for row in board],
-        "may_change_level": may_steer(record, account),
         "may_steer": may_steer(record, account),
         "consent_choices": CONSENTS,
     }
