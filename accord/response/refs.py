@@ -68,15 +68,25 @@ def signed_time(version: Version) -> datetime:
         return version.record.first_seen_at
 
 
+def parse_ref(value: Any) -> tuple[uuid.UUID, uuid.UUID] | None:
+    """(node, record) of a reference in a body (`{"node", "record"}`); None for anything else (a received body of
+    an unexpected shape)."""
+    if not isinstance(value, dict):
+        return None
+    try:
+        return uuid.UUID(str(value["node"])), uuid.UUID(str(value["record"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 def hang(version: Version, incident: Any) -> None:
     """Tie the record of `version` to the incident its body names (`{"node", "record"}`), for the timeline and the
     incident page. Every kind that hangs from an incident calls this from its projection (`RecordKind.project`)."""
-    try:
-        node = uuid.UUID(str(incident["node"]))
-        record = uuid.UUID(str(incident["record"]))
-    except (KeyError, TypeError, ValueError):
+    ref = parse_ref(incident)
+    if ref is None:
         IncidentItem.objects.filter(record_id=version.record_id).delete()
         return
+    node, record = ref
     IncidentItem.objects.update_or_create(
         record_id=version.record_id,
         defaults={

@@ -36,7 +36,7 @@ from accord.records.errors import ActionError, NotFound
 from accord.records.models import Record, Version
 from accord.records.principal import Principal
 from accord.response.models import LinkView
-from accord.response.refs import signed_time
+from accord.response.refs import parse_ref, signed_time
 from accord.response.timeline_models import TimelineEntry
 
 LINK_KIND = "incident_link"  # accord.response.links.KIND (that module builds on this one's models)
@@ -359,15 +359,6 @@ def _row_item(row: _Row) -> dict[str, Any]:
 # ---- keeping the entries: a hook of the record core, in the writing transaction ------------------------------
 
 
-def _ref(value: Any) -> tuple[uuid.UUID, uuid.UUID] | None:
-    if not isinstance(value, dict):
-        return None
-    try:
-        return uuid.UUID(str(value["node"])), uuid.UUID(str(value["record"]))
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
 def _entry(version: Version, incident: tuple[uuid.UUID, uuid.UUID], via: int | None = None) -> TimelineEntry:
     return TimelineEntry(
         incident_node=incident[0],
@@ -394,11 +385,11 @@ def entries_for(versions: Iterable[Version]) -> list[TimelineEntry]:
             rows.append(_entry(version, (version.origin_node, version.record_uuid)))
             continue
         body = version.body
-        incident = _ref(body.get("incident"))
+        incident = parse_ref(body.get("incident"))
         if incident is None:
             continue
         if version.kind == LINK_KIND:
-            target = _ref(body.get("target"))
+            target = parse_ref(body.get("target"))
             if target is not None:
                 new_links.append((version, incident, target))
         else:
