@@ -12,6 +12,7 @@ is deleted: the draft's versions stay, for its author, in the audit trail.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,17 @@ if TYPE_CHECKING:
 
 DRAFT_TLP = "RED"
 INTENDED_STATUSES = ("actual", "exercise", "test")
+
+
+# The reason a draft's withdrawal gives when it was published (the signed record of which alert it became).
+PUBLISHED_AS = "published as alert {}"
+_PUBLISHED_AS = re.compile(r"^published as alert ([0-9a-f-]{36})$")  # PUBLISHED_AS, read back
+
+
+def published_alert(reason: str) -> uuid.UUID | None:
+    """The alert a withdrawn draft was published as, read from its withdrawal's reason; None for another reason."""
+    match = _PUBLISHED_AS.match(reason)
+    return uuid.UUID(match.group(1)) if match else None
 
 
 def author_only(user: Account) -> Audience:
@@ -142,7 +154,7 @@ def publish_draft(
         record_actions.withdraw(
             record,
             acting_user=acting_user,
-            reason=f"published as alert {published.version.record_uuid}",
+            reason=PUBLISHED_AS.format(published.version.record_uuid),
         )
     return published
 

@@ -11,18 +11,16 @@ where used, as the alert page does.
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 
 from django.urls import reverse
 
+from accord.alerts.drafts import published_alert
 from accord.members.models import Account
 from accord.records.models import Record
 from accord.records.principal import Principal
 from accord.surveillance.models import Signal
-
-_PUBLISHED_AS = re.compile(r"^published as alert ([0-9a-f-]{36})$")
 
 
 def _published_from_drafts(principal: Principal, signal: Signal) -> list[uuid.UUID]:
@@ -41,9 +39,9 @@ def _published_from_drafts(principal: Principal, signal: Signal) -> list[uuid.UU
         assert version is not None
         if (version.body.get("draft") or {}).get("signal") != str(signal.uuid):
             continue
-        match = _PUBLISHED_AS.match(str(version.envelope().get("reason") or ""))
-        if match:
-            found.append(uuid.UUID(match.group(1)))
+        published = published_alert(str(version.envelope().get("reason") or ""))
+        if published is not None:
+            found.append(published)
     return found
 
 
