@@ -187,8 +187,8 @@ def list_incidents(request: HttpRequest, filters: Query[IncidentFilters]) -> Htt
 def get_incident(request: HttpRequest, record_uuid: UUID) -> dict[str, Any]:
     principal = principal_of(request)
     incident = queries.incident_for(principal, record_uuid)
-    flag = sitrep_deadlines.status_json(principal, incident)
-    return {**incident_out(incident), "sitreps_overdue": flag["overdue_members"]}
+    late = sitrep_deadlines.overdue(incident, principal)  # the members with overdue periods, in affected order
+    return {**incident_out(incident), "sitreps_overdue": list(late)}
 
 
 # Consents, the level, links and the timeline register their routes on this router.
