@@ -66,10 +66,13 @@ if ! pg_lsclusters -h | awk -v v="$PGVER" '$1==v && $2=="main" {print $4}' | gre
   fi
 fi
 PORT=$(pg_lsclusters -h | awk -v v="$PGVER" '$1==v && $2=="main" {print $3}')
-for _ in $(seq 1 30); do
-  pg_isready -q -h 127.0.0.1 -p "$PORT" && break
-  sleep 1
-done
+wait_ready() {
+  for _ in $(seq 1 30); do
+    pg_isready -q -h 127.0.0.1 -p "$PORT" && return
+    sleep 1
+  done
+}
+wait_ready
 run_psql() {
   if [ "$(id -u)" = 0 ]; then su postgres -c "psql -p $PORT -v ON_ERROR_STOP=1 -qtAc \"$1\""; else psql -p "$PORT" -qtAc "$1"; fi
 }
@@ -79,10 +82,7 @@ if [ "$(run_psql "SHOW max_connections")" -lt 300 ]; then
   if [ "$(id -u)" = 0 ]; then
     run_psql "ALTER SYSTEM SET max_connections = 300"
     pg_ctlcluster --skip-systemctl-redirect "$PGVER" main restart
-    for _ in $(seq 1 30); do
-      pg_isready -q -h 127.0.0.1 -p "$PORT" && break
-      sleep 1
-    done
+    wait_ready
   else
     echo "accord: PostgreSQL allows fewer than 300 connections; a busy test run may run out of them" >&2
   fi
