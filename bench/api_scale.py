@@ -160,7 +160,7 @@ def _scenarios(account: Any, api: str, feed: str, session: str, rng: random.Rand
             rows = queries.alerts_for(principal, where)
             if "cursor" in params:
                 sent_at, pk = queries.decode_cursor(params["cursor"])
-                rows = rows.filter(Q(alert_view__sent_at__lt=sent_at) | Q(alert_view__sent_at=sent_at, pk__lt=pk))
+                rows = rows.filter(Q(listed_at__lt=sent_at) | Q(listed_at=sent_at, pk__lt=pk))
             sql.append(_sql(rows.values(*queries.LIST_COLUMNS)[: limit + 1]))
             query = {k: _param(v) for k, v in params.items()} | {"limit": limit}
             paths.append("/api/v1/alerts?" + urlencode(query))
@@ -169,8 +169,8 @@ def _scenarios(account: Any, api: str, feed: str, session: str, rng: random.Rand
     visible = queries.alerts_for(principal)
     # A page deep down: the cursor of the alert about 100,000 down the reader's list (or half way on a small set).
     total_cap = min(100_000, max(1, visible.count() // 2))
-    deep = visible.values("alert_view__sent_at", "pk")[total_cap - 1 : total_cap]
-    deep_cursors = [queries.encode_cursor(r["alert_view__sent_at"], r["pk"]) for r in deep]
+    deep = visible.values("listed_at", "pk")[total_cap - 1 : total_cap]  # type: ignore[misc]  # alerts_for annotates it
+    deep_cursors = [queries.encode_cursor(r["listed_at"], r["pk"]) for r in deep]
     sample = list(visible.values_list("uuid", flat=True)[5000:5200]) or list(
         visible.values_list("uuid", flat=True)[:200]
     )

@@ -107,13 +107,18 @@ def ack_hours(severity: str) -> int:
     return table.get(severity, table["Unknown"])
 
 
+def _sent(version: Version, cap: dict[str, Any]) -> datetime:
+    """The time an alert is listed by: its CAP `sent`, or when it was received if that cannot be read."""
+    return mapping.parse_cap_time(cap.get("sent")) or version.received_at
+
+
 def _alert_values(version: Version, first_sent_before: datetime | None, body: dict[str, Any]) -> dict[str, Any]:
     """The AlertView columns for a version of an alert (`first_sent_before`: the thread's first sent time so far;
     `body`: the version's body, read once by the caller)."""
     cap = body["cap"]
     info = mapping.first_info(cap)
     features, bbox = mapping.areas_of(cap)
-    sent = mapping.parse_cap_time(cap.get("sent")) or version.received_at
+    sent = _sent(version, cap)
     first_sent = first_sent_before or sent
     expires = [mapping.parse_cap_time(i.get("expires")) for i in cap.get("info", [])]
     known_expiry = [e for e in expires if e is not None]
@@ -398,6 +403,7 @@ ALERT = kinds.register(
         endpoint="POST /api/v1/alerts",
         withdraw_endpoint="POST /api/v1/alerts/{uuid}/cancel",
         page="alert",
+        listed_at=lambda version: _sent(version, version.body["cap"]),
     )
 )
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from accord.records import search
@@ -72,15 +72,18 @@ def alerts_for(principal: Principal, where: AlertFilter | None = None) -> QueryS
         rows = rows.filter(alert_view__sent_at__gte=w.since)
     if w.until:
         rows = rows.filter(alert_view__sent_at__lte=w.until)
+    listed_at = F("alert_view__sent_at")
     if w.q:
+        # A search walks the search entries newest first: the entry keeps the same `sent` (its listed_at).
         rows = rows.filter(search.matching(w.q))
+        listed_at = F(search.LISTED_AT)
     if w.active is True:
         rows = rows.filter(current_version__state="active").filter(
             Q(alert_view__expires_at__isnull=True) | Q(alert_view__expires_at__gt=timezone.now())
         )
     elif w.active is False:
         rows = rows.filter(Q(current_version__state="withdrawn") | Q(alert_view__expires_at__lte=timezone.now()))
-    return rows.order_by("-alert_view__sent_at", "-alert_view__record")
+    return rows.annotate(listed_at=listed_at).order_by("-listed_at", "-alert_view__record")
 
 
 def alert_for(principal: Principal, record_uuid: str) -> Record:
@@ -204,9 +207,9 @@ def page(
     after = rows
     if cursor:
         sent_at, pk = decode_cursor(cursor)
-        after = rows.filter(Q(alert_view__sent_at__lt=sent_at) | Q(alert_view__sent_at=sent_at, pk__lt=pk))
+        after = rows.filter(Q(listed_at__lt=sent_at) | Q(listed_at=sent_at, pk__lt=pk))
     wanted = limit + 1 if cursor else max(limit, COUNT_CAP) + 1
-    keys = list(after.values_list("pk", "alert_view__sent_at")[:wanted])
+    keys = list(after.values_list("pk", "listed_at")[:wanted])  # type: ignore[misc]  # alerts_for annotates it
     counted = rows.values("pk")[: COUNT_CAP + 1].count() if cursor else len(keys)
     count, exact = min(counted, COUNT_CAP), counted <= COUNT_CAP
     shown = keys[:limit]

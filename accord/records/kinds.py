@@ -28,6 +28,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from django.utils.functional import Promise
@@ -176,6 +177,9 @@ class RecordKind:
     # The name of the web page that shows a record of this kind (a URL name taking `record_uuid`), when it has one
     # of its own; links in e-mails, feeds and the live stream lead there. Without it: the generic record page.
     page: str | None = None
+    # The time its lists are ordered by, newest first (an alert's CAP `sent`), when it is not the order of writing:
+    # kept in the record's search entry, so that a searched list walks the entries in that order.
+    listed_at: Callable[[Any], datetime] | None = None
 
     def roles_for(self, member: Any) -> frozenset[str]:
         """The roles that may author this kind for `member` (a Member): the one rule web, API and actions use."""

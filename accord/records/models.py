@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -200,8 +201,19 @@ class WorkerHeartbeat(models.Model):
     seen_at = models.DateTimeField()
 
 
+class SearchDocumentField(models.TextField):  # type: ignore[type-arg]
+    """A search entry's document; its lookup `matches` (accord/records/search.py) asks the database's index."""
+
+
 class SearchEntry(models.Model):
-    """The search document of a record's current version (accord/records/search.py); indexed by the database."""
+    """The search document of a record's current version (accord/records/search.py); indexed by the database.
+
+    `listed_at` is the time its kind's lists are ordered by (an alert's CAP `sent`), when the kind has one: a search
+    walks the entries newest first by it, so it reads only the entries it shows and those it skips on the way."""
 
     record = models.OneToOneField(Record, on_delete=models.CASCADE, primary_key=True, related_name="search_entry")
-    document = models.TextField()
+    document = SearchDocumentField()
+    listed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(F("listed_at").desc(), F("record").desc(), name="searchentry_listed")]

@@ -33,10 +33,13 @@ from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
-from django.db.models import BooleanField, F, Q
-from django.db.models.expressions import RawSQL
+from django.db.models import F, Lookup, Q
+
+from accord.records.models import SearchDocumentField
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from accord.records.models import Version
 
 MAX_QUERY_TOKENS = 32
@@ -122,23 +125,39 @@ def query_tokens(query: str) -> list[str]:
 
 def matching(query: str) -> Q:
     """A filter over Records for those whose document holds every token of
-    `query`; a query with no tokens (only punctuation) matches nothing."""
+    `query`; a query with no tokens (only punctuation) matches nothing.
+
+    It joins each record to its search entry, so that a list can be ordered by the entry's `listed_at` (LISTED_AT)
+    and the database can walk the entries newest first, checking each one against the index's query."""
     tokens = query_tokens(query)
     if not tokens:
         return Q(pk__in=[])
     if connection.vendor == "postgresql":
-        sql = "SELECT record_id FROM records_searchentry WHERE vector @@ plainto_tsquery('simple', %s)"
-        params: list[Any] = [" ".join(tokens)]
+        text = " ".join(tokens)
     else:
-        sql = "SELECT rowid FROM records_search_fts WHERE records_search_fts MATCH %s"
-        params = [" ".join('"' + t.replace('"', "") + '"' for t in tokens)]
-    return Q(RawSQL(f'"{_table()}"."id" IN ({sql})', params, output_field=BooleanField()))  # noqa: S611
+        text = " ".join('"' + t.replace('"', "") + '"' for t in tokens)
+    return Q(search_entry__document__matches=text)
 
 
-def _table() -> str:
-    from accord.records.models import Record
+# What a searched list of a kind with `listed_at` is ordered by (newest first), instead of its own time column.
+LISTED_AT = "search_entry__listed_at"
 
-    return Record._meta.db_table
+
+@SearchDocumentField.register_lookup
+class Matches(Lookup):  # type: ignore[type-arg]
+    """`search_entry__document__matches=TEXT`: the entry holds every token of TEXT (tokens made by `matching`).
+    PostgreSQL asks the entry's vector; SQLite its FTS5 table. The table's alias is the join's own, never assumed."""
+
+    lookup_name = "matches"
+    prepare_rhs = False
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        entry = compiler.quote_name_unless_alias(self.lhs.alias)
+        rhs, params = self.process_rhs(compiler, connection)
+        if connection.vendor == "postgresql":
+            return f"{entry}.\"vector\" @@ plainto_tsquery('simple', {rhs})", list(params)
+        fts = "SELECT rowid FROM records_search_fts WHERE records_search_fts MATCH"
+        return f'{entry}."record_id" IN ({fts} {rhs})', list(params)
 
 
 def index(versions: list[Version]) -> None:
@@ -150,49 +169,63 @@ def index(versions: list[Version]) -> None:
             latest[version.record_id] = version
     if not latest:
         return
-    rows = [(record_id, document(version.search_text)) for record_id, version in latest.items()]
+    rows = [(record_id, document(version.search_text), listed_at(version)) for record_id, version in latest.items()]
     upsert(rows)
 
 
-def upsert(rows: list[tuple[int, str]], *, vector: bool = True) -> None:
-    """Write (record id, document) rows, replacing what a record had.
+def listed_at(version: Version) -> datetime | None:
+    """The time the version's kind orders its lists by (RecordKind.listed_at), if the kind has one."""
+    from accord.records import kinds
+
+    kind = kinds.get(version.kind)
+    return kind.listed_at(version) if kind is not None and kind.listed_at is not None else None
+
+
+def upsert(rows: list[tuple[int, str, datetime | None]], *, vector: bool = True, listed: bool = True) -> None:
+    """Write (record id, document, listed at) rows, replacing what a record had.
 
     On PostgreSQL the entry keeps only the document's vector, without positions (`strip`: a search matches tokens,
     it never ranks by distance), and an empty document: the narrow rows keep the table small enough to stay in
     memory, which is what a search reads row by row. SQLite's FTS5 table reads the document itself. `vector=False`
-    writes the document only, as the table was before migration records/0005 (used by the earlier migration)."""
-    if connection.vendor == "postgresql" and vector:
-        head = "INSERT INTO records_searchentry (record_id, document, vector) VALUES "
-        one = "(%s, '', strip(to_tsvector('simple', %s)))"
-        tail = " ON CONFLICT (record_id) DO UPDATE SET document = excluded.document, vector = excluded.vector"
-    else:
-        head = "INSERT INTO records_searchentry (record_id, document) VALUES "
-        one = "(%s, %s)"
-        tail = " ON CONFLICT (record_id) DO UPDATE SET document = excluded.document"
-    batch = 400  # 800 parameters: under SQLite's limit of 999
+    writes the document only, as the table was before migration records/0005, and `listed=False` no `listed_at`, as
+    before records/0006 (both used by the earlier migrations)."""
+    postgres_vector = connection.vendor == "postgresql" and vector
+    # Each column with the SQL of its value and which of (record id, document, listed at) it takes, if any.
+    columns = [("record_id", "%s", 0), ("document", "''" if postgres_vector else "%s", None if postgres_vector else 1)]
+    if listed:
+        columns.append(("listed_at", "%s", 2))
+    if postgres_vector:
+        columns.append(("vector", "strip(to_tsvector('simple', %s))", 1))
+    names = ", ".join(name for name, _, _ in columns)
+    one = "(" + ", ".join(value for _, value, _ in columns) + ")"
+    tail = " ON CONFLICT (record_id) DO UPDATE SET " + ", ".join(f"{n} = excluded.{n}" for n, _, _ in columns[1:])
+    taken = [place for _, _, place in columns if place is not None]
+    batch = 300  # at most 900 parameters: under SQLite's limit of 999
     with connection.cursor() as cursor:
         for start in range(0, len(rows), batch):
             chunk = rows[start : start + batch]
-            params = [value for row in chunk for value in row]
-            cursor.execute(head + ", ".join([one] * len(chunk)) + tail, params)
+            params = [row[place] for row in chunk for place in taken]
+            sql = f"INSERT INTO records_searchentry ({names}) VALUES " + ", ".join([one] * len(chunk)) + tail  # noqa: S608  (the names are constants)
+            cursor.execute(sql, params)
 
 
 def rebuild(chunk: int = 2000, version_model: Any = None, *, vector: bool = True) -> int:
     """Index every record's current version again (after a change of the tokens); the number indexed.
-    A migration passes its own (historical) Version model."""
+    A migration passes its own (historical) Version model, and then `listed_at` is not written (the column may not
+    exist yet, and a historical version has no body to read it from)."""
     from accord.records.models import Version as CurrentVersion
 
     model: Any = version_model or CurrentVersion
+    listed = version_model is None
     done = 0
     last = 0
     while True:
         found = list(
-            model.objects.filter(record__current_version_id=F("id"), record_id__gt=last)
-            .order_by("record_id")
-            .values_list("record_id", "search_text")[:chunk]
+            model.objects.filter(record__current_version_id=F("id"), record_id__gt=last).order_by("record_id")[:chunk]
         )
         if not found:
             return done
-        upsert([(record_id, document(text)) for record_id, text in found], vector=vector)
+        rows = [(v.record_id, document(v.search_text), listed_at(v) if listed else None) for v in found]
+        upsert(rows, vector=vector, listed=listed)
         done += len(found)
-        last = found[-1][0]
+        last = found[-1].record_id

@@ -96,3 +96,70 @@ def test_alerts_imported_in_bulk_are_found(world: World, token_for: Any) -> None
     report = bulk.ingest_many(sources, acting_user=world.carol)
     assert report is not None
     assert _found(world, token_for, "shymkent measles") == ["Measles"] * 3
+
+
+def _pages(token: str, q: str, limit: int) -> list[str]:
+    """Every identifier a searched alert list shows, following its `next` links from the first page."""
+    seen: list[str] = []
+    params: dict[str, Any] = {"q": q, "limit": limit}
+    for _ in range(20):
+        response = Client().get("/api/v1/alerts", params, headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 200, response.content
+        body = response.json()
+        seen += [item["identifier"] for item in body["items"]]
+        if body["cursor"] is None:
+            return seen
+        params = {"q": q, "limit": limit, "cursor": body["cursor"]}
+    raise AssertionError("the pages never ended")
+
+
+def test_a_searched_list_is_in_sent_order_and_pages_through_every_match(world: World, token_for: Any) -> None:
+    from accord.alerts import bulk
+    from accord.alerts.models import AlertView
+    from tests.alerts.support import cap_xml
+
+    # Written in one order, sent in another: the list follows `sent`, newest first, as the unsearched list does.
+    days = [20, 27, 22, 25, 21, 26, 23]
+    sources = [
+        (f"s{day}.xml", cap_xml(identifier=f"KZ-SENT-{day}", sent=f"2026-11-{day}T10:00:00+05:00")) for day in days
+    ]
+    assert bulk.ingest_many(sources, acting_user=world.carol) is not None
+    _publish(world, info(event="Flood", headline="Floods along the Ili river"))  # not found by the search
+    expected = [f"KZ-SENT-{day}" for day in sorted(days, reverse=True)]
+    token = token_for(world.carol)
+    assert _pages(token, "shymkent measles", 2) == expected
+    assert _pages(token, "shymkent measles", 3) == expected
+    assert _pages(token, "shymkent measles", 50) == expected
+    unsearched = Client().get("/api/v1/alerts", {"limit": 50}, headers={"Authorization": f"Bearer {token}"}).json()
+    assert [i["identifier"] for i in unsearched["items"] if i["identifier"].startswith("KZ-SENT")] == expected
+
+    # An update sent later moves its alert to the top of the searched list, as of the unsearched one.
+    record = AlertView.objects.get(identifier="KZ-SENT-20").record
+    actions.update_alert(record, cap(info(event="Measles", headline="Measles in Shymkent")), acting_user=world.carol)
+    assert _pages(token, "shymkent measles", 3)[0] == AlertView.objects.get(record=record).identifier
+    for view in AlertView.objects.all():
+        assert SearchEntry.objects.get(record=view.record_id).listed_at == view.sent_at
+
+
+def test_the_migration_fills_listed_at_from_the_alerts_held(world: World) -> None:
+    import importlib
+
+    from django.db import connection
+
+    from accord.alerts.models import AlertView
+
+    _publish(world, info(event="Mudflow", headline="Mudflow in Almaty region"))
+    _publish(world, info(event="Dust storm", headline="Dust storm over Kyzylorda"))
+    SearchEntry.objects.update(listed_at=None)
+    migration = importlib.import_module("accord.alerts.migrations.0004_search_listed_at")
+
+    class Editor:
+        def execute(self, sql: str) -> None:
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+
+    migration.fill(None, Editor())
+    views = list(AlertView.objects.all())
+    assert len(views) == 2
+    for view in views:
+        assert SearchEntry.objects.get(record=view.record_id).listed_at == view.sent_at
