@@ -171,6 +171,7 @@ def _action_error(request: HttpRequest, exc: ActionError) -> HttpResponse:
     findings = getattr(exc, "findings", None)
     if findings is not None:
         extra["errors"] = findings
+    extra.update(getattr(exc, "extra", None) or {})  # e.g. an over-acceptance's open_quantity
     return _error(request, exc.status, exc.message, **extra)
 
 
@@ -289,7 +290,7 @@ from accord.alerts.api import router as alerts_router  # noqa: E402
 from accord.members.api import router as members_router  # noqa: E402
 from accord.notify.stream import router as stream_router  # noqa: E402
 from accord.records.api import router as records_router  # noqa: E402
-from accord.response import work  # noqa: E402
+from accord.response import assist_api, work  # noqa: E402
 from accord.response.api import router as incidents_router  # noqa: E402
 from accord.response.sitrep_api import router as sitreps_router  # noqa: E402
 from accord.surveillance.api import router as surveillance_router  # noqa: E402
@@ -301,5 +302,6 @@ api.add_router("/assessments", assessments_router)
 api.add_router("/surveillance", surveillance_router)
 api.add_router("/incidents", incidents_router)
 work.add_routers(api)
+assist_api.add_routers(api)
 api.add_router("/incidents", sitreps_router)
 api.add_router("/stream", stream_router)

@@ -9,6 +9,7 @@ class ResponseConfig(AppConfig):
     def ready(self) -> None:
         from accord.records.tasks import on_version_committed
         from accord.response import (
+            assist_kinds,
             consents,  # registers consent
             kinds,  # noqa: F401  (registers the incident kind)
             links,  # noqa: F401  (registers incident_link)
@@ -27,3 +28,5 @@ class ResponseConfig(AppConfig):
         # A sitrep's every version is an event (a correction shows as one); a schedule's current version is enough.
         timeline.register(timeline.Source(kind=sitrep_kinds.KIND, every_version=True))
         timeline.register(timeline.Source(kind=sitrep_kinds.SCHEDULE_KIND, every_version=False))
+        for kind in (assist_kinds.REQUEST_KIND, assist_kinds.OFFER_KIND, assist_kinds.ACCEPTANCE_KIND):
+            timeline.register(timeline.Source(kind=kind, every_version=True))

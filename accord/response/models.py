@@ -85,8 +85,15 @@ class ConsentView(models.Model):
         indexes = [models.Index(fields=["incident_record", "member"], name="consentview_incident")]
 
 
-# Situation reports (accord.response.sitrep_models); tasks, task updates, decisions and positions
-# (accord.response.work_models).
+# Mutual assistance (accord.response.assist_models); situation reports (accord.response.sitrep_models); tasks, task
+# updates, decisions and positions (accord.response.work_models).
+from accord.response.assist_models import (  # noqa: E402,F401
+    AssistanceAcceptanceView,
+    AssistanceCommitmentView,
+    AssistanceOfferView,
+    AssistanceRequestView,
+    DeploymentView,
+)
 from accord.response.sitrep_models import ScheduleView, SitrepClock, SitrepEscalation, SitrepView  # noqa: E402,F401
 from accord.response.timeline_models import TimelineEntry  # noqa: E402,F401
 from accord.response.work_models import (  # noqa: E402,F401

@@ -1,0 +1,193 @@
+"""The read side of mutual assistance, always through the record core's audience filter.
+
+For callers (API, web pages, exports, the matching board):
+
+* `requests_of(principal, incident)`: the requests on an incident the principal may see (a QuerySet of Record,
+  with `request_view`, the ledger row, joined), most urgent first;
+* `offers_of(principal, request)`: the offers on a request (and unsolicited offers accepted for it);
+* `unsolicited_offers(principal, incident)`: offers on an incident that answer no request;
+* `deployments_of(principal, incident)`: the deployments on an incident (the 3W data), `deployments_of_offer`;
+* `request_out(record, principal)`, `offer_out(record)` and `deployment_out(record)`: plain dicts of a record and its
+  ledger, the shape of the API (exports take these).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+
+from accord.records.models import Record
+from accord.records.principal import Principal
+from accord.response import assist_catalogue
+from accord.response.assist_kinds import OFFER_KIND, REQUEST_KIND
+from accord.response.assist_models import AssistanceAcceptanceView
+from accord.response.refs import signed_time
+
+DEPLOYMENT_KIND = "deployment"
+_URGENCY = Case(
+    When(request_view__priority="high", then=Value(0)),
+    When(request_view__priority="medium", then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+
+def requests_of(principal: Principal, incident: Record, *, status: str | None = None) -> QuerySet[Record]:
+    rows = (
+        Record.objects.visible_to(principal)
+        .filter(
+            kind=REQUEST_KIND,
+            request_view__incident_node=incident.origin_node,
+            request_view__incident_record=incident.uuid,
+        )
+        .select_related("current_version", "request_view")
+    )
+    if status:
+        rows = rows.filter(request_view__status=status)
+    return rows.order_by(_URGENCY, "request_view__needed_by", "pk")
+
+
+def offers_of(principal: Principal, request: Record) -> QuerySet[Record]:
+    accepted = AssistanceAcceptanceView.objects.filter(
+        request_node=request.origin_node, request_record=request.uuid, counted=True
+    ).values("offer_record")
+    return (
+        Record.objects.visible_to(principal)
+        .filter(kind=OFFER_KIND)
+        .filter(
+            Q(offer_view__request_node=request.origin_node, offer_view__request_record=request.uuid)
+            | Q(offer_view__request_record__isnull=True, uuid__in=accepted)
+        )
+        .select_related("current_version", "offer_view")
+        .order_by("offer_view__updated_at", "pk")
+    )
+
+
+def unsolicited_offers(principal: Principal, incident: Record) -> QuerySet[Record]:
+    return (
+        Record.objects.visible_to(principal)
+        .filter(
+            kind=OFFER_KIND,
+            offer_view__incident_node=incident.origin_node,
+            offer_view__incident_record=incident.uuid,
+            offer_view__request_record__isnull=True,
+        )
+        .select_related("current_version", "offer_view")
+        .order_by("offer_view__updated_at", "pk")
+    )
+
+
+def deployments_of(principal: Principal, incident: Record) -> QuerySet[Record]:
+    return (
+        Record.objects.visible_to(principal)
+        .filter(
+            kind=DEPLOYMENT_KIND,
+            deployment_view__incident_node=incident.origin_node,
+            deployment_view__incident_record=incident.uuid,
+        )
+        .select_related("current_version", "deployment_view")
+        .order_by("deployment_view__updated_at", "pk")
+    )
+
+
+def deployments_of_offer(principal: Principal, offer: Record) -> QuerySet[Record]:
+    return (
+        Record.objects.visible_to(principal)
+        .filter(
+            kind=DEPLOYMENT_KIND,
+            deployment_view__offer_node=offer.origin_node,
+            deployment_view__offer_record=offer.uuid,
+        )
+        .select_related("current_version", "deployment_view")
+        .order_by("deployment_view__updated_at", "pk")
+    )
+
+
+def _names(code: str) -> dict[str, str]:
+    found = assist_catalogue.get(code)
+    return found.names() if found is not None else {}
+
+
+def offer_out(record: Record) -> dict[str, Any]:
+    version = record.current_version
+    assert version is not None
+    body = version.body
+    view = getattr(record, "offer_view", None)
+    return {
+        "id": record.uuid,
+        "node": record.origin_node,
+        "seq": version.seq,
+        "incident": body.get("incident", {}),
+        "request": body.get("request"),
+        "member": body.get("member", ""),
+        "to_member": body.get("to_member", ""),
+        "resource_type": body.get("resource_type", ""),
+        "unit": body.get("unit", ""),
+        "detail": body.get("detail", ""),
+        "quantity": int(body.get("quantity", 0)),
+        "accepted": view.accepted if view is not None else 0,
+        "committed": view.committed if view is not None else 0,
+        "delivered": view.delivered if view is not None else 0,
+        "available_from": body.get("available_from"),
+        "available_until": body.get("available_until"),
+        "lead_time_days": body.get("lead_time_days"),
+        "conditions": body.get("conditions", ""),
+        "costs_borne_by": body.get("costs_borne_by", ""),
+        "note": body.get("note", ""),
+        "state": version.state,
+        "tlp": version.tlp,
+        "updated_at": signed_time(version),
+    }
+
+
+def ledger_of(record: Record) -> dict[str, Any]:
+    """The ledger of a request as this node holds it."""
+    version = record.current_version
+    assert version is not None
+    view = getattr(record, "request_view", None)
+    requested = int(version.body.get("quantity", 0))
+    if view is None:
+        return {"requested": requested, "offered": 0, "accepted": 0, "committed": 0, "delivered": 0, "gap": requested}
+    return {
+        "requested": view.requested,
+        "offered": view.offered,
+        "accepted": view.accepted,
+        "committed": view.committed,
+        "delivered": view.delivered,
+        "gap": view.gap,
+        "status": view.status,
+    }
+
+
+def request_out(record: Record, principal: Principal | None = None) -> dict[str, Any]:
+    """A request with its ledger; with its offers when `principal` is given (those it may see)."""
+    version = record.current_version
+    assert version is not None
+    body = version.body
+    ledger = ledger_of(record)
+    return {
+        "id": record.uuid,
+        "node": record.origin_node,
+        "seq": version.seq,
+        "incident": body.get("incident", {}),
+        "member": body.get("member", ""),
+        "resource_type": body.get("resource_type", ""),
+        "resource_names": _names(str(body.get("resource_type", ""))),
+        "unit": body.get("unit", ""),
+        "detail": body.get("detail", ""),
+        "quantity": int(body.get("quantity", 0)),
+        "needed_by": body.get("needed_by", ""),
+        "region": body.get("region", ""),
+        "point": body.get("point"),
+        "priority": body.get("priority", ""),
+        "conditions": body.get("conditions", ""),
+        "state": version.state,
+        "change": body.get("change", {}),
+        "tlp": version.tlp,
+        "record_status": version.status,
+        "updated_at": signed_time(version),
+        **ledger,
+        "status": ledger.get("status") or str(body.get("status", "open")),
+        "offers": [offer_out(o) for o in offers_of(principal, record)] if principal is not None else [],
+    }
