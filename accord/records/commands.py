@@ -1,5 +1,5 @@
-"""``accord audit verify [--json] [--no-peers]``, ``accord audit checkpoint [--json]`` and ``accord records list
-[--json]``.
+"""``accord audit verify [--json] [--no-peers]``, ``accord audit checkpoint [--json]``, ``accord records list
+[--json]`` and ``accord records reindex [--order-only] [--json]``.
 
 `verify` exits 1 when anything is broken: an edited or missing entry, a version whose bytes, signature or columns
 do not match, a missing attachment, or a checkpoint this node signed (kept here, or held by a peer) that the chain
@@ -94,13 +94,49 @@ def cmd_checkpoint(args: argparse.Namespace, migrate: Callable[[], None]) -> int
 
 
 def add_records_commands(subparsers: Any, common_parent: argparse.ArgumentParser, migrate: Migrate) -> None:
-    """Add ``records list``."""
+    """Add ``records list`` and ``records reindex``."""
     add = adder(common_parent, migrate)
     records = subparsers.add_parser("records", help="stored versions").add_subparsers(
         dest="records_command", required=True
     )
     records_list = add("list", cmd_records_list, "list every stored version in arrival order", records)
     records_list.add_argument("--json", action="store_true", help="one JSON object per line")
+    reindex = add(
+        "reindex",
+        cmd_records_reindex,
+        "index every record's current version for search again, and store the index in the order searches read it",
+        records,
+    )
+    reindex.add_argument(
+        "--order-only", action="store_true", help="only store the index in search order (after importing an archive)"
+    )
+    reindex.add_argument("--json", action="store_true", help="print a JSON summary")
+
+
+def cmd_records_reindex(args: argparse.Namespace, migrate: Migrate) -> int:
+    """Write every search entry again (unless --order-only), then store them in search order (PostgreSQL)."""
+    import time
+
+    from accord.lib.commands import progress_bar
+    from accord.records import search
+    from accord.records.models import Record
+
+    migrate()
+    started = time.monotonic()
+    indexed = 0
+    if not args.order_only:
+        with progress_bar() as progress:
+            task = progress.add_task("indexing", total=Record.objects.exclude(current_version=None).count())
+            indexed = search.rebuild(progress=lambda done: progress.update(task, completed=done))
+    ordered = search.reorder()
+    summary = {"indexed": indexed, "ordered": ordered, "seconds": round(time.monotonic() - started, 1)}
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        what = f"indexed {indexed} records" if not args.order_only else "indexed nothing (--order-only)"
+        order = "stored in search order" if ordered else "no ordering needed (SQLite)"
+        print(f"{what}; {order}; {summary['seconds']} s")
+    return EXIT_OK
 
 
 def _audience_text(audience: dict[str, Any]) -> str:

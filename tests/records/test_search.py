@@ -163,3 +163,25 @@ def test_the_migration_fills_listed_at_from_the_alerts_held(world: World) -> Non
     assert len(views) == 2
     for view in views:
         assert SearchEntry.objects.get(record=view.record_id).listed_at == view.sent_at
+
+
+def test_reindex_writes_every_entry_again_and_orders_them_on_postgresql(
+    world: World, token_for: Any, capsys: Any
+) -> None:
+    from django.db import connection
+
+    from accord.cli import main
+
+    _publish(world, info(event="Dust storm", headline="Dust storm over Kyzylorda"))
+    _publish(world, info(event="Mudflow", headline="Mudflow in Almaty region"))
+    SearchEntry.objects.all().delete()
+    assert main(["records", "reindex", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    postgres = connection.vendor == "postgresql"
+    assert (summary["indexed"], summary["ordered"]) == (SearchEntry.objects.count(), postgres)
+    assert summary["indexed"] >= 2
+    assert _found(world, token_for, "kyzylorda") == ["Dust storm"]
+    assert main(["records", "reindex", "--order-only"]) == 0
+    out = capsys.readouterr().out
+    assert "indexed nothing" in out and ("stored in search order" if postgres else "SQLite") in out
+    assert _found(world, token_for, "almaty") == ["Mudflow"]
