@@ -290,7 +290,7 @@ from accord.alerts.api import router as alerts_router  # noqa: E402
 from accord.members.api import router as members_router  # noqa: E402
 from accord.notify.stream import router as stream_router  # noqa: E402
 from accord.records.api import router as records_router  # noqa: E402
-from accord.response import assist_api, work  # noqa: E402
+from accord.response import assist_api, assist_exports, work  # noqa: E402
 from accord.response.api import router as incidents_router  # noqa: E402
 from accord.response.sitrep_api import router as sitreps_router  # noqa: E402
 from accord.surveillance.api import router as surveillance_router  # noqa: E402
@@ -303,5 +303,6 @@ api.add_router("/surveillance", surveillance_router)
 api.add_router("/incidents", incidents_router)
 work.add_routers(api)
 assist_api.add_routers(api)
+assist_exports.add_routers(api)
 api.add_router("/incidents", sitreps_router)
 api.add_router("/stream", stream_router)
