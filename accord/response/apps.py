@@ -32,3 +32,6 @@ class ResponseConfig(AppConfig):
         assistance = (assist_kinds.REQUEST_KIND, assist_kinds.OFFER_KIND, assist_kinds.ACCEPTANCE_KIND)
         for kind in (*assistance, assist_kinds.COMMITMENT_KIND, assist_deploy_kind.KIND):
             timeline.register(timeline.Source(kind=kind, every_version=True))
+        from accord.response import assist_notices  # registers the notices' renderer with notify
+
+        on_version_committed(assist_notices.committed, kinds=set(assist_notices.KINDS))

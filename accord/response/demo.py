@@ -62,6 +62,7 @@ def load_incident() -> int:
         incident = _open(Account.objects.get(username="kz.health"))
         created += 1
     created += _work(incident)
+    created += _assistance(incident)
     return created
 
 
@@ -186,3 +187,66 @@ def _sitreps(incident: Any, accounts: dict[str, Any]) -> int:
             )
             created += 1
     return created
+
+
+def _assistance(incident: Any) -> int:
+    """Mutual assistance on the incident: Kazakhstan requests PCR tests, Uzbekistan and Kyrgyzstan offer, Kazakhstan
+    accepts part of each, and Uzbekistan's tests are deployed and arrive; Kyrgyzstan requests a rapid response team
+    nobody has offered yet, and Uzbekistan offers acaricide sprayers unsolicited."""
+    from accord.members.models import Account
+    from accord.response import assist_actions, assist_deploy
+    from accord.response.models import IncidentItem
+
+    if IncidentItem.objects.filter(incident_record=incident.uuid, kind="assistance_request").exists():
+        return 0
+    kz, kg, uz = (Account.objects.get(username=f"{code}.health") for code in ("kz", "kg", "uz"))
+    soon = (timezone.now() + timedelta(days=10)).date().isoformat()
+    today = timezone.now().date().isoformat()
+    tests = assist_actions.create_request(
+        incident.uuid,
+        acting_user=kz,
+        resource_type="pcr_tests",
+        detail="CCHF virus (RT-PCR)",
+        quantity=5000,
+        needed_by=soon,
+        region="KZ-61",
+        priority="high",
+        conditions="Kits with their reagents; cold chain to Shymkent",
+    )
+    from_uz = assist_actions.make_offer(
+        tests.record_uuid, acting_user=uz, quantity=2000, available_from=today, lead_time_days=2, costs_borne_by="UZ"
+    )
+    from_kg = assist_actions.make_offer(tests.record_uuid, acting_user=kg, quantity=1500, available_from=today)
+    assist_actions.accept(from_uz.record_uuid, acting_user=kz, quantity=2000)
+    assist_actions.accept(from_kg.record_uuid, acting_user=kz, quantity=1000)
+    assist_deploy.commit(from_uz.record_uuid, acting_user=uz, quantity=2000)
+    deployment = assist_deploy.deploy(
+        from_uz.record_uuid,
+        acting_user=uz,
+        quantity=2000,
+        contact={"name": "Laboratory logistics, Ministry of Health of Uzbekistan", "phone": "+998 71 000 00 00"},
+        location={"region": "KZ-61", "place": "Regional reference laboratory"},
+        status="in_transit",
+    )
+    assist_deploy.report_status(deployment.record_uuid, acting_user=uz, status="arrived", delivered=2000)
+    assist_actions.create_request(
+        incident.uuid,
+        acting_user=kg,
+        resource_type="rapid_response_team",
+        quantity=1,
+        needed_by=soon,
+        region="KG-O",
+        priority="medium",
+        conditions="Russian-speaking; entomologist included",
+    )
+    assist_actions.offer_unsolicited(
+        incident.uuid,
+        acting_user=uz,
+        resource_type="other",
+        detail="Backpack acaricide sprayers",
+        quantity=40,
+        to_member="KG",
+        available_from=today,
+        note="From the reserve of the Surkhandarya region",
+    )
+    return 10

@@ -42,6 +42,7 @@ class Site:
     signal_uuid: str
     upload_uuid: str
     incident_uuid: str
+    request_uuid: str
 
     def main_pages(self) -> list[Visit]:
         kz = "kz.health"
@@ -66,6 +67,10 @@ class Site:
             Visit("my tasks", "kg.health", reverse("my-tasks")),
             Visit("situation report form", kz, reverse("incident-sitrep-new", args=[self.incident_uuid])),
             Visit("consolidated situation report", kz, reverse("incident-consolidated", args=[self.incident_uuid])),
+            Visit("assistance board", "kg.health", reverse("assist-board", args=[self.incident_uuid])),
+            Visit("assistance request", kz, reverse("assist-request", args=[self.request_uuid])),
+            Visit("assistance request, offering", "kg.health", reverse("assist-request", args=[self.request_uuid])),
+            Visit("request assistance", kz, reverse("assist-request-new", args=[self.incident_uuid])),
             Visit("notifications", kz, reverse("notify-subscriptions")),
             Visit("new subscription", kz, reverse("notify-subscription-new")),
             Visit("delivery logs", "sco.coordinator", reverse("notify-delivery-logs")),
@@ -120,6 +125,7 @@ def build_site() -> Site:
         signal_uuid=str(signal.uuid),
         upload_uuid=str(upload.uuid),
         incident_uuid=str(Record.objects.get(kind="incident").uuid),
+        request_uuid=str(Record.objects.filter(kind="assistance_request").order_by("pk").first().uuid),  # type: ignore[union-attr]
     )
 
 
