@@ -9,7 +9,8 @@ class ResponseConfig(AppConfig):
     def ready(self) -> None:
         from accord.records.tasks import on_version_committed
         from accord.response import (
-            assist_kinds,
+            assist_deploy_kind,  # registers deployment
+            assist_kinds,  # registers the kinds of mutual assistance
             consents,  # registers consent
             kinds,  # noqa: F401  (registers the incident kind)
             links,  # noqa: F401  (registers incident_link)
@@ -28,5 +29,6 @@ class ResponseConfig(AppConfig):
         # A sitrep's every version is an event (a correction shows as one); a schedule's current version is enough.
         timeline.register(timeline.Source(kind=sitrep_kinds.KIND, every_version=True))
         timeline.register(timeline.Source(kind=sitrep_kinds.SCHEDULE_KIND, every_version=False))
-        for kind in (assist_kinds.REQUEST_KIND, assist_kinds.OFFER_KIND, assist_kinds.ACCEPTANCE_KIND):
+        assistance = (assist_kinds.REQUEST_KIND, assist_kinds.OFFER_KIND, assist_kinds.ACCEPTANCE_KIND)
+        for kind in (*assistance, assist_kinds.COMMITMENT_KIND, assist_deploy_kind.KIND):
             timeline.register(timeline.Source(kind=kind, every_version=True))

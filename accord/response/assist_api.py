@@ -192,7 +192,8 @@ def resource_types(request: HttpRequest) -> list[dict[str, Any]]:
     return out
 
 
-def _request(request: HttpRequest, record_uuid: UUID | str) -> dict[str, Any]:
+def request_view(request: HttpRequest, record_uuid: UUID | str) -> dict[str, Any]:
+    """The request `record_uuid` with its ledger and offers, as the caller may see it (404 otherwise)."""
     principal = principal_of(request)
     found = assist_actions.request_for(principal, record_uuid)
     record = Record.objects.select_related("current_version", "request_view").get(pk=found.pk)
@@ -227,7 +228,7 @@ def create_request(request: HttpRequest, record_uuid: UUID, payload: RequestIn) 
         audience=parse_audience(payload.audience.plain()) if payload.audience is not None else None,
         tlp=payload.tlp,
     )
-    return Status(201, _request(request, version.record_uuid))
+    return Status(201, request_view(request, version.record_uuid))
 
 
 @incident_router.get("/{uuid:record_uuid}/requests", response=RequestList, summary="The requests on an incident")
@@ -272,7 +273,7 @@ def list_unsolicited(request: HttpRequest, record_uuid: UUID) -> list[dict[str, 
 
 @requests_router.get("/{uuid:record_uuid}", response=RequestOut, summary="One request, with its ledger and offers")
 def get_request(request: HttpRequest, record_uuid: UUID) -> dict[str, Any]:
-    return _request(request, record_uuid)
+    return request_view(request, record_uuid)
 
 
 @requests_router.post(
@@ -300,14 +301,14 @@ def make_offer(request: HttpRequest, record_uuid: UUID, payload: OfferIn) -> Sta
 def withdraw_request(request: HttpRequest, record_uuid: UUID, payload: EndIn) -> dict[str, Any]:
     require_write(request)
     assist_actions.withdraw_request(record_uuid, acting_user=account_of(request), reason=payload.reason)
-    return _request(request, record_uuid)
+    return request_view(request, record_uuid)
 
 
 @requests_router.post("/{uuid:record_uuid}/close", response=RequestOut, summary="Close a request (requester)")
 def close_request(request: HttpRequest, record_uuid: UUID, payload: EndIn) -> dict[str, Any]:
     require_write(request)
     assist_actions.close_request(record_uuid, acting_user=account_of(request), reason=payload.reason)
-    return _request(request, record_uuid)
+    return request_view(request, record_uuid)
 
 
 @offers_router.get("/{uuid:record_uuid}", response=OfferOut, summary="One offer")
@@ -334,7 +335,7 @@ def accept_offer(request: HttpRequest, record_uuid: UUID, payload: AcceptIn) -> 
         request=payload.request,
         note=payload.note,
     )
-    return _request(request, str(version.body["request"]["record"]))
+    return request_view(request, str(version.body["request"]["record"]))
 
 
 def add_routers(api: Any) -> None:
@@ -342,3 +343,6 @@ def add_routers(api: Any) -> None:
     api.add_router("/incidents", incident_router)
     api.add_router("/requests", requests_router)
     api.add_router("/offers", offers_router)
+    from accord.response import assist_deploy_api
+
+    assist_deploy_api.add_routers(api)

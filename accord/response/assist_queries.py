@@ -191,3 +191,34 @@ def request_out(record: Record, principal: Principal | None = None) -> dict[str,
         "status": ledger.get("status") or str(body.get("status", "open")),
         "offers": [offer_out(o) for o in offers_of(principal, record)] if principal is not None else [],
     }
+
+
+def deployment_out(record: Record) -> dict[str, Any]:
+    """A deployment: who (member), what (type, quantity, delivered), where (location), when, its status."""
+    version = record.current_version
+    assert version is not None
+    body = version.body
+    return {
+        "id": record.uuid,
+        "node": record.origin_node,
+        "seq": version.seq,
+        "incident": body.get("incident", {}),
+        "request": body.get("request", {}),
+        "offer": body.get("offer", {}),
+        "member": body.get("member", ""),
+        "resource_type": body.get("resource_type", ""),
+        "resource_names": _names(str(body.get("resource_type", ""))),
+        "unit": body.get("unit", ""),
+        "quantity": int(body.get("quantity", 0)),
+        "delivered": int(body.get("delivered", 0)),
+        "status": body.get("status", ""),
+        "contact": body.get("contact", {}),
+        "location": body.get("location", {}),
+        "departure": body.get("departure"),
+        "arrival": body.get("arrival"),
+        "end": body.get("end"),
+        "change": body.get("change", {}),
+        "state": version.state,
+        "tlp": version.tlp,
+        "updated_at": signed_time(version),
+    }
