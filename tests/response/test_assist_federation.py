@@ -225,7 +225,8 @@ def _assert_holds_nothing(
     offers: dict[str, dict[str, Any]],
 ) -> None:
     """IN, outside the audience, has pulled from every other node since all was written, and holds nothing of it:
-    no version in its records list, no row of the assistance tables, nothing through its API."""
+    no version in its records list, no row of the response room's tables (assistance included), nothing through its
+    API."""
     since = time.time()
     for member in AUDIENCE:
         wait(f"IN to pull from {member}", partial(nodes["IN"].pulled_since, member, since), timeout=TIMEOUT)
@@ -234,8 +235,10 @@ def _assert_holds_nothing(
     node = nodes["IN"].node
     assert node.sql("SELECT count(*) FROM records_record WHERE kind = ANY(?)", [KINDS]) == [(0,)]
     assert node.sql("SELECT count(*) FROM records_quarantinedversion") == [(0,)]
-    tables = node.sql("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE ?", ["%assist%"])
-    assert tables, "the assistance tables are migrated"
+    tables = node.sql(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE ?", ["response_%"]
+    )
+    assert ("response_assistancerequestview",) in tables, "the assistance tables are migrated"
     for (table,) in tables:
         assert node.sql(f'SELECT count(*) FROM "{table}"') == [(0,)], table  # noqa: S608
     paths = [
