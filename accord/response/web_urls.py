@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from accord.response import room_views, sitrep_views, views
+from accord.response import assist_views, room_views, sitrep_views, views
 
 urlpatterns: list[URLPattern] = [
     path("incidents/", views.incident_list, name="incidents"),
@@ -17,6 +17,11 @@ urlpatterns: list[URLPattern] = [
     path("incidents/<str:record_uuid>/level/", room_views.level, name="incident-level"),
     path("incidents/<str:record_uuid>/close/", room_views.incident_close, name="incident-close"),
     path("incidents/<str:record_uuid>/reopen/", room_views.incident_reopen, name="incident-reopen"),
+    path("incidents/<str:record_uuid>/assistance/", assist_views.board, name="assist-board"),
+    path("incidents/<str:record_uuid>/assistance/new/", assist_views.request_new, name="assist-request-new"),
+    path("assistance/requests/<str:record_uuid>/", assist_views.request_page, name="assist-request"),
+    path("assistance/requests/<str:record_uuid>/offers/", assist_views.offer_new, name="assist-offer-new"),
+    path("assistance/offers/<str:offer_uuid>/accept/", assist_views.accept, name="assist-accept"),
     path("tasks/mine/", room_views.my_tasks, name="my-tasks"),
     path("tasks/<str:task_uuid>/status/", room_views.task_status, name="task-status"),
     path("decisions/<str:decision_uuid>/position/", room_views.position, name="decision-position"),
