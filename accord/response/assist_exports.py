@@ -176,6 +176,45 @@ def offers_csv(request: HttpRequest, record_uuid: UUID) -> HttpResponse:
     return _attachment(content, CSV_TYPE, f"offers-{incident.uuid}.csv")
 
 
+def deployment_row(record: Record, names: dict[str, str]) -> hxl_csv.DeploymentRow:
+    out = assist_queries.deployment_out(record)
+    location = out["location"] or {}
+    contact = out["contact"] or {}
+    return {
+        "id": str(out["id"]),
+        "incident": _ref(out["incident"]) or "",
+        "offer": _ref(out["offer"]) or "",
+        "member": str(out["member"]),
+        "organisation": _organisation(record, names),
+        "resource_type": str(out["resource_type"]),
+        "resource_name": _resource_name(str(out["resource_type"]), ""),
+        "quantity": int(out["quantity"]),
+        "unit": str(out["unit"]),
+        "status": str(out["status"]),
+        "region": _text(location.get("region")),
+        "location": _text(location.get("place")),
+        "started": _text(out["departure"]),
+        "arrived": _text(out["arrival"]),
+        "ended": _text(out["end"]),
+        "contact": _text(contact.get("name")),
+    }
+
+
+@incident_router.get(
+    "/{uuid:record_uuid}/deployments.csv",
+    response={200: str},
+    summary="The deployments on an incident you may see (who does what where) as CSV with HXL hashtags",
+    openapi_extra=_CSV_DOC,
+)
+def deployments_csv(request: HttpRequest, record_uuid: UUID) -> HttpResponse:
+    principal = principal_of(request)
+    incident = queries.incident_for(principal, record_uuid)
+    rows = list(assist_queries.deployments_of(principal, incident))
+    names = _names(rows)
+    content = hxl_csv.deployments_csv(deployment_row(r, names) for r in rows)
+    return _attachment(content, CSV_TYPE, f"deployments-{incident.uuid}.csv")
+
+
 def _incident_title(principal: Principal, reference: Any) -> tuple[str, str]:
     """The incident's uuid and English title, as the principal may see it (the uuid alone otherwise)."""
     ident = _ref(reference) or ""

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from django.db import connections
 
-from accord.response.assist_models import AssistanceAcceptanceView, AssistanceRequestView
+from accord.response.assist_models import AssistanceAcceptanceView, AssistanceRequestView, DeploymentView
 from tests.response.assist_support import accept, created_id, offer, open_incident, request
 from tests.response.conftest import Api, People, _account
 
@@ -65,3 +65,23 @@ def test_two_simultaneous_acceptances_never_exceed_the_request(people: People) -
         ledger = AssistanceRequestView.objects.get(record__uuid=request_id)
         assert (ledger.accepted, ledger.gap, ledger.status) == (6000, 4000, "partly_covered")
         assert AssistanceAcceptanceView.objects.filter(request_record=request_id).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_deployments_never_exceed_what_was_accepted(people: People) -> None:
+    connection = connections["default"]
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():  # type: ignore[attr-defined]
+        pytest.skip("threads cannot wait for each other's locks on an in-memory SQLite database")
+    carol, alice = Api(people.world.carol), Api(people.world.alice)
+    colleague = Api(_account("li", "CN", "focal_point"))  # another focal point of CN, same organisation
+    opened = open_incident(carol)
+    for _ in range(ROUNDS):
+        request_id = created_id(request(carol, opened["id"]))
+        from_cn = created_id(offer(alice, request_id, 6000))
+        assert accept(carol, from_cn, 6000).status_code == 200
+        payload = {"quantity": 4000, "contact": {"name": "Wang Li"}, "location": {"region": "KZ-61"}}
+        path = f"/api/v1/offers/{from_cn}/deployments"
+        results = _race([partial(alice.post, path, payload), partial(colleague.post, path, payload)])
+        assert not any(isinstance(r, Exception) for r in results), results
+        assert sorted(r.status_code for r in results) == [201, 409], [r.content for r in results]
+        assert DeploymentView.objects.filter(offer_record=from_cn).count() == 1

@@ -105,6 +105,38 @@ def test_offers_csv_lists_solicited_and_unsolicited_offers(people: People) -> No
     assert Api(people.ivan).get(f"/api/v1/incidents/{scene['incident']}/offers.csv").status_code == 404
 
 
+def test_deployments_csv_is_the_3w_of_what_the_reader_may_see(people: People) -> None:
+    scene = _scene(people)
+    alice = Api(people.world.alice)
+    made = alice.post(
+        f"/api/v1/offers/{scene['from_cn']}/deployments",
+        {
+            "quantity": 4000,
+            "contact": {"name": "Wang Li"},
+            "location": {"region": "KZ-61", "place": "Kyzylorda regional laboratory"},
+            "departure": "2026-05-04",
+        },
+    )
+    deployment = created_id(made)
+    assert alice.post(f"/api/v1/deployments/{deployment}/status", {"status": "in_transit"}).status_code == 200
+    path = f"/api/v1/incidents/{scene['incident']}/deployments.csv"
+    (row,) = _rows(Api(people.world.carol).get(path))
+    assert row.get("#meta+id") == deployment and row.get("#meta+offer") == scene["from_cn"]
+    assert (row.get("#country+code+provider"), row.get("#item+code"), row.get("#item+num")) == (
+        "CN",
+        "pcr_tests",
+        "4000",
+    )
+    assert (row.get("#status"), row.get("#adm1+code"), row.get("#loc+name")) == (
+        "in_transit",
+        "KZ-61",
+        "Kyzylorda regional laboratory",
+    )
+    assert (row.get("#date+start"), row.get("#contact")) == ("2026-05-04", "Wang Li")
+    assert row.get("#org+name+provider")
+    assert Api(people.ivan).get(path).status_code == 404
+
+
 def test_a_request_as_edxl_rm_request_resource(people: People) -> None:
     scene = _scene(people)
     root = _xml(Api(people.umid).get(f"/api/v1/requests/{scene['tests']}.xml"))
