@@ -34,7 +34,7 @@ def acceptances_of(principal: Principal, request: Record) -> QuerySet[Record]:
             acceptance_view__request_record=request.uuid,
         )
         .select_related("current_version", "acceptance_view")
-        .order_by("acceptance_view__at", "pk")
+        .order_by("acceptance_view__at", "uuid")
     )
 
 

@@ -45,9 +45,10 @@ def requests_of(principal: Principal, incident: Record, *, status: str | None = 
     )
     if status:
         rows = rows.filter(request_view__status=status)
-    return rows.order_by(_URGENCY, "request_view__needed_by", "pk")
+    return rows.order_by(_URGENCY, "request_view__needed_by", "uuid")
 
 
+# Ties (versions signed in the same second) are broken by the record uuid, the same on every node, not by the local key.
 def offers_of(principal: Principal, request: Record) -> QuerySet[Record]:
     accepted = AssistanceAcceptanceView.objects.filter(
         request_node=request.origin_node, request_record=request.uuid, counted=True
@@ -60,7 +61,7 @@ def offers_of(principal: Principal, request: Record) -> QuerySet[Record]:
             | Q(offer_view__request_record__isnull=True, uuid__in=accepted)
         )
         .select_related("current_version", "offer_view")
-        .order_by("offer_view__updated_at", "pk")
+        .order_by("offer_view__updated_at", "uuid")
     )
 
 
@@ -74,7 +75,7 @@ def unsolicited_offers(principal: Principal, incident: Record) -> QuerySet[Recor
             offer_view__request_record__isnull=True,
         )
         .select_related("current_version", "offer_view")
-        .order_by("offer_view__updated_at", "pk")
+        .order_by("offer_view__updated_at", "uuid")
     )
 
 
@@ -87,7 +88,7 @@ def deployments_of(principal: Principal, incident: Record) -> QuerySet[Record]:
             deployment_view__incident_record=incident.uuid,
         )
         .select_related("current_version", "deployment_view")
-        .order_by("deployment_view__updated_at", "pk")
+        .order_by("deployment_view__updated_at", "uuid")
     )
 
 
@@ -100,7 +101,7 @@ def deployments_of_offer(principal: Principal, offer: Record) -> QuerySet[Record
             deployment_view__offer_record=offer.uuid,
         )
         .select_related("current_version", "deployment_view")
-        .order_by("deployment_view__updated_at", "pk")
+        .order_by("deployment_view__updated_at", "uuid")
     )
 
 
