@@ -14,8 +14,9 @@ from tests.surveillance.support import last_week
 def test_the_demo_shares_weekly_counts_with_one_signal_and_loads_once() -> None:
     _accounts, _created, records = load_demo()
     # three notes, seven series-years per series, and the response demo (tests/response/test_demo.py): an incident,
-    # 3 consents, 3 tasks with 3 status updates, a meeting, a decision and 3 positions, 42 situation reports
-    assert records == 3 + 7 * len(demo.SERIES) + 57
+    # 3 consents, 3 tasks with 3 status updates, a meeting, a decision and 3 positions, 42 situation reports; and
+    # the assistance demo: 10 records (requests, offers, acceptances, a commitment and a deployment)
+    assert records == 3 + 7 * len(demo.SERIES) + 57 + 10
     assert SeriesView.objects.count() == 7 * len(demo.SERIES)
     assert Upload.objects.filter(status="done").count() == len(demo.SERIES)
     signal = Signal.objects.get()
