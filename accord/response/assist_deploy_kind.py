@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from accord.records import kinds
 from accord.response import assist_ledger as ledger
-from accord.response.assist_kinds import MAX_QUANTITY, MEMBER_CODE, Point, check_resource, refuse, when
+from accord.response.assist_kinds import MAX_QUANTITY, MEMBER_CODE, Point, check_resource, optional_when, refuse
 from accord.response.kinds import incident_roles
 from accord.response.refs import RecordRef
 from accord.surveillance import reference
@@ -26,15 +26,6 @@ from accord.surveillance import reference
 KIND = "deployment"
 STATUSES = ("mobilising", "in_transit", "arrived", "operating", "demobilised", "returned")
 Status = Literal["mobilising", "in_transit", "arrived", "operating", "demobilised", "returned"]
-
-
-def _when(value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        return when(value)
-    except ValueError:
-        raise ValueError("not a date (2026-05-01) or an RFC 3339 time (2026-05-01T12:00:00Z)") from None
 
 
 class Contact(BaseModel):
@@ -83,7 +74,7 @@ class DeploymentBody(BaseModel):
     @field_validator("departure", "arrival", "end")
     @classmethod
     def _dates(cls, value: str | None) -> str | None:
-        return _when(value)
+        return optional_when(value)
 
 
 def _rules(body: dict[str, Any], author: kinds.Author) -> None:

@@ -58,7 +58,8 @@ def when(text: str) -> str:
     return format_time(parse_time(text))
 
 
-def _when(value: str | None) -> str | None:
+def optional_when(value: str | None) -> str | None:
+    """`when` for an optional field, with the message a body's validation shows."""
     if value is None:
         return None
     try:
@@ -101,7 +102,7 @@ class RequestBody(BaseModel):
     @field_validator("needed_by")
     @classmethod
     def _needed_by(cls, value: str) -> str | None:
-        return _when(value)
+        return optional_when(value)
 
 
 class OfferBody(BaseModel):
@@ -125,7 +126,7 @@ class OfferBody(BaseModel):
     @field_validator("available_from", "available_until")
     @classmethod
     def _times(cls, value: str | None) -> str | None:
-        return _when(value)
+        return optional_when(value)
 
 
 class AcceptanceBody(BaseModel):
