@@ -99,4 +99,3 @@ def test_a_point_given_through_the_api_is_kept(people: People) -> None:
     assert record.current_version.body["point"] == {"lat": "43.25", "lon": "76.91"}  # type: ignore[union-attr]
     refused = request(carol, incident["id"], point={"lat": 91, "lon": 76.91}, region="KZ-19")
     assert refused.status_code in (400, 422) and "lat" in refused.content.decode()
-
