@@ -24,7 +24,7 @@ from accord.members.models import Account, Member
 from accord.records.errors import ActionError, NotFound
 from accord.records.models import Record
 from accord.records.principal import Principal
-from accord.response import assist_actions, assist_board, assist_forms, assist_queries, hanging
+from accord.response import assist_actions, assist_board, assist_forms, assist_offer_deploy, assist_queries, hanging
 from accord.response.assist_forms import PRIORITIES, STATUSES, type_name, unit_name
 from accord.response.kinds import incident_roles
 from accord.response.refs import pick, signed_time
@@ -259,6 +259,7 @@ def _request_page(
     errors = errors or {}
     for offer in out["offers"]:
         offer["error"] = errors.get(f"accept-{offer['id']}", "")
+    assist_offer_deploy.dress(principal, out, own=own, may_act=_may_act(account), errors=errors)
     return render(
         request,
         "response/assist_request.html",

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from accord.response import assist_views, room_views, sitrep_views, views
+from accord.response import assist_deploy_views, assist_views, room_views, sitrep_views, views
 
 urlpatterns: list[URLPattern] = [
     path("incidents/", views.incident_list, name="incidents"),
@@ -22,6 +22,14 @@ urlpatterns: list[URLPattern] = [
     path("assistance/requests/<str:record_uuid>/", assist_views.request_page, name="assist-request"),
     path("assistance/requests/<str:record_uuid>/offers/", assist_views.offer_new, name="assist-offer-new"),
     path("assistance/offers/<str:offer_uuid>/accept/", assist_views.accept, name="assist-accept"),
+    path("assistance/offers/<str:offer_uuid>/commit/", assist_deploy_views.commit, name="assist-commit"),
+    path("assistance/offers/<str:offer_uuid>/deploy/", assist_deploy_views.deploy, name="assist-deploy"),
+    path("assistance/deployments/<str:record_uuid>/", assist_deploy_views.deployment, name="assist-deployment"),
+    path(
+        "assistance/deployments/<str:record_uuid>/status/",
+        assist_deploy_views.report_status,
+        name="assist-deployment-status",
+    ),
     path("tasks/mine/", room_views.my_tasks, name="my-tasks"),
     path("tasks/<str:task_uuid>/status/", room_views.task_status, name="task-status"),
     path("decisions/<str:decision_uuid>/position/", room_views.position, name="decision-position"),
