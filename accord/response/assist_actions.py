@@ -8,6 +8,8 @@ Functions for callers (API, web pages, demo data, importers), each taking the ac
 * `accept(offer, acting_user=, quantity=, request=None)`: raises `OverAccepted` (409, `open_quantity`) when the
   request (or the offer) has less open than asked
 * `withdraw_request(request, acting_user=, reason=)`, `close_request(...)`
+* `withdraw_offer(offer, acting_user=, reason=)`: the offering member, on the offer's origin node; what was accepted
+  of it and not committed goes back to the requests' gaps (see `assist_ledger`)
 
 Each returns the version it issued. Bad input raises ActionError naming the field (`quantity`, `unit`, `region`,
 ...), before anything is stored.
@@ -35,7 +37,7 @@ from accord.records.errors import ActionError, Conflict, Forbidden
 from accord.records.kinds import Author, RecordKind
 from accord.records.models import Record, Version
 from accord.records.principal import Principal
-from accord.response import hanging
+from accord.response import assist_ledger, hanging
 from accord.response.assist_kinds import (
     ACCEPTANCE,
     ACCEPTANCE_KIND,
@@ -45,7 +47,7 @@ from accord.response.assist_kinds import (
     REQUEST_KIND,
     refuse,
 )
-from accord.response.assist_models import AssistanceAcceptanceView, AssistanceRequestView
+from accord.response.assist_models import AssistanceAcceptanceView, AssistanceOfferView, AssistanceRequestView
 from accord.response.refs import ref_of
 from accord.response.tasks_kind import format_time
 
@@ -197,6 +199,31 @@ def close_request(record_uuid: uuid.UUID | str, *, acting_user: Account, reason:
     return _end_request(record_uuid, acting_user, "closed", reason)
 
 
+def withdraw_offer(record_uuid: uuid.UUID | str, *, acting_user: Account, reason: str) -> Version:
+    """The offering member withdraws its offer (a version with state `withdrawn`, the reason in its envelope), on the
+    offer's origin node, under the offer row's lock (the lock commitments and deployments take), so nothing is
+    committed or deployed of it afterwards. It can no longer be accepted; what was accepted of it and not committed
+    goes back to the requests' gaps."""
+    record = offer_for(Principal.of(acting_user), record_uuid)
+    current = record.current_version
+    assert current is not None
+    if current.state != "active":
+        raise Conflict("offer: the offer is already withdrawn", field="offer")
+    provider = str(current.body.get("member", ""))
+    if member_of(acting_user) != provider:
+        raise Forbidden(f"offer: only the offering member ({provider}) withdraws it", field="offer")
+    if record.origin_node != record_actions.here().node_id:
+        raise Conflict(
+            f"offer: the offer is decided on its own node ({record.origin_node}); withdraw it there", field="offer"
+        )
+    if not reason.strip():
+        raise refuse("reason", "say why the offer is withdrawn")
+    with transaction.atomic():
+        audit.lock()  # first, as every version writer does: the same lock order everywhere
+        AssistanceOfferView.objects.select_for_update().filter(record=record).first()
+        return record_actions.withdraw(record, acting_user=acting_user, reason=reason)
+
+
 def _offer_body(
     acting_user: Account, quantity: int, extra: dict[str, Any], times: dict[str, datetime | str | None]
 ) -> dict[str, Any]:
@@ -310,10 +337,7 @@ def offer_unsolicited(
 
 
 def _accepted(request: Record, member: str) -> int:
-    rows = AssistanceAcceptanceView.objects.filter(
-        request_node=request.origin_node, request_record=request.uuid, counted=True, member=member
-    )
-    return sum(rows.values_list("quantity", flat=True))
+    return assist_ledger.accepted_for(request.origin_node, request.uuid, member)
 
 
 def _offer_accepted(offer: Record) -> int:

@@ -128,7 +128,8 @@ class OfferOut(Schema):
     conditions: str
     costs_borne_by: str
     note: str
-    state: str
+    state: str = Field(description="active, or withdrawn by the offering member")
+    reason: str = Field(default="", description="why it was withdrawn")
     tlp: str
     updated_at: datetime
 
@@ -391,6 +392,27 @@ def accept_offer(request: HttpRequest, record_uuid: UUID, payload: AcceptIn) -> 
         note=payload.note,
     )
     return request_view(request, str(version.body["request"]["record"]))
+
+
+class WithdrawOfferIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(max_length=2000, description="why the offer is withdrawn (required)")
+
+
+@offers_router.post(
+    "/{uuid:record_uuid}/withdraw",
+    response=OfferOut,
+    summary="Withdraw an offer: the offering member, on its own node",
+    description=(
+        "A withdrawn offer can no longer be accepted, committed or deployed. What was accepted of it and not "
+        "committed goes back to the request's gap; what was committed keeps counting."
+    ),
+)
+def withdraw_offer(request: HttpRequest, record_uuid: UUID, payload: WithdrawOfferIn) -> dict[str, Any]:
+    require_write(request)
+    assist_actions.withdraw_offer(record_uuid, acting_user=account_of(request), reason=payload.reason)
+    return _offer(record_uuid, request)
 
 
 def add_routers(api: Any) -> None:

@@ -86,6 +86,8 @@ def _locked_offer(offer_record: Record) -> AssistanceOfferView:
     row = AssistanceOfferView.objects.select_for_update().filter(record=offer_record).first()
     if row is None:
         raise Conflict("offer: this node has no ledger of the offer yet", field="offer")
+    if not row.active:  # withdrawn since it was read (assist_actions.withdraw_offer takes this lock too)
+        raise Conflict("offer: the offer is withdrawn", field="offer")
     return row
 
 

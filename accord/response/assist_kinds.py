@@ -236,6 +236,7 @@ REQUEST = kinds.register(
         project=ledger.project_request,
         rules=_request_rules,
         endpoint="POST /api/v1/incidents/{id}/requests",
+        withdraw_endpoint="POST /api/v1/requests/{id}/withdraw",
     )
 )
 
@@ -252,6 +253,7 @@ OFFER = kinds.register(
         project=ledger.project_offer,
         rules=_offer_rules,
         endpoint="POST /api/v1/requests/{id}/offers",
+        withdraw_endpoint="POST /api/v1/offers/{id}/withdraw",
     )
 )
 

@@ -6,6 +6,11 @@ accepted for it), **accepted** (the counted acceptances), **committed** (the cou
 (what its deployments report delivered) and **gap** (requested less accepted). Its **status** is the requester's
 `withdrawn` or `closed`, else computed from accepted: `open` (nothing), `partly_covered`, `covered`.
 
+A **withdrawn offer** (a version of the offer with state `withdrawn`, by its origin node) keeps counting only what
+was committed of it: for each request, what was accepted of it and not committed is released back to the gap
+(`accepted_for`), so the requester may accept another offer for it. Every node computes this from the same records
+(the offer's state, the counted acceptances and commitments), whatever order they arrived in.
+
 Counted: an acceptance issued by the request's origin node for the requesting member; a commitment and a deployment
 issued by the offer's origin node. A version a peer sends that breaks this is stored (it is signed) but counts for
 nothing, so every node that holds the same records shows the same ledger. That the accepted sum never exceeds the
@@ -52,6 +57,42 @@ def _sum(rows: Any, column: str = "quantity") -> int:
     return int(rows.aggregate(total=Sum(column))["total"] or 0)
 
 
+def _kept(offer_node: uuid.UUID, offer_record: uuid.UUID, where: dict[str, Any], accepted: int) -> int | None:
+    """What still counts of `accepted` (accepted of one offer for one request): None while the offer is active
+    (or not held here yet: all of it counts), else only what the offering member committed of it."""
+    withdrawn = AssistanceOfferView.objects.filter(node=offer_node, record__uuid=offer_record, active=False).exists()
+    if not withdrawn:
+        return None
+    committed = _sum(
+        AssistanceCommitmentView.objects.filter(counted=True, offer_node=offer_node, offer_record=offer_record, **where)
+    )
+    return min(accepted, committed)
+
+
+def _accepted(request_node: uuid.UUID, request_record: uuid.UUID, member: str) -> tuple[int, int]:
+    """What counts as accepted for a request, and the part of it that comes from withdrawn offers."""
+    where = {"request_node": request_node, "request_record": request_record}
+    rows = (
+        AssistanceAcceptanceView.objects.filter(counted=True, member=member, **where)
+        .values("offer_node", "offer_record")
+        .annotate(total=Sum("quantity"))
+        .order_by()
+    )
+    total = from_withdrawn = 0
+    for row in rows:
+        kept = _kept(row["offer_node"], row["offer_record"], where, int(row["total"] or 0))
+        total += int(row["total"] or 0) if kept is None else kept
+        from_withdrawn += kept or 0
+    return total, from_withdrawn
+
+
+def accepted_for(request_node: uuid.UUID, request_record: uuid.UUID, member: str) -> int:
+    """What counts as accepted for a request: its counted acceptances (for the requesting `member`), less what was
+    accepted of withdrawn offers and not committed. The ledger's `accepted`, and what `assist_actions.accept`
+    decides on."""
+    return _accepted(request_node, request_record, member)[0]
+
+
 def status_of(state: str, requested: int, accepted: int) -> str:
     if state in ("withdrawn", "closed"):
         return state
@@ -72,8 +113,8 @@ def refresh(request_node: uuid.UUID, request_record: uuid.UUID) -> None:
     offers = AssistanceOfferView.objects.filter(active=True).filter(
         Q(**where) | Q(request_record__isnull=True, record__uuid__in=accepted_offers)
     )
-    row.offered = _sum(offers)
-    row.accepted = _sum(acceptances)
+    row.accepted, from_withdrawn = _accepted(request_node, request_record, row.member)
+    row.offered = _sum(offers) + from_withdrawn  # a withdrawn offer still offers what was committed of it
     row.committed = _sum(AssistanceCommitmentView.objects.filter(counted=True, **where))
     row.delivered = _sum(DeploymentView.objects.filter(counted=True, **where), "delivered")
     row.status = status_of(row.state, row.requested, row.accepted)
@@ -85,7 +126,21 @@ def refresh_offer(offer_node: uuid.UUID, offer_record: uuid.UUID) -> None:
     if row is None:
         return
     where = {"offer_node": offer_node, "offer_record": offer_record}
-    row.accepted = _sum(AssistanceAcceptanceView.objects.filter(counted=True, member=row.to_member, **where))
+    acceptances = AssistanceAcceptanceView.objects.filter(counted=True, member=row.to_member, **where)
+    if row.active:
+        row.accepted = _sum(acceptances)
+    else:  # withdrawn: per request, only what was committed of what was accepted
+        by_request = acceptances.values("request_node", "request_record").annotate(total=Sum("quantity")).order_by()
+        row.accepted = sum(
+            _kept(
+                offer_node,
+                offer_record,
+                {"request_node": r["request_node"], "request_record": r["request_record"]},
+                int(r["total"] or 0),
+            )
+            or 0
+            for r in by_request
+        )
     row.committed = _sum(AssistanceCommitmentView.objects.filter(counted=True, **where))
     row.delivered = _sum(DeploymentView.objects.filter(counted=True, **where), "delivered")
     row.save(update_fields=["accepted", "committed", "delivered"])

@@ -220,6 +220,7 @@ def offer_out(record: Record) -> dict[str, Any]:
         "costs_borne_by": body.get("costs_borne_by", ""),
         "note": body.get("note", ""),
         "state": version.state,
+        "reason": (version.envelope().get("reason") or "") if version.state != "active" else "",
         "tlp": version.tlp,
         "updated_at": signed_time(version),
     }

@@ -30,6 +30,8 @@ class Peer:
         seq: int = 1,
         prev_hash: str | None = None,
         status: str = "actual",
+        state: str = "active",
+        reason: str | None = None,
     ) -> Version:
         """Sign a version of `kind` with `body` as this peer (an account of one of its organisations) and ingest
         it here; returns the stored version."""
@@ -45,11 +47,12 @@ class Peer:
             seq=seq,
             prev_hash=prev_hash,
             status=status,
-            state="active",
+            state=state,
             audience=Audience(everyone=True),
             tlp="GREEN",
             body=body,
             attachments=[],
+            reason=reason,
         )
         data, _ = encode(envelope)
         result = actions.ingest(data, canonical.sign(self.key, data), self.kid, source="test")

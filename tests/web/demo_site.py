@@ -43,6 +43,8 @@ class Site:
     upload_uuid: str
     incident_uuid: str
     request_uuid: str
+    offer_uuid: str  # Kyrgyzstan's offer on the request: accepted in part, not yet committed nor deployed
+    deployment_uuid: str  # Uzbekistan's deployment of PCR tests, arrived
 
     def main_pages(self) -> list[Visit]:
         kz = "kz.health"
@@ -71,6 +73,9 @@ class Site:
             Visit("assistance request", kz, reverse("assist-request", args=[self.request_uuid])),
             Visit("assistance request, offering", "kg.health", reverse("assist-request", args=[self.request_uuid])),
             Visit("request assistance", kz, reverse("assist-request-new", args=[self.incident_uuid])),
+            Visit("deploy an offer", "kg.health", reverse("assist-deploy", args=[self.offer_uuid])),
+            Visit("deployment, providing", "uz.health", reverse("assist-deployment", args=[self.deployment_uuid])),
+            Visit("deployment", kz, reverse("assist-deployment", args=[self.deployment_uuid])),
             Visit("notifications", kz, reverse("notify-subscriptions")),
             Visit("new subscription", kz, reverse("notify-subscription-new")),
             Visit("delivery logs", "sco.coordinator", reverse("notify-delivery-logs")),
@@ -126,6 +131,8 @@ def build_site() -> Site:
         upload_uuid=str(upload.uuid),
         incident_uuid=str(Record.objects.get(kind="incident").uuid),
         request_uuid=str(Record.objects.filter(kind="assistance_request").order_by("pk").first().uuid),  # type: ignore[union-attr]
+        offer_uuid=str(Record.objects.get(kind="assistance_offer", offer_view__member="KG").uuid),
+        deployment_uuid=str(Record.objects.get(kind="deployment").uuid),
     )
 
 
