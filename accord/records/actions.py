@@ -336,7 +336,9 @@ def revise(
         check_status_change(current.status, new_status)
         new_audience.check_against(new_tlp)
         _check_audience_members(new_audience)
-        clean_body = kind.check(body, _author(acting_user, new_status)) if body is not None else envelope["body"]
+        clean_body = envelope["body"]
+        if body is not None:
+            clean_body = kind.check(body, _author(acting_user, new_status), envelope["body"])
         return _issue(
             record_uuid=record.uuid,
             kind=kind,
@@ -377,7 +379,9 @@ def withdraw(
             raise Conflict("this record is already withdrawn")
         envelope = current.envelope()
         new_body = (
-            kind.check(body, _author(acting_user, current.status)) if body is not None else dict(envelope["body"])
+            kind.check(body, _author(acting_user, current.status), envelope["body"])
+            if body is not None
+            else dict(envelope["body"])
         )
         return _issue(
             record_uuid=record.uuid,

@@ -327,7 +327,7 @@ def _prepare(
     if draft.body is None and current_body is not None:
         body = dict(current_body)
     else:
-        body = kind.check(draft.body, _author(user, status))
+        body = kind.check(draft.body, _author(user, status), current_body)
     files = _attachments(draft.files, store) if draft.files else list(current_files)
     return _Ready(
         draft=draft,

@@ -150,15 +150,16 @@ def _ingest_verified(checked: _Checked, *, source: str) -> IngestResult:
             if existing.content_hash == digest:
                 return IngestResult("duplicate", version=existing)
             return _quarantine(checked, existing.content_hash, source=source)
-        problem = authority_problem(checked.shape, origin_node)
-        if problem is not None:
-            return _quarantine(checked, "", source=source, reason=problem)
+        previous = None
         if shape.seq > 1:
             previous = Version.objects.filter(
                 origin_node=origin_node, record_uuid=shape.record, seq=shape.seq - 1
             ).first()
-            if previous is not None:
-                _check_follows(shape, previous.content_hash)
+        problem = authority_problem(checked.shape, origin_node, previous.body if previous is not None else None)
+        if problem is not None:
+            return _quarantine(checked, "", source=source, reason=problem)
+        if previous is not None:
+            _check_follows(shape, previous.content_hash)
         following = Version.objects.filter(origin_node=origin_node, record_uuid=shape.record, seq=shape.seq + 1).first()
         if following is not None:
             _check_followed(shape, digest, following.prev_hash)
@@ -188,12 +189,15 @@ def _check_followed(shape: EnvelopeShape, digest: str, following_prev_hash: str 
         raise ActionError(f"the stored version {shape.seq + 1} does not follow from this version (prev_hash)")
 
 
-def authority_problem(shape: EnvelopeShape, origin_node: uuid.UUID) -> str | None:
+def authority_problem(
+    shape: EnvelopeShape, origin_node: uuid.UUID, previous: dict[str, Any] | None = None
+) -> str | None:
     """Why a received version may not stand, by its kind's rules and who its origin may speak for; None if it may.
 
     The origin node signed it, so the signature proves only that the node said it: whether the node may say it
-    is decided here, by the same rules as a version issued here (`RecordKind.check`), and by the members the
-    node may issue versions for (its own; a Secretariat hub also those whose accounts it hosts)."""
+    is decided here, by the same rules as a version issued here (`RecordKind.check`, with `previous`, the body of
+    the stored version before it, when there is one), and by the members the node may issue versions for (its own;
+    a Secretariat hub also those whose accounts it hosts)."""
     author = kinds.Author.of_envelope(shape.origin, shape.status, received=True)
     allowed = hooks.origin_members(origin_node, by_node=author.by_node)
     if allowed is not None and author.member not in allowed:
@@ -203,7 +207,7 @@ def authority_problem(shape: EnvelopeShape, origin_node: uuid.UUID) -> str | Non
     if kind is None:
         return None
     try:
-        kind.check(shape.body, author)
+        kind.check(shape.body, author, previous)
     except ActionError as error:
         return f"{shape.kind}: {error.message}"
     return None
@@ -364,6 +368,9 @@ def _bulk_store(
             if shape.attachments or authority_problem(shape, one.origin) is not None:
                 later.append((index, one))  # attachments are checked, and forgeries quarantined, one by one
                 continue
+            if shape.seq > 1 and _follows_rules(shape.kind):
+                later.append((index, one))  # checked against the stored version before it, one by one
+                continue
             previous = held.get((one.origin, shape.record, shape.seq - 1))
             if shape.seq > 1 and previous is not None:
                 _check_follows(shape, previous[0])
@@ -414,6 +421,13 @@ def _bulk_store(
     for version in versions:
         _on_commit_version(version.pk, version.kind)
     return later
+
+
+def _follows_rules(kind_name: str) -> bool:
+    """Whether a kind has rules between a version and the one before it (`RecordKind.follows`): a later version of
+    it takes the one-by-one path, which reads the stored version before it (stored by then, from this page too)."""
+    kind = kinds.get(kind_name)
+    return kind is not None and kind.follows is not None
 
 
 def _audit_data(accepted: list[tuple[int, _Checked]]) -> dict[str, Any]:

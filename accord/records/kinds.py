@@ -15,6 +15,9 @@ The rules are:
 * `rules`: what the schema cannot say (a CAP message must be valid CAP, a region must belong to the member);
 * `computed`: fields whose value follows from the rest of the body (an IHR outcome); a body that states another
   value is refused;
+* `follows`: what a version may not change of the one before it (a status that only moves forward), checked
+  against the version before it whenever this node holds it: the current version when a version is issued here,
+  the stored version `seq - 1` when one is received;
 * who may author it: `issuer` ("account": people with one of `publish_roles`, or of `member_roles(member)` where
   that depends on the author's member; "node": only the node itself, in its own name), and `speaks_for`, the
   member a body speaks for, which must be the member the version is issued for (an acknowledgement for India is
@@ -168,6 +171,9 @@ class RecordKind:
     speaks_for: Callable[[dict[str, Any]], str | None] | None = None
     # Rules the schema cannot state; raise ValueError or ActionError with a message that names the field.
     rules: Callable[[dict[str, Any], Author], None] | None = None
+    # Rules between a version's body and the previous version's body of the same record (the status only moves
+    # forward); raise ValueError or ActionError naming the field. Called by `check` when the previous body is given.
+    follows: Callable[[dict[str, Any], dict[str, Any]], None] | None = None
     # Fields computed from the rest of the body: {field: value}. A body stating another value is refused.
     computed: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     # Where this kind is written when it has its own API (the generic /api/v1/records refuses it there).
@@ -199,8 +205,9 @@ class RecordKind:
         dumped: dict[str, Any] = model.model_dump(mode="json", exclude_none=True)
         return dumped
 
-    def check(self, raw: Any, author: Author) -> dict[str, Any]:
-        """Every rule of the kind, for a body issued by `author`; returns the normalised body.
+    def check(self, raw: Any, author: Author, previous: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Every rule of the kind, for a body issued by `author`; returns the normalised body. With `previous`, the
+        body of the version before it (when the caller holds it), the `follows` rules too.
 
         Raises ActionError (400) for a body that breaks the schema or a rule, Forbidden (403) when the author
         may not issue it."""
@@ -212,6 +219,8 @@ class RecordKind:
         try:
             if self.rules is not None:
                 self.rules(body, author)
+            if self.follows is not None and previous is not None:
+                self.follows(body, previous)
             computed = self.computed(body) if self.computed is not None else {}
         except ValueError as error:
             raise ActionError(f"body: {error}", field="body") from None

@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
 from accord.api import AudienceIn, Tlp, account_of, links_to, principal_of, require_write
+from accord.members.site import absolute_url
 from accord.records.envelope import parse_audience
 from accord.records.models import Record
 from accord.response import assist_actions, assist_catalogue, assist_queries, queries
@@ -165,12 +166,41 @@ class RequestOut(Schema):
 
 
 class RequestList(Schema):
-    count: int
+    count: int = Field(description="how many requests match (on every page)")
     items: list[RequestOut]
+    next: str | None = Field(description="the next page's URL (also in the Link header); null on the last page")
+    cursor: str | None = Field(description="the next page's cursor (the `cursor` parameter of `next`)")
 
 
-class ListFilter(Schema):
+class PageQuery(Schema):
+    """The paging of the assistance lists, as the incidents' and alerts' lists page (keyset, never OFFSET)."""
+
+    limit: int = Field(default=50, ge=1, le=200, description="items a page, 1-200 (default 50)")
+    cursor: str | None = Field(
+        default=None, max_length=200, description="where the page starts: the cursor in the previous page's next link"
+    )
+
+
+class ListFilter(PageQuery):
     status: Literal["open", "partly_covered", "covered", "withdrawn", "closed"] | None = None
+
+
+PAGED = (
+    "A page of `limit` items (default 50, at most 200). When more follow, the `Link` header has the next page's URL "
+    '(`<URL>; rel="next"`): follow it as it is; its `cursor` parameter is opaque (a cursor this list did not give '
+    "is a 400 naming `cursor`)."
+)
+
+
+def next_link(request: HttpRequest, response: HttpResponse, found: assist_queries.Page) -> str | None:
+    """The next page's URL (None on the last page), also set as the answer's `Link: <URL>; rel="next"`."""
+    if found.cursor is None:
+        return None
+    params = request.GET.copy()
+    params["cursor"] = found.cursor
+    following = absolute_url(f"{request.path}?{params.urlencode()}", request)
+    response["Link"] = f'<{following}>; rel="next"'
+    return following
 
 
 @types_router.get("", response=list[ResourceTypeOut], summary="The resource catalogue of mutual assistance")
@@ -232,12 +262,27 @@ def create_request(request: HttpRequest, record_uuid: UUID, payload: RequestIn) 
     return Status(201, request_view(request, version.record_uuid))
 
 
-@incident_router.get("/{uuid:record_uuid}/requests", response=RequestList, summary="The requests on an incident")
-def list_requests(request: HttpRequest, record_uuid: UUID, filters: Query[ListFilter]) -> dict[str, Any]:
+@incident_router.get(
+    "/{uuid:record_uuid}/requests",
+    response=RequestList,
+    summary="The requests on an incident, most urgent first",
+    description="A page of `limit` requests (default 50, at most 200); `count` is how many match. When more follow, "
+    '`next` is the next page\'s URL (also in the `Link` header, `rel="next"`) and `cursor` its opaque `cursor` '
+    "parameter; a cursor this list did not give is a 400 naming `cursor`.",
+)
+def list_requests(
+    request: HttpRequest, response: HttpResponse, record_uuid: UUID, filters: Query[ListFilter]
+) -> dict[str, Any]:
     principal = principal_of(request)
     incident = queries.incident_for(principal, record_uuid)
-    rows = list(assist_queries.requests_of(principal, incident, status=filters.status))
-    return {"count": len(rows), "items": [assist_queries.request_out(r, principal) for r in rows]}
+    rows = assist_queries.requests_of(principal, incident, status=filters.status)
+    found = assist_queries.page(rows, assist_queries.REQUEST_KEYS, filters.limit, filters.cursor)
+    return {
+        "count": rows.count(),
+        "items": [assist_queries.request_out(r, principal) for r in found.rows],
+        "next": next_link(request, response, found),
+        "cursor": found.cursor,
+    }
 
 
 @incident_router.post(
@@ -265,11 +310,21 @@ def offer_unsolicited(request: HttpRequest, record_uuid: UUID, payload: Unsolici
     return Status(201, _offer(version.record_uuid, request))
 
 
-@incident_router.get("/{uuid:record_uuid}/offers", response=list[OfferOut], summary="Unsolicited offers on an incident")
-def list_unsolicited(request: HttpRequest, record_uuid: UUID) -> list[dict[str, Any]]:
+@incident_router.get(
+    "/{uuid:record_uuid}/offers",
+    response=list[OfferOut],
+    summary="Unsolicited offers on an incident, oldest change first",
+    description=PAGED,
+)
+def list_unsolicited(
+    request: HttpRequest, response: HttpResponse, record_uuid: UUID, paging: Query[PageQuery]
+) -> list[dict[str, Any]]:
     principal = principal_of(request)
     incident = queries.incident_for(principal, record_uuid)
-    return [assist_queries.offer_out(r) for r in assist_queries.unsolicited_offers(principal, incident)]
+    rows = assist_queries.unsolicited_offers(principal, incident)
+    found = assist_queries.page(rows, assist_queries.OFFER_KEYS, paging.limit, paging.cursor)
+    next_link(request, response, found)
+    return [assist_queries.offer_out(r) for r in found.rows]
 
 
 @requests_router.get("/{uuid:record_uuid}", response=RequestOut, summary="One request, with its ledger and offers")

@@ -7,14 +7,14 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from django.http import HttpRequest
-from ninja import Field, Router, Schema, Status
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
 from accord.api import account_of, principal_of, require_write
 from accord.records.models import Record
 from accord.response import assist_deploy, assist_queries, queries
-from accord.response.assist_api import PointIn, RequestOut, request_view
+from accord.response.assist_api import PAGED, PageQuery, PointIn, RequestOut, next_link, request_view
 
 incident_router: Router = Router(tags=["assistance"])
 offers_router: Router = Router(tags=["assistance"])
@@ -182,11 +182,17 @@ def report_status(request: HttpRequest, record_uuid: UUID, payload: DeploymentSt
     "/{uuid:record_uuid}/deployments",
     response=list[DeploymentOut],
     summary="The deployments on an incident: who (member), what (type, quantity), where (region, place)",
+    description="Oldest change first. " + PAGED,
 )
-def list_deployments(request: HttpRequest, record_uuid: UUID) -> list[dict[str, Any]]:
+def list_deployments(
+    request: HttpRequest, response: HttpResponse, record_uuid: UUID, paging: Query[PageQuery]
+) -> list[dict[str, Any]]:
     principal = principal_of(request)
     incident = queries.incident_for(principal, record_uuid)
-    return [assist_queries.deployment_out(r) for r in assist_queries.deployments_of(principal, incident)]
+    rows = assist_queries.deployments_of(principal, incident)
+    found = assist_queries.page(rows, assist_queries.DEPLOYMENT_KEYS, paging.limit, paging.cursor)
+    next_link(request, response, found)
+    return [assist_queries.deployment_out(r) for r in found.rows]
 
 
 def add_routers(api: Any) -> None:

@@ -6,7 +6,9 @@ point, the location (first-level region, optional point and place), the dates, t
 Status reports are new versions of the same record, by the same organisation; the status moves forward only:
 mobilising → in_transit → arrived → operating → demobilised → returned (release and return are the last two). A
 version states the status it came from (`change.from_status`), and the kind refuses one going backwards on every
-write path; the actions also check it against the version actually current.
+write path. Its `follows` rule compares a version with the one before it, whenever that one is held: the current
+version when a status report is issued here, the stored version `seq - 1` when one is received from a peer (whatever
+its `from_status` says): the status never goes back and the delivered quantity never goes down.
 """
 
 from __future__ import annotations
@@ -90,6 +92,16 @@ def _rules(body: dict[str, Any], author: kinds.Author) -> None:
         raise refuse("status", "a new deployment comes from no status")
 
 
+def _follows(body: dict[str, Any], previous: dict[str, Any]) -> None:
+    """The version before this one (of the same deployment) as stored: no going back, nothing undelivered."""
+    before = previous.get("status")
+    if before in STATUSES and STATUSES.index(body["status"]) < STATUSES.index(before):
+        raise refuse("status", f"the deployment was {before}; it does not go back to {body['status']}")
+    delivered = previous.get("delivered")
+    if isinstance(delivered, int) and body["delivered"] < delivered:
+        raise refuse("delivered", f"{body['delivered']} is less than the version before reported ({delivered})")
+
+
 DEPLOYMENT = kinds.register(
     kinds.RecordKind(
         name=KIND,
@@ -110,6 +122,7 @@ DEPLOYMENT = kinds.register(
         speaks_for=lambda body: str(body.get("member") or "") or None,
         project=ledger.project_deployment,
         rules=_rules,
+        follows=_follows,
         endpoint="POST /api/v1/offers/{id}/deployments",
     )
 )

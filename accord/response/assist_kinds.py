@@ -23,7 +23,7 @@ from datetime import date
 from typing import Any, Literal
 
 from django.utils.translation import gettext_lazy as _
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
 from accord.members.models import Member
 from accord.records import kinds
@@ -69,10 +69,18 @@ def optional_when(value: str | None) -> str | None:
 
 
 class Point(BaseModel):
+    """A point in WGS 84 degrees. Signed records hold no floats, so the body keeps each as a decimal string
+    ("43.25"); a number or such a string is accepted."""
+
     model_config = ConfigDict(extra="forbid")
 
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+
+    @field_serializer("lat", "lon")
+    def _decimal(self, value: float) -> str:
+        text = f"{value:.6f}".rstrip("0").rstrip(".")
+        return "0" if text == "-0" else text
 
 
 class RequestChange(BaseModel):

@@ -8,15 +8,25 @@ For callers (API, web pages, exports, the matching board):
 * `unsolicited_offers(principal, incident)`: offers on an incident that answer no request;
 * `deployments_of(principal, incident)`: the deployments on an incident (the 3W data), `deployments_of_offer`;
 * `request_out(record, principal)`, `offer_out(record)` and `deployment_out(record)`: plain dicts of a record and its
-  ledger, the shape of the API (exports take these).
+  ledger, the shape of the API (exports take these);
+* `page(rows, keys, limit, cursor)`: one page of such a list by keyset (its order's columns, never an OFFSET), with
+  the cursor of the next; `REQUEST_KEYS`, `OFFER_KEYS`, `DEPLOYMENT_KEYS` are the orders of the lists above.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import base64
+import binascii
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, DateTimeField, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 
+from accord.records.errors import ActionError
 from accord.records.models import Record
 from accord.records.principal import Principal
 from accord.response import assist_catalogue
@@ -31,6 +41,8 @@ _URGENCY = Case(
     default=Value(2),
     output_field=IntegerField(),
 )
+# A request without a date sorts after every dated one, on PostgreSQL and SQLite alike (they put NULL apart).
+_NEEDED = Coalesce("request_view__needed_by", Value(datetime(9999, 12, 31, tzinfo=UTC)), output_field=DateTimeField())
 
 
 def requests_of(principal: Principal, incident: Record, *, status: str | None = None) -> QuerySet[Record]:
@@ -45,7 +57,7 @@ def requests_of(principal: Principal, incident: Record, *, status: str | None = 
     )
     if status:
         rows = rows.filter(request_view__status=status)
-    return rows.order_by(_URGENCY, "request_view__needed_by", "uuid")
+    return rows.annotate(urgency=_URGENCY, needed=_NEEDED).order_by(*(name for name, _ in REQUEST_KEYS))
 
 
 # Ties (versions signed in the same second) are broken by the record uuid, the same on every node, not by the local key.
@@ -103,6 +115,77 @@ def deployments_of_offer(principal: Principal, offer: Record) -> QuerySet[Record
         .select_related("current_version", "deployment_view")
         .order_by("deployment_view__updated_at", "uuid")
     )
+
+
+# ---- pages: keyset pagination over each list's order (as the incidents and alerts lists page) --------------------
+
+KeyType = Literal["int", "time", "uuid"]
+# The columns each list is ordered by (ascending), the last one unique: a page starts after the last row's values.
+REQUEST_KEYS: tuple[tuple[str, KeyType], ...] = (("urgency", "int"), ("needed", "time"), ("uuid", "uuid"))
+OFFER_KEYS: tuple[tuple[str, KeyType], ...] = (("offer_view__updated_at", "time"), ("uuid", "uuid"))
+DEPLOYMENT_KEYS: tuple[tuple[str, KeyType], ...] = (("deployment_view__updated_at", "time"), ("uuid", "uuid"))
+BAD_CURSOR = "cursor is not a cursor this list gave (use the `next` link as it is)"
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Record]
+    cursor: str | None  # where the next page starts; None on the last page
+
+
+def _key_of(row: Any, path: str) -> Any:
+    for part in path.split("__"):
+        row = getattr(row, part)
+    return row
+
+
+def _encode(values: list[Any]) -> str:
+    plain = [v.astimezone(UTC).isoformat() if isinstance(v, datetime) else str(v) if isinstance(v, uuid.UUID) else v
+             for v in values]  # fmt: skip
+    raw = json.dumps(plain, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decoded(value: Any, kind: KeyType) -> Any:
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(value)
+        return value
+    if kind == "uuid":
+        return uuid.UUID(str(value))
+    when = datetime.fromisoformat(str(value))
+    if when.tzinfo is None:
+        raise ValueError(value)
+    return when
+
+
+def decode_cursor(text: str, keys: tuple[tuple[str, KeyType], ...]) -> list[Any]:
+    """The values of the last row a cursor stands for; a clear 400 naming `cursor` for anything else."""
+    try:
+        values = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode())
+        if not isinstance(values, list) or len(values) != len(keys):
+            raise ValueError(text)
+        return [_decoded(value, kind) for value, (_, kind) in zip(values, keys, strict=True)]
+    except (ValueError, TypeError, UnicodeDecodeError, binascii.Error):
+        raise ActionError(BAD_CURSOR, field="cursor") from None
+
+
+def page(rows: QuerySet[Record], keys: tuple[tuple[str, KeyType], ...], limit: int, cursor: str | None) -> Page:
+    """One page of `rows` (ordered by `keys`, ascending) after `cursor`: never an OFFSET, and a page is the same
+    whatever is added before it."""
+    if cursor:
+        after = decode_cursor(cursor, keys)
+        names = [name for name, _ in keys]
+        later = Q()
+        for index, name in enumerate(names):
+            later |= Q(**{f"{name}__gt": after[index]}, **dict(zip(names[:index], after[:index], strict=True)))
+        rows = rows.filter(later)
+    found = list(rows[: limit + 1])
+    shown = found[:limit]
+    following = None
+    if len(found) > limit and shown:
+        following = _encode([_key_of(shown[-1], name) for name, _ in keys])
+    return Page(rows=shown, cursor=following)
 
 
 def _names(code: str) -> dict[str, str]:
