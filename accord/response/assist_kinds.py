@@ -20,6 +20,7 @@ counts only what that node issued.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any, Literal
 
 from django.utils.translation import gettext_lazy as _
@@ -69,10 +70,13 @@ def optional_when(value: str | None) -> str | None:
 
 
 class Point(BaseModel):
+    """A point (WGS 84 degrees). The signed body holds each coordinate as decimal text ("44.85"): a signed record
+    holds no float (the canonical form refuses them); the API shows them as numbers again."""
+
     model_config = ConfigDict(extra="forbid")
 
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+    lat: Decimal = Field(ge=-90, le=90, allow_inf_nan=False)
+    lon: Decimal = Field(ge=-180, le=180, allow_inf_nan=False)
 
 
 class RequestChange(BaseModel):
