@@ -20,11 +20,10 @@ counts only what that node issued.
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Any, Literal
 
 from django.utils.translation import gettext_lazy as _
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
 from accord.members.models import Member
 from accord.records import kinds
@@ -70,13 +69,18 @@ def optional_when(value: str | None) -> str | None:
 
 
 class Point(BaseModel):
-    """A point (WGS 84 degrees). The signed body holds each coordinate as decimal text ("44.85"): a signed record
-    holds no float (the canonical form refuses them); the API shows them as numbers again."""
+    """A point in WGS 84 degrees. Signed records hold no floats, so the body keeps each as a decimal string
+    ("43.25"); a number or such a string is accepted."""
 
     model_config = ConfigDict(extra="forbid")
 
-    lat: Decimal = Field(ge=-90, le=90, allow_inf_nan=False)
-    lon: Decimal = Field(ge=-180, le=180, allow_inf_nan=False)
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+
+    @field_serializer("lat", "lon")
+    def _decimal(self, value: float) -> str:
+        text = f"{value:.6f}".rstrip("0").rstrip(".")
+        return "0" if text == "-0" else text
 
 
 class RequestChange(BaseModel):

@@ -24,7 +24,15 @@ from accord.members.models import Account, Member
 from accord.records.errors import ActionError, NotFound
 from accord.records.models import Record
 from accord.records.principal import Principal
-from accord.response import assist_actions, assist_board, assist_forms, assist_offer_deploy, assist_queries, hanging
+from accord.response import (
+    assist_actions,
+    assist_board,
+    assist_forms,
+    assist_offer_deploy,
+    assist_page_actions,
+    assist_queries,
+    hanging,
+)
 from accord.response.assist_forms import PRIORITIES, STATUSES, type_name, unit_name
 from accord.response.kinds import incident_roles
 from accord.response.refs import pick, signed_time
@@ -103,6 +111,12 @@ def _may_request(account: Account, incident: Record) -> bool:
     return member.code in affected or member.kind == Member.Kind.SECRETARIAT
 
 
+def _may_offer_unsolicited(own: str, may_act: bool, incident: Record) -> bool:
+    from accord.response.assist_offer_views import may_offer_unsolicited
+
+    return may_offer_unsolicited(own, may_act, incident)
+
+
 def _board_page(
     request: HttpRequest, incident: Record, *, errors: dict[str, str] | None = None, status: int = 200
 ) -> HttpResponse:
@@ -136,6 +150,7 @@ def _board_page(
             "board": found,
             "own": own,
             "may_request": _may_request(account, incident),
+            "may_offer": _may_offer_unsolicited(own, _may_act(account), incident),
             "errors": errors or {},
             "posted": request.POST if request.method == "POST" else None,
         },
@@ -231,6 +246,9 @@ def _history(principal: Principal, record: Record, out: dict[str, Any], names: d
     for offer in out["offers"]:
         text = _("Offered %(quantity)s %(unit)s") % {"quantity": offer["quantity"], "unit": offer["unit_name"]}
         events.append({"at": offer["updated_at"], "text": text, "member": offer["member"]})
+        if offer["state"] != "active":
+            text = _("Withdrew the offer: %(reason)s") % {"reason": offer.get("reason", "")}
+            events.append({"at": offer["updated_at"], "text": text, "member": offer["member"]})
     for acceptance in assist_board.acceptances_of(principal, record):
         view: Any = acceptance.acceptance_view
         body = acceptance.current_version.body if acceptance.current_version is not None else {}
@@ -254,12 +272,13 @@ def _request_page(
     member = _member(account)
     own = member.code if member is not None else ""
     live = out["status"] not in CLOSED and out["state"] == "active"
-    offers_wanted = live and out["gap"] > 0
+    offers_wanted = live  # a covered request still takes offers: standby offers, the form says it is covered
     incident = _incident_of(request, out)
     errors = errors or {}
     for offer in out["offers"]:
         offer["error"] = errors.get(f"accept-{offer['id']}", "")
     assist_offer_deploy.dress(principal, out, own=own, may_act=_may_act(account), errors=errors)
+    assist_page_actions.dress(out, own=own, may_act=_may_act(account), errors=errors)
     return render(
         request,
         "response/assist_request.html",

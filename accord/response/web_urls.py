@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from accord.response import assist_deploy_views, assist_views, room_views, sitrep_views, views
+from accord.response import assist_deploy_views, assist_offer_views, assist_views, room_views, sitrep_views, views
 
 urlpatterns: list[URLPattern] = [
     path("incidents/", views.incident_list, name="incidents"),
@@ -22,6 +22,24 @@ urlpatterns: list[URLPattern] = [
     path("assistance/requests/<str:record_uuid>/", assist_views.request_page, name="assist-request"),
     path("assistance/requests/<str:record_uuid>/offers/", assist_views.offer_new, name="assist-offer-new"),
     path("assistance/offers/<str:offer_uuid>/accept/", assist_views.accept, name="assist-accept"),
+    path(
+        "incidents/<str:record_uuid>/assistance/offer/", assist_offer_views.unsolicited_new, name="assist-unsolicited"
+    ),
+    path(
+        "assistance/requests/<str:record_uuid>/withdraw/",
+        assist_offer_views.end_request,
+        {"action": "withdraw"},
+        name="assist-request-withdraw",
+    ),
+    path(
+        "assistance/requests/<str:record_uuid>/close/",
+        assist_offer_views.end_request,
+        {"action": "close"},
+        name="assist-request-close",
+    ),
+    path(
+        "assistance/offers/<str:offer_uuid>/withdraw/", assist_offer_views.withdraw_offer, name="assist-offer-withdraw"
+    ),
     path("assistance/offers/<str:offer_uuid>/commit/", assist_deploy_views.commit, name="assist-commit"),
     path("assistance/offers/<str:offer_uuid>/deploy/", assist_deploy_views.deploy, name="assist-deploy"),
     path("assistance/deployments/<str:record_uuid>/", assist_deploy_views.deployment, name="assist-deployment"),

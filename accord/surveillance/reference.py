@@ -4,8 +4,8 @@ The tables are data files in `accord/surveillance/data/` (documented in docs/sur
 
 * `diseases.json`: notifiable diseases by ICD-10 code (the key of a series), with the ICD-11 code where the two
   match one to one, and names in English, Russian and Chinese;
-* `regions.json`: first-level regions (ISO 3166-2) of the members; a member code alone stands for the member
-  as a whole;
+* `regions.json`: first-level regions (ISO 3166-2) of the members, each with its administrative centre (`centre`,
+  `lat`, `lon`: the regional capital, from GeoNames); a member code alone stands for the member as a whole;
 * `adjacency.json`: pairs of regions of neighbouring members that share a border (cross-border signals).
 
 No Django models here; the functions are pure apart from reading the files once.
@@ -48,10 +48,19 @@ class Region:
     name_en: str
     name_ru: str
     name_zh: str
+    # The administrative centre (the regional capital), WGS 84 degrees; None for a member as a whole.
+    centre: str = ""
+    lat: float | None = None
+    lon: float | None = None
 
     @property
     def name(self) -> str:
         return _localised(self.name_en, self.name_ru, self.name_zh)
+
+    @property
+    def point(self) -> tuple[float, float] | None:
+        """The administrative centre as (latitude, longitude), when known."""
+        return (self.lat, self.lon) if self.lat is not None and self.lon is not None else None
 
     @property
     def whole_member(self) -> bool:
@@ -112,7 +121,16 @@ def regions() -> dict[str, Region]:
     table: dict[str, Region] = {}
     for r in raw["regions"]:
         member = r["code"].split("-", 1)[0]
-        table[r["code"]] = Region(code=r["code"], member=member, name_en=r["en"], name_ru=r["ru"], name_zh=r["zh"])
+        table[r["code"]] = Region(
+            code=r["code"],
+            member=member,
+            name_en=r["en"],
+            name_ru=r["ru"],
+            name_zh=r["zh"],
+            centre=r.get("centre", ""),
+            lat=float(r["lat"]) if "lat" in r else None,
+            lon=float(r["lon"]) if "lon" in r else None,
+        )
     return table
 
 

@@ -73,6 +73,9 @@ class Site:
             Visit("assistance request", kz, reverse("assist-request", args=[self.request_uuid])),
             Visit("assistance request, offering", "kg.health", reverse("assist-request", args=[self.request_uuid])),
             Visit("request assistance", kz, reverse("assist-request-new", args=[self.incident_uuid])),
+            Visit(
+                "offer assistance unsolicited", "kg.health", reverse("assist-unsolicited", args=[self.incident_uuid])
+            ),
             Visit("deploy an offer", "kg.health", reverse("assist-deploy", args=[self.offer_uuid])),
             Visit("deployment, providing", "uz.health", reverse("assist-deployment", args=[self.deployment_uuid])),
             Visit("deployment", kz, reverse("assist-deployment", args=[self.deployment_uuid])),
