@@ -8,6 +8,7 @@ For callers (API, web pages, exports, the matching board):
 * `unsolicited_offers(principal, incident)`: offers on an incident that answer no request;
 * `deployments_of(principal, incident)`: the deployments on an incident (the 3W data; `status=` keeps one status),
   `deployments_of_offer`;
+* `commitments_of_offer(principal, offer)`: the counted commitments of an offer;
 * `request_out(record, principal)`, `offer_out(record)` and `deployment_out(record)`: plain dicts of a record and its
   ledger, the shape of the API (exports take these);
 * `page(rows, keys, limit, cursor)`: one page of such a list by keyset (its order's columns, never an OFFSET), with
@@ -31,7 +32,7 @@ from accord.records.errors import ActionError
 from accord.records.models import Record
 from accord.records.principal import Principal
 from accord.response import assist_catalogue
-from accord.response.assist_kinds import OFFER_KIND, REQUEST_KIND
+from accord.response.assist_kinds import COMMITMENT_KIND, OFFER_KIND, REQUEST_KIND
 from accord.response.assist_models import AssistanceAcceptanceView
 from accord.response.refs import signed_time
 
@@ -105,6 +106,21 @@ def deployments_of(principal: Principal, incident: Record, *, status: str | None
     if status:
         rows = rows.filter(deployment_view__status=status)
     return rows.order_by("deployment_view__updated_at", "uuid")
+
+
+def commitments_of_offer(principal: Principal, offer: Record) -> QuerySet[Record]:
+    """The counted commitments of an offer (by the offering member, on the offer's node), oldest first."""
+    return (
+        Record.objects.visible_to(principal)
+        .filter(
+            kind=COMMITMENT_KIND,
+            commitment_view__offer_node=offer.origin_node,
+            commitment_view__offer_record=offer.uuid,
+            commitment_view__counted=True,
+        )
+        .select_related("current_version", "commitment_view")
+        .order_by("commitment_view__at", "uuid")
+    )
 
 
 def deployments_of_offer(principal: Principal, offer: Record) -> QuerySet[Record]:
@@ -267,7 +283,7 @@ def request_out(record: Record, principal: Principal | None = None) -> dict[str,
         "quantity": int(body.get("quantity", 0)),
         "needed_by": body.get("needed_by", ""),
         "region": body.get("region", ""),
-        "point": body.get("point"),
+        "point": point_out(body.get("point")),
         "priority": body.get("priority", ""),
         "conditions": body.get("conditions", ""),
         "state": version.state,
@@ -279,6 +295,23 @@ def request_out(record: Record, principal: Principal | None = None) -> dict[str,
         "status": ledger.get("status") or str(body.get("status", "open")),
         "offers": [offer_out(o) for o in offers_of(principal, record)] if principal is not None else [],
     }
+
+
+def _location(value: Any) -> dict[str, Any]:
+    location = dict(value) if isinstance(value, dict) else {}
+    if "point" in location:
+        location["point"] = point_out(location["point"])
+    return location
+
+
+def point_out(value: Any) -> dict[str, float] | None:
+    """A body's point (its coordinates as decimal text, or numbers in an older version) as numbers."""
+    if not isinstance(value, dict):
+        return None
+    try:
+        return {"lat": float(value["lat"]), "lon": float(value["lon"])}
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def deployment_out(record: Record) -> dict[str, Any]:
@@ -301,7 +334,7 @@ def deployment_out(record: Record) -> dict[str, Any]:
         "delivered": int(body.get("delivered", 0)),
         "status": body.get("status", ""),
         "contact": body.get("contact", {}),
-        "location": body.get("location", {}),
+        "location": _location(body.get("location")),
         "departure": body.get("departure"),
         "arrival": body.get("arrival"),
         "end": body.get("end"),

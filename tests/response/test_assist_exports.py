@@ -12,6 +12,7 @@ from lxml import etree
 
 from accord.lib import edxl_rm
 from accord.lib.cap.secure import make_parser
+from accord.records.models import Record
 from tests.response.assist_support import accept, created_id, offer, open_incident, request
 from tests.response.conftest import Api, People
 
@@ -176,3 +177,117 @@ def test_an_offer_as_edxl_rm_response_or_unsolicited_offer(people: People) -> No
     assert root.tag == f"{{{edxl_rm.MSG_NS}}}OfferUnsolicitedResource"
     assert root.find("msg:OriginatingMessageID", NS) is None
     assert Api(people.ivan).get(f"/api/v1/offers/{unsolicited}.xml").status_code == 404
+
+
+def _deployed(people: People, scene: dict[str, str]) -> str:
+    """CN commits 3000 and then 1000 of its accepted 4000 tests, and deploys 4000 that arrive with 2500 delivered."""
+    alice = Api(people.world.alice)
+    for quantity in (3000, 1000):
+        assert alice.post(f"/api/v1/offers/{scene['from_cn']}/commit", {"quantity": quantity}).status_code == 200
+    made = alice.post(
+        f"/api/v1/offers/{scene['from_cn']}/deployments",
+        {
+            "quantity": 4000,
+            "contact": {"name": "Wang Li"},
+            "location": {"region": "KZ-61", "place": "Kyzylorda laboratory", "point": {"lat": 44.85, "lon": 65.5}},
+            "departure": "2026-05-04",
+        },
+    )
+    deployment = created_id(made)
+    for status, delivered in (("arrived", 2500), ("operating", 2500), ("demobilised", 4000)):
+        reported = alice.post(f"/api/v1/deployments/{deployment}/status", {"status": status, "delivered": delivered})
+        assert reported.status_code == 200, reported.content
+    return deployment
+
+
+def test_a_commitment_as_edxl_rm_commit_resource(people: People) -> None:
+    scene = _scene(people)
+    carol = Api(people.world.carol)
+    # Nothing committed yet: no commitment to show.
+    assert carol.get(f"/api/v1/offers/{scene['from_cn']}/commitment.xml").status_code == 404
+    _deployed(people, scene)
+    root = _xml(carol.get(f"/api/v1/offers/{scene['from_cn']}/commitment.xml"))
+    assert root.tag == f"{{{edxl_rm.MSG_NS}}}CommitResource"
+    assert root.findtext("msg:MessageID", namespaces=NS) == f"{scene['from_cn']}/commit"
+    assert root.findtext("msg:MessageContentType", namespaces=NS) == "CommitResource"
+    assert root.findtext("msg:OriginatingMessageID", namespaces=NS) == scene["tests"]
+    assert root.findtext("msg:PrecedingMessageID", namespaces=NS) == scene["from_cn"]
+    assert root.findtext("msg:IncidentInformation/rm:IncidentID", namespaces=NS) == scene["incident"]
+    assert root.findtext("msg:ContactInformation/rm:ContactRole", namespaces=NS) == "RespondingOrg"
+    assert "CN" in (root.findtext("msg:ContactInformation/rm:ContactDescription", namespaces=NS) or "")
+    info = "msg:ResourceInformation/"
+    amount = info + "msg:AssignmentInformation/msg:Quantity/rm:MeasuredQuantity/rm:Amount"
+    assert root.findtext(amount, namespaces=NS) == "4000"  # both commitments
+    assert root.findtext(info + "msg:ScheduleInformation/msg:ScheduleType", namespaces=NS) == "Committed"
+    assert root.findtext(info + "msg:ScheduleInformation/msg:DateTime", namespaces=NS)
+    # An offer the reader may not see, and one nobody committed: 404.
+    assert Api(people.ivan).get(f"/api/v1/offers/{scene['from_cn']}/commitment.xml").status_code == 404
+    assert carol.get(f"/api/v1/offers/{scene['from_uz']}/commitment.xml").status_code == 404
+
+
+def test_a_deployment_as_edxl_rm_report_resource_deployment_status(people: People) -> None:
+    scene = _scene(people)
+    deployment = _deployed(people, scene)
+    root = _xml(Api(people.umid).get(f"/api/v1/deployments/{deployment}.xml"))
+    assert root.tag == f"{{{edxl_rm.MSG_NS}}}ReportResourceDeploymentStatus"
+    assert root.findtext("msg:MessageID", namespaces=NS) == f"{deployment}/status/demobilised"
+    assert root.findtext("msg:OriginatingMessageID", namespaces=NS) == scene["tests"]
+    assert root.findtext("msg:PrecedingMessageID", namespaces=NS) == f"{scene['from_cn']}/commit"
+    assert root.findtext("msg:IncidentInformation/rm:IncidentDescription", namespaces=NS) == (
+        "Measles across the Fergana valley"
+    )
+    resource = "msg:ResourceInformation/msg:Resource/"
+    assert root.findtext(resource + "msg:Description", namespaces=NS) == "Kyzylorda laboratory"
+    assert root.findtext(resource + "msg:ResponsibleParty/rm:ContactDescription", namespaces=NS) == "Wang Li"
+    status = resource + "msg:ResourceStatus/msg:DeploymentStatus/rm:Value"
+    assert root.findtext(status, namespaces=NS) == "demobilised"
+    schedules = {
+        s.findtext("msg:ScheduleType", namespaces=NS): s
+        for s in root.findall("msg:ResourceInformation/msg:ScheduleInformation", NS)
+    }
+    assert list(schedules) == ["ActualDeparture", "ActualArrival", "ActualReturnDeparture", "Current"]
+    assert (schedules["ActualDeparture"].findtext("msg:DateTime", namespaces=NS) or "").startswith("2026-05-04")
+    current = schedules["Current"]
+    assert current.findtext("msg:Location/rm:LocationDescription", namespaces=NS) == "KZ-61"
+    assert current.findtext(
+        "msg:Location/rm:TargetArea/gml:Point/gml:pos", namespaces={**NS, "gml": edxl_rm.GML_NS}
+    ) == ("44.85 65.5")
+
+
+def test_commitments_and_deployments_of_a_narrow_request_are_not_exported_to_others(people: People) -> None:
+    scene = _scene(people)
+    carol, alice = Api(people.world.carol), Api(people.world.alice)
+    on_masks = created_id(offer(alice, scene["masks"], 2000))
+    assert accept(carol, on_masks, 2000).status_code == 200
+    assert alice.post(f"/api/v1/offers/{on_masks}/commit", {"quantity": 2000}).status_code == 200
+    made = alice.post(
+        f"/api/v1/offers/{on_masks}/deployments",
+        {"quantity": 2000, "contact": {"name": "Wang Li"}, "location": {"region": "KZ-61"}},
+    )
+    deployment = created_id(made)
+    assert (
+        _xml(carol.get(f"/api/v1/deployments/{deployment}.xml")).findtext("msg:MessageID", namespaces=NS)
+        == f"{deployment}/status/mobilising"
+    )
+    assert _xml(carol.get(f"/api/v1/offers/{on_masks}/commitment.xml")) is not None
+    # UZ is in the incident's audience, not in the respirators request's: the same 404 as for nothing at all.
+    umid = Api(people.umid)
+    assert umid.get(f"/api/v1/deployments/{deployment}.xml").status_code == 404
+    assert umid.get(f"/api/v1/offers/{on_masks}/commitment.xml").status_code == 404
+    assert umid.get("/api/v1/deployments/00000000-0000-4000-8000-000000000000.xml").status_code == 404
+
+
+def test_a_point_with_decimals_is_kept_as_decimal_text_and_shown_as_numbers(people: People) -> None:
+    """A signed record holds no float: a request's point is signed as decimal text, and the API shows numbers."""
+    carol = Api(people.world.carol)
+    opened = open_incident(carol)
+    made = request(carol, opened["id"], point={"lat": 44.8528, "lon": 65.5092})
+    request_id = created_id(made)
+    assert made.json()["point"] == {"lat": 44.8528, "lon": 65.5092}
+    version = Record.objects.select_related("current_version").get(uuid=request_id).current_version
+    assert version is not None and version.body["point"] == {"lat": "44.8528", "lon": "65.5092"}
+    root = _xml(carol.get(f"/api/v1/requests/{request_id}.xml"))
+    pos = "msg:ResourceInformation/msg:ScheduleInformation/msg:Location/rm:TargetArea/gml:Point/gml:pos"
+    assert root.findtext(pos, namespaces={**NS, "gml": edxl_rm.GML_NS}) == "44.8528 65.5092"
+    far = request(carol, opened["id"], point={"lat": 91, "lon": 0})
+    assert far.status_code in (400, 422) and "point" in str(far.json().get("field")) + far.json()["detail"]
