@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accord.records.errors import ActionError
-from accord.response import assist_forms
+from accord.response import assist_forms, assist_points
 from accord.response.assist_deploy_kind import STATUSES
+from accord.response.assist_kinds import OutsideTerritory
 
 STATUS_LABELS: dict[str, str | Promise] = {
     "mobilising": gettext_lazy("Mobilising"),
@@ -36,6 +37,7 @@ DEPLOY_FIELDS = (
     "contact_phone",
     "contact_email",
     "region",
+    "point",
     "place",
     "departure",
     "arrival",
@@ -65,11 +67,19 @@ class Form:
     def error_list(self) -> list[dict[str, str]]:
         named = [(f, self.errors[f]) for f in self.fields if f in self.errors]
         rest = [(f, m) for f, m in self.errors.items() if f not in self.fields]
-        return [{"anchor": f if f in self.fields else self.fields[0], "message": m} for f, m in named + rest]
+        return [{"anchor": _anchor(f, self.fields), "message": m} for f, m in named + rest]
 
     def refused(self, error: ActionError) -> None:
-        """An action's refusal, on the field it names."""
-        self.errors[field_of(error, self.fields)] = error.message
+        """An action's refusal, on the field it names (a point outside the region's member said in the reader's
+        language)."""
+        message = assist_points.outside(error) if isinstance(error, OutsideTerritory) else error.message
+        self.errors[field_of(error, self.fields)] = message
+
+
+def _anchor(name: str, fields: tuple[str, ...]) -> str:
+    if name == assist_points.FIELD and name in fields:
+        return assist_points.ANCHOR
+    return name if name in fields else fields[0]
 
 
 def field_of(error: ActionError, fields: tuple[str, ...]) -> str:
@@ -81,6 +91,8 @@ def field_of(error: ActionError, fields: tuple[str, ...]) -> str:
         return f"contact_{part}" if f"contact_{part}" in fields else "contact_name"
     if error.field == "location" or parts[0] == "location":
         part = parts[1] if len(parts) > 1 and parts[0] == "location" else "region"
+        if part == "point" and "point" in fields:
+            return "point"
         return "place" if part == "place" else "region"
     if error.field == "when":
         return "status"
@@ -94,8 +106,12 @@ def deploy_form(initial: dict[str, str]) -> Form:
 def deploy_from_post(data: QueryDict) -> tuple[Form, dict[str, Any]]:
     """The deploy form as posted, and the arguments of `assist_deploy.deploy` when the form has no error."""
     limits = {"place": 300, "contact_name": 200, "contact_phone": 50, "contact_email": 200}
-    values = {name: data.get(name, "").strip()[: limits.get(name, 40)] for name in DEPLOY_FIELDS}
+    values = {name: data.get(name, "").strip()[: limits.get(name, 40)] for name in DEPLOY_FIELDS if name != "point"}
+    posted = assist_points.from_post(data)
+    values.update(point_lat=posted.lat, point_lon=posted.lon)
     form = Form(values=values)
+    if posted.error:
+        form.errors["point"] = posted.error
     wanted, message = assist_forms.quantity(data)
     if wanted is None:
         form.errors["quantity"] = message
@@ -110,6 +126,8 @@ def deploy_from_post(data: QueryDict) -> tuple[Form, dict[str, Any]]:
         form.errors["status"] = _("Choose a status.")
     contact = {"name": values["contact_name"], "phone": values["contact_phone"], "email": email}
     location: dict[str, Any] = {"region": values["region"], "place": values["place"]}
+    if posted.point is not None:
+        location["point"] = posted.point
     arguments: dict[str, Any] = {
         "quantity": wanted,
         "contact": contact,

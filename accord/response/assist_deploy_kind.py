@@ -20,7 +20,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from accord.records import kinds
 from accord.response import assist_ledger as ledger
-from accord.response.assist_kinds import MAX_QUANTITY, MEMBER_CODE, Point, check_resource, optional_when, refuse
+from accord.response.assist_kinds import (
+    MAX_QUANTITY,
+    MEMBER_CODE,
+    Point,
+    check_point,
+    check_resource,
+    optional_when,
+    refuse,
+)
 from accord.response.kinds import incident_roles
 from accord.response.refs import RecordRef
 from accord.surveillance import reference
@@ -85,6 +93,7 @@ def _rules(body: dict[str, Any], author: kinds.Author) -> None:
         raise refuse("delivered", f"{body['delivered']} is more than the deployment's quantity ({body['quantity']})")
     if reference.regions().get(body["location"]["region"]) is None:
         raise refuse("location", f"{body['location']['region']} is not a listed first-level region (ISO 3166-2)")
+    check_point(body["location"].get("point"), body["location"]["region"], name="location.point", field="location")
     before = body["change"].get("from_status")
     if before is not None and STATUSES.index(body["status"]) < STATUSES.index(before):
         raise refuse("status", f"a deployment does not go back from {before} to {body['status']}")

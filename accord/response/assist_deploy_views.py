@@ -24,7 +24,15 @@ from accord.records import actions as record_actions
 from accord.records.errors import ActionError, Conflict, Forbidden, NotFound
 from accord.records.models import Record, Version
 from accord.records.principal import Principal
-from accord.response import assist_actions, assist_deploy, assist_forms, assist_queries, assist_views, hanging
+from accord.response import (
+    assist_actions,
+    assist_deploy,
+    assist_forms,
+    assist_points,
+    assist_queries,
+    assist_views,
+    hanging,
+)
 from accord.response.assist_deploy_forms import (
     Form,
     deploy_form,
@@ -34,6 +42,7 @@ from accord.response.assist_deploy_forms import (
     statuses_from,
 )
 from accord.response.assist_forms import type_name, unit_name
+from accord.response.assist_kinds import OutsideTerritory
 from accord.response.assist_offer_deploy import deployment_row, sums
 from accord.response.refs import signed_time
 from accord.response.views import _account, _names, visible_incident
@@ -90,6 +99,8 @@ def _not_provider(request: HttpRequest) -> HttpResponse:
 def _refusal(error: ActionError, offer: Record, request_record: Record, left: str) -> str:
     """An action's refusal in the reader's language where it is one the forms expect."""
     unit = unit_name(str(_body(offer).get("unit", "")))
+    if isinstance(error, OutsideTerritory):
+        return assist_points.outside(error)
     if isinstance(error, Forbidden) and error.field == "offer":
         return _("Only the offering member's focal points commit and deploy its offer.")
     if isinstance(error, Conflict) and error.field == "offer" and offer.origin_node != record_actions.here().node_id:
@@ -177,7 +188,11 @@ def deploy(request: HttpRequest, offer_uuid: str) -> HttpResponse:
         return _not_provider(request)
     if request.method != "POST":
         left = sums(offer.uuid, record.uuid)["to_deploy"]
-        initial = {"region": str(_body(record).get("region", "")), "quantity": str(left) if left else ""}
+        initial = {
+            "region": str(_body(record).get("region", "")),
+            "quantity": str(left) if left else "",
+            **assist_points.values(_body(record).get("point")),
+        }
         return _deploy_page(request, offer, record, deploy_form(initial))
     form, arguments = deploy_from_post(request.POST)
     if form.errors:

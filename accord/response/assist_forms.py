@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from accord.members.models import Member
 from accord.records.envelope import Audience
-from accord.response import assist_catalogue
+from accord.response import assist_catalogue, assist_points
 from accord.surveillance import reference
 
 PRIORITIES: dict[str, str | Promise] = {
@@ -50,6 +50,7 @@ REQUEST_FIELDS = (
     "quantity",
     "needed_by",
     "region",
+    "point",
     "priority",
     "conditions",
     "audience",
@@ -101,6 +102,9 @@ class RequestForm:
     quantity: str = ""
     needed_by: str = ""
     region: str = ""
+    point_lat: str = ""
+    point_lon: str = ""
+    point: dict[str, float] | None = None
     priority: str = "medium"
     conditions: str = ""
     audience_mode: str = "incident"
@@ -122,6 +126,8 @@ class RequestForm:
 def _anchor(name: str) -> str:
     if name == "audience":
         return "audience-incident"
+    if name == assist_points.FIELD:
+        return assist_points.ANCHOR
     return name if name in REQUEST_FIELDS else "resource_type"
 
 
@@ -145,6 +151,10 @@ def request_from_post(data: QueryDict, members: set[str]) -> RequestForm:
         form.errors["needed_by"] = _("Say by when it is needed.")
     if not form.region:
         form.errors["region"] = _("Choose the region it is delivered to.")
+    posted = assist_points.from_post(data)
+    form.point_lat, form.point_lon, form.point = posted.lat, posted.lon, posted.point
+    if posted.error:
+        form.errors["point"] = posted.error
     if form.priority not in PRIORITIES:
         form.errors["priority"] = _("Choose a priority.")
     if form.audience_mode not in ("incident", "named"):

@@ -25,6 +25,7 @@ from typing import Any, Literal
 from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
+from accord.members import outlines
 from accord.members.models import Member
 from accord.records import kinds
 from accord.records.errors import ActionError
@@ -81,6 +82,30 @@ class Point(BaseModel):
     def _decimal(self, value: float) -> str:
         text = f"{value:.6f}".rstrip("0").rstrip(".")
         return "0" if text == "-0" else text
+
+
+class OutsideTerritory(ActionError):
+    """A point that does not lie in the territory of the member whose region it is given with (400, on the field
+    that holds the point). `member`, `region` and `point` say which, for a page to say it in the reader's language."""
+
+    def __init__(self, name: str, *, field: str, point: tuple[float, float], region: str, member: str) -> None:
+        message = f"({point[0]}, {point[1]}) is not in {member}, whose region {region} it is given with"
+        super().__init__(f"{name}: {message}", field=field)
+        self.point, self.region, self.member = point, region, member
+
+
+def check_point(point: Any, region: str, *, name: str, field: str) -> None:
+    """A body's point (decimal text, or numbers) lies in the outline of the member whose first-level region `region`
+    is (`accord.members.outlines`, within about 5 km). No point, a region not listed (refused on its own) or a member
+    without an outline: nothing to check."""
+    if not isinstance(point, dict):
+        return
+    found = reference.regions().get(region)
+    if found is None:
+        return
+    lat, lon = float(point["lat"]), float(point["lon"])
+    if outlines.contains(found.member, lat, lon) is False:
+        raise OutsideTerritory(name, field=field, point=(lat, lon), region=region, member=found.member)
 
 
 class RequestChange(BaseModel):
@@ -200,6 +225,7 @@ def _request_rules(body: dict[str, Any], author: kinds.Author) -> None:
         raise refuse("region", f"{region.code} is a region of {region.member}, not of {member}")
     if secretariat and affected is not None and region.member not in affected:
         raise refuse("region", f"{region.code} is a region of {region.member}, which is not affected")
+    check_point(body.get("point"), region.code, name="point", field="point")
 
 
 def _offer_rules(body: dict[str, Any], author: kinds.Author) -> None:

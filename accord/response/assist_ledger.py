@@ -93,6 +93,23 @@ def accepted_for(request_node: uuid.UUID, request_record: uuid.UUID, member: str
     return _accepted(request_node, request_record, member)[0]
 
 
+def accepted_of_offer(
+    offer_node: uuid.UUID, offer_record: uuid.UUID, request_node: uuid.UUID, request_record: uuid.UUID, member: str
+) -> tuple[int, int]:
+    """What counts as accepted of one offer for one request (its counted acceptances for the requesting `member`;
+    once the offer is withdrawn, only what was committed of them), and what was accepted of it in all (the part not
+    counted is released back to the request's gap). The request's `accepted` is the sum of the first over its
+    offers."""
+    where = {"request_node": request_node, "request_record": request_record}
+    accepted = _sum(
+        AssistanceAcceptanceView.objects.filter(
+            counted=True, member=member, offer_node=offer_node, offer_record=offer_record, **where
+        )
+    )
+    kept = _kept(offer_node, offer_record, where, accepted)
+    return (accepted if kept is None else kept), accepted
+
+
 def status_of(state: str, requested: int, accepted: int) -> str:
     if state in ("withdrawn", "closed"):
         return state

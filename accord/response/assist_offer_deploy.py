@@ -6,11 +6,14 @@ deploy form, or why not here (an offer is committed and deployed on its own node
 `dress(principal, out, own=, may_act=, errors=)` adds this to the request's dict of `assist_views` (each offer's
 `deploy`, and `deploying`: the offers that have something to show). Reads only: the offers and deployments through
 the audience filter (`assist_actions.offer_for`, `assist_queries.deployments_of_offer`), the sums from the ledger's
-rows of those offers, counted as the actions count them.
+rows of those offers. What was accepted is counted as the ledger counts it (`assist_ledger.accepted_of_offer`): of a
+withdrawn offer, only what was committed; the rest is shown as released back to the request's gap, and a withdrawn
+offer has no commit form and no deploy link (the actions refuse it, 409).
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.db.models import Model, QuerySet, Sum
@@ -19,10 +22,17 @@ from django.urls import reverse
 from accord.records import actions as record_actions
 from accord.records.errors import NotFound
 from accord.records.principal import Principal
-from accord.response import assist_actions, assist_queries
+from accord.response import assist_actions, assist_points, assist_queries
+from accord.response import assist_ledger as ledger
 from accord.response.assist_deploy_forms import status_label
 from accord.response.assist_forms import unit_name
-from accord.response.assist_models import AssistanceAcceptanceView, AssistanceCommitmentView, DeploymentView
+from accord.response.assist_models import (
+    AssistanceAcceptanceView,
+    AssistanceCommitmentView,
+    AssistanceOfferView,
+    AssistanceRequestView,
+    DeploymentView,
+)
 from accord.surveillance import reference
 
 
@@ -42,15 +52,28 @@ def region_name(code: str) -> str:
     return f"{found.name} ({code})" if found is not None else code
 
 
+def _accepted(offer: Any, request: Any) -> tuple[int, int]:
+    """What counts as accepted of the offer for the request, as the ledger counts it (`assist_ledger`: of a withdrawn
+    offer only what was committed), and all that was accepted of it."""
+    wanted = AssistanceRequestView.objects.filter(record__uuid=request).values_list("node", "member").first()
+    offered = AssistanceOfferView.objects.filter(record__uuid=offer).values_list("node", flat=True).first()
+    if wanted is None or offered is None:  # not projected here (yet): the counted acceptances as they are
+        accepted = _sum(_rows(AssistanceAcceptanceView, offer, request))
+        return accepted, accepted
+    return ledger.accepted_of_offer(offered, uuid.UUID(str(offer)), wanted[0], uuid.UUID(str(request)), wanted[1])
+
+
 def sums(offer: Any, request: Any) -> dict[str, int]:
-    """What was accepted of an offer for a request, committed, deployed and delivered; what is left to commit and to
-    deploy (as the actions count them)."""
-    accepted = _sum(_rows(AssistanceAcceptanceView, offer, request))
+    """What counts as accepted of an offer for a request (as the ledger counts it), committed, deployed and
+    delivered; what was accepted of a withdrawn offer and released back to the request's gap; what is left to commit
+    and to deploy."""
+    accepted, all_accepted = _accepted(offer, request)
     committed = _sum(_rows(AssistanceCommitmentView, offer, request))
     deployments = _rows(DeploymentView, offer, request)
     deployed, delivered = _sum(deployments), _sum(deployments, "delivered")
     return {
         "accepted": accepted,
+        "released": all_accepted - accepted,
         "committed": committed,
         "deployed": deployed,
         "delivered": delivered,
@@ -64,6 +87,7 @@ def deployment_row(out: dict[str, Any]) -> dict[str, Any]:
     out["status_label"] = status_label(str(out.get("status", "")))
     out["unit_name"] = unit_name(str(out.get("unit", "")))
     out["region_name"] = region_name(str((out.get("location") or {}).get("region", "")))
+    out["point_text"] = assist_points.text((out.get("location") or {}).get("point"))
     out["url"] = reverse("assist-deployment", args=[out["id"]])
     return out
 
@@ -91,5 +115,5 @@ def dress(principal: Principal, out: dict[str, Any], *, own: str, may_act: bool,
             "commit_error": errors.get(f"commit-{offer['id']}", ""),
             "deploy_url": reverse("assist-deploy", args=[offer["id"]]) + f"?request={out['id']}",
         }
-        if found["accepted"] or deployments:
+        if found["accepted"] or found["released"] or deployments:
             out["deploying"].append(offer)

@@ -28,8 +28,10 @@ from accord.response import (
     assist_actions,
     assist_board,
     assist_forms,
+    assist_kinds,
     assist_offer_deploy,
     assist_page_actions,
+    assist_points,
     assist_queries,
     hanging,
 )
@@ -80,6 +82,7 @@ def _dress(out: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
         out["open_quantity"] = max(int(out["quantity"]) - int(out["accepted"]), 0)
     if "region" in out:
         out["region_name"] = _region_name(str(out["region"]))
+        out["point_text"] = assist_points.text(out.get("point"))
         out["priority_label"] = PRIORITIES.get(str(out.get("priority")), out.get("priority"))
         out["status_label"] = STATUSES.get(str(out.get("status")), out.get("status"))
         out["url"] = reverse("assist-request", args=[out["id"]])
@@ -221,13 +224,16 @@ def request_new(request: HttpRequest, record_uuid: str) -> HttpResponse:
             detail=form.detail,
             needed_by=form.needed_by,
             region=form.region,
+            point=form.point,
             priority=form.priority,
             conditions=form.conditions,
             audience=form.audience(own.code if own is not None else ""),
         )
     except ActionError as error:
         where = error.field if error.field in assist_forms.REQUEST_FIELDS and error.field != "unit" else "resource_type"
-        form.errors[where] = error.message
+        form.errors[where] = (
+            assist_points.outside(error) if isinstance(error, assist_kinds.OutsideTerritory) else error.message
+        )
         return _request_form_page(request, incident, form, status=error.status)
     messages.success(request, _("The request is published to the members who may see it."))
     return HttpResponseRedirect(reverse("assist-request", args=[version.record_uuid]))
