@@ -4,8 +4,9 @@
 * A **request** is issued for the member it speaks for (`member`): an affected member of the incident (its focal
   points) or the Secretariat (its coordinators). Its body states the resource type of the catalogue
   (`assist_catalogue`), the quantity in the type's unit, when and where it is needed, its priority and the
-  requester's state (`open`, then `withdrawn` or `closed` by a new version). Whether it is partly covered or covered
-  is not stated: the ledger computes it.
+  requester's state (`open`, then `withdrawn` or `closed` by a new version). An optional point lies in the territory
+  of the region's member (`check_point`; a deployment's location is checked the same way). Whether it is partly
+  covered or covered is not stated: the ledger computes it.
 * An **offer** is issued for another member than the one it is offered to (`to_member`, the requester): on a
   request (solicited), or on an incident alone (unsolicited, for the affected member to accept).
 * An **acceptance** (offer, request, quantity) is issued for the requesting member, by the request's origin node
