@@ -6,7 +6,8 @@ For callers (API, web pages, exports, the matching board):
   with `request_view`, the ledger row, joined), most urgent first;
 * `offers_of(principal, request)`: the offers on a request (and unsolicited offers accepted for it);
 * `unsolicited_offers(principal, incident)`: offers on an incident that answer no request;
-* `deployments_of(principal, incident)`: the deployments on an incident (the 3W data), `deployments_of_offer`;
+* `deployments_of(principal, incident)`: the deployments on an incident (the 3W data; `status=` keeps one status),
+  `deployments_of_offer`;
 * `commitments_of_offer(principal, offer)`: the counted commitments of an offer;
 * `request_out(record, principal)`, `offer_out(record)` and `deployment_out(record)`: plain dicts of a record and its
   ledger, the shape of the API (exports take these);
@@ -92,8 +93,8 @@ def unsolicited_offers(principal: Principal, incident: Record) -> QuerySet[Recor
     )
 
 
-def deployments_of(principal: Principal, incident: Record) -> QuerySet[Record]:
-    return (
+def deployments_of(principal: Principal, incident: Record, *, status: str | None = None) -> QuerySet[Record]:
+    rows = (
         Record.objects.visible_to(principal)
         .filter(
             kind=DEPLOYMENT_KIND,
@@ -101,8 +102,10 @@ def deployments_of(principal: Principal, incident: Record) -> QuerySet[Record]:
             deployment_view__incident_record=incident.uuid,
         )
         .select_related("current_version", "deployment_view")
-        .order_by("deployment_view__updated_at", "uuid")
     )
+    if status:
+        rows = rows.filter(deployment_view__status=status)
+    return rows.order_by("deployment_view__updated_at", "uuid")
 
 
 def commitments_of_offer(principal: Principal, offer: Record) -> QuerySet[Record]:

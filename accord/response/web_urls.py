@@ -2,7 +2,15 @@
 
 from django.urls import URLPattern, path
 
-from accord.response import assist_deploy_views, assist_offer_views, assist_views, room_views, sitrep_views, views
+from accord.response import (
+    assist_3w_views,
+    assist_deploy_views,
+    assist_offer_views,
+    assist_views,
+    room_views,
+    sitrep_views,
+    views,
+)
 
 urlpatterns: list[URLPattern] = [
     path("incidents/", views.incident_list, name="incidents"),
@@ -19,6 +27,7 @@ urlpatterns: list[URLPattern] = [
     path("incidents/<str:record_uuid>/reopen/", room_views.incident_reopen, name="incident-reopen"),
     path("incidents/<str:record_uuid>/assistance/", assist_views.board, name="assist-board"),
     path("incidents/<str:record_uuid>/assistance/new/", assist_views.request_new, name="assist-request-new"),
+    path("incidents/<str:record_uuid>/assistance/deployments/", assist_3w_views.deployments, name="assist-deployments"),
     path("assistance/requests/<str:record_uuid>/", assist_views.request_page, name="assist-request"),
     path("assistance/requests/<str:record_uuid>/offers/", assist_views.offer_new, name="assist-offer-new"),
     path("assistance/offers/<str:offer_uuid>/accept/", assist_views.accept, name="assist-accept"),

@@ -12,7 +12,7 @@ from django.urls import reverse
 from accord.records.envelope import Audience
 from accord.records.models import Record
 from accord.records.principal import Principal
-from accord.response import assist_actions, assist_board
+from accord.response import assist_actions, assist_board, assist_deploy
 from tests.conftest import client_for
 from tests.response.assist_support import open_incident, request
 from tests.response.conftest import Api, People, measles, text_of
@@ -99,3 +99,105 @@ def test_a_point_given_through_the_api_is_kept(people: People) -> None:
     assert record.current_version.body["point"] == {"lat": "43.25", "lon": "76.91"}  # type: ignore[union-attr]
     refused = request(carol, incident["id"], point={"lat": 91, "lon": 76.91}, region="KZ-19")
     assert refused.status_code in (400, 422) and "lat" in refused.content.decode()
+
+
+# ---- the 3W page ------------------------------------------------------------------------------------------------
+
+
+def _deployed(people: People) -> tuple[Record, dict[str, str]]:
+    """Three deployments on carol's incident: CN's and UZ's PCR tests (a request all five may see; CN's at a point in
+    Almaty, UZ's at its region's centre), and CN's respirators for a request only KZ, CN and the Secretariat see."""
+    carol, alice, umid = people.world.carol, people.world.alice, people.umid
+    incident = measles(people, audience=AUDIENCE)
+    tests = assist_actions.create_request(
+        incident.uuid,
+        acting_user=carol,
+        resource_type="pcr_tests",
+        quantity=1000,
+        needed_by="2026-05-10",
+        region="KZ-19",
+    )
+    masks = assist_actions.create_request(
+        incident.uuid,
+        acting_user=carol,
+        resource_type="ppe_respirators",
+        quantity=500,
+        needed_by="2026-05-10",
+        region="KZ-71",
+        audience=Audience(members=["KZ", "CN", "SCO"]),
+    )
+    made = {}
+    for name, who, wanted, quantity in [
+        ("cn-tests", alice, tests, 600),
+        ("uz-tests", umid, tests, 400),
+        ("cn-masks", alice, masks, 500),
+    ]:
+        offered = assist_actions.make_offer(wanted.record_uuid, acting_user=who, quantity=quantity)
+        assist_actions.accept(offered.record_uuid, acting_user=carol, quantity=quantity)
+        made[name] = str(offered.record_uuid)
+    contact = {"name": "Logistics desk", "phone": "+86 10 0000 0000", "email": "desk@example.org"}
+    cn_tests = assist_deploy.deploy(
+        made["cn-tests"],
+        acting_user=alice,
+        quantity=600,
+        contact=contact,
+        location={"region": "KZ-19", "point": {"lat": ALMATY[0], "lon": ALMATY[1]}, "place": "City laboratory"},
+        status="in_transit",
+    )
+    assist_deploy.report_status(cn_tests.record_uuid, acting_user=alice, status="arrived", delivered=600)
+    uz_tests = assist_deploy.deploy(
+        made["uz-tests"], acting_user=umid, quantity=400, contact={"name": "UZ desk"}, location={"region": "KZ-19"}
+    )
+    cn_masks = assist_deploy.deploy(
+        made["cn-masks"], acting_user=alice, quantity=500, contact=contact, location={"region": "KZ-71"}
+    )
+    ids = {"cn-tests": cn_tests, "uz-tests": uz_tests, "cn-masks": cn_masks}
+    return incident, {name: str(v.record_uuid) for name, v in ids.items()}
+
+
+def _dots(page: str) -> list[str]:
+    return re.findall(r'<g class="deployment" data-number="(\d+)">', page)
+
+
+def test_the_3w_page_lists_and_maps_what_the_reader_may_see(people: People) -> None:
+    incident, ids = _deployed(people)
+    url = reverse("assist-deployments", args=[incident.uuid])
+    board = text_of(client_for(people.world.carol).get(reverse("assist-board", args=[incident.uuid])))
+    assert f'href="{url}"' in board
+
+    page = text_of(client_for(people.world.alice).get(url))
+    assert page.count('<tr class="deployment ') == 3 and _dots(page) == ["1", "2", "3"]
+    assert '<svg xmlns="http://www.w3.org/2000/svg"' in page and 'role="img"' in page and "<title>Map of the" in page
+    assert f'href="/api/v1/incidents/{incident.uuid}/deployments.csv"' in page
+    row = re.search(rf'<tr class="deployment deployment-CN" id="deployment-{ids["cn-tests"]}">(.*?)</tr>', page, re.S)
+    assert row is not None
+    cells = [re.sub(r"<[^>]+>", " ", c).split() for c in re.findall(r"<td>(.*?)</td>", row.group(1), re.S)]
+    assert cells[1][-1] == "(CN)" and " ".join(cells[2]) == "PCR tests" and cells[3] == ["600", "tests"]
+    assert cells[4] == ["600", "tests"] and cells[5] == ["Arrived"]
+    assert " ".join(cells[6]) == "Almaty Region (KZ-19) City laboratory"
+    assert cells[7][0] == "Arrival:"  # filled by the report of its arrival
+    assert "Logistics desk" in " ".join(cells[8]) and "desk@example.org" in cells[8]
+
+    # UZ is in the incident's audience but not in the respirators request's: two deployments, two dots.
+    seen_by_uz = text_of(client_for(people.umid).get(url))
+    assert ids["cn-masks"] not in seen_by_uz and ids["cn-tests"] in seen_by_uz and ids["uz-tests"] in seen_by_uz
+    assert _dots(seen_by_uz) == ["1", "2"] and "Respirators" not in seen_by_uz
+    # IN is outside the incident's audience: the page does not exist for it.
+    assert client_for(people.ivan).get(url).status_code == 404
+
+    # The status filter, and an unknown status named on its field.
+    arrived = text_of(client_for(people.world.alice).get(url, {"status": "arrived"}))
+    assert ids["cn-tests"] in arrived and ids["uz-tests"] not in arrived and _dots(arrived) == ["1"]
+    assert "No deployment in this status." in text_of(client_for(people.world.alice).get(url, {"status": "returned"}))
+    refused = client_for(people.world.alice).get(url, {"status": "lost"})
+    assert refused.status_code == 400
+    shown = text_of(refused)
+    assert 'id="status-error"' in shown and 'href="#status"' in shown and 'aria-invalid="true"' in shown
+
+
+def test_the_3w_page_in_russian(people: People) -> None:
+    incident, _ = _deployed(people)
+    reader = client_for(people.world.alice)
+    reader.cookies["django_language"] = "ru"
+    page = text_of(reader.get(reverse("assist-deployments", args=[incident.uuid])))
+    assert "Кто что где" in page and "Прибыл" in page and "ПЦР" in page

@@ -79,6 +79,7 @@ class Site:
             Visit("deploy an offer", "kg.health", reverse("assist-deploy", args=[self.offer_uuid])),
             Visit("deployment, providing", "uz.health", reverse("assist-deployment", args=[self.deployment_uuid])),
             Visit("deployment", kz, reverse("assist-deployment", args=[self.deployment_uuid])),
+            Visit("who does what where", kz, reverse("assist-deployments", args=[self.incident_uuid])),
             Visit("notifications", kz, reverse("notify-subscriptions")),
             Visit("new subscription", kz, reverse("notify-subscription-new")),
             Visit("delivery logs", "sco.coordinator", reverse("notify-delivery-logs")),
