@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
 from accord.records.models import Version
 from tests.response.assist_support import accept, created_id, open_incident, request
@@ -106,4 +108,16 @@ def test_a_party_on_another_node_is_sent_there_and_anyone_else_is_refused(people
     _refused(carol.post(f"/api/v1/offers/{offer_id}/deployments", deploy), 403, "offer")
     _refused(carol.post(f"/api/v1/offers/{offer_id}/withdraw", {"reason": "gone"}), 403, "offer")
     _refused(carol.post(f"/api/v1/deployments/{deployment_id}/status", status), 403, "deployment", "(CN)")
+    assert Version.objects.count() == before
+
+    # The page says the same in the reader's language: the status report form posted on this node, in Russian.
+    page = Client()
+    page.force_login(people.world.alice)
+    answer = page.post(
+        reverse("assist-deployment-status", args=[deployment_id]),
+        {"status": "in_transit", "delivered": "0"},
+        headers={"Accept-Language": "ru"},
+    )
+    assert answer.status_code == 409
+    assert "Это развёртывание записано на другом узле" in answer.content.decode()
     assert Version.objects.count() == before
