@@ -80,6 +80,15 @@ def member_of(acting_user: Account) -> str:
     return organisation.member.code
 
 
+def decided_here(record: Record, field: str, lead: str, there: str) -> None:
+    """Where things are decided: a request's acceptances, withdrawal and closing on its origin node (the requesting
+    member's), an offer's withdrawal, commitments and deployments on the offer's (the offering member's), a
+    deployment's status reports on the deployment's. Elsewhere a 409 naming `field` (the record acted on), saying
+    where: `"{field}: {lead} ({node}); {there}"`. Checked after who may act (a 403 naming the same field)."""
+    if record.origin_node != record_actions.here().node_id:
+        raise Conflict(f"{field}: {lead} ({record.origin_node}); {there}", field=field)
+
+
 def checked(kind: RecordKind, body: dict[str, Any], acting_user: Account, status: str) -> dict[str, Any]:
     """The kind's rules before any write, so that an error names the field the caller sent."""
     try:
@@ -180,9 +189,12 @@ def _end_request(record_uuid: uuid.UUID | str, acting_user: Account, state: str,
     current = request.current_version
     assert current is not None
     if current.state != "active" or current.body.get("status") != "open":
-        raise Conflict(f"the request is already {current.body.get('status')}", field="request")
-    if current.body.get("member") != member_of(acting_user):
-        raise Forbidden(f"only the requesting member ({current.body.get('member')}) may {state} it", field="request")
+        raise Conflict(f"request: the request is already {current.body.get('status')}", field="request")
+    verb = "withdraw" if state == "withdrawn" else "close"
+    requester = current.body.get("member")
+    if requester != member_of(acting_user):
+        raise Forbidden(f"request: only the requesting member ({requester}) may {verb} it", field="request")
+    decided_here(request, "request", f"a request is {state} on the requesting member's node", f"{verb} it there")
     body = dict(current.body)
     body["status"] = state
     body["change"] = {"action": "withdraw" if state == "withdrawn" else "close", "reason": reason.strip()}
@@ -212,10 +224,7 @@ def withdraw_offer(record_uuid: uuid.UUID | str, *, acting_user: Account, reason
     provider = str(current.body.get("member", ""))
     if member_of(acting_user) != provider:
         raise Forbidden(f"offer: only the offering member ({provider}) withdraws it", field="offer")
-    if record.origin_node != record_actions.here().node_id:
-        raise Conflict(
-            f"offer: the offer is decided on its own node ({record.origin_node}); withdraw it there", field="offer"
-        )
+    decided_here(record, "offer", "an offer is withdrawn on the offering member's node", "withdraw it there")
     if not reason.strip():
         raise refuse("reason", "say why the offer is withdrawn")
     with transaction.atomic():
@@ -376,12 +385,7 @@ def accept(
     same_type = offered.body.get("resource_type") == wanted.body.get("resource_type")
     if offered.body.get("to_member") != requester or not same_type:
         raise refuse("request", "the offer is not for this member's request of this resource type")
-    if request_record.origin_node != record_actions.here().node_id:
-        raise Conflict(
-            f"offer: acceptance is decided on the requesting member's node ({request_record.origin_node}); "
-            "accept there",
-            field="offer",
-        )
+    decided_here(request_record, "offer", "acceptance is decided on the requesting member's node", "accept there")
     quantity_of(quantity)
     body = checked(
         ACCEPTANCE,

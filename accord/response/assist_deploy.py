@@ -31,7 +31,7 @@ from accord.records.errors import ActionError, Conflict, Forbidden
 from accord.records.models import Record, Version
 from accord.records.principal import Principal
 from accord.response import hanging
-from accord.response.assist_actions import checked, member_of, offer_for, quantity_of, request_for
+from accord.response.assist_actions import checked, decided_here, member_of, offer_for, quantity_of, request_for
 from accord.response.assist_deploy_kind import DEPLOYMENT, KIND, STATUSES
 from accord.response.assist_kinds import COMMITMENT, COMMITMENT_KIND, refuse
 from accord.response.assist_models import (
@@ -64,8 +64,12 @@ def _own_offer(offer: uuid.UUID | str, acting_user: Account, request: uuid.UUID 
     provider = str(current.body.get("member", ""))
     if member_of(acting_user) != provider:
         raise Forbidden(f"offer: only the offering member ({provider}) commits and deploys it", field="offer")
-    if offer_record.origin_node != record_actions.here().node_id:
-        raise Conflict(f"offer: the offer is decided on its own node ({offer_record.origin_node})", field="offer")
+    decided_here(
+        offer_record,
+        "offer",
+        "commitments and deployments are decided on the offering member's node",
+        "commit and deploy there",
+    )
     target = current.body.get("request")
     if request is None and target is not None:
         request = str(target["record"])
@@ -240,7 +244,8 @@ def report_status(
         raise Conflict("the deployment is withdrawn", field="status")
     provider = str(current.body.get("member", ""))
     if member_of(acting_user) != provider:
-        raise Forbidden(f"status: only the providing member ({provider}) reports on its deployment", field="status")
+        raise Forbidden(f"deployment: only the providing member ({provider}) reports its status", field="deployment")
+    decided_here(record, "deployment", "status reports are made on the providing member's node", "report there")
     if status not in STATUSES:
         raise refuse("status", f"{status!r} is not one of {', '.join(STATUSES)}")
     before = str(current.body.get("status"))

@@ -108,6 +108,12 @@ class DeploymentOut(Schema):
     updated_at: datetime
 
 
+_WHERE = (
+    " Only the offering member: anyone else gets a 403 naming `offer`. Decided on the offer's own node: on another "
+    "node the offering member gets a 409 naming `offer` that says where."
+)
+
+
 def _deployment(request: HttpRequest, record_uuid: UUID | str) -> dict[str, Any]:
     found = assist_deploy.deployment_for(principal_of(request), record_uuid)
     return assist_queries.deployment_out(Record.objects.select_related("current_version").get(pk=found.pk))
@@ -117,6 +123,7 @@ def _deployment(request: HttpRequest, record_uuid: UUID | str) -> dict[str, Any]
     "/{uuid:record_uuid}/commit",
     response=RequestOut,
     summary="Commit (part of) what was accepted of an offer: the offering member, on its own node",
+    description="More than was accepted and not yet committed is a 409 naming `quantity`." + _WHERE,
 )
 def commit(request: HttpRequest, record_uuid: UUID, payload: CommitIn) -> dict[str, Any]:
     require_write(request)
@@ -134,6 +141,7 @@ def commit(request: HttpRequest, record_uuid: UUID, payload: CommitIn) -> dict[s
     "/{uuid:record_uuid}/deployments",
     response={201: DeploymentOut},
     summary="Deploy (part of) an accepted offer: the offering member, on its own node",
+    description="More than was accepted and not yet deployed is a 409 naming `quantity`." + _WHERE,
 )
 def deploy(request: HttpRequest, record_uuid: UUID, payload: DeploymentIn) -> Status[dict[str, Any]]:
     require_write(request)
@@ -164,6 +172,9 @@ def get_deployment(request: HttpRequest, record_uuid: UUID) -> dict[str, Any]:
     "/{uuid:record_uuid}/status",
     response=DeploymentOut,
     summary="Report a deployment's status and delivered quantity (the providing member; forward only)",
+    description="A status going back is a 409 naming `status`, a delivered quantity going down one naming "
+    "`delivered`. Only the providing member: anyone else gets a 403 naming `deployment`. Made on the deployment's "
+    "own node: on another node the providing member gets a 409 naming `deployment` that says where.",
 )
 def report_status(request: HttpRequest, record_uuid: UUID, payload: DeploymentStatusIn) -> dict[str, Any]:
     require_write(request)

@@ -8,7 +8,8 @@ mobilising → in_transit → arrived → operating → demobilised → returned
 version states the status it came from (`change.from_status`), and the kind refuses one going backwards on every
 write path. Its `follows` rule compares a version with the one before it, whenever that one is held: the current
 version when a status report is issued here, the stored version `seq - 1` when one is received from a peer (whatever
-its `from_status` says): the status never goes back and the delivered quantity never goes down.
+its `from_status` says): what it is for and of (`FIXED`: incident, request, offer, member, resource type, unit,
+quantity) never changes, the status never goes back and the delivered quantity never goes down.
 """
 
 from __future__ import annotations
@@ -101,8 +102,17 @@ def _rules(body: dict[str, Any], author: kinds.Author) -> None:
         raise refuse("status", "a new deployment comes from no status")
 
 
+# What a deployment is for and of: fixed by its first version (a status report changes none of it; more sent is a
+# new deployment).
+FIXED = ("incident", "request", "offer", "member", "resource_type", "unit", "quantity")
+
+
 def _follows(body: dict[str, Any], previous: dict[str, Any]) -> None:
-    """The version before this one (of the same deployment) as stored: no going back, nothing undelivered."""
+    """The version before this one (of the same deployment) as stored: what it is for and of stays the same, no
+    going back, nothing undelivered."""
+    for field in FIXED:
+        if field in previous and body.get(field) != previous[field]:
+            raise refuse(field, f"a deployment's {field} does not change after it is made (was {previous[field]})")
     before = previous.get("status")
     if before in STATUSES and STATUSES.index(body["status"]) < STATUSES.index(before):
         raise refuse("status", f"the deployment was {before}; it does not go back to {body['status']}")

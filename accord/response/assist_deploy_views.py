@@ -301,6 +301,8 @@ def _status_refusal(error: ActionError, record: Record, wanted: str) -> str:
     }
     if isinstance(error, Forbidden):
         return _("Only the focal points of the organisation that recorded the deployment report its status.")
+    if isinstance(error, Conflict) and error.field == "deployment":
+        return _("This deployment was recorded on another node: its status is reported there.")
     if isinstance(error, Conflict) and error.field == "status" and wanted == body.get("status"):
         return _("The deployment is already %(current)s: report a delivered quantity or a note with it.") % values
     if isinstance(error, Conflict) and error.field == "status":

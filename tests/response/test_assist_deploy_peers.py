@@ -140,3 +140,29 @@ def test_the_rule_between_versions_is_the_kinds_on_every_path() -> None:
     assert DEPLOYMENT.check(_body("arrived", 3000, "arrived"), author, previous)["delivered"] == 3000
     # Without the version before it, only what the version says of itself is checked.
     assert DEPLOYMENT.check(_body("in_transit", 0, "mobilising"), author)["status"] == "in_transit"
+
+
+@pytest.mark.parametrize(
+    ("field", "changes"),
+    [
+        ("quantity", {"quantity": 9000}),
+        ("member", {"member": "RU"}),
+        ("offer", {"offer": {"node": "00000000-0000-0000-0000-000000000001", "record": str(uuid.UUID(int=9))}}),
+        ("resource_type", {"resource_type": "antivirals", "unit": "courses"}),
+    ],
+)
+def test_a_later_version_changes_nothing_of_what_the_deployment_is_for(field: str, changes: dict[str, Any]) -> None:
+    """A status report moves the status and the delivered quantity; one that also changes the quantity, the member,
+    the offer or the resource is refused on every path: issued here (the kind's check) or received (quarantined)."""
+    author = Author(member="CN", received=True)
+    previous = DEPLOYMENT.check(_body("in_transit", 0, "mobilising"), author)
+    changed = {**_body("arrived", 1000, "in_transit"), **changes}
+    with pytest.raises(ActionError) as refused:
+        DEPLOYMENT.check(changed, author, previous)
+    assert refused.value.field == field
+    chain = Chain(make_peer("CN"))
+    assert _one(chain.sign(1, _body("mobilising", 0, None))).outcome == "stored"
+    received = _one(chain.sign(2, changed))
+    assert received.outcome == "quarantined" and received.quarantined is not None
+    assert field in received.quarantined.reason
+    assert _shown(chain) == (1, "mobilising", 0)
