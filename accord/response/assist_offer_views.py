@@ -53,7 +53,8 @@ def end_request(request: HttpRequest, record_uuid: str, action: str) -> HttpResp
 @login_required
 @require_POST
 def withdraw_offer(request: HttpRequest, offer_uuid: str) -> HttpResponse:
-    """Withdraw an offer, by its offering member, from the page of the request it is shown on (`request`)."""
+    """Withdraw an offer, by its offering member, from the page of the request it is shown on (`request`), or, for
+    an unsolicited offer shown on the incident's matching board, from the board."""
     account = _account(request)
     try:
         offer = assist_actions.offer_for(Principal.of(account), offer_uuid)
@@ -61,9 +62,8 @@ def withdraw_offer(request: HttpRequest, offer_uuid: str) -> HttpResponse:
         raise Http404("no such offer") from None
     body = offer.current_version.body if offer.current_version is not None else {}
     target = str(request.POST.get("request", "") or (body.get("request") or {}).get("record", ""))
-    if not target:
-        raise Http404("no request to return to")
-    record = assist_views._visible_request(request, target)
+    record = assist_views._visible_request(request, target) if target else None
+    incident = None if record is not None else visible_incident(request, str(body["incident"]["record"]))
     reason, message = assist_page_actions.reason_of(request.POST)
     try:
         if message:
@@ -71,8 +71,14 @@ def withdraw_offer(request: HttpRequest, offer_uuid: str) -> HttpResponse:
         assist_actions.withdraw_offer(offer.uuid, acting_user=account, reason=reason)
     except ActionError as error:
         errors = {f"withdraw-offer-{offer.uuid}": error.message}
+        if incident is not None:
+            return assist_views._board_page(request, incident, errors=errors, status=error.status)
+        assert record is not None
         return assist_views._request_page(request, record, errors=errors, status=error.status)
     messages.success(request, _("Your offer is withdrawn; what was accepted of it and not committed is open again."))
+    if incident is not None:
+        return HttpResponseRedirect(reverse("assist-board", args=[incident.uuid]) + "#waiting-offers")
+    assert record is not None
     return HttpResponseRedirect(reverse("assist-request", args=[record.uuid]) + "#offers")
 
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accord.members.models import Account, Member
+from accord.records import actions as record_actions
 from accord.records.errors import ActionError, NotFound
 from accord.records.models import Record
 from accord.records.principal import Principal
@@ -129,6 +130,7 @@ def _board_page(
     found = assist_board.board(principal, incident)
     member = _member(account)
     own = member.code if member is not None else ""
+    here = str(record_actions.here().node_id)
     for row in found.rows:
         _dress(row.request, names)
         for candidate in row.candidates:
@@ -144,6 +146,11 @@ def _board_page(
         ]
         offer["error"] = (errors or {}).get(f"accept-{offer['id']}", "")
         offer["may_accept"] = offer["to_member"] == own and _may_act(account) and bool(offer["targets"])
+        # The offering member withdraws its own offer here, when it was made on this node (its origin decides).
+        offer["may_withdraw"] = (
+            _may_act(account) and offer["member"] == own and offer["state"] == "active" and str(offer["node"]) == here
+        )
+        offer["withdraw_error"] = (errors or {}).get(f"withdraw-offer-{offer['id']}", "")
     return render(
         request,
         "response/assist_board.html",

@@ -208,6 +208,24 @@ def test_an_unsolicited_offer_from_the_board_form(people: People) -> None:
     board = text_of(client_for(people.kira).get(board_url))
     assert "from the Urumqi depot" in board and "2000" in board
 
+    # The offering member withdraws it from the board (a reason first); no one else gets the form.
+    withdraw_url = reverse("assist-offer-withdraw", args=[offer.record_uuid])
+    form_id = f'id="withdraw-offer-{offer.record_uuid}"'
+    assert form_id in text_of(alice.get(board_url))
+    assert form_id not in board and form_id not in text_of(client_for(people.world.carol).get(board_url))
+    before = Version.objects.count()
+    blank = alice.post(withdraw_url, {"reason": " "})
+    assert blank.status_code == 400
+    page = text_of(blank)
+    assert f'id="withdraw-offer-error-{offer.record_uuid}"' in page and "Say why" in page and form_id in page
+    assert client_for(people.kira).post(withdraw_url, {"reason": "not hers"}).status_code == 403
+    assert Version.objects.count() == before
+    gone = alice.post(withdraw_url, {"reason": "the depot is empty"})
+    assert gone.status_code == 302 and gone["Location"] == board_url + "#waiting-offers"
+    withdrawn = Record.objects.get(kind="assistance_offer").current_version
+    assert withdrawn is not None and withdrawn.state == "withdrawn"
+    assert "from the Urumqi depot" not in text_of(alice.get(board_url))
+
     # A closed incident takes no offers.
     actions.close_incident(incident, acting_user=people.world.carol, reason="over")
     assert alice.get(url).status_code == 403
