@@ -210,6 +210,7 @@ def _assistance(incident: Any) -> int:
         quantity=5000,
         needed_by=soon,
         region="KZ-61",
+        point={"lat": 42.32, "lon": 69.6},  # the laboratory in Shymkent
         priority="high",
         conditions="Kits with their reagents; cold chain to Shymkent",
     )
@@ -225,7 +226,7 @@ def _assistance(incident: Any) -> int:
         acting_user=uz,
         quantity=2000,
         contact={"name": "Laboratory logistics, Ministry of Health of Uzbekistan", "phone": "+998 71 000 00 00"},
-        location={"region": "KZ-61", "place": "Regional reference laboratory"},
+        location={"region": "KZ-61", "place": "Regional reference laboratory", "point": {"lat": 42.32, "lon": 69.6}},
         status="in_transit",
     )
     assist_deploy.report_status(deployment.record_uuid, acting_user=uz, status="arrived", delivered=2000)
