@@ -143,5 +143,7 @@ DEPLOYMENT = kinds.register(
         rules=_rules,
         follows=_follows,
         endpoint="POST /api/v1/offers/{id}/deployments",
+        # A deployment ends by its status (demobilised, returned), never by a plain withdrawal.
+        withdraw_endpoint="POST /api/v1/deployments/{id}/status",
     )
 )

@@ -305,6 +305,9 @@ ACCEPTANCE = kinds.register(
         project=ledger.project_acceptance,
         rules=_acceptance_rules,
         endpoint="POST /api/v1/offers/{id}/accept",
+        # An acceptance stands once made (the ledger counts it): what is undone is the offer, whose accepted part not
+        # committed then goes back to the gap.
+        withdraw_endpoint="POST /api/v1/offers/{id}/withdraw",
     )
 )
 
@@ -320,5 +323,6 @@ COMMITMENT = kinds.register(
         speaks_for=lambda body: str(body.get("member") or "") or None,
         project=ledger.project_commitment,
         endpoint="POST /api/v1/offers/{id}/commit",
+        withdraw_endpoint="POST /api/v1/offers/{id}/withdraw",  # a commitment stands; the offer may be withdrawn
     )
 )

@@ -142,3 +142,30 @@ def test_an_offer_withdrawn_on_a_peer_releases_the_same_on_this_node_whatever_th
     cn.ingest("assistance_commitment", commitment)
     assert _ledger(carol, request_id) == (20, 20, 20, 80, "partly_covered")
     assert AssistanceOfferView.objects.get(record_id=first.record_id).accepted == 20
+
+
+def test_acceptances_commitments_and_deployments_are_not_withdrawn_through_the_generic_records_endpoint(
+    people: People,
+) -> None:
+    """The ledger's facts stand once made: the generic withdrawal would stop them counting (a commitment left above
+    what is accepted); each is refused there with the endpoint that undoes or ends it, and nothing is stored."""
+    carol, alice = Api(people.world.carol), Api(people.world.alice)
+    opened = open_incident(carol)
+    request_id = created_id(request(carol, opened["id"], quantity=100))
+    offer_id = created_id(offer(alice, request_id, 60))
+    assert accept(carol, offer_id, 60).status_code == 200
+    assert alice.post(f"/api/v1/offers/{offer_id}/commit", {"quantity": 60}).status_code == 200
+    deploy = {"quantity": 60, "contact": {"name": "Wang Li"}, "location": {"region": "KZ-61"}}
+    assert alice.post(f"/api/v1/offers/{offer_id}/deployments", deploy).status_code == 201
+    before = Version.objects.count()
+    for kind, api, endpoint in (
+        ("assistance_acceptance", carol, "/api/v1/offers/{id}/withdraw"),
+        ("assistance_commitment", alice, "/api/v1/offers/{id}/withdraw"),
+        ("deployment", alice, "/api/v1/deployments/{id}/status"),
+    ):
+        record = Record.objects.get(kind=kind)
+        refused = api.post(f"/api/v1/records/{record.uuid}/withdraw", {"reason": "undo"})
+        assert refused.status_code == 400, (kind, refused.content)
+        assert refused.json()["field"] == "kind" and endpoint in refused.json()["detail"], refused.json()
+    assert Version.objects.count() == before
+    assert _ledger(carol, request_id)[1:3] == (60, 60)
