@@ -379,7 +379,10 @@ def get_offer(request: HttpRequest, record_uuid: UUID) -> dict[str, Any]:
     description=(
         "Answers the request with its ledger. When the request (or the offer) has less still open than `quantity`, "
         "answers 409 with `open_quantity` (what the request still needs) and `offer_open_quantity` (what the offer "
-        "still has unaccepted), and stores nothing: never more accepted than requested."
+        "still has unaccepted), and stores nothing: never more accepted than requested. Anyone but the requesting "
+        "member's focal points (or the Secretariat's coordinators for its own request) gets 403 with `field` "
+        "`offer`; the requesting member on another node than the request's gets 409 with `field` `offer` saying "
+        "where to accept; a withdrawn offer is a 409 with `field` `offer`."
     ),
 )
 def accept_offer(request: HttpRequest, record_uuid: UUID, payload: AcceptIn) -> dict[str, Any]:
