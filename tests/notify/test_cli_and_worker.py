@@ -209,5 +209,10 @@ def test_a_worker_killed_mid_batch_then_two_racing_workers_send_each_delivery_on
         assert set(repeated) <= before, "the two workers sent the same delivery"
         rows = node.sql("SELECT status, COUNT(*) FROM notify_delivery GROUP BY status")
         assert [(str(s), int(str(n))) for s, n in rows] == [("sent", count)]
-        ok = node.sql("SELECT COUNT(*) FROM notify_deliveryattempt WHERE outcome = 'ok'")
-        assert int(str(ok[0][0])) == count
+        # Every delivery has its answered attempt logged. The log is of what happened: a worker slower than its lease
+        # (a loaded machine) logs its answered attempt although another worker took the delivery over and sent it
+        # again, so there may be more answered attempts than deliveries, never more than the receiver saw.
+        ok = node.sql("SELECT COUNT(*), COUNT(DISTINCT delivery_id) FROM notify_deliveryattempt WHERE outcome = 'ok'")
+        attempts, delivered = (int(str(n)) for n in ok[0])
+        assert delivered == count
+        assert count <= attempts <= len(receiver.received), (attempts, len(receiver.received))
