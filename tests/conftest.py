@@ -52,9 +52,13 @@ _LIB = Path(__file__).parent / "lib"
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The tests of accord/lib (pure Python: CAP, detectors, outbound HTTP) never touch a database, so they run
-    on the SQLite pass only: on the PostgreSQL pass they would run the same code again."""
+    on the SQLite pass only: on the PostgreSQL pass they would run the same code again.
+
+    The browser tests (marker `browser`: Chromium through Playwright) run on the SQLite pass only too: what they add
+    to the Django test-client tests of the same pages is the browser (keyboard, 360 px, axe-core, scripts), which
+    does not depend on the database; the pages' reads and writes run on both passes through those tests."""
     for item in items:
-        if _LIB in item.path.parents:
+        if _LIB in item.path.parents or item.get_closest_marker("browser") is not None:
             item.add_marker(pytest.mark.sqlite_pass)
 
 
