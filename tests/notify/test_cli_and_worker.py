@@ -146,7 +146,9 @@ def test_a_worker_killed_mid_batch_then_two_racing_workers_send_each_delivery_on
         node.extra_env.update(
             {
                 "ACCORD_OUTBOUND_ALLOW": "127.0.0.1/32",
-                "ACCORD_NOTIFY_LEASE_SECONDS": "3",
+                # Long enough for a worker's batch on a loaded machine (with 3 s, batches outlived their leases on
+                # the PostgreSQL pass and deliveries went out four times), short enough to take over soon.
+                "ACCORD_NOTIFY_LEASE_SECONDS": "10",
                 "ACCORD_NOTIFY_CONCURRENCY": str(concurrency),
                 "ACCORD_NOTIFY_TIMEOUT_SECONDS": "1",
             }
@@ -190,6 +192,7 @@ def test_a_worker_killed_mid_batch_then_two_racing_workers_send_each_delivery_on
             _wait(
                 "every delivery to be recorded as sent",
                 lambda: node.sql("SELECT COUNT(*) FROM notify_delivery WHERE status = 'sent'")[0][0] == count,
+                timeout=60.0,  # the dead worker's leases expire first
             )
             time.sleep(0.5)  # nothing more arrives
         finally:
