@@ -3,6 +3,7 @@ Secretariat too, and short ways to request, offer and accept through the API."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tests.response.conftest import Api, incident
@@ -49,3 +50,8 @@ def created_id(response: Any) -> str:
     assert response.status_code == 201, response.content
     ident: str = response.json()["id"]
     return ident
+
+
+def page_ledger(page: str) -> dict[str, str]:
+    """The ledger a request page shows: {"requested": "10000", "gap": …} from its `ledger-<name>` cells."""
+    return {k: v for k, v in re.findall(r'id="ledger-(\w+)">([^<]*)<', page) if k != "title"}

@@ -14,6 +14,7 @@ from accord.records.envelope import Audience
 from accord.records.models import Record
 from accord.response import assist_actions
 from tests.conftest import client_for
+from tests.response.assist_support import page_ledger
 from tests.response.conftest import People, measles, text_of
 
 AUDIENCE = Audience(members=["KZ", "KG", "CN", "UZ", "SCO"])
@@ -28,10 +29,6 @@ GOOD = {
     "arrival": "",
     "status": "mobilising",
 }
-
-
-def _ledger(page: str) -> dict[str, str]:
-    return {k: v for k, v in re.findall(r'id="ledger-(\w+)">([^<]*)<', page) if k != "title"}
 
 
 def _setup(people: People) -> tuple[str, dict[str, Record]]:
@@ -89,7 +86,7 @@ def test_commit_on_the_request_page(people: People) -> None:
     done = alice.post(commit, {"quantity": "6000", "request": request_id, "note": "ready in Urumqi"})
     assert done.status_code == 302 and done["Location"] == url + "#deployments"
     shown = text_of(carol.get(url))
-    assert _ledger(shown)["committed"] == "6000"
+    assert page_ledger(shown)["committed"] == "6000"
     shown = text_of(alice.get(url))
     assert f'id="commit-{cn}"' not in shown and f'id="deploy-link-{cn}"' in shown  # all committed; deploy still open
 
@@ -202,7 +199,7 @@ def test_the_deployment_page_and_its_status_reports(people: People) -> None:
 
     assert alice.post(status_url, {"status": "operating", "delivered": "4000"}).status_code == 302
     shown = text_of(carol.get(reverse("assist-request", args=[request_id])))
-    assert _ledger(shown)["delivered"] == "4000" and "4000 delivered" in shown
+    assert page_ledger(shown)["delivered"] == "4000" and "4000 delivered" in shown
 
 
 def test_an_offer_made_on_another_node_is_committed_and_deployed_there(people: People) -> None:

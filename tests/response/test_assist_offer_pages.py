@@ -5,21 +5,16 @@ made from the board; each refusal is shown on its field with nothing stored."""
 
 from __future__ import annotations
 
-import re
-
 from django.urls import reverse
 
 from accord.records.envelope import Audience
 from accord.records.models import Record, Version
 from accord.response import actions, assist_actions, assist_deploy
 from tests.conftest import client_for
+from tests.response.assist_support import page_ledger
 from tests.response.conftest import Api, People, measles, text_of
 
 AUDIENCE = Audience(members=["KZ", "KG", "CN", "UZ", "SCO"])
-
-
-def _ledger(page: str) -> dict[str, str]:
-    return {k: v for k, v in re.findall(r'id="ledger-(\w+)">([^<]*)<', page) if k != "title"}
 
 
 def _request(people: People, incident: Record, quantity: int = 100) -> str:
@@ -65,7 +60,7 @@ def test_the_requester_withdraws_or_closes_its_request_with_a_reason(people: Peo
     assert 'id="request-status">Closed<' in page and "the national reserve covers the rest" in page
     assert "accept-form" not in page and 'id="withdraw-form"' not in page and "Closed" in page
     seen = text_of(alice.get(url))
-    assert 'id="offer-quantity"' not in seen and _ledger(seen)["status"] == "Closed"
+    assert 'id="offer-quantity"' not in seen and page_ledger(seen)["status"] == "Closed"
     before = Version.objects.count()
     again = carol.post(withdraw_url, {"reason": "changed my mind"})
     assert again.status_code == 409 and "already closed" in text_of(again)
@@ -110,7 +105,7 @@ def test_the_offering_member_withdraws_its_offer_and_the_gap_opens_again(people:
 
     # Covered: other members still see the offer form, which says an offer now is a standby one (as the API takes it).
     kira = text_of(client_for(people.kira).get(url))
-    assert _ledger(kira)["status"] == "Covered" and 'id="covered-note"' in kira and 'id="offer-quantity"' in kira
+    assert page_ledger(kira)["status"] == "Covered" and 'id="covered-note"' in kira and 'id="offer-quantity"' in kira
     assert Api(people.kira).post(f"/api/v1/requests/{request_id}/offers", {"quantity": 5}).status_code == 201
     assert f'id="withdraw-offer-{from_cn}"' in text_of(alice.get(url))
     uz_page = text_of(umid.get(url))
@@ -130,7 +125,7 @@ def test_the_offering_member_withdraws_its_offer_and_the_gap_opens_again(people:
     done = alice.post(withdraw_url, {"reason": "needed at home", "request": request_id})
     assert done.status_code == 302 and done["Location"].endswith("#offers")
     page = text_of(carol.get(url))
-    ledger = _ledger(page)
+    ledger = page_ledger(page)
     assert (ledger["accepted"], ledger["committed"], ledger["gap"], ledger["status"]) == (
         "60",
         "20",
@@ -144,7 +139,7 @@ def test_the_offering_member_withdraws_its_offer_and_the_gap_opens_again(people:
         carol.post(reverse("assist-accept", args=[from_uz]), {"quantity": "10", "request": request_id}).status_code
         == 302
     )
-    assert _ledger(text_of(carol.get(url)))["accepted"] == "70"
+    assert page_ledger(text_of(carol.get(url)))["accepted"] == "70"
 
 
 def _offer_form(**changes: str) -> dict[str, str]:

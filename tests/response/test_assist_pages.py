@@ -4,14 +4,13 @@ still open), who sees which form, and the matching board with an unsolicited off
 
 from __future__ import annotations
 
-import re
-
 from django.urls import reverse
 
 from accord.records.envelope import Audience
 from accord.records.models import Record
 from accord.response import assist_actions
 from tests.conftest import client_for
+from tests.response.assist_support import page_ledger
 from tests.response.conftest import People, measles, text_of
 
 AUDIENCE = Audience(members=["KZ", "KG", "CN", "UZ", "SCO"])
@@ -32,10 +31,6 @@ def _request_form(**changes: str) -> dict[str, str]:
     return data
 
 
-def _ledger(page: str) -> dict[str, str]:
-    return {k: v for k, v in re.findall(r'id="ledger-(\w+)">([^<]*)<', page) if k != "title"}
-
-
 def test_request_two_offers_and_partial_acceptances_through_the_pages(people: People) -> None:
     incident = measles(people, audience=AUDIENCE)
     carol, alice, umid = (client_for(a) for a in (people.world.carol, people.world.alice, people.umid))
@@ -52,7 +47,7 @@ def test_request_two_offers_and_partial_acceptances_through_the_pages(people: Pe
     # Two other members offer through the form; the requester sees no offer form, they see no accept form.
     shown = text_of(alice.get(url))
     assert 'id="offer-quantity"' in shown and "accept-form" not in shown
-    assert "Russian-speaking trainers" in shown and _ledger(shown)["requested"] == "10000"
+    assert "Russian-speaking trainers" in shown and page_ledger(shown)["requested"] == "10000"
     offer_url = reverse("assist-offer-new", args=[request.uuid])
     sent = alice.post(offer_url, {"quantity": "6000", "available_from": "2026-05-03", "note": "from the reserve"})
     assert sent.status_code == 302 and sent["Location"].endswith("#offers")
@@ -60,7 +55,7 @@ def test_request_two_offers_and_partial_acceptances_through_the_pages(people: Pe
     offers = {o.current_version.body["member"]: o for o in Record.objects.filter(kind="assistance_offer")}  # type: ignore[union-attr]
     shown = text_of(carol.get(url))
     assert 'id="offer-quantity"' not in shown and shown.count('class="inline-form accept-form"') == 2
-    assert _ledger(shown)["offered"] == "12000"
+    assert page_ledger(shown)["offered"] == "12000"
 
     # carol accepts 6000 from CN; 6000 more from UZ is refused with the quantity still open; 4000 is accepted.
     accept_cn = reverse("assist-accept", args=[offers["CN"].uuid])
@@ -73,7 +68,7 @@ def test_request_two_offers_and_partial_acceptances_through_the_pages(people: Pe
     assert Record.objects.filter(kind="assistance_acceptance").count() == 1  # nothing stored
     assert carol.post(accept_uz, {"quantity": "4000", "request": str(request.uuid)}).status_code == 302
     shown = text_of(umid.get(url))
-    assert _ledger(shown) == {
+    assert page_ledger(shown) == {
         "requested": "10000",
         "offered": "12000",
         "accepted": "10000",
@@ -162,4 +157,4 @@ def test_the_board_matches_offers_and_accepts_an_unsolicited_one(people: People)
     page = text_of(client_for(carol).get(board_url))
     assert "Covered, withdrawn and closed requests" in page and "1000 / 1000" in page
     shown = text_of(client_for(carol).get(reverse("assist-request", args=[wanted.record_uuid])))
-    assert _ledger(shown)["accepted"] == "1000" and "Unsolicited" in shown
+    assert page_ledger(shown)["accepted"] == "1000" and "Unsolicited" in shown

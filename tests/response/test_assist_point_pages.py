@@ -19,6 +19,7 @@ from accord.response import assist_actions, assist_deploy
 from accord.response.assist_kinds import OutsideTerritory
 from accord.response.assist_models import AssistanceOfferView
 from tests.conftest import client_for
+from tests.response.assist_support import page_ledger
 from tests.response.conftest import People, measles, text_of
 
 AUDIENCE = Audience(members=["KZ", "KG", "CN", "UZ", "SCO"])
@@ -47,10 +48,6 @@ DEPLOY = {
     "place": "Regional reference laboratory",
     "status": "mobilising",
 }
-
-
-def _ledger(page: str) -> dict[str, str]:
-    return {k: v for k, v in re.findall(r'id="ledger-(\w+)">([^<]*)<', page) if k != "title"}
 
 
 def _sums(page: str, offer: str) -> dict[str, str]:
@@ -254,7 +251,7 @@ def test_a_withdrawn_offer_counts_on_the_request_page_as_in_the_ledger(people: P
     assert AssistanceOfferView.objects.get(record__uuid=uz).accepted == 1000
     for reader in (umid, client_for(people.world.carol), client_for(people.world.alice)):
         shown = text_of(reader.get(url))
-        assert _ledger(shown)["accepted"] == "7000"  # 6000 from CN, and what UZ committed
+        assert page_ledger(shown)["accepted"] == "7000"  # 6000 from CN, and what UZ committed
         assert _sums(shown, uz) == {"accepted": "1000", "committed": "1000", "deployed": "0", "delivered": "0"}
         section = shown.split(f'id="deploy-{uz}"', 1)[1].split('class="offer-deploy', 1)[0]
         assert "2000 tests accepted and not committed went back to the request's gap" in section
@@ -275,6 +272,6 @@ def test_a_withdrawn_offer_with_nothing_committed_still_shows_what_went_back(peo
     uz = str(offers["UZ"].uuid)
     assist_actions.withdraw_offer(uz, acting_user=people.umid, reason="no transport")
     shown = text_of(client_for(people.world.carol).get(reverse("assist-request", args=[request_id])))
-    assert _ledger(shown)["accepted"] == "6000"
+    assert page_ledger(shown)["accepted"] == "6000"
     assert _sums(shown, uz) == {"accepted": "0", "committed": "0", "deployed": "0", "delivered": "0"}
     assert "3000 tests accepted and not committed went back to the request's gap" in shown
