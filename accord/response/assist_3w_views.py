@@ -25,8 +25,8 @@ from accord.response import assist_queries, assist_svg
 from accord.response.assist_board import delivery_point
 from accord.response.assist_deploy_forms import STATUS_LABELS, status_label
 from accord.response.assist_deploy_kind import STATUSES
-from accord.response.assist_forms import type_name, unit_name
-from accord.response.assist_views import _region_name, _title
+from accord.response.assist_forms import region_name, type_name, unit_name
+from accord.response.assist_views import _title
 from accord.response.views import _account, _names, visible_incident
 
 
@@ -55,7 +55,7 @@ def _row(number: int, out: dict[str, Any], names: dict[str, str]) -> dict[str, A
         "status_label": status_label(str(out["status"])),
         "url": reverse("assist-deployment", args=[out["id"]]),
         "region": region,
-        "region_name": _region_name(region) if region else "",
+        "region_name": region_name(region) if region else "",
         "place": str(location.get("place", "")),
         "contact": {k: str(contact.get(k, "")) for k in ("name", "phone", "email")},
         "where": delivery_point(location.get("point"), region),

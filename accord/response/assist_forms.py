@@ -72,6 +72,12 @@ def unit_name(code: str) -> str:
     return found.names()[language()] if found is not None else code
 
 
+def region_name(code: str) -> str:
+    """A first-level region in the reader's language, with its code; an unlisted code as it is."""
+    found = reference.regions().get(code)
+    return f"{found.name} ({code})" if found is not None else code
+
+
 def type_groups() -> list[dict[str, Any]]:
     """The resource type select: the catalogue by group, each type named with its unit, in the reader's language."""
     groups: dict[str, list[tuple[str, str, str]]] = {}

@@ -25,7 +25,7 @@ from accord.records.principal import Principal
 from accord.response import assist_actions, assist_points, assist_queries
 from accord.response import assist_ledger as ledger
 from accord.response.assist_deploy_forms import status_label
-from accord.response.assist_forms import unit_name
+from accord.response.assist_forms import region_name, unit_name
 from accord.response.assist_models import (
     AssistanceAcceptanceView,
     AssistanceCommitmentView,
@@ -33,7 +33,6 @@ from accord.response.assist_models import (
     AssistanceRequestView,
     DeploymentView,
 )
-from accord.surveillance import reference
 
 
 def _sum(rows: QuerySet[Any], column: str = "quantity") -> int:
@@ -45,11 +44,6 @@ def _rows(model: type[Model], offer: Any, request: Any) -> QuerySet[Any]:
         offer_record=offer, request_record=request, counted=True
     )
     return found
-
-
-def region_name(code: str) -> str:
-    found = reference.regions().get(code)
-    return f"{found.name} ({code})" if found is not None else code
 
 
 def _accepted(offer: Any, request: Any) -> tuple[int, int]:

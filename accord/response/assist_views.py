@@ -36,11 +36,10 @@ from accord.response import (
     assist_queries,
     hanging,
 )
-from accord.response.assist_forms import PRIORITIES, STATUSES, type_name, unit_name
+from accord.response.assist_forms import PRIORITIES, STATUSES, region_name, type_name, unit_name
 from accord.response.kinds import incident_roles
 from accord.response.refs import pick, signed_time
 from accord.response.views import _account, _names, visible_incident
-from accord.surveillance import reference
 
 CLOSED = assist_board.CLOSED
 
@@ -68,11 +67,6 @@ def _title(incident: Record) -> str:
     return pick(version.body.get("title"), None) or (view.title if view is not None else "")
 
 
-def _region_name(code: str) -> str:
-    found = reference.regions().get(code)
-    return f"{found.name} ({code})" if found is not None else code
-
-
 def _dress(out: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
     """A request or offer of `assist_queries` with what its page shows: names in the reader's language."""
     out["type_name"] = type_name(str(out.get("resource_type", "")))
@@ -82,7 +76,7 @@ def _dress(out: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
         out["to_member_name"] = names.get(str(out["to_member"]), out["to_member"])
         out["open_quantity"] = max(int(out["quantity"]) - int(out["accepted"]), 0)
     if "region" in out:
-        out["region_name"] = _region_name(str(out["region"]))
+        out["region_name"] = region_name(str(out["region"]))
         out["point_text"] = assist_points.text(out.get("point"))
         out["priority_label"] = PRIORITIES.get(str(out.get("priority")), out.get("priority"))
         out["status_label"] = STATUSES.get(str(out.get("status")), out.get("status"))
