@@ -160,7 +160,11 @@ def test_offers_from_two_nodes_are_accepted_on_the_requesters_node_and_every_nod
         from_cn, from_ru = offers["CN"]["id"], offers["RU"]["id"]
 
         # Both offers reach KZ, the request's origin, by federation.
-        at_kz = _until("both offers on the KZ node", partial(kz.get, path), lambda b: len(b["offers"]) == 2)
+        at_kz = _until(
+            "both offers on the KZ node",
+            partial(kz.get, path),
+            lambda b: len(b["offers"]) == 2 and b["offered"] == 12_000,
+        )
         assert {o["id"] for o in at_kz["offers"]} == {from_cn, from_ru}
         assert (at_kz["offered"], at_kz["accepted"], at_kz["status"]) == (12_000, 0, "open")
 
