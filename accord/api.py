@@ -286,6 +286,7 @@ def document_errors(ninja_api: NinjaAPI) -> None:
 
 
 from accord.alerts.api import assessments as assessments_router  # noqa: E402
+from accord.alliances import api as alliances_api  # noqa: E402
 from accord.alerts.api import router as alerts_router  # noqa: E402
 from accord.members.api import router as members_router  # noqa: E402
 from accord.notify.stream import router as stream_router  # noqa: E402
@@ -304,5 +305,6 @@ api.add_router("/incidents", incidents_router)
 work.add_routers(api)
 assist_api.add_routers(api)
 assist_exports.add_routers(api)
+alliances_api.add_routers(api)
 api.add_router("/incidents", sitreps_router)
 api.add_router("/stream", stream_router)

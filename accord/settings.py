@@ -143,6 +143,7 @@ INSTALLED_APPS = [
     "accord.federation",
     "accord.surveillance",
     "accord.response",
+    "accord.alliances",
     "accord.notify",
     "accord.web",
 ]

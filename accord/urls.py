@@ -17,6 +17,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("accord.alerts.web_urls")),
     path("", include("accord.surveillance.web_urls")),
     path("", include("accord.response.web_urls")),
+    path("", include("accord.alliances.web_urls")),
     path("", include("accord.members.urls")),
     path("", include("accord.web.urls")),
 ]

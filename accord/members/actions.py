@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import re
 import secrets
 import zoneinfo
 from datetime import datetime, timedelta
@@ -95,6 +96,12 @@ def create_organisation(
         raise ActionError(f"organisation kind {kind!r} is not one of {', '.join(Organisation.Kind.values)}")
     for field, value in (("slug", slug), ("name_en", name_en), ("name_zh", name_zh), ("name_ru", name_ru)):
         check_text(value, field)
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,79}", slug):
+        raise ActionError(
+            f"slug: {slug!r} is not a slug (2 to 80 small latin letters, digits and hyphens, e.g. ru-msu)", field="slug"
+        )
+    if not name_en.strip():
+        raise ActionError("name_en: give the organisation's name in English", field="name_en")
     with transaction.atomic():
         if Organisation.objects.filter(slug=slug).exists():
             raise Conflict(f"an organisation {slug!r} exists already")

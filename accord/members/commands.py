@@ -1,6 +1,7 @@
-"""The `accord` subcommands of members: `demo`, `account` (add, list, disable, unlock, reset-2fa) and `token`
-(create, revoke); and the accounts other apps' commands act as (`find_account`, `service_account`). accord/cli.py
-registers them, in the order of `accord --help`: `add_demo_command`, then `add_commands`."""
+"""The `accord` subcommands of members: `demo`, `account` (add, list, disable, unlock, reset-2fa), `organisation`
+(add, list) and `token` (create, revoke); and the accounts other apps' commands act as (`find_account`,
+`service_account`). accord/cli.py registers them, in the order of `accord --help`: `add_demo_command`, then
+`add_commands`."""
 
 from __future__ import annotations
 
@@ -18,8 +19,13 @@ def add_demo_command(subparsers: Any, common_parent: argparse.ArgumentParser, mi
     add("demo", cmd_demo, "load the demo members, accounts and records (idempotent)", subparsers)
 
 
+# The organisation types of `organisation add --type` (the stored kinds of older organisations, such as
+# health_ministry, stay valid).
+ORGANISATION_TYPES = ("ministry", "agency", "university", "institute", "hospital", "laboratory", "other")
+
+
 def add_commands(subparsers: Any, common_parent: argparse.ArgumentParser, migrate: Migrate) -> None:
-    """Add ``account add|list|disable|unlock|reset-2fa`` and ``token create|revoke``."""
+    """Add ``account add|list|disable|unlock|reset-2fa``, ``organisation add|list`` and ``token create|revoke``."""
     add = adder(common_parent, migrate)
     account = subparsers.add_parser("account", help="accounts").add_subparsers(dest="account_command", required=True)
     account_add = add("add", cmd_account_add, "create an account", account)
@@ -38,6 +44,19 @@ def add_commands(subparsers: Any, common_parent: argparse.ArgumentParser, migrat
     unlock.add_argument("--address", metavar="IP", help="the client address, e.g. 203.0.113.7")
     reset = add("reset-2fa", cmd_reset_2fa, "remove an account's two-factor devices (lost phone)", account)
     reset.add_argument("--username", required=True)
+
+    organisation = subparsers.add_parser("organisation", help="organisations").add_subparsers(
+        dest="organisation_command", required=True
+    )
+    organisation_add = add("add", cmd_organisation_add, "create an organisation of a member", organisation)
+    organisation_add.add_argument("--slug", required=True, help="its short name, e.g. ru-fmba-institute")
+    organisation_add.add_argument("--member", required=True, help="member code, e.g. CN or SCO")
+    organisation_add.add_argument("--type", required=True, choices=ORGANISATION_TYPES, help="what kind of organisation")
+    organisation_add.add_argument("--name", required=True, help="its name in English")
+    organisation_add.add_argument("--name-zh", default="", help="its name in Chinese")
+    organisation_add.add_argument("--name-ru", default="", help="its name in Russian")
+    organisation_list = add("list", cmd_organisation_list, "list organisations", organisation)
+    organisation_list.add_argument("--json", action="store_true")
 
     token = subparsers.add_parser("token", help="API tokens").add_subparsers(dest="token_command", required=True)
     token_create = add("create", cmd_token_create, "create an API token and print it once", token)
@@ -156,6 +175,47 @@ def cmd_account_add(args: argparse.Namespace, migrate: Migrate) -> int:
         acting_user=None,
     )
     print(json.dumps(actions.describe_account(account)))
+    return EXIT_OK
+
+
+def cmd_organisation_add(args: argparse.Namespace, migrate: Migrate) -> int:
+    from accord.members import actions
+
+    migrate()
+    organisation = actions.create_organisation(
+        member_code=args.member.upper(),
+        slug=args.slug,
+        kind=args.type,
+        name_en=args.name,
+        name_zh=args.name_zh,
+        name_ru=args.name_ru,
+        acting_user=None,
+    )
+    print(json.dumps(describe_organisation(organisation)))
+    return EXIT_OK
+
+
+def describe_organisation(organisation: Any) -> dict[str, str]:
+    return {
+        "slug": organisation.slug,
+        "member": organisation.member.code,
+        "type": organisation.kind,
+        "name": organisation.name_en,
+        "name_zh": organisation.name_zh,
+        "name_ru": organisation.name_ru,
+    }
+
+
+def cmd_organisation_list(args: argparse.Namespace, migrate: Migrate) -> int:
+    from accord.members.models import Organisation
+
+    migrate()
+    organisations = [describe_organisation(o) for o in Organisation.objects.select_related("member")]
+    if args.json:
+        print(json.dumps(organisations))
+        return EXIT_OK
+    for info in organisations:
+        print(f"{info['slug']:32} {info['member']:4} {info['type']:20} {info['name']}")
     return EXIT_OK
 
 

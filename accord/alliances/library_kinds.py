@@ -1,0 +1,1 @@
+"""The record kinds of the alliances' library (to be written)."""

@@ -1,0 +1,1 @@
+"""The query tables (projections) of the alliances' library (to be written)."""

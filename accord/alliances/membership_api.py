@@ -1,0 +1,9 @@
+"""The JSON API of the alliances' membership (to be written)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def add_routers(api: Any) -> None:
+    """Add this part's routers to the API (none yet)."""

@@ -1,0 +1,1 @@
+"""The record kinds of the alliances' membership (to be written)."""

@@ -1,0 +1,1 @@
+"""The record kinds of the alliances' mobilise (to be written)."""

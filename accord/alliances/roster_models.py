@@ -1,0 +1,1 @@
+"""The query tables (projections) of the alliances' roster (to be written)."""

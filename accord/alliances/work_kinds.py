@@ -1,0 +1,1 @@
+"""The record kinds of the alliances' work (to be written)."""

@@ -1,0 +1,1 @@
+"""The query tables (projections) of the alliances' work (to be written)."""
