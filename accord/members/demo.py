@@ -150,5 +150,8 @@ def load_demo() -> tuple[list[DemoAccount], int, int]:
         from accord.response.demo import load_incident
 
         records += load_incident()  # an open cross-border incident
+        from accord.alliances.demo import load_alliances
+
+        records += load_alliances(DEMO_PASSWORD)  # universities, experts and the work of the three alliances
     assert Member.objects.filter(code="SCO").exists()
     return demo_accounts(), created, records
