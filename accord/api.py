@@ -286,8 +286,8 @@ def document_errors(ninja_api: NinjaAPI) -> None:
 
 
 from accord.alerts.api import assessments as assessments_router  # noqa: E402
-from accord.alliances import api as alliances_api  # noqa: E402
 from accord.alerts.api import router as alerts_router  # noqa: E402
+from accord.alliances import api as alliances_api  # noqa: E402
 from accord.members.api import router as members_router  # noqa: E402
 from accord.notify.stream import router as stream_router  # noqa: E402
 from accord.records.api import router as records_router  # noqa: E402
