@@ -180,6 +180,10 @@ class RecordKind:
     endpoint: str | None = None
     # The endpoint that withdraws it, when a plain withdrawal is not enough (an alert's is a CAP Cancel).
     withdraw_endpoint: str | None = None
+    # Where a record of this kind is read, when only its own endpoint may show it (an expert profile, whose person
+    # chose who sees it and may withdraw it at any time): the generic record reads (the records list, a record and
+    # its versions, the record pages) leave such records out and answer 404 with this pointer.
+    reader: str | None = None
     # The name of the web page that shows a record of this kind (a URL name taking `record_uuid`), when it has one
     # of its own; links in e-mails, feeds and the live stream lead there. Without it: the generic record page.
     page: str | None = None
@@ -280,6 +284,11 @@ def require_generic(name: str, *, withdrawing: bool = False) -> RecordKind:
     if endpoint is not None:
         raise ActionError(f"a {kind.name} is written with {endpoint}, not with /api/v1/records", field="kind")
     return kind
+
+
+def own_readers() -> list[str]:
+    """The kinds read only through their own endpoint (`RecordKind.reader`), which the generic reads leave out."""
+    return sorted(name for name, kind in _KINDS.items() if kind.reader is not None)
 
 
 def all_kinds() -> list[RecordKind]:

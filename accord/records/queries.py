@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from accord.records import search
+from accord.records import kinds, search
 from accord.records.errors import NotFound
 from accord.records.models import Record, Version
 from accord.records.principal import Principal
@@ -26,7 +26,12 @@ class RecordFilter:
 
 
 def records_for(principal: Principal, where: RecordFilter | None = None) -> QuerySet[Record]:
+    """The records the principal may see, for the generic reads: without the kinds read only through their own
+    endpoint (`RecordKind.reader`, e.g. expert profiles, whose withdrawal that endpoint enforces)."""
     rows = Record.objects.visible_to(principal).select_related("current_version")
+    private = kinds.own_readers()
+    if private:
+        rows = rows.exclude(kind__in=private)
     if where is not None:
         if where.kind:
             rows = rows.filter(kind=where.kind)
@@ -51,6 +56,10 @@ def record_for(principal: Principal, record_uuid: uuid.UUID | str) -> Record:
         raise NotFound(NOT_FOUND) from None
     record = records_for(principal).filter(uuid=key).first()
     if record is None:
+        elsewhere = Record.objects.visible_to(principal).filter(uuid=key, kind__in=kinds.own_readers()).first()
+        reader = kinds.get(elsewhere.kind) if elsewhere is not None else None
+        if reader is not None and reader.reader is not None:
+            raise NotFound(f"{NOT_FOUND} here: a {reader.name} is read with {reader.reader}")
         raise NotFound(NOT_FOUND)
     return record
 
