@@ -75,7 +75,11 @@ def test_activities_reach_their_audience_on_other_nodes(tmp_path: Path) -> None:
         cancelled = cn.post(f"/api/v1/activities/{open_id}/cancel", {})
         assert cancelled.status == 200 and cancelled.body["state"] == "cancelled"
         for client in (ru, kz):
-            wait("the cancellation to arrive", lambda c=client: _listed(c).get(open_id) == "cancelled", timeout=TIMEOUT)
+
+            def arrived(reader: Client = client) -> bool:
+                return _listed(reader).get(open_id) == "cancelled"
+
+            wait("the cancellation to arrive", arrived, timeout=TIMEOUT)
             event = _calendar(client)[open_id]
             assert (str(event["STATUS"]), str(event["SEQUENCE"])) == ("CANCELLED", "2")
         assert kz.post(f"/api/v1/activities/{open_id}/withdraw", {"reason": "not ours"}).status == 403
