@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.utils import timezone
 
@@ -165,6 +166,9 @@ def test_the_section_lists_upcoming_and_recent(world: World) -> None:
     assert [a["title_text"] for a in context["upcoming"]] == ["Next month"]
     assert [a["title_text"] for a in context["recent"]] == ["Last month"]
     assert context["calendar_url"] == "/alliances/medicine/calendar.ics" and context["new_url"] == ""
+    html = render_to_string("alliances/_activities.html", context, request)
+    assert "Next month" in html and "Last month" in html and "Secret" not in html
+    assert 'href="/alliances/medicine/calendar.ics"' in html and 'id="new-activity"' not in html
     request.user = world.alice
     assert (
         dict(sections.for_alliance(request, Alliance.objects.get(slug="medicine")))["alliances/_activities.html"][
