@@ -36,6 +36,11 @@ try:
     )
     CSRF_TRUSTED_ORIGINS = env_list("ACCORD_CSRF_TRUSTED_ORIGINS", [])
     ACCORD_MAX_BODY_BYTES = env_int("ACCORD_MAX_BODY_BYTES", 1_048_576, minimum=1024, maximum=512 * 1_048_576)
+    # The alliances' library: the largest file a document may attach (PDF, DOCX, XLSX). A file must also stay within
+    # ACCORD_MAX_BODY_BYTES, the record core's limit for any attachment (and what peers accept): the smaller wins.
+    ACCORD_LIBRARY_MAX_BYTES = env_int(
+        "ACCORD_LIBRARY_MAX_BYTES", 20 * 1_048_576, minimum=1024, maximum=512 * 1_048_576
+    )
     # POST /api/v1/alerts/batch: the most CAP documents, and bytes, one request may carry.
     ACCORD_ALERT_BATCH_MAX_ITEMS = env_int("ACCORD_ALERT_BATCH_MAX_ITEMS", 1000, minimum=1, maximum=100_000)
     ACCORD_ALERT_BATCH_MAX_BYTES = env_int(

@@ -96,6 +96,9 @@ RULES_BEYOND_THE_SCHEMA = {
     ("GET", "/api/v1/stream"): "a cursor is sealed by this node and expires after 7 days",
     ("POST", "/api/v1/assessments"): "the disease is checked against the IHR lists",
     ("POST", "/api/v1/incidents"): "hazard, members and regions are checked against the reference lists",
+    ("POST", "/api/v1/alliances/{slug}/documents"): "the metadata part is JSON text; files are checked by content",
+    ("POST", "/api/v1/legal-register"): "member, language, link, and the date of an adopted instrument are checked",
+    ("PUT", "/api/v1/legal-register/{record_uuid}"): "the same rules, and an entry keeps its member",
 }
 
 

@@ -40,8 +40,24 @@ def too_large(size: int, limit: int, *, at_least: bool = False) -> str:
 LARGE_BODY_PATHS = {"/api/v1/alerts/batch": "ACCORD_ALERT_BATCH_MAX_BYTES"}
 
 
+# Endpoints, by a pattern of their path, that take more than ACCORD_MAX_BODY_BYTES, and how much (a function, so
+# that it follows the settings as they are): a part registers its own with `allow_large_bodies` (the library's
+# uploads, whose files are checked against their own limit by the view, which names the field at fault).
+_LARGE_BODY_PATTERNS: list[tuple[re.Pattern[str], Callable[[], int]]] = []
+
+
+def allow_large_bodies(pattern: str, limit: Callable[[], int]) -> None:
+    """Let request bodies to the paths `pattern` matches (whole) reach their view up to `limit()` bytes."""
+    compiled = re.compile(pattern)
+    if all(known.pattern != compiled.pattern for known, _ in _LARGE_BODY_PATTERNS):
+        _LARGE_BODY_PATTERNS.append((compiled, limit))
+
+
 def body_limit(path: str) -> int:
     """The most bytes a request body to `path` may have."""
+    for pattern, limit_of in _LARGE_BODY_PATTERNS:
+        if pattern.fullmatch(path):
+            return max(limit_of(), settings.ACCORD_MAX_BODY_BYTES)
     setting = LARGE_BODY_PATHS.get(path)
     limit: int = getattr(settings, setting) if setting else settings.ACCORD_MAX_BODY_BYTES
     return limit

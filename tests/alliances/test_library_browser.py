@@ -1,0 +1,102 @@
+"""The library in a real browser: li (an expert of a medicine alliance council university, desktop width, keyboard)
+adds a guideline through the form: first with an HTML page named .pdf, which is refused on the file field, then with
+a PDF. carol (Kazakhstan, 360 px) searches the library with another Russian word form than the abstract's, opens
+the document and downloads its PDF; then the legal register's comparison. Every page is checked with axe-core and for
+horizontal overflow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, expect
+from pytest_django.live_server_helper import LiveServer
+
+from tests.alliances.library_support import HTML, Shelf, pdf_bytes, shelf
+from tests.conftest import PASSWORD
+from tests.web.a11y import DESKTOP, NARROW, check_page
+from tests.web.conftest import browser
+from tests.web.demo_site import log_in
+
+pytestmark = pytest.mark.browser
+
+__all__ = ["browser", "shelf"]
+
+
+@pytest.fixture
+def people(transactional_db: None, shelf: Shelf) -> Shelf:
+    return shelf
+
+
+def _context(browser: Browser, viewport: dict[str, int]) -> BrowserContext:
+    context = browser.new_context(locale="en-US", viewport=viewport, accept_downloads=True)  # type: ignore[arg-type]
+    context.set_default_timeout(20_000)
+    return context
+
+
+def test_upload_search_in_russian_and_download(
+    people: Shelf, live_server: LiveServer, browser: Browser, tmp_path: Path
+) -> None:
+    pdf = pdf_bytes("Anthrax in livestock")
+    (tmp_path / "anthrax.pdf").write_bytes(pdf)
+    (tmp_path / "page.pdf").write_bytes(HTML)
+    desk, narrow = _context(browser, DESKTOP), _context(browser, NARROW)
+    try:
+        li, carol = desk.new_page(), narrow.new_page()
+        log_in(li, live_server.url, "li", PASSWORD)
+        log_in(carol, live_server.url, "carol", PASSWORD)
+
+        li.goto(f"{live_server.url}/library/")
+        li.locator("#library-add").focus()
+        with li.expect_navigation():
+            li.keyboard.press("Enter")
+        check_page(li, label="library add form")
+        li.locator("#type").select_option("guideline")
+        li.locator("#title_en").focus()
+        li.keyboard.type("Anthrax in livestock")
+        li.locator("#title_ru").focus()
+        li.keyboard.type("Сибирская язва у скота")
+        li.locator("#abstract_ru").fill("Меры контроля сибирской язвы у сельскохозяйственных животных.")
+        li.locator("#language-ru").check()
+        li.locator("#language-en").check()
+        li.locator("#date").fill("2025-05")
+        li.locator("#tags").fill("anthrax, One Health")
+        li.locator("#file").set_input_files(str(tmp_path / "page.pdf"))
+        li.locator("#library-submit").focus()
+        with li.expect_navigation():
+            li.keyboard.press("Enter")
+        expect(li.locator("#file-error")).to_contain_text("not a PDF, DOCX or XLSX")
+        expect(li.locator("#file")).to_have_attribute("aria-invalid", "true")
+        expect(li.locator("#title_ru")).to_have_value("Сибирская язва у скота")
+        check_page(li, label="library add form with a refused file")
+        li.locator("#file").set_input_files(str(tmp_path / "anthrax.pdf"))
+        li.locator("#library-submit").focus()
+        with li.expect_navigation():
+            li.keyboard.press("Enter")
+        expect(li.locator("h1")).to_have_text("Anthrax in livestock")
+        expect(li.locator("ul.messages")).to_contain_text("The document is in the library.")
+        check_page(li, label="library document (its author)")
+
+        carol.goto(f"{live_server.url}/library/")
+        carol.fill("#q", "язвы")  # the abstract says "язвы"; the title "язва"
+        with carol.expect_navigation():
+            carol.locator("#q").press("Enter")
+        expect(carol.locator("#library-count")).to_contain_text("1 document")
+        check_page(carol, label="library search at 360 px")
+        with carol.expect_navigation():
+            carol.get_by_role("link", name="Anthrax in livestock").click()
+        check_page(carol, label="library document at 360 px")
+        with carol.expect_download() as waiting:
+            carol.locator("a.library-download").click()
+        download = waiting.value
+        assert download.suggested_filename == "anthrax.pdf"
+        saved = tmp_path / "downloaded.pdf"
+        download.save_as(saved)
+        assert saved.read_bytes() == pdf
+
+        carol.goto(f"{live_server.url}/legal-register/")
+        expect(carol.locator("table.legal-compare")).to_be_visible()
+        check_page(carol, label="legal register at 360 px")
+    finally:
+        desk.close()
+        narrow.close()
