@@ -28,6 +28,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from accord.alliances import membership_queries
 from accord.alliances.roster_kinds import FIELDS, KIND, PROFILE, refuse
 from accord.alliances.roster_models import ExpertProfile
 from accord.alliances.roster_queries import own_profile, profile_for
@@ -78,7 +79,11 @@ def visibility(audience: Any, tlp: str | None, current: Version | None = None) -
         if not isinstance(audience, dict):
             raise ActionError("audience: give an object (members, organisations, persons, everyone, alliances)",
                               field="audience")  # fmt: skip
-        given = parse_audience(dict(audience))
+        raw = dict(audience)
+        slugs = raw.pop("alliances", None)
+        if slugs is not None:
+            raw["members"] = sorted({*(raw.get("members") or []), *alliance_members(slugs)})
+        given = parse_audience(raw)
     chosen = tlp or ("GREEN" if given.everyone else DEFAULT_TLP)
     given.check_against(chosen)
     if given.everyone and chosen == "CLEAR":
@@ -87,6 +92,27 @@ def visibility(audience: Any, tlp: str | None, current: Version | None = None) -
             field="tlp",
         )
     return given, chosen
+
+
+def alliance_members(slugs: Any) -> list[str]:
+    """The member codes of the member organisations of the alliances `slugs` (the `alliances` shorthand), as they
+    are when the profile is issued: the audience is signed with the codes, and does not follow later changes of
+    membership (the person re-chooses when they revise)."""
+    from accord.alliances.models import Alliance
+
+    if not isinstance(slugs, list) or not slugs or not all(isinstance(s, str) for s in slugs):
+        raise ActionError("audience.alliances: give a list of alliance slugs", field="audience")
+    codes: set[str] = set()
+    for slug in slugs:
+        if not Alliance.objects.filter(slug=slug).exists():
+            raise ActionError(f"audience.alliances: {slug!r} is not an alliance", field="audience")
+        codes.update(membership_queries.member_codes(slug))
+    if not codes:
+        raise ActionError(
+            "audience.alliances: these alliances have no member organisations yet; name the members instead",
+            field="audience",
+        )
+    return sorted(codes)
 
 
 def _checked(body: dict[str, Any], acting_user: Account) -> dict[str, Any]:

@@ -4,6 +4,8 @@
   alliance=None, deployable=None)`: the visible profiles with that field (and language, and an availability window
   covering the whole of from..until, ...), a QuerySet of `ExpertProfile` rows;
 * `search(principal, ...)`: the same with every filter optional (the roster's list and page);
+
+`alliance` finds the experts who say they work with the alliance and those of its member organisations now.
 * `profile_for(principal, record_uuid)`: one visible profile, else 404 (the same as for none);
 * `own_profile(account)`: the account's own current profile on this node, if any.
 
@@ -19,8 +21,9 @@ import uuid
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from accord.alliances import membership_queries
 from accord.alliances.roster_kinds import KIND
 from accord.alliances.roster_models import ExpertAlliance, ExpertField, ExpertLanguage, ExpertProfile, ExpertWindow
 from accord.records.errors import NotFound
@@ -84,7 +87,11 @@ def search(
     if member:
         rows = rows.filter(member=member)
     if alliance:
-        rows = rows.filter(Exists(ExpertAlliance.objects.filter(profile=OuterRef("pk"), slug=alliance)))
+        # the experts who say they work with the alliance, and those of its member organisations
+        either = Q(Exists(ExpertAlliance.objects.filter(profile=OuterRef("pk"), slug=alliance)))
+        for slug, code in membership_queries.member_organisations(alliance):
+            either |= Q(organisation=slug, member=code)
+        rows = rows.filter(either)
     if deployable is not None:
         rows = rows.filter(deployable=deployable)
     return rows.order_by("name", "record_id")

@@ -7,8 +7,9 @@ import pytest
 from django.test import Client
 
 from accord.alliances.roster_models import ExpertField, ExpertProfile, ExpertWindow
+from accord.members.models import Account
 from accord.records.models import Record, Version
-from tests.alliances.roster_support import Api, Roster, ids, profile, roster_fixture  # noqa: F401
+from tests.alliances.roster_support import Api, Roster, consent, ids, profile, roster_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -231,3 +232,40 @@ def test_the_record_pages_do_not_show_a_profile(roster: Roster) -> None:
     assert sam.get(f"/records/{expert}/").status_code == 404
     listed = sam.get("/records/")
     assert listed.status_code == 200 and expert not in listed.content.decode()
+
+
+def join(who: Account, alliance: str, sam: Account) -> None:
+    from accord.alliances import membership_actions
+
+    applied = membership_actions.apply(alliance, acting_user=who)
+    membership_actions.decide(applied.record_uuid, acting_user=sam, decision="accept", reason="welcome")
+
+
+def test_the_alliances_shorthand_names_the_members_of_the_alliance(roster: Roster) -> None:
+    sam = roster.world.sam
+    join(roster.li, "medicine", sam)  # cn-uni
+    join(roster.aida, "medicine", sam)  # kz-uni
+    oleg = Api(roster.oleg)
+    nothing = oleg.put("/api/v1/experts/me", profile(audience={"alliances": ["law"]}))
+    assert nothing.status_code == 400 and nothing.json()["field"] == "audience"  # no members yet
+    unknown = oleg.put("/api/v1/experts/me", profile(audience={"alliances": ["chess"]}))
+    assert unknown.status_code == 400 and unknown.json()["field"] == "audience"
+    made = oleg.put("/api/v1/experts/me", profile(audience={"alliances": ["medicine"]}))
+    assert made.status_code == 201, made.content
+    assert made.json()["audience"]["members"] == ["CN", "KZ"] and made.json()["tlp"] == "AMBER"
+    expert = made.json()["id"]
+    assert ids(Api(roster.world.alice).get("/api/v1/experts")) == [expert]
+    assert ids(Api(roster.world.carol).get("/api/v1/experts")) == [expert]
+    assert Api(sam).get(f"/api/v1/experts/{expert}").status_code == 404  # not the Secretariat: not named
+    with_sco = oleg.put("/api/v1/experts/me", profile(audience={"alliances": ["medicine"], "members": ["SCO"]}))
+    assert with_sco.json()["audience"]["members"] == ["CN", "KZ", "SCO"]
+
+    # the alliance filter: who says they work with it, and the experts of its member organisations
+    li = Api(roster.li).put("/api/v1/experts/me", profile(audience={"members": ["SCO"]})).json()["id"]
+    listed = Api(roster.nurlan).post(
+        "/api/v1/experts",
+        profile(name="Berik", organisation="kz-health", alliances=["medicine"], consent=consent(),
+                audience={"members": ["SCO"]}),
+    ).json()["id"]  # fmt: skip
+    assert set(ids(Api(sam).get("/api/v1/experts", alliance="medicine"))) == {li, listed}  # not oleg (RU)
+    assert ids(Api(sam).get("/api/v1/experts", alliance="law")) == []
