@@ -203,5 +203,6 @@ PROFILE = kinds.register(
         endpoint="PUT /api/v1/experts/me or POST /api/v1/experts",
         withdraw_endpoint="DELETE /api/v1/experts/me or DELETE /api/v1/experts/{id}",
         reader="GET /api/v1/experts/{id}",
+        page="roster-expert",
     )
 )
