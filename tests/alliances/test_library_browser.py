@@ -1,7 +1,8 @@
 """The library in a real browser: li (an expert of a medicine alliance council university, desktop width, keyboard)
 adds a guideline through the form: first with an HTML page named .pdf, which is refused on the file field, then with
 a PDF. carol (Kazakhstan, 360 px) searches the library with another Russian word form than the abstract's, opens
-the document and downloads its PDF; then the legal register's comparison. Every page is checked with axe-core and for
+the document and downloads its PDF. ruslan (a Russian law alliance university) adds an entry to the legal register
+(a link that is not http(s) refused on its field first), which carol finds in the comparison by topic. Every page is checked with axe-core and for
 horizontal overflow."""
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def test_upload_search_in_russian_and_download(
     pdf = pdf_bytes("Anthrax in livestock")
     (tmp_path / "anthrax.pdf").write_bytes(pdf)
     (tmp_path / "page.pdf").write_bytes(HTML)
-    desk, narrow = _context(browser, DESKTOP), _context(browser, NARROW)
+    desk, narrow, lawyer = _context(browser, DESKTOP), _context(browser, NARROW), _context(browser, DESKTOP)
     try:
         li, carol = desk.new_page(), narrow.new_page()
         log_in(li, live_server.url, "li", PASSWORD)
@@ -94,9 +95,33 @@ def test_upload_search_in_russian_and_download(
         download.save_as(saved)
         assert saved.read_bytes() == pdf
 
+        # ruslan (a RU law alliance university) adds an entry to the legal register: a link that is not http(s) is
+        # refused on its field first
+        ruslan = lawyer.new_page()
+        log_in(ruslan, live_server.url, "ruslan", PASSWORD)
+        ruslan.goto(f"{live_server.url}/legal-register/new/")
+        check_page(ruslan, label="legal register form")
+        ruslan.fill("#title", "Федеральный закон о карантине (демо)")
+        ruslan.locator("#original_language").select_option("ru")
+        ruslan.fill("#title_en", "Quarantine law (demo)")
+        ruslan.fill("#adopted", "2020-04-01")
+        ruslan.fill("#citation", "Demo RU-Q")
+        ruslan.fill("#link", "ftp://example.org/law")
+        ruslan.locator("#topic-quarantine").check()
+        ruslan.locator("#legal-submit").focus()
+        with ruslan.expect_navigation():
+            ruslan.keyboard.press("Enter")
+        expect(ruslan.locator("#link-error")).to_contain_text("http")
+        check_page(ruslan, label="legal register form with a refused link")
+        ruslan.fill("#link", "https://example.org/law")
+        with ruslan.expect_navigation():
+            ruslan.locator("#legal-submit").press("Enter")
+        expect(ruslan.locator("h1")).to_have_text("Федеральный закон о карантине (демо)")
+        check_page(ruslan, label="legal register entry")
+
         carol.goto(f"{live_server.url}/legal-register/")
-        expect(carol.locator("table.legal-compare")).to_be_visible()
+        expect(carol.locator("table.legal-compare")).to_contain_text("Quarantine law (demo)")
         check_page(carol, label="legal register at 360 px")
     finally:
-        desk.close()
-        narrow.close()
+        for context in (desk, narrow, lawyer):
+            context.close()
