@@ -2,8 +2,8 @@
 adds a guideline through the form: first with an HTML page named .pdf, which is refused on the file field, then with
 a PDF. carol (Kazakhstan, 360 px) searches the library with another Russian word form than the abstract's, opens
 the document and downloads its PDF. ruslan (a Russian law alliance university) adds an entry to the legal register
-(a link that is not http(s) refused on its field first), which carol finds in the comparison by topic. Every page is checked with axe-core and for
-horizontal overflow."""
+(a link that is not http(s) refused on its field first), which carol finds in the comparison by topic. Every page
+is checked with axe-core and for horizontal overflow."""
 
 from __future__ import annotations
 
