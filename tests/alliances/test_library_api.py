@@ -291,3 +291,17 @@ def test_withdrawing_unlists_and_stops_downloads(shelf: Shelf, token_for: Any) -
     again = li.post(f"/api/v1/documents/{document}/withdraw", {"reason": "again"}, content_type="application/json")
     assert again.status_code == 409
     assert not LibraryDocumentView.objects.get(record__uuid=document).active
+
+
+def test_a_member_organisation_adds_while_it_is_a_member(shelf: Shelf, token_for: Any) -> None:
+    """Not only the council: an organisation whose application the council accepted may add to the alliance's library,
+    and no longer once it has left."""
+    from accord.alliances import membership_actions
+
+    lev = _client(token_for, shelf.lev)  # RU university, on no council
+    assert upload(lev, "medicine", metadata(), [("a.pdf", pdf_bytes())]).status_code == 403
+    application = membership_actions.apply("medicine", acting_user=shelf.lev, motivation="demo")
+    membership_actions.decide(application.record_uuid, acting_user=shelf.li, decision="accept", reason="welcome")
+    assert upload(lev, "medicine", metadata(), [("a.pdf", pdf_bytes())]).status_code == 201
+    membership_actions.leave("medicine", acting_user=shelf.lev, reason="demo")
+    assert upload(lev, "medicine", metadata(), [("a.pdf", pdf_bytes())]).status_code == 403
