@@ -43,11 +43,13 @@ from accord.response.assist_kinds import (
     ACCEPTANCE_KIND,
     OFFER,
     OFFER_KIND,
+    PERSON_ROLE,
     REQUEST,
     REQUEST_KIND,
     refuse,
 )
 from accord.response.assist_models import AssistanceAcceptanceView, AssistanceOfferView, AssistanceRequestView
+from accord.response.kinds import incident_roles
 from accord.response.refs import ref_of
 from accord.response.tasks_kind import format_time
 
@@ -78,6 +80,30 @@ def member_of(acting_user: Account) -> str:
     if organisation is None:
         raise Forbidden("this account belongs to no organisation")
     return organisation.member.code
+
+
+def entitled(acting_user: Account, own: Version | None, *, field: str) -> None:
+    """Offers, commitments, deployments and status reports are made by the offering member's focal points (the
+    record core checks the role). An account that holds the expert role and none of those acts only for one person,
+    themself: on an offer or deployment of one expert (resource type `expert`, quantity 1) that it issued (`own`).
+    Such an offer is made only by a roster call's selection (`accord.alliances.mobilise_actions`, through
+    `make_offer(person=True)`); here a 403 naming `field` otherwise."""
+    organisation = acting_user.organisation
+    roles = acting_user.role_names()
+    if organisation is None or PERSON_ROLE not in roles or roles & incident_roles(organisation.member):
+        return  # a focal point, or no expert at all: the record core's role check decides as for any kind
+    mine = (
+        own is not None
+        and own.body.get("resource_type") == "expert"
+        and own.body.get("quantity") == 1
+        and str(own.author) == str(acting_user.uuid)
+    )
+    if not mine:
+        raise Forbidden(
+            f"{field}: an expert offers, commits and deploys only themself, when selected from a roster call; "
+            "everything else is done by the member's focal points",
+            field=field,
+        )
 
 
 def decided_here(record: Record, field: str, lead: str, there: str) -> None:
@@ -224,6 +250,7 @@ def withdraw_offer(record_uuid: uuid.UUID | str, *, acting_user: Account, reason
     provider = str(current.body.get("member", ""))
     if member_of(acting_user) != provider:
         raise Forbidden(f"offer: only the offering member ({provider}) withdraws it", field="offer")
+    entitled(acting_user, current, field="offer")
     decided_here(record, "offer", "an offer is withdrawn on the offering member's node", "withdraw it there")
     if not reason.strip():
         raise refuse("reason", "say why the offer is withdrawn")
@@ -254,12 +281,19 @@ def make_offer(
     conditions: str = "",
     costs_borne_by: str = "",
     note: str = "",
+    person: bool = False,
 ) -> Version:
-    """Offer (part of) what an open request asks for, for the caller's member (another than the requester's)."""
+    """Offer (part of) what an open request asks for, for the caller's member (another than the requester's).
+    `person`: an expert offers themself (one expert, on a request for experts), which only a roster call's selection
+    does (`accord.alliances.mobilise_actions`); anyone else offers as the member's focal point."""
     record = request_for(Principal.of(acting_user), request)
     current = record.current_version
     assert current is not None
     wanted = current.body
+    if not person:
+        entitled(acting_user, None, field="member")
+    elif wanted.get("resource_type") != "expert" or quantity != 1:
+        raise refuse("quantity", "a person offers one expert, themself, on a request for experts")
     if current.state != "active" or wanted.get("status") != "open":
         raise Conflict(
             f"request: the request is {wanted.get('status', 'withdrawn')}; it takes no offers", field="request"
@@ -313,6 +347,7 @@ def offer_unsolicited(
     incident's lead member, or else its first affected member other than the caller's)."""
     from accord.response import assist_catalogue
 
+    entitled(acting_user, None, field="member")
     context = hanging.incident(Principal.of(acting_user), incident)
     mine = member_of(acting_user)
     affected = [str(m) for m in context.body.get("affected_members", [])]

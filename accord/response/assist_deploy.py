@@ -31,7 +31,15 @@ from accord.records.errors import ActionError, Conflict, Forbidden
 from accord.records.models import Record, Version
 from accord.records.principal import Principal
 from accord.response import hanging
-from accord.response.assist_actions import checked, decided_here, member_of, offer_for, quantity_of, request_for
+from accord.response.assist_actions import (
+    checked,
+    decided_here,
+    entitled,
+    member_of,
+    offer_for,
+    quantity_of,
+    request_for,
+)
 from accord.response.assist_deploy_kind import DEPLOYMENT, KIND, STATUSES
 from accord.response.assist_kinds import COMMITMENT, COMMITMENT_KIND, refuse
 from accord.response.assist_models import (
@@ -64,6 +72,7 @@ def _own_offer(offer: uuid.UUID | str, acting_user: Account, request: uuid.UUID 
     provider = str(current.body.get("member", ""))
     if member_of(acting_user) != provider:
         raise Forbidden(f"offer: only the offering member ({provider}) commits and deploys it", field="offer")
+    entitled(acting_user, current, field="offer")
     decided_here(
         offer_record,
         "offer",
@@ -245,6 +254,7 @@ def report_status(
     provider = str(current.body.get("member", ""))
     if member_of(acting_user) != provider:
         raise Forbidden(f"deployment: only the providing member ({provider}) reports its status", field="deployment")
+    entitled(acting_user, current, field="deployment")
     decided_here(record, "deployment", "status reports are made on the providing member's node", "report there")
     if status not in STATUSES:
         raise refuse("status", f"{status!r} is not one of {', '.join(STATUSES)}")

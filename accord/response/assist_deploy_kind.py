@@ -27,10 +27,10 @@ from accord.response.assist_kinds import (
     Point,
     check_point,
     check_resource,
+    offering_roles,
     optional_when,
     refuse,
 )
-from accord.response.kinds import incident_roles
 from accord.response.refs import RecordRef
 from accord.surveillance import reference
 
@@ -137,7 +137,7 @@ DEPLOYMENT = kinds.register(
             if x
         ),
         publish_roles=frozenset({"focal_point"}),
-        member_roles=incident_roles,
+        member_roles=offering_roles,
         speaks_for=lambda body: str(body.get("member") or "") or None,
         project=ledger.project_deployment,
         rules=_rules,

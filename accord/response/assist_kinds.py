@@ -198,6 +198,17 @@ def check_resource(body: dict[str, Any]) -> catalogue.ResourceType:
     return found
 
 
+PERSON_ROLE = "expert"
+
+
+def offering_roles(member: Member) -> frozenset[str]:
+    """Who issues offers, commitments and deployments for `member`: its focal points (`incident_roles`), and a person
+    on the alliances' expert roster (role `expert`) for one person, themself. The record core checks the role; the
+    actions hold an expert to the offer of themself that a roster call's selection makes (`assist_actions.entitled`:
+    resource type `expert`, quantity 1, issued by that account), so experts offer nothing else."""
+    return incident_roles(member) | {PERSON_ROLE}
+
+
 def _is_secretariat(code: str) -> bool:
     return Member.objects.filter(code=code, kind=Member.Kind.SECRETARIAT).exists()
 
@@ -283,7 +294,7 @@ OFFER = kinds.register(
         title=_title,
         search_text=_search,
         publish_roles=frozenset({"focal_point"}),
-        member_roles=incident_roles,
+        member_roles=offering_roles,
         speaks_for=lambda body: str(body.get("member") or "") or None,
         project=ledger.project_offer,
         rules=_offer_rules,
@@ -319,7 +330,7 @@ COMMITMENT = kinds.register(
         title=lambda body: f"committed {body.get('quantity', '')}",
         search_text=lambda body: str(body.get("note", "")),
         publish_roles=frozenset({"focal_point"}),
-        member_roles=incident_roles,
+        member_roles=offering_roles,
         speaks_for=lambda body: str(body.get("member") or "") or None,
         project=ledger.project_commitment,
         endpoint="POST /api/v1/offers/{id}/commit",

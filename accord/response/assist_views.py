@@ -32,6 +32,7 @@ from accord.response import (
     assist_kinds,
     assist_offer_deploy,
     assist_page_actions,
+    assist_panels,
     assist_points,
     assist_queries,
     hanging,
@@ -157,6 +158,7 @@ def _board_page(
             "may_offer": _may_offer_unsolicited(own, _may_act(account), incident),
             "errors": errors or {},
             "posted": request.POST if request.method == "POST" else None,
+            "panels": assist_panels.board_panels(request, incident),
         },
         status=status,
     )
@@ -299,6 +301,7 @@ def _request_page(
             "may_offer": offers_wanted and own != out["member"] and _may_act(account) and _incident_open(incident),
             "errors": errors,
             "posted": request.POST if request.method == "POST" else None,
+            "panels": assist_panels.request_panels(request, record),
         },
         status=status,
     )
