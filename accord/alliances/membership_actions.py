@@ -52,6 +52,10 @@ TLP = "GREEN"
 FIELDS = ("alliance", "motivation", "reason", "decision", "organisation")
 
 
+class OwnApplication(Forbidden):
+    """An organisation deciding its own application (403 naming `application`)."""
+
+
 def alliance_named(slug: str) -> Alliance:
     found = Alliance.objects.filter(slug=slug).first()
     if found is None:
@@ -152,7 +156,7 @@ def decide(application: uuid.UUID | str, *, acting_user: Account, decision: str,
         raise Conflict("application: this application does not count (withdrawn or not shared)", field="application")
     decider = acting_organisation(acting_user)
     if _is_own(record, entry, decider):
-        raise Forbidden("application: an organisation does not decide its own application", field="application")
+        raise OwnApplication("application: an organisation does not decide its own application", field="application")
     if not queries.may_decide(acting_user, entry.alliance):
         raise Forbidden(
             f"application: only the council of the {entry.alliance} alliance or a Secretariat coordinator decides",
@@ -212,6 +216,7 @@ __all__ = [
     "APPLICATION_KIND",
     "DECISION_KIND",
     "DEPARTURE_KIND",
+    "OwnApplication",
     "alliance_named",
     "application_for",
     "apply",

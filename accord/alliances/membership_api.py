@@ -25,14 +25,14 @@ alliances_router: Router = Router(tags=["alliances"])
 applications_router: Router = Router(tags=["alliances"])
 
 
-class OrganisationOut(Schema):
+class MemberOrganisationOut(Schema):
     slug: str
     member: str
     name: str = Field(description="its name as its application gave it")
     since: datetime | None = Field(default=None, description="member since (the decision that accepted it)")
 
 
-class EventOut(Schema):
+class MembershipEventOut(Schema):
     event: str = Field(description="applied, accepted, declined or left")
     record: UUID = Field(description="the record of the application, decision or departure")
     node: UUID
@@ -55,10 +55,10 @@ class MembershipOut(Schema):
     reason: str = Field(description="the reason of the decision or departure that put it in this state")
     decided_by: str = Field(description="the member whose decision counted (the Secretariat: SCO)")
     application: UUID = Field(description="its current application (the `id` of POST .../applications)")
-    history: list[EventOut]
+    history: list[MembershipEventOut]
 
 
-class ApplicationOut(MembershipOut):
+class AllianceApplicationOut(MembershipOut):
     id: UUID = Field(description="the application's record")
     node: UUID = Field(description="the node that issued it")
     motivation: str
@@ -73,34 +73,36 @@ class AllianceOut(Schema):
     charters: dict[str, str] = Field(description="en, zh, ru")
     council: list[str] = Field(description="the slugs of the council's organisations")
     members: list[str] = Field(description="the slugs of the member organisations")
-    member_organisations: list[OrganisationOut]
+    member_organisations: list[MemberOrganisationOut]
     member_states: list[str] = Field(description="members with at least one member organisation")
 
 
 class AllianceDetail(AllianceOut):
     memberships: list[MembershipOut] = Field(description="every organisation that applied, in its present state")
-    applications: list[ApplicationOut] = Field(
+    applications: list[AllianceApplicationOut] = Field(
         description="the pending applications: listed only to those who decide them (council, Secretariat)"
     )
-    history: list[EventOut] = Field(description="every application, decision and departure that counted, oldest first")
+    history: list[MembershipEventOut] = Field(
+        description="every application, decision and departure that counted, oldest first"
+    )
     may_decide: bool = Field(description="whether the caller decides this alliance's applications")
 
 
-class ApplicationIn(Schema):
+class AllianceApplicationIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     motivation: str = Field(default="", max_length=5000, description="why the organisation joins")
     organisation: str | None = Field(default=None, description="the caller's own organisation's slug (the default)")
 
 
-class DecisionIn(Schema):
+class AllianceDecisionIn(Schema):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"decision": "accept", "reason": "…"}]})
 
     decision: str = Field(default="", max_length=20, description="accept or decline")
     reason: str = Field(default="", max_length=2000, description="required")
 
 
-class LeaveIn(Schema):
+class AllianceLeaveIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(default="", max_length=2000)
@@ -225,7 +227,7 @@ def get_alliance(request: HttpRequest, slug: str) -> dict[str, Any]:
 
 @alliances_router.post(
     "/{slug}/applications",
-    response={201: ApplicationOut},
+    response={201: AllianceApplicationOut},
     summary="Apply to join an alliance (an account of the applying organisation)",
     description=(
         "Answers 201 with the application (`id`), pending until the council or a Secretariat coordinator decides. "
@@ -233,9 +235,9 @@ def get_alliance(request: HttpRequest, slug: str) -> dict[str, Any]:
         "viewer-only account 403; an unknown alliance 404. Nothing is stored on any of them."
     ),
 )
-def apply(request: HttpRequest, slug: str, payload: ApplicationIn | None = None) -> Status[dict[str, Any]]:
+def apply(request: HttpRequest, slug: str, payload: AllianceApplicationIn | None = None) -> Status[dict[str, Any]]:
     require_write(request)
-    given = payload or ApplicationIn()
+    given = payload or AllianceApplicationIn()
     version = actions.apply(
         slug, acting_user=account_of(request), motivation=given.motivation, organisation=given.organisation
     )
@@ -248,9 +250,9 @@ def apply(request: HttpRequest, slug: str, payload: ApplicationIn | None = None)
     summary="Leave an alliance (an account of the member organisation; no approval)",
     description="An organisation that is not a member gets 409 naming `alliance`; nothing is stored.",
 )
-def leave(request: HttpRequest, slug: str, payload: LeaveIn | None = None) -> dict[str, Any]:
+def leave(request: HttpRequest, slug: str, payload: AllianceLeaveIn | None = None) -> dict[str, Any]:
     require_write(request)
-    given = payload or LeaveIn()
+    given = payload or AllianceLeaveIn()
     version = actions.leave(slug, acting_user=account_of(request), reason=given.reason)
     membership = Membership.objects.select_related("application").get(
         alliance=version.body["alliance"],
@@ -260,14 +262,16 @@ def leave(request: HttpRequest, slug: str, payload: LeaveIn | None = None) -> di
     return membership_out(membership)
 
 
-@applications_router.get("/{uuid:record_uuid}", response=ApplicationOut, summary="One application to an alliance")
+@applications_router.get(
+    "/{uuid:record_uuid}", response=AllianceApplicationOut, summary="One application to an alliance"
+)
 def get_application(request: HttpRequest, record_uuid: UUID) -> dict[str, Any]:
     return application_out(principal_of(request), record_uuid)
 
 
 @applications_router.post(
     "/{uuid:record_uuid}/decision",
-    response=ApplicationOut,
+    response=AllianceApplicationOut,
     summary="Accept or decline an application, with a reason (the alliance's council or a Secretariat coordinator)",
     description=(
         "`decision` is accept or decline and `reason` is required (400 naming it). The applying organisation gets "
@@ -275,7 +279,7 @@ def get_application(request: HttpRequest, record_uuid: UUID) -> dict[str, Any]:
         "decided already is a 409 naming `application`. Nothing is stored on any of them."
     ),
 )
-def decide(request: HttpRequest, record_uuid: UUID, payload: DecisionIn) -> dict[str, Any]:
+def decide(request: HttpRequest, record_uuid: UUID, payload: AllianceDecisionIn) -> dict[str, Any]:
     require_write(request)
     actions.decide(record_uuid, acting_user=account_of(request), decision=payload.decision, reason=payload.reason)
     return application_out(principal_of(request), record_uuid)
