@@ -13,6 +13,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
 from pytest_django.live_server_helper import LiveServer
 
+from accord.records.envelope import Audience
+from accord.response import actions as response_actions
 from tests.alliances.library_support import HTML, Shelf, pdf_bytes, shelf
 from tests.conftest import PASSWORD
 from tests.web.a11y import DESKTOP, NARROW, check_page
@@ -26,6 +28,16 @@ __all__ = ["browser", "shelf"]
 
 @pytest.fixture
 def people(transactional_db: None, shelf: Shelf) -> Shelf:
+    """The shelf's people, and an animal health incident that everyone may see (for the One Health list)."""
+    response_actions.open_incident(
+        title={"en": "Anthrax in cattle", "ru": "Сибирская язва у крупного рогатого скота"},
+        hazard="A22",
+        affected_members=["KZ"],
+        audience=Audience(everyone=True),
+        tlp="GREEN",
+        acting_user=shelf.world.carol,
+        domains=["human", "animal"],
+    )
     return shelf
 
 
@@ -122,6 +134,16 @@ def test_upload_search_in_russian_and_download(
         carol.goto(f"{live_server.url}/legal-register/")
         expect(carol.locator("table.legal-compare")).to_contain_text("Quarantine law (demo)")
         check_page(carol, label="legal register at 360 px")
+        # the sections on the alliances' pages
+        carol.goto(f"{live_server.url}/alliances/law/")
+        expect(carol.locator("#legal-register")).to_contain_text("Quarantine law (demo)")
+        check_page(carol, label="the law alliance's page at 360 px")
+        carol.goto(f"{live_server.url}/alliances/medicine/")
+        expect(carol.locator("#library")).to_contain_text("Anthrax in livestock")
+        check_page(carol, label="the medicine alliance's page at 360 px")
+        carol.goto(f"{live_server.url}/alliances/agriculture/")
+        expect(carol.locator("#one-health")).to_contain_text("Anthrax in cattle")
+        check_page(carol, label="the agriculture alliance's page at 360 px")
     finally:
         for context in (desk, narrow, lawyer):
             context.close()

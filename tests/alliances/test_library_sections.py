@@ -17,7 +17,7 @@ from accord.records.models import Record
 from accord.records.principal import Principal
 from accord.response import actions as response_actions
 from tests.alliances.library_support import Shelf, shelf
-from tests.conftest import World
+from tests.conftest import World, client_for
 
 __all__ = ["shelf"]
 
@@ -132,3 +132,31 @@ def test_the_law_alliance_shows_the_comparison(shelf: Shelf) -> None:
     html = _rendered(shelf.world.carol, "law")["legal"]
     assert "legal-compare" in html and "Закон о карантине (демо)" in html
     assert "legal" not in _rendered(shelf.world.carol, "medicine")
+
+
+def test_the_alliance_pages_include_the_sections(shelf: Shelf) -> None:
+    world = shelf.world
+    anthrax = _incident(world, "Anthrax in cattle", ["animal"], Audience(everyone=True))
+    document = library_actions.add_document(
+        "law", acting_user=shelf.ruslan, doc_type="report", title={"en": "Quarantine law compared"}, languages=["en"],
+        date="2025",
+    )  # fmt: skip
+    library_actions.add_instrument(
+        {
+            "member": "RU",
+            "title": "Закон о карантине (демо)",
+            "original_language": "ru",
+            "adopted": "2020-01-01",
+            "status": "in_force",
+            "citation": "Demo",
+            "topics": ["quarantine"],
+        },
+        acting_user=shelf.ruslan,
+    )
+    client = client_for(world.carol)
+    law = client.get("/alliances/law/").content.decode()
+    assert f"/library/{document.record_uuid}/" in law and 'class="records legal-compare"' in law
+    assert "Закон о карантине (демо)" in law and 'id="one-health"' not in law
+    agriculture = client.get("/alliances/agriculture/").content.decode()
+    assert 'id="one-health"' in agriculture and f"/incidents/{anthrax.uuid}/" in agriculture
+    assert "legal-compare" not in agriculture
