@@ -6,7 +6,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal, get_args
 from uuid import UUID
 
@@ -43,6 +43,19 @@ def _rfc3339(value: Any) -> Any:
 
 
 DateTimeParam = Annotated[datetime, BeforeValidator(_rfc3339)]
+
+
+def _iso_day(value: Any) -> Any:
+    """A query's date is written YYYY-MM-DD, as the schema says (`format: date`): never a number of seconds, which
+    pydantic would otherwise take as a date."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("not a date written YYYY-MM-DD")
+    if not isinstance(value, (str, date)):
+        raise ValueError("not a date written YYYY-MM-DD")
+    return value
+
+
+DateParam = Annotated[date, BeforeValidator(_iso_day)]
 
 
 def json_integer(value: Any) -> Any:

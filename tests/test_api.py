@@ -351,3 +351,22 @@ def test_a_cap_import_audience_that_is_not_member_codes_is_refused(world: World,
             HTTP_AUTHORIZATION=f"Bearer {alice_token}",
         )
         assert _error_shape(response, 422)["field"] == "audience"
+
+
+def test_no_two_api_schemas_share_a_name() -> None:
+    """The OpenAPI document names each schema by its class name: two classes of one name would be one component,
+    and one operation would be documented with the other's body (a body the server then refuses)."""
+    from ninja import Schema
+
+    import accord.api  # noqa: F401  (every router and its schemas)
+
+    seen: dict[str, set[str]] = {}
+    stack: list[type] = [Schema]
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if cls.__module__.startswith("accord.") and "[" not in cls.__name__:
+            seen.setdefault(cls.__name__, set()).add(f"{cls.__module__}.{cls.__qualname__}")
+    shared = {name: sorted(where) for name, where in seen.items() if len(where) > 1}
+    assert len(seen) > 50
+    assert not shared, shared

@@ -105,7 +105,7 @@ class SelectionOut(Schema):
     at: datetime
 
 
-class ExpertOut(Schema):
+class CalledExpertOut(Schema):
     id: UUID = Field(description="the expert's profile id")
     member: str
     name: str | None = Field(description="only when you may see the profile")
@@ -134,7 +134,7 @@ class CallOut(Schema):
     region: str
     message: str
     called: int = Field(description="how many experts were called")
-    experts: list[ExpertOut]
+    experts: list[CalledExpertOut]
     replies: list[ReplyOut]
     selections: list[SelectionOut]
     state: str

@@ -19,7 +19,7 @@ from pydantic import ConfigDict, StrictBool
 
 from accord.alliances import roster_actions, roster_queries, vocab
 from accord.alliances.roster_models import ExpertProfile
-from accord.api import MAX_OFFSET, AudienceIn, Tlp, account_of, links_to, page_of, principal_of, require_write
+from accord.api import MAX_OFFSET, AudienceIn, Tlp, account_of, errors, links_to, page_of, principal_of, require_write
 from accord.records.errors import ActionError, NotFound
 from accord.records.principal import Principal
 
@@ -99,7 +99,7 @@ class ProfileIn(Schema):
         return self.audience.chosen() if self.audience is not None else None
 
 
-class ConsentIn(Schema):
+class ProfileConsentIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     given_on: str = Field(max_length=40, description="the day the person gave consent (YYYY-MM-DD)")
@@ -125,7 +125,7 @@ class ManagedIn(ProfileIn):
     organisation: str | None = Field(
         default=None, max_length=80, description="the affiliation (slug of an organisation of your member)"
     )
-    consent: ConsentIn | None = Field(default=None, description="the person's recorded consent (required)")
+    consent: ProfileConsentIn | None = Field(default=None, description="the person's recorded consent (required)")
 
     def managed(self) -> dict[str, Any]:
         found = self.profile()
@@ -221,7 +221,7 @@ def put_me(request: HttpRequest, payload: ProfileIn) -> Status[dict[str, Any]]:
     return Status(201 if created else 200, _view(principal_of(request), version.record_uuid))
 
 
-@router.get("/me", response=ExpertOut, summary="Your own expert profile (404 when you have none)")
+@router.get("/me", response={200: ExpertOut, **errors(404)}, summary="Your own expert profile (404 when you have none)")
 def get_me(request: HttpRequest) -> dict[str, Any]:
     found = roster_queries.own_profile(account_of(request))
     if found is None:
@@ -231,7 +231,7 @@ def get_me(request: HttpRequest) -> dict[str, Any]:
 
 @router.delete(
     "/me",
-    response=WithdrawnOut,
+    response={200: WithdrawnOut, **errors(404)},
     summary="Withdraw from the roster: your profile disappears from every search at once",
     description="Its versions stay in the record store for the audit only. You can publish a new profile later.",
 )

@@ -3,7 +3,7 @@ the alliance's calendar (`/api/v1/alliances/{slug}/calendar.ics`)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -13,7 +13,17 @@ from pydantic import BeforeValidator, ConfigDict
 
 from accord.alliances import work_actions, work_calendar, work_queries
 from accord.alliances.work_actions import ActivityInput
-from accord.api import MAX_OFFSET, AudienceIn, Tlp, account_of, json_integer, links_to, principal_of, require_write
+from accord.api import (
+    MAX_OFFSET,
+    AudienceIn,
+    DateParam,
+    Tlp,
+    account_of,
+    json_integer,
+    links_to,
+    principal_of,
+    require_write,
+)
 from accord.records.envelope import parse_audience
 from accord.records.errors import ActionError
 from accord.records.models import Version
@@ -114,7 +124,7 @@ class ActivityUpdate(ActivityIn):
     )
 
 
-class WithdrawIn(Schema):
+class ActivityWithdrawIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(max_length=2000, description="why the activity is withdrawn (required)")
@@ -178,8 +188,8 @@ class ActivityPage(Schema):
 
 class ActivityFilter(Schema):
     type: str | None = Field(default=None, description="training, exchange, research or conference")
-    start: date | None = Field(default=None, alias="from", description="those not ended before this day")
-    until: date | None = Field(default=None, description="those not starting after this day")
+    start: DateParam | None = Field(default=None, alias="from", description="those not ended before this day")
+    until: DateParam | None = Field(default=None, description="those not starting after this day")
     limit: int = Field(default=50, ge=1, le=200)
     offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
 
@@ -306,7 +316,7 @@ def cancel_activity(request: HttpRequest, record_uuid: UUID) -> dict[str, Any]:
     response=ActivityOut,
     summary="Withdraw an activity recorded in error (it leaves the lists and the calendar)",
 )
-def withdraw_activity(request: HttpRequest, record_uuid: UUID, payload: WithdrawIn) -> dict[str, Any]:
+def withdraw_activity(request: HttpRequest, record_uuid: UUID, payload: ActivityWithdrawIn) -> dict[str, Any]:
     require_write(request)
     version: Version = work_actions.withdraw_activity(
         record_uuid, acting_user=account_of(request), reason=payload.reason
