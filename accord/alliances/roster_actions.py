@@ -25,11 +25,12 @@ withdrew can publish again: that is a new record.
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import TYPE_CHECKING, Any
 
 from accord.alliances import membership_queries
-from accord.alliances.roster_kinds import FIELDS, KIND, PROFILE, refuse
+from accord.alliances.roster_kinds import ALLIANCE_SLUGS, FIELDS, KIND, PROFILE, SLUG, refuse
 from accord.alliances.roster_models import ExpertProfile
 from accord.alliances.roster_queries import own_profile, profile_for
 from accord.records import actions as record_actions
@@ -104,7 +105,7 @@ def alliance_members(slugs: Any) -> list[str]:
         raise ActionError("audience.alliances: give a list of alliance slugs", field="audience")
     codes: set[str] = set()
     for slug in slugs:
-        if not Alliance.objects.filter(slug=slug).exists():
+        if slug not in ALLIANCE_SLUGS or not Alliance.objects.filter(slug=slug).exists():
             raise ActionError(f"audience.alliances: {slug!r} is not an alliance", field="audience")
         codes.update(membership_queries.member_codes(slug))
     if not codes:
@@ -179,6 +180,8 @@ def managed_body(acting_user: Account, profile: dict[str, Any]) -> dict[str, Any
     slug = body.pop("organisation", None) or own.slug
     from accord.members.models import Organisation
 
+    if not isinstance(slug, str) or not re.fullmatch(SLUG, slug):
+        raise refuse("organisation", f"{slug!r} is not an organisation's slug")
     organisation = Organisation.objects.filter(slug=slug).select_related("member").first()
     if organisation is None:
         raise refuse("organisation", f"{slug!r} is not an organisation known here")

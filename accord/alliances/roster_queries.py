@@ -17,6 +17,7 @@ current version, whose body has the rest).
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accord.alliances import membership_queries
-from accord.alliances.roster_kinds import KIND
+from accord.alliances.roster_kinds import ALLIANCE_SLUGS, KIND, iso_date, refuse
 from accord.alliances.roster_models import ExpertAlliance, ExpertField, ExpertLanguage, ExpertProfile, ExpertWindow
 from accord.records.errors import NotFound
 from accord.records.models import Record
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from accord.members.models import Account
 
 NO_SUCH_EXPERT = "no such expert"
+MEMBER = re.compile(r"[A-Z0-9]{2,8}")
 
 
 def visible(principal: Principal) -> QuerySet[ExpertProfile]:
@@ -46,8 +48,6 @@ def day(value: date | str | None, name: str) -> date | None:
     """A filter's day, or a 400 naming `name`."""
     if value is None or isinstance(value, date):
         return value
-    from accord.alliances.roster_kinds import iso_date, refuse
-
     try:
         return date.fromisoformat(iso_date(value))
     except ValueError:
@@ -79,14 +79,16 @@ def search(
         end = end or start
         assert start is not None and end is not None
         if end < start:
-            from accord.alliances.roster_kinds import refuse
-
             raise refuse("available_until", "is before available_from")
         covering = ExpertWindow.objects.filter(profile=OuterRef("pk"), start__lte=start, until__gte=end)
         rows = rows.filter(Exists(covering))
     if member:
+        if not MEMBER.fullmatch(member):
+            raise refuse("member", f"{member!r} is not a member code (ISO 3166 alpha-2 in capitals, or SCO)")
         rows = rows.filter(member=member)
     if alliance:
+        if alliance not in ALLIANCE_SLUGS:
+            raise refuse("alliance", f"{alliance!r} is not an alliance ({', '.join(ALLIANCE_SLUGS)})")
         # the experts who say they work with the alliance, and those of its member organisations
         either = Q(Exists(ExpertAlliance.objects.filter(profile=OuterRef("pk"), slug=alliance)))
         for slug, code in membership_queries.member_organisations(alliance):

@@ -110,3 +110,11 @@ def consent(**changes: Any) -> dict[str, Any]:
 def ids(response: Any) -> list[str]:
     assert response.status_code == 200, response.content
     return [item["id"] for item in response.json()["items"]]
+
+
+def join(who: Account, alliance: str, sam: Account) -> None:
+    """`who`'s organisation joins the alliance (applies; the Secretariat's coordinator `sam` accepts)."""
+    from accord.alliances import membership_actions
+
+    applied = membership_actions.apply(alliance, acting_user=who)
+    membership_actions.decide(applied.record_uuid, acting_user=sam, decision="accept", reason="welcome")

@@ -7,9 +7,8 @@ import pytest
 from django.test import Client
 
 from accord.alliances.roster_models import ExpertField, ExpertProfile, ExpertWindow
-from accord.members.models import Account
 from accord.records.models import Record, Version
-from tests.alliances.roster_support import Api, Roster, consent, ids, profile, roster_fixture  # noqa: F401
+from tests.alliances.roster_support import Api, Roster, consent, ids, join, profile, roster_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -134,6 +133,8 @@ def test_the_search_filters(roster: Roster) -> None:
         ({"language": "xx"}, "language"),
         ({"available_on": "2026-13-01"}, "available_on"),
         ({"available_from": "2026-07-01", "available_until": "2026-06-01"}, "available_until"),
+        ({"member": "kz\x00"}, "member"),
+        ({"alliance": "chess\x00"}, "alliance"),
     ):
         refused = sam.get("/api/v1/experts", **params)
         assert refused.status_code == 400, (params, refused.content)
@@ -186,6 +187,8 @@ def test_withdrawal_removes_the_profile_from_every_read_at_once(roster: Roster) 
         ({"alliances": ["chess"]}, "alliances", "chess"),
         ({"contact_email": "not an address"}, "contact_email", "pattern"),
         ({"audience": {"members": ["ZZ"]}}, "audience", "ZZ"),
+        ({"audience": {"alliances": ["law\x00"]}}, "audience", "not an alliance"),
+        ({"note": "a\x00b"}, "note", "NUL"),
         ({"audience": {"everyone": True}, "tlp": "AMBER"}, "audience", "named audience"),
     ],
 )
@@ -232,13 +235,6 @@ def test_the_record_pages_do_not_show_a_profile(roster: Roster) -> None:
     assert sam.get(f"/records/{expert}/").status_code == 404
     listed = sam.get("/records/")
     assert listed.status_code == 200 and expert not in listed.content.decode()
-
-
-def join(who: Account, alliance: str, sam: Account) -> None:
-    from accord.alliances import membership_actions
-
-    applied = membership_actions.apply(alliance, acting_user=who)
-    membership_actions.decide(applied.record_uuid, acting_user=sam, decision="accept", reason="welcome")
 
 
 def test_the_alliances_shorthand_names_the_members_of_the_alliance(roster: Roster) -> None:

@@ -57,6 +57,7 @@ def test_managed_profiles_refuse_what_is_missing_or_not_theirs(roster: Roster) -
         (nurlan, managed(consent=consent(method="")), 400, "consent"),
         (nurlan, managed(organisation="cn-uni"), 403, "organisation"),
         (nurlan, managed(organisation="nowhere"), 400, "organisation"),
+        (nurlan, managed(organisation="kz\x00uni"), 400, "organisation"),
         (nurlan, managed(fields=["astrology"]), 400, "fields"),
         (Api(roster.world.dave), managed(), 403, "role"),  # a viewer
         (Api(roster.aida), managed(), 403, "role"),  # an expert is not a focal point
