@@ -20,7 +20,7 @@ from ninja import Field, Router, Schema, Status
 from pydantic import ConfigDict, StrictBool
 
 from accord.alliances import mobilise_actions, mobilise_queries
-from accord.api import account_of, links_to, principal_of, require_write
+from accord.api import account_of, errors, links_to, principal_of, require_write
 from accord.records.models import Record
 from accord.response import assist_queries
 from accord.response.assist_api import OfferOut, RequestOut, request_view
@@ -167,7 +167,7 @@ def _call(request: HttpRequest, record_uuid: UUID | str) -> dict[str, Any]:
 
 @router.post(
     "",
-    response={201: CallOut},
+    response={201: CallOut, **errors(404)},
     by_alias=True,
     summary="Call the roster: the experts who match a request for experts (or an incident)",
     description=(
@@ -175,7 +175,8 @@ def _call(request: HttpRequest, record_uuid: UUID | str) -> dict[str, Any]:
         "the whole of from..until, and deployable; not the experts of the member that selects, nor those whose "
         "member cannot see the request. `called` is how many. When none matches: 409 naming `field`, nothing "
         "stored. Neither or both of `request` and `incident`, or a request not for experts: 400 naming `request`; "
-        "an unknown field or language: 400 naming it; `until` before `from`: 400 naming `until`."
+        "an unknown field or language: 400 naming it; `until` before `from`: 400 naming `until`; a request or incident "
+        "you may not see (or none with that id): 404."
     ),
     openapi_extra=links_to(201, "record_uuid", "accord_alliances_mobilise_api_get_call", pointer="/id"),
 )

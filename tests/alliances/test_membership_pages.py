@@ -42,6 +42,9 @@ def test_the_list_shows_the_three_alliances_in_each_language(campus: Campus) -> 
     for name in ("SCO University Alliance in Medicine", "SCO University Alliance in Law", "in Agriculture"):
         assert name in text(page)
     assert 'href="/alliances/"' in text(page)  # in the navigation
+    # the alliances' other pages are one click away
+    for href in ("/experts/me/", "/experts/", "/alliances/roster-calls/", "/library/", "/legal-register/"):
+        assert f'href="{href}"' in text(page), href
     assert "Альянс университетов ШОС в области медицины" in text(client.get("/alliances/", HTTP_ACCEPT_LANGUAGE="ru"))
     chinese = text(client.get("/alliances/", HTTP_ACCEPT_LANGUAGE="zh-hans"))
     assert "上海合作组织医学大学联盟" in chinese and "大学联盟" in chinese
