@@ -12,6 +12,9 @@ The server answers from its own threads, so the data is committed (`transactiona
 schemathesis's in-process WSGI transport: that one passes options werkzeug refuses, in schemathesis 4.32.)
 
 `make fuzz-api` runs the same with many more examples (ACCORD_FUZZ_API_EXAMPLES).
+
+The suite runs it on the PostgreSQL pass only (the production database): it is the suite's longest test, and the
+database code it reaches runs on SQLite in the other API tests.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from accord.members.models import Account
 from accord.notify import stream
 from accord.records.envelope import Audience
 from tests.notify.asgi_server import asgi_server
+
+pytestmark = pytest.mark.postgresql_pass
 
 EXAMPLES = int(os.environ.get("ACCORD_FUZZ_API_EXAMPLES", "20"))
 # With seed 14 the run stopped reaching a 2xx revision once incidents came: they are the newest records in
