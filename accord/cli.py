@@ -2,7 +2,7 @@
 
 This module is the wiring: it prepares Django and the database, runs the node's own processes (`serve`, `worker`,
 `migrate`, `manage`) and registers the subcommands each app brings in its `commands.py` (accord/lib/cap, records,
-federation, members, notify, alerts, surveillance, lib/detect), in the order `accord --help` lists them.
+federation, members, notify, alerts, surveillance, lib/detect, alliances), in the order `accord --help` lists them.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from types import FrameType
 from typing import Any
 
 from accord.alerts.commands import add_commands as add_alert_commands
+from accord.alliances.commands import add_commands as add_alliance_commands
 from accord.federation import commands as federation_commands
 from accord.lib.cap.commands import add_commands as add_cap_commands
 from accord.lib.commands import EXIT_FAIL, EXIT_OK, EXIT_USAGE, CliError, port_arg
@@ -322,6 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_alert_commands(sub, common, migrate=_migrate, account=members_commands.importer)  # alert
     add_counts_commands(sub, common, _migrate, members_commands.service_account)  # counts
     add_detect_commands(sub, common)  # detect
+    add_alliance_commands(sub, common, _migrate)  # alliance
 
     manage = add("manage", cmd_manage, "run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)

@@ -223,3 +223,46 @@ __all__ = [
     "decide",
     "leave",
 ]
+
+
+def set_council(
+    alliance: str, *, add: list[str], remove: list[str], acting_user: Account | None
+) -> tuple[list[Organisation], list[dict[str, str]]]:
+    """Add organisations to (and remove them from) an alliance's council: this node's configuration, as the
+    alliances themselves are (each node's administrator sets it; it is not a record and is not federated). Every
+    membership of the alliance is then replayed, since which decisions count may have changed (the replay counts
+    the decisions of the council as it is now). Returns the council and the memberships whose state changed
+    (`organisation`, `before`, `after`). Unknown alliance: 404 naming `alliance`; an unknown organisation or one
+    both added and removed: 400 naming it; nothing changed."""
+    from accord.alliances.membership_replay import refresh_alliance
+    from accord.members.models import Organisation
+
+    found = alliance_named(alliance)
+    both = sorted(set(add) & set(remove))
+    if both:
+        raise ActionError(f"organisation: {', '.join(both)} both added and removed", field="organisation")
+    wanted = sorted(set(add) | set(remove))
+    known = {o.slug: o for o in Organisation.objects.filter(slug__in=wanted)}
+    unknown = [slug for slug in wanted if slug not in known]
+    if unknown:
+        raise ActionError(f"organisation: no organisation {', '.join(unknown)}", field="organisation")
+    with transaction.atomic():
+        before = dict(Membership.objects.filter(alliance=found.slug).values_list("organisation", "state"))
+        found.council.add(*(known[slug] for slug in add))
+        found.council.remove(*(known[slug] for slug in remove))
+        council = sorted(found.council.all(), key=lambda o: o.slug)
+        audit.append(
+            "alliance.council",
+            actor=acting_user,
+            object_type="alliance",
+            object_id=found.slug,
+            data={"added": sorted(add), "removed": sorted(remove), "council": [o.slug for o in council]},
+        )
+        refresh_alliance(found.slug)
+        after = dict(Membership.objects.filter(alliance=found.slug).values_list("organisation", "state"))
+    changed = [
+        {"organisation": slug, "before": before.get(slug, ""), "after": state}
+        for slug, state in sorted(after.items())
+        if before.get(slug) != state
+    ]
+    return council, changed

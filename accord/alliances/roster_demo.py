@@ -9,39 +9,43 @@ the members of the demo organisations that join it (`demo.ORGANISATIONS`), which
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-# username, fields, languages, available windows, deployable (days), alliances, visibility, note
-PROFILES: list[tuple[str, list[str], list[tuple[str, str]], list[tuple[str, str]], int | None, list[str], str, str]] = [
+from django.utils import timezone
+
+# username, fields, languages, available windows (days from the day the demo is loaded: the roster is current whenever
+# it is loaded), deployable (days), alliances, visibility, note
+PROFILES: list[tuple[str, list[str], list[tuple[str, str]], list[tuple[int, int]], int | None, list[str], str, str]] = [
     ("cn.medical", ["epidemiology", "risk_communication"], [("zh", "native"), ("en", "C1"), ("ru", "B1")],
-     [("2026-05-01", "2026-07-31")], 7, ["medicine"], "everyone",
+     [(0, 90)], 7, ["medicine"], "everyone",
      "Field epidemiologist (demo): outbreak investigations in Xinjiang and Yunnan."),
     ("cn.virologist", ["virology", "laboratory_diagnostics"], [("zh", "native"), ("en", "B2")],
-     [("2026-06-01", "2026-09-30")], 14, ["medicine"], "alliance",
+     [(14, 120)], 14, ["medicine"], "alliance",
      "Arbovirus laboratory (demo): RT-PCR and sequencing of CCHF and dengue."),
     ("ru.medical", ["clinical_management", "infection_prevention"], [("ru", "native"), ("en", "B2")],
-     [("2026-05-15", "2026-08-15")], 10, ["medicine"], "everyone",
+     [(0, 75)], 10, ["medicine"], "everyone",
      "Infectious diseases clinician (demo)."),
     ("ru.epidemiologist", ["epidemiology", "public_health_management"], [("ru", "native"), ("kk", "A2")],
-     [("2026-07-01", "2026-12-31")], None, ["medicine"], "secretariat",
+     [(30, 210)], None, ["medicine"], "secretariat",
      "Sanitary-epidemiological service, retired (demo): visible to the Secretariat only."),
     ("kz.medical", ["epidemiology", "entomology"], [("kk", "native"), ("ru", "native"), ("en", "B1")],
-     [("2026-05-01", "2026-10-31")], 3, ["medicine", "agriculture"], "alliance",
+     [(0, 180)], 3, ["medicine", "agriculture"], "alliance",
      "Plague and tick-borne infections (demo)."),
     ("in.virology", ["virology", "vaccines_medicines"], [("hi", "native"), ("en", "C2")],
-     [("2026-08-01", "2026-11-30")], 21, ["medicine"], "alliance", "Vaccine research (demo)."),
+     [(60, 180)], 21, ["medicine"], "alliance", "Vaccine research (demo)."),
     ("ru.law", ["international_health_law", "emergency_quarantine_law"], [("ru", "native"), ("en", "C1")],
-     [("2026-05-01", "2026-12-31")], None, ["law"], "everyone", "IHR implementing legislation (demo)."),
+     [(0, 240)], None, ["law"], "everyone", "IHR implementing legislation (demo)."),
     ("cn.law", ["international_health_law", "data_protection_law"], [("zh", "native"), ("en", "C1")],
-     [("2026-09-01", "2026-12-31")], None, ["law"], "alliance", "Cross-border health data (demo)."),
+     [(30, 150)], None, ["law"], "alliance", "Cross-border health data (demo)."),
     ("uz.law", ["emergency_quarantine_law"], [("uz", "native"), ("ru", "C2")], [], None, ["law"], "alliance",
      "Quarantine regulations (demo)."),
     ("kz.agri", ["veterinary_epidemiology", "one_health"], [("kk", "native"), ("ru", "native"), ("zh", "B1")],
-     [("2026-05-01", "2026-08-31")], 5, ["agriculture"], "everyone", "Brucellosis and anthrax in livestock (demo)."),
+     [(0, 120)], 5, ["agriculture"], "everyone", "Brucellosis and anthrax in livestock (demo)."),
     ("by.agri", ["plant_health", "food_safety"], [("be", "native"), ("ru", "native"), ("en", "B1")],
-     [("2026-06-01", "2026-09-30")], 14, ["agriculture"], "alliance", "Phytosanitary control (demo)."),
+     [(14, 120)], 14, ["agriculture"], "alliance", "Phytosanitary control (demo)."),
     ("pk.vet", ["veterinary_epidemiology", "laboratory_diagnostics"], [("ur", "native"), ("en", "C1")],
-     [("2026-07-01", "2026-10-31")], 10, ["agriculture"], "everyone", "Avian influenza surveillance (demo)."),
+     [(30, 150)], 10, ["agriculture"], "everyone", "Avian influenza surveillance (demo)."),
 ]  # fmt: skip
 
 
@@ -72,6 +76,7 @@ def load(world: Any) -> int:
     from accord.records.models import Version
 
     world = world if world is not None else DemoWorld()
+    today = timezone.now().date()
     issued = 0
     for username, fields, languages, windows, days, alliances, choice, note in PROFILES:
         account = world.account(username)
@@ -81,7 +86,13 @@ def load(world: Any) -> int:
         profile = {
             "fields": fields,
             "languages": [{"code": code, "level": level} for code, level in languages],
-            "available": [{"from": start, "until": until} for start, until in windows],
+            "available": [
+                {
+                    "from": (today + timedelta(days=start)).isoformat(),
+                    "until": (today + timedelta(days=end)).isoformat(),
+                }
+                for start, end in windows
+            ],
             "deployable": days is not None,
             "deploy_within_days": days,
             "alliances": alliances,
