@@ -124,7 +124,7 @@ def _demo_records() -> int:
 
 def load_demo() -> tuple[list[DemoAccount], int, int]:
     """Create what is missing. Returns the demo accounts, how many accounts and records were created."""
-    created = 0
+    before = Account.objects.count()
     with transaction.atomic():
         actions.seed_members()
         actions.ensure_node_identity()
@@ -142,7 +142,6 @@ def load_demo() -> tuple[list[DemoAccount], int, int]:
                 acting_user=None,
                 check_password=False,
             )
-            created += 1
         records = _demo_records()
         from accord.surveillance.demo import load_counts
 
@@ -154,4 +153,9 @@ def load_demo() -> tuple[list[DemoAccount], int, int]:
 
         records += load_alliances(DEMO_PASSWORD)  # universities, experts and the work of the three alliances
     assert Member.objects.filter(code="SCO").exists()
-    return demo_accounts(), created, records
+    from accord.alliances.demo import ACCOUNTS, ORGANISATIONS
+
+    member_of = {slug: member for slug, member, *_rest in ORGANISATIONS}
+    experts = [DemoAccount(name, member_of[slug], slug, roles) for name, slug, roles in ACCOUNTS]
+    # the accounts of the members' organisations and of the alliances' universities (created by load_alliances)
+    return demo_accounts() + experts, Account.objects.count() - before, records
