@@ -48,8 +48,8 @@ def test_demo_is_idempotent_and_verifies_and_a_tampered_copy_does_not(tmp_path: 
     with new_node(tmp_path, "origin") as node:
         first = node.run("demo")
         assert "sco.coordinator" in first.stdout and "accord-demo-2026" in first.stdout and "pk.vet" in first.stdout
-        # accounts: 23 of the members' organisations, 12 of the alliances' universities and institutes
-        # records: 3 notes, 35 series-years of counts, an incident with 3 consents, 3 tasks (3 status updates), a meeting,
+        # accounts: 23 of the members' organisations, 12 of the alliances' universities and institutes; records:
+        # 3 notes, 35 series-years of counts, an incident with 3 consents, 3 tasks (3 status updates), a meeting,
         # a decision and its 3 positions, 42 daily situation reports; versions: 7 more (level 2, the 3 tasks'
         # status changes, the decision counting 3 positions); the alliances: 10 applications, 9 decisions (one left
         # pending), 3 activities, library documents and legal register entries (14), 12 expert profiles, a request for
