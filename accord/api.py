@@ -301,6 +301,7 @@ def document_errors(ninja_api: NinjaAPI) -> None:
 from accord.alerts.api import assessments as assessments_router  # noqa: E402
 from accord.alerts.api import router as alerts_router  # noqa: E402
 from accord.alliances import api as alliances_api  # noqa: E402
+from accord.desk.api import router as desk_router  # noqa: E402
 from accord.members.api import router as members_router  # noqa: E402
 from accord.notify.stream import router as stream_router  # noqa: E402
 from accord.records.api import router as records_router  # noqa: E402
@@ -321,3 +322,4 @@ assist_exports.add_routers(api)
 alliances_api.add_routers(api)
 api.add_router("/incidents", sitreps_router)
 api.add_router("/stream", stream_router)
+api.add_router("/", desk_router)

@@ -150,6 +150,7 @@ INSTALLED_APPS = [
     "accord.response",
     "accord.alliances",
     "accord.notify",
+    "accord.desk",
     "accord.web",
 ]
 

@@ -54,10 +54,10 @@ def test_demo_is_idempotent_and_verifies_and_a_tampered_copy_does_not(tmp_path: 
         # status changes, the decision counting 3 positions); the alliances: 10 applications, 9 decisions (one left
         # pending), 3 activities, library documents and legal register entries (14), 12 expert profiles, a request for
         # an expert, a roster call for it and one reply
-        assert "35 accounts and 156 records created now" in first.stdout
+        assert "35 accounts and 158 records created now" in first.stdout
         assert "0 accounts and 0 records created now" in node.run("demo").stdout
         verified = node.run("audit", "verify")
-        assert "OK" in verified.stdout and "versions:      163" in verified.stdout
+        assert "OK" in verified.stdout and "versions:      165" in verified.stdout
         report = json.loads(node.run("audit", "verify", "--json").stdout)
         assert report["ok"] and report["audit_entries"] > 50
 

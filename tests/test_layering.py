@@ -31,6 +31,7 @@ FORBIDDEN: dict[str, frozenset[str]] = {
     "lib": frozenset({*DOMAIN_APPS, "notify", "federation", "web", "records", "members", "api"}),
     "notify": frozenset({"federation"}),
     **{app: frozenset({"federation"}) for app in DOMAIN_APPS},
+    "desk": frozenset({"federation"}),
 }
 
 MAX_LINES = 600

@@ -146,6 +146,9 @@ def load_demo() -> tuple[list[DemoAccount], int, int]:
         from accord.surveillance.demo import load_counts
 
         records += load_counts()  # weekly case counts of a few members, one series with an outbreak
+        from accord.alerts.demo import load_alerts
+
+        records += load_alerts()  # two actual alerts whose acknowledgements wait on the members' desks
         from accord.response.demo import load_incident
 
         records += load_incident()  # an open cross-border incident

@@ -123,6 +123,40 @@ def query_tokens(query: str) -> list[str]:
     return tokens[:MAX_QUERY_TOKENS]
 
 
+def spans(text: str, tokens: Iterable[str]) -> list[tuple[int, int]]:
+    """Where in `text` the query's tokens (query_tokens) were found, as (start, end) offsets into `text` itself, for
+    highlighting: a word whose own token or stem is one of them, and each Han character pair that is one."""
+    wanted = set(tokens)
+    found: list[tuple[int, int]] = []
+    for match in _WORD.finditer(text):
+        word, start = match.group(), match.start()
+        position = 0
+        for han in _HAN.finditer(word):
+            _mark_piece(word[position : han.start()], start + position, wanted, found)
+            run = han.group()
+            for i in range(len(run)):
+                pair = unicodedata.normalize("NFKC", run[i : i + 2])
+                if pair in wanted or (len(run) == 1 and run in wanted):
+                    found.append((start + han.start() + i, start + han.start() + min(i + 2, len(run))))
+            position = han.end()
+        _mark_piece(word[position:], start + position, wanted, found)
+    merged: list[tuple[int, int]] = []
+    for begin, end in sorted(found):
+        if merged and begin <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((begin, end))
+    return merged
+
+
+def _mark_piece(piece: str, start: int, wanted: set[str], found: list[tuple[int, int]]) -> None:
+    if not piece:
+        return
+    folded = unicodedata.normalize("NFKC", piece).lower()
+    if folded in wanted or _stem(folded) in wanted:
+        found.append((start, start + len(piece)))
+
+
 def matching(query: str) -> Q:
     """A filter over Records for those whose document holds every token of
     `query`; a query with no tokens (only punctuation) matches nothing.

@@ -123,6 +123,18 @@ def commitments_of_offer(principal: Principal, offer: Record) -> QuerySet[Record
     )
 
 
+def current_deployments(principal: Principal) -> QuerySet[Record]:
+    """The deployments the principal may see that are not over (neither demobilised nor returned), newest first."""
+    return (
+        Record.objects.visible_to(principal)
+        .filter(kind=DEPLOYMENT_KIND, current_version__state="active")
+        .exclude(deployment_view__status__in=("demobilised", "returned"))
+        .filter(deployment_view__isnull=False)
+        .select_related("current_version", "deployment_view")
+        .order_by("-deployment_view__updated_at", "uuid")
+    )
+
+
 def deployments_of_offer(principal: Principal, offer: Record) -> QuerySet[Record]:
     return (
         Record.objects.visible_to(principal)
