@@ -22,8 +22,9 @@ def test_the_demo_shares_weekly_counts_with_one_signal_and_loads_once() -> None:
     alliance_kinds = [k.name for k in kinds.all_kinds() if k.body_model.__module__.startswith("accord.alliances.")]
     alliances = Record.objects.filter(kind__in=alliance_kinds).count()
     assert alliances > 0
-    # (the alliances' demo also makes a request for an expert: an assistance request, beside its own kinds)
-    assert records == 3 + 7 * len(demo.SERIES) + 57 + 10 + 1 + alliances
+    # (the alliances' demo also makes a request for an expert: an assistance request, beside its own kinds), and the
+    # alerts' demo two alerts (accord/alerts/demo.py)
+    assert records == 3 + 7 * len(demo.SERIES) + 57 + 10 + 1 + alliances + 2
     assert SeriesView.objects.count() == 7 * len(demo.SERIES)
     assert Upload.objects.filter(status="done").count() == len(demo.SERIES)
     signal = Signal.objects.get()
