@@ -181,7 +181,7 @@ ROOT_URLCONF = "accord.urls"
 ASGI_APPLICATION = "accord.asgi.application"
 AUTH_USER_MODEL = "members.Account"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "records"
+LOGIN_REDIRECT_URL = "home"  # my desk
 LOGOUT_REDIRECT_URL = "login"
 
 TEMPLATES = [
@@ -290,7 +290,20 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English")), ("zh-hans", _("Chinese")), ("ru", _("Russian"))]
+# The three official and working languages, then the other members' (RIGHT_TO_LEFT: Urdu and Persian).
+LANGUAGES = [
+    ("en", _("English")),
+    ("zh-hans", _("Chinese")),
+    ("ru", _("Russian")),
+    ("kk", _("Kazakh")),
+    ("ky", _("Kyrgyz")),
+    ("tg", _("Tajik")),
+    ("uz", _("Uzbek")),
+    ("hi", _("Hindi")),
+    ("ur", _("Urdu")),
+    ("fa", _("Persian")),
+    ("be", _("Belarusian")),
+]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = "UTC"

@@ -19,6 +19,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("accord.response.web_urls")),
     path("", include("accord.alliances.web_urls")),
     path("", include("accord.members.urls")),
+    path("", include("accord.desk.web_urls")),
     path("", include("accord.web.urls")),
 ]
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Fill the Chinese and Russian catalogues from a JSON file of translations, after `makemessages`.
+"""Fill the catalogues from a JSON file of translations, after `makemessages`.
 
     scripts/fill-translations.py translations.json
 
-The JSON maps each English msgid to {"ru": "...", "zh_Hans": "..."}; for a message with a plural, the value of
-"ru" is a list of the three Russian forms and that of "zh_Hans" a list of one. An entry is filled when its msgstr is
+The JSON maps each English msgid to {"ru": "...", "zh_Hans": "...", "kk": "...", ...} (a locale folder's name for
+each language it translates to); for a message with a plural, the value is the list of the language's plural forms
+(three for Russian, one for Chinese, as many as the catalogue's header says). An entry is filled when its msgstr is
 empty or it is marked fuzzy (the fuzzy flag and the previous msgid makemessages guessed from are then dropped).
 Messages the JSON does not name are left as they are; the script prints those still untranslated."""
 
@@ -16,6 +17,7 @@ import sys
 from pathlib import Path
 
 LOCALE = Path(__file__).resolve().parent.parent / "accord" / "locale"
+FOLDERS = ("zh_Hans", "ru", "kk", "ky", "tg", "uz", "hi", "ur", "fa", "be")
 
 
 def quote(text: str) -> str:
@@ -57,14 +59,15 @@ def fill(folder: str, table: dict[str, dict[str, object]]) -> list[str]:
             out_blocks.append(lines)
             continue
         fuzzy = any(line.startswith("#,") and "fuzzy" in line for line in lines)
-        strings = [field(lines, f"msgstr[{i}]") for i in range(3)] if plural is not None else [field(lines, "msgstr")]
+        strings = [field(lines, f"msgstr[{i}]") for i in range(6)] if plural is not None else [field(lines, "msgstr")]
         empty = all(not s for s in strings if s is not None)
         given = table.get(msgid, {}).get(folder)
         if (empty or fuzzy) and given is not None:
             keep = [line for line in lines if line.startswith("#") and not line.startswith("#|")]
             keep = [line for line in keep if not (line.startswith("#,") and line.strip() == "#, fuzzy")]
             keep = [line.replace(", fuzzy", "") if line.startswith("#,") else line for line in keep]
-            entry = keep + [f"msgid {quote(msgid)}"]
+            context = field(lines, "msgctxt")
+            entry = keep + ([f"msgctxt {quote(context)}"] if context is not None else []) + [f"msgid {quote(msgid)}"]
             if plural is not None:
                 forms = given if isinstance(given, list) else [given]
                 entry.append(f"msgid_plural {quote(plural)}")
@@ -83,7 +86,7 @@ def fill(folder: str, table: dict[str, dict[str, object]]) -> list[str]:
 def main() -> int:
     table = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
     status = 0
-    for folder in ("zh_Hans", "ru"):
+    for folder in FOLDERS:
         for msgid in fill(folder, table):
             print(f"{folder}: untranslated: {msgid!r}")
             status = 1

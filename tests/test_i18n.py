@@ -1,4 +1,5 @@
-"""The Chinese and Russian catalogues: complete, clean, in step with the source, and compiled.
+"""The catalogues of the eleven languages (Chinese, Russian, English as the source, and Kazakh, Kyrgyz, Tajik,
+Uzbek, Hindi, Urdu, Persian and Belarusian): complete, clean, in step with the source, and compiled.
 
 The catalogues are read with a small parser of the subset of the PO format that
 makemessages writes (comments, flags, msgctxt, msgid, msgid_plural, msgstr, msgstr[n],
@@ -24,8 +25,25 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent / "accord"
 LOCALE_DIR = PACKAGE_DIR / "locale"
 
 # Locale folder name -> (language code used by Django, number of plural forms).
-LOCALES: dict[str, tuple[str, int]] = {"zh_Hans": ("zh-hans", 1), "ru": ("ru", 3)}
-MAKEMESSAGES = ["makemessages", "-l", "zh_Hans", "-l", "ru", "--settings=accord.settings", "-i", "migrations/*"]
+LOCALES: dict[str, tuple[str, int]] = {
+    "zh_Hans": ("zh-hans", 1),
+    "ru": ("ru", 3),
+    "kk": ("kk", 2),
+    "ky": ("ky", 1),
+    "tg": ("tg", 2),
+    "uz": ("uz", 1),
+    "hi": ("hi", 2),
+    "ur": ("ur", 2),
+    "fa": ("fa", 2),
+    "be": ("be", 4),
+}
+MAKEMESSAGES = [
+    "makemessages",
+    *(arg for folder in LOCALES for arg in ("-l", folder)),
+    "--settings=accord.settings",
+    "-i",
+    "migrations/*",
+]
 PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]|\{[\w.\[\]]*(?:![rsa])?(?::[^{}]*)?\}")
 STRING = re.compile(r'^"(?:[^"\\]|\\.)*"$')
 
@@ -171,6 +189,12 @@ def test_the_header_names_the_language_and_its_plural_forms(folder: str) -> None
     assert header.get("Language-Team"), f"{folder}: the header names no Language-Team"
     assert header.get("Content-Type") == "text/plain; charset=UTF-8"
     assert header.get("Plural-Forms", "").startswith(f"nplurals={nplurals}; plural="), header.get("Plural-Forms")
+
+
+@pytest.mark.parametrize("folder", sorted(LOCALES))
+def test_the_header_invites_native_speakers_to_review(folder: str) -> None:
+    head = _po(folder).read_text(encoding="utf-8").split('msgid ""', 1)[0]
+    assert "Native-speaker review is welcome" in head, f"{folder}: the header comment does not invite review"
 
 
 @pytest.mark.parametrize("folder", sorted(LOCALES))

@@ -54,6 +54,7 @@ class Item:
     url: str
     due: datetime | None = None
     action: str | Promise = ""  # what to do there, for a person to read
+    post: str = ""  # when the action is one click: the URL the button posts to (the web page's own form's)
     detail: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -86,6 +87,9 @@ def _acknowledgements(principal: Principal, account: Account) -> Iterator[Item]:
     member = principal.member
     if not member:
         return
+    from accord.alerts.kinds import may_acknowledge_for
+
+    one_click = may_acknowledge_for(account)
     now = timezone.now()
     views = (
         AlertView.objects.filter(
@@ -115,6 +119,7 @@ def _acknowledgements(principal: Principal, account: Account) -> Iterator[Item]:
             kinds.page_path("alert", record.uuid),
             due=view.ack_deadline,
             action=_("Acknowledge receipt"),
+            post=reverse("alert-acknowledge", kwargs={"record_uuid": str(record.uuid)}) if one_click else "",
             detail={"severity": view.severity, "member": view.member},
         )
 
@@ -143,23 +148,18 @@ def _ihr(principal: Principal, account: Account) -> Iterator[Item]:
             due=deadline,
             action=_("Notify WHO within 24 hours: publish the alert"),
         )
-    for signal in _my_signals(principal).filter(status=Signal.Status.VERIFIED, assessment__isnull=True):
-        yield Item(
-            "ihr",
-            "ihr_assessment",
-            str(signal.uuid),
-            _signal_title(signal),
-            reverse("surveillance-signal", kwargs={"signal_uuid": str(signal.uuid)}),
-            action=_("Assess under IHR Annex 2"),
-        )
 
 
-def _my_signals(principal: Principal) -> Any:
-    rows = signals_for(principal).order_by("-week_start", "-pk")
+def _my_signals(principal: Principal) -> list[Signal]:
+    """The open and verified signals of the principal's member (a joint one that names it too); for the
+    Secretariat, the joint signals. Read once, narrowed by member before the audience checks."""
+    rows = signals_for(principal).filter(status__in=(Signal.Status.OPEN, Signal.Status.VERIFIED))
     if principal.member == "SCO":
-        return rows.filter(kind=Signal.Kind.JOINT)
-    mine = [s.pk for s in rows[: MAX_PER_SOURCE * 2] if s.member == principal.member or principal.member in s.members]
-    return rows.filter(pk__in=mine)
+        rows = rows.filter(kind=Signal.Kind.JOINT)
+    else:
+        rows = rows.filter(Q(member=principal.member) | Q(kind=Signal.Kind.JOINT))
+    found = rows.order_by("-week_start", "-pk")[: MAX_PER_SOURCE * 2]
+    return [s for s in found if principal.member in ("SCO", s.member) or principal.member in (s.members or [])]
 
 
 def _signal_title(signal: Signal) -> str:
@@ -172,16 +172,20 @@ def _signal_title(signal: Signal) -> str:
 
 
 def _signals(principal: Principal, account: Account) -> Iterator[Item]:
+    """Open signals to verify, and verified ones that still wait for their IHR assessment (in the IHR group)."""
     if not principal.member:
         return
-    for signal in _my_signals(principal).filter(status=Signal.Status.OPEN)[:MAX_PER_SOURCE]:
+    for signal in _my_signals(principal):
+        verified = signal.status == Signal.Status.VERIFIED
+        if verified and signal.assessment is not None:
+            continue
         yield Item(
-            "signals",
-            "signal",
+            "ihr" if verified else "signals",
+            "ihr_assessment" if verified else "signal",
             str(signal.uuid),
             _signal_title(signal),
             reverse("surveillance-signal", kwargs={"signal_uuid": str(signal.uuid)}),
-            action=_("Verify or dismiss"),
+            action=_("Assess under IHR Annex 2") if verified else _("Verify or dismiss"),
         )
 
 

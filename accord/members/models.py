@@ -89,6 +89,14 @@ class Account(AbstractUser):
         EN = "en", "English"
         ZH_HANS = "zh-hans", "中文（简体）"
         RU = "ru", "Русский"
+        KK = "kk", "Қазақ тілі"
+        KY = "ky", "Кыргызча"
+        TG = "tg", "Тоҷикӣ"
+        UZ = "uz", "Oʻzbekcha"
+        HI = "hi", "हिन्दी"
+        UR = "ur", "اردو"
+        FA = "fa", "فارسی"
+        BE = "be", "Беларуская"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organisation = models.ForeignKey(

@@ -12,6 +12,9 @@ from typing import Any
 from accord.lib.commands import EXIT_OK, CliError, Migrate, adder
 from accord.members.commands import find_account
 
+# The languages of notify.models.Language (models load only once Django is set up).
+LANGUAGE_CODES = ["en", "zh-hans", "ru", "kk", "ky", "tg", "uz", "hi", "ur", "fa", "be"]
+
 
 def add_commands(subparsers: Any, common_parent: argparse.ArgumentParser, migrate: Migrate) -> None:
     """Add ``subscription add|list|remove``. `migrate` prepares the database (the CLI's)."""
@@ -41,7 +44,7 @@ def add_commands(subparsers: Any, common_parent: argparse.ArgumentParser, migrat
     sub_add.add_argument("--status", action="append", default=[], choices=["actual", "exercise", "test"])
     sub_add.add_argument("--mode", choices=["immediate", "hourly", "daily"], default="immediate")
     sub_add.add_argument("--immediate-severity", choices=["Minor", "Moderate", "Severe", "Extreme"])
-    sub_add.add_argument("--language", choices=["en", "zh-hans", "ru"], help="of the messages (default: by member)")
+    sub_add.add_argument("--language", choices=LANGUAGE_CODES, help="of the messages (default: by member)")
     sub_add.add_argument("--name", default="")
     sub_list = add("list", cmd_subscription_list, "list subscriptions as JSON lines", subscription)
     sub_list.add_argument("--username", help="only this account's")

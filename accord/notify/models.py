@@ -26,6 +26,14 @@ class Language(models.TextChoices):
     EN = "en", "English"
     ZH = "zh-hans", "中文"
     RU = "ru", "Русский"
+    KK = "kk", "Қазақ тілі"
+    KY = "ky", "Кыргызча"
+    TG = "tg", "Тоҷикӣ"
+    UZ = "uz", "Oʻzbekcha"
+    HI = "hi", "हिन्दी"
+    UR = "ur", "اردو"
+    FA = "fa", "فارسی"
+    BE = "be", "Беларуская"
 
 
 class Channel(models.Model):

@@ -1,12 +1,10 @@
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, path
-from django.views.generic import RedirectView
 
 from accord.members import twofactor_views
 from accord.web import views
 
 urlpatterns: list[URLPattern] = [
-    path("", RedirectView.as_view(pattern_name="records", permanent=False), name="home"),
     path("login/", twofactor_views.AccordLoginView.as_view(), name="login"),
     path("login/code/", twofactor_views.login_code, name="login_code"),
     path("account/two-factor/", twofactor_views.two_factor, name="two_factor"),

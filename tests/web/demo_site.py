@@ -50,6 +50,11 @@ class Site:
         kz = "kz.health"
         return [
             Visit("login", None, reverse("login")),
+            Visit("my desk", kz, reverse("home")),
+            Visit("my desk, with tasks and offers", "kg.health", reverse("desk")),
+            Visit("map", kz, reverse("map")),
+            Visit("search", kz, reverse("search") + "?q=cholera"),
+            Visit("search, nothing found", kz, reverse("search") + "?q=zzzz"),
             Visit("records", kz, reverse("records")),
             Visit("record", kz, reverse("record", args=[self.note_uuid])),
             Visit("record with a bidi override", kz, reverse("record", args=[self.rlo_note_uuid])),

@@ -111,6 +111,7 @@
     });
     item.appendChild(close);
     root.insertBefore(item, root.firstChild);
+    document.dispatchEvent(new CustomEvent("accord:live", { detail: { name: name } })); // desk.js counts again
     root.hidden = false;
     dismissAllButton();
   }
