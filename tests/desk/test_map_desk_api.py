@@ -54,9 +54,7 @@ def test_the_map_shows_current_alerts_the_reader_may_see(world: World, token_for
     assert Client().get("/api/v1/map.geojson").status_code == 401
 
 
-def test_an_acknowledgement_waits_on_the_desk_of_the_addressed_member_until_given(
-    world: World, token_for: Any
-) -> None:
+def test_an_acknowledgement_waits_on_the_desk_of_the_addressed_member_until_given(world: World, token_for: Any) -> None:
     record_uuid = _alert(world, ["KZ"])
     items = _get(token_for(world.carol), "/api/v1/desk").json()["items"]
     waiting = [i for i in items if i["kind"] == "acknowledgement"]
