@@ -75,9 +75,7 @@ def test_the_pages_most_used_pass_axe_and_fit_in_every_language(
         page = context.new_page()
         log_in(page, live_server.url, "kz.health")
         for language in LANGUAGES:
-            context.add_cookies(
-                [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url}]
-            )
+            context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url}])
             for path in paths:
                 response = page.goto(live_server.url + path)
                 assert response is not None and response.status == 200, (language, path)
