@@ -48,7 +48,11 @@ def records(request: HttpRequest) -> HttpResponse:
     tlp = request.GET.get("tlp") or None
     if tlp not in Tlp.values:
         tlp = None
-    where = RecordFilter(status=status, tlp=tlp, q=(request.GET.get("q") or "").strip()[:200] or None)
+    listed = {k.name: k.label for k in kinds.all_kinds() if k.reader is None}
+    kind_name = request.GET.get("kind") or None
+    if kind_name not in listed:
+        kind_name = None
+    where = RecordFilter(kind=kind_name, status=status, tlp=tlp, q=(request.GET.get("q") or "").strip()[:200] or None)
     rows = records_for(principal, where)
     page = Paginator(rows, 25).get_page(request.GET.get("page"))
     items = []
@@ -74,6 +78,8 @@ def records(request: HttpRequest) -> HttpResponse:
             "filters": where,
             "statuses": Status.choices,
             "tlps": Tlp.choices,
+            "kinds": sorted(listed.items(), key=lambda pair: str(pair[1])),
+            "filtered": bool(where.q or where.kind or where.status or where.tlp),
         },
     )
 
@@ -101,8 +107,36 @@ def record_detail(request: HttpRequest, record_uuid: str) -> HttpResponse:
             "kind_label": kind.label if kind else record.kind,
             "versions": versions_for(principal, record),
             "incidents": _incidents(principal, record),
+            "own_page": _own_page(record, body),
         },
     )
+
+
+def _own_page(record: Record, body: dict[str, Any]) -> str:
+    """Where the record is shown in full, when that is not this generic page: its kind's own page, or for an
+    acknowledgement or an IHR assessment the page of the alert it is about."""
+    kind = kinds.get(record.kind)
+    if kind is not None and kind.page is not None:
+        return kinds.page_path(record.kind, record.uuid)
+    if record.kind == "case_counts" and isinstance(body.get("disease"), dict):
+        from urllib.parse import urlencode
+
+        from django.urls import reverse
+
+        key = {
+            "member": body.get("member", ""),
+            "disease": body["disease"].get("code", ""),
+            "region": body.get("region", ""),
+        }
+        return reverse("surveillance-series") + "?" + urlencode(key)
+    alert = body.get("alert")
+    target = alert.get("record") if isinstance(alert, dict) else alert
+    if record.kind in ("acknowledgement", "ihr_assessment") and isinstance(target, str):
+        try:
+            return kinds.page_path("alert", target)
+        except Exception:  # noqa: BLE001  (a malformed reference shows no link)
+            return ""
+    return ""
 
 
 def _incidents(principal: Principal, record: Record) -> list[dict[str, Any]]:

@@ -58,7 +58,7 @@ def test_language_and_time_zone_are_saved_and_used(world: World) -> None:
     assert entry.data == {"username": "alice", "language": "ru", "time_zone": "Asia/Almaty"}
 
     page = _html(client.get("/account/"))
-    assert '<html lang="ru">' in page
+    assert '<html lang="ru" dir="ltr">' in page
     assert "Мой профиль" in page
     assert "Asia/Almaty" in page
 
@@ -74,11 +74,11 @@ def test_the_profile_language_is_applied_when_the_account_logs_in(world: World) 
     response = client.post("/login/", {"username": "alice", "password": PASSWORD})
     assert response.status_code == 302
     first = client.get("/account/")
-    assert '<html lang="zh-hans">' in _html(first)
+    assert '<html lang="zh-hans" dir="ltr">' in _html(first)
     assert first.cookies["django_language"].value == "zh-hans"
     # The language menu still works for the rest of the session.
     client.post("/i18n/setlang/", {"language": "en", "next": "/account/"})
-    assert '<html lang="en">' in _html(client.get("/account/"))
+    assert '<html lang="en" dir="ltr">' in _html(client.get("/account/"))
 
 
 @pytest.mark.parametrize(
