@@ -47,7 +47,11 @@ def _nice(top: float) -> float:
 
 
 def _fmt(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".")
+    """A value of an axis, in the reader's language: its decimal mark and its grouping of thousands."""
+    from django.utils.formats import number_format
+
+    places = 0 if float(value).is_integer() else 1
+    return str(number_format(round(value, places), decimal_pos=places, use_l10n=True, force_grouping=True))
 
 
 def render(points: Sequence[Point], labels: Labels) -> SafeString:
