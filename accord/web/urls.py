@@ -2,13 +2,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, path
 
 from accord.members import twofactor_views
-from accord.web import views
+from accord.web import audit_views, views
 
 urlpatterns: list[URLPattern] = [
     path("login/", twofactor_views.AccordLoginView.as_view(), name="login"),
     path("login/code/", twofactor_views.login_code, name="login_code"),
     path("account/two-factor/", twofactor_views.two_factor, name="two_factor"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/audit/", audit_views.audit_log, name="admin-audit"),
     path("records/", views.records, name="records"),
     path("records/<str:record_uuid>/", views.record_detail, name="record"),
 ]

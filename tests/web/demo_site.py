@@ -45,6 +45,7 @@ class Site:
     request_uuid: str
     offer_uuid: str  # Kyrgyzstan's offer on the request: accepted in part, not yet committed nor deployed
     deployment_uuid: str  # Uzbekistan's deployment of PCR tests, arrived
+    counts_uuid: str  # a year of Kazakhstan's weekly case counts
 
     def main_pages(self) -> list[Visit]:
         kz = "kz.health"
@@ -95,6 +96,8 @@ class Site:
             Visit("my API tokens", kz, reverse("tokens")),
             Visit("two-factor set-up", kz, reverse("two_factor")),
             Visit("accounts", "sco.admin", reverse("admin-accounts")),
+            Visit("audit log", "sco.admin", reverse("admin-audit")),
+            Visit("case counts record", kz, reverse("record", args=[self.counts_uuid])),
             Visit("new account", "sco.admin", reverse("admin-account-new")),
             Visit("an account", "sco.admin", reverse("admin-account", args=[kz])),
             Visit("password reset", None, reverse("password-reset")),
@@ -142,6 +145,7 @@ def build_site() -> Site:
         request_uuid=str(Record.objects.filter(kind="assistance_request").order_by("pk").first().uuid),  # type: ignore[union-attr]
         offer_uuid=str(Record.objects.get(kind="assistance_offer", offer_view__member="KG").uuid),
         deployment_uuid=str(Record.objects.get(kind="deployment").uuid),
+        counts_uuid=str(Record.objects.filter(kind="case_counts", origin_member="KZ").order_by("pk").first().uuid),  # type: ignore[union-attr]
     )
 
 
