@@ -57,6 +57,7 @@ class Site:
             Visit("search", kz, reverse("search") + "?q=cholera"),
             Visit("search, nothing found", kz, reverse("search") + "?q=zzzz"),
             Visit("records", kz, reverse("records")),
+            Visit("new information note", kz, reverse("note-new")),
             Visit("record", kz, reverse("record", args=[self.note_uuid])),
             Visit("record with a bidi override", kz, reverse("record", args=[self.rlo_note_uuid])),
             Visit("alerts", kz, reverse("alerts")),

@@ -2,7 +2,8 @@
  * and handlers.
  * - a <select data-autosubmit> (the language chooser) submits its form when it changes;
  * - a table that scrolls inside its own box on a narrow screen (table.records, see accord.css) can take the
- *   keyboard focus, so it can be scrolled without a mouse. */
+ *   keyboard focus, so it can be scrolled without a mouse;
+ * - a page with an error summary (#error-summary) puts the focus on it. */
 (function () {
   "use strict";
 
@@ -24,6 +25,9 @@
     });
     focusableWhenScrolling();
     window.addEventListener("resize", focusableWhenScrolling);
+    // A form sent back with problems: the summary of them takes the focus, so it is read first.
+    var summary = document.getElementById("error-summary");
+    if (summary) summary.focus();
   }
 
   if (document.readyState === "loading") {
