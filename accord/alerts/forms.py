@@ -25,6 +25,7 @@ from shapely.geometry import Polygon, box, shape
 from shapely.geometry.base import BaseGeometry
 
 from accord.alerts import mapping
+from accord.alerts.finding_words import in_words
 from accord.records.envelope import TLPS, Audience
 
 MAX_INFOS = 12
@@ -241,6 +242,26 @@ def _count(text: str) -> int:
         return -1  # refused by the epidemic's own check, which names the field
 
 
+def _check_epidemic(c: Composition) -> None:
+    """The epidemic section's own problems, in words: counts are whole numbers, and a code is one of the list."""
+    from accord.surveillance import reference
+
+    for name, value, label in (("cases", c.cases, _("Cases")), ("deaths", c.deaths, _("Deaths"))):
+        if value and not (value.isdigit() and int(value) <= 10**9):
+            c.problem(f"/epidemic/{name}", str(_("%(field)s: enter a whole number, 0 or more.") % {"field": label}))
+    if c.disease_code and reference.find_disease(c.disease_code) is None:
+        c.problem(
+            "/epidemic/disease/code",
+            str(
+                _(
+                    "%(code)s is not the ICD code of a disease on the list: check the code, or leave it empty and "
+                    "write the disease's name."
+                )
+                % {"code": c.disease_code}
+            ),
+        )
+
+
 def cap_time_of_input(text: str) -> str | None:
     """A datetime-local value (taken as UTC) as a CAP date."""
     try:
@@ -304,6 +325,7 @@ def from_post(data: QueryDict) -> Composition:
         c.problem("/alert/tlp", str(_("choose a TLP label")))
     if c.disease_system not in DISEASE_SYSTEMS:
         c.problem("/epidemic/disease/system", str(_("choose ICD-10 or ICD-11")))
+    _check_epidemic(c)
     infos = _indexes(data, "info")
     if not infos:
         c.problem("/alert/info", str(_("an alert needs at least one info block")))
@@ -476,6 +498,7 @@ def member_polygon(code: str) -> str | None:
 
 # ---- findings, back to the fields ------------------------------------------------------------------
 
+SECTIONS = ("epidemic", "status", "tlp", "audience")
 _PATH = re.compile(r"^/alert(?:/info\[(\d+)\](?:/(area)\[(\d+)\]|/([A-Za-z]+))?)?")
 
 
@@ -487,6 +510,7 @@ def attach(c: Composition, findings: list[dict[str, str]]) -> list[dict[str, str
     seen: set[tuple[str, str, str]] = set()
     for finding in findings:
         path = finding.get("path", "")
+        words = in_words(finding)
         anchor = ""
         key = path
         match = _PATH.match(path)
@@ -499,7 +523,7 @@ def attach(c: Composition, findings: list[dict[str, str]]) -> list[dict[str, str
                     row = c.areas[area_number - 1]
                     anchor = f"area-{row.index}"
                     if (finding["rule"], key, finding["message"]) not in seen:
-                        row.errors.append(f"{finding['rule']}: {finding['message']}")
+                        row.errors.append(words)
             elif info_number <= len(c.infos):
                 info = c.infos[info_number - 1]
                 name = match.group(4) or ""
@@ -507,15 +531,17 @@ def attach(c: Composition, findings: list[dict[str, str]]) -> list[dict[str, str
                     name = "block"
                 anchor = f"info-{info.index}-{name}" if name != "block" else f"info-{info.index}"
                 if (finding["rule"], key, finding["message"]) not in seen:
-                    info.errors.setdefault(name, []).append(f"{finding['rule']}: {finding['message']}")
+                    info.errors.setdefault(name, []).append(words)
         elif path.startswith("/epidemic"):
             anchor = "epidemic"
         elif path in ("/alert/status", "/alert/tlp"):
             anchor = path.rsplit("/", 1)[1]
-        if anchor in ("epidemic", "status", "tlp") and (finding["rule"], key, finding["message"]) not in seen:
-            c.section_errors.setdefault(anchor, []).append(finding["message"])
+        elif path in ("/alert/scope", "/alert/addresses", "/alert/restriction"):
+            anchor = "audience"
+        if anchor in SECTIONS and (finding["rule"], key, finding["message"]) not in seen:
+            c.section_errors.setdefault(anchor, []).append(words)
         if (finding["rule"], key, finding["message"]) in seen:
             continue
         seen.add((finding["rule"], key, finding["message"]))
-        shown.append({**finding, "anchor": anchor})
+        shown.append({**finding, "anchor": anchor, "words": words})
     return shown

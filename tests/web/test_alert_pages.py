@@ -272,7 +272,8 @@ def test_check_shows_the_findings_inline_and_stores_nothing(world: World) -> Non
     assert "CAP-REQUIRED" in page and "/alert/info[2]/event" in page
     assert "CAP-POLYGON-CLOSED" in page and 'href="#area-0"' in page
     # The polygon is in both blocks but is one finding.
-    assert page.count('<li class="finding error"><code class="rule">CAP-POLYGON-CLOSED') == 1
+    assert page.count('<code class="rule">CAP-POLYGON-CLOSED') == 1
+    assert "A polygon must end at the point where it starts." in page  # in words, before the rule and path
     # The field itself is marked, and what the author typed is still there.
     assert re.search(r'id="info-3-event" name="info-3-event" value=""[^>]*class="invalid"', page)
     assert 'value="Anthrax cases near Almaty"' in page and "Сибирская язва под Алматы" in page
@@ -353,7 +354,12 @@ def test_a_bad_audience_and_tlp_pair_is_explained_inline(world: World, audience:
 
 def test_an_epidemic_with_a_bad_code_is_explained(world: World) -> None:
     response = client_for(world.carol).post("/alerts/new/", _form(**{"disease-code": "A 00!"}))
-    assert response.status_code == 400 and "body.epidemic.disease.code" in _html(response)
+    page = _html(response)
+    assert response.status_code == 400 and "A 00! is not the ICD code of a disease on the list" in page
+    unknown = client_for(world.carol).post("/alerts/new/", _form(**{"disease-code": "Z99.9", "disease-cases": "-3"}))
+    assert unknown.status_code == 400 and not Record.objects.filter(kind="alert").exists()
+    both = _html(unknown)
+    assert "Z99.9 is not the ICD code" in both and "Cases: enter a whole number, 0 or more." in both
 
 
 def test_exercise_alerts_are_published_as_exercise(world: World) -> None:
