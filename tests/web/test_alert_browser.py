@@ -60,6 +60,8 @@ def test_compose_publish_acknowledge_and_cancel_an_alert(
     reader_context = _context(browser)
     try:
         page = author_context.new_page()
+        asked: list[str] = []  # publishing an Actual alert asks first (a browser dialog, accepted here)
+        page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         _log_in(page, live_server, "carol")
@@ -119,6 +121,7 @@ def test_compose_publish_acknowledge_and_cancel_an_alert(
             page.click("#publish")
         expect(page.locator("h1")).to_have_text(HEADLINE)
         expect(page.locator("ul.messages")).to_contain_text("The alert is published.")
+        assert len(asked) == 1 and "Actual alert" in asked[0]
         expect(page.locator("#alert-map")).to_have_attribute("data-ready", "true")
         expect(page.locator("#alert-map path.leaflet-interactive")).to_have_count(2)
         expect(page.locator('section.info[lang="ru-RU"]')).to_contain_text(RUSSIAN_HEADLINE)

@@ -61,6 +61,7 @@ def test_a_draft_is_found_again_and_published_by_keyboard_at_360_px(
     context.set_default_timeout(20_000)
     try:
         page = context.new_page()
+        page.on("dialog", lambda dialog: dialog.accept())  # publishing an Actual alert asks first
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         _log_in(page, live_server, "carol")

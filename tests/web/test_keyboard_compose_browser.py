@@ -48,6 +48,8 @@ def test_an_alert_is_composed_and_published_with_the_keyboard_alone(
     context.set_default_timeout(15_000)
     try:
         page = context.new_page()
+        asked: list[str] = []  # publishing an Actual alert asks first: the browser's dialog, answered OK
+        page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
         page.goto(f"{live_server.url}/login/")
         _type_into(page, "#id_username", "carol")
         _type_into(page, "#id_password", PASSWORD)
@@ -85,5 +87,6 @@ def test_an_alert_is_composed_and_published_with_the_keyboard_alone(
             page.keyboard.press("Enter")
         expect(page.locator("h1")).to_have_text("Anthrax cases near Almaty")
         expect(page.locator("ul.messages")).to_contain_text("The alert is published.")
+        assert len(asked) == 1 and "Actual alert" in asked[0]
     finally:
         context.close()

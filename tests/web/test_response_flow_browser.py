@@ -73,6 +73,7 @@ def test_from_a_signal_to_an_adopted_decision_and_the_closing(
     alice_context = _context(browser, NARROW)
     try:
         carol = carol_context.new_page()
+        carol.on("dialog", lambda dialog: dialog.accept())  # publishing an Actual alert asks first
         alice = alice_context.new_page()
         errors: list[str] = []
         for page in (carol, alice):

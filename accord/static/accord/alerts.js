@@ -111,7 +111,19 @@
     return points;
   }
 
+  /* Publishing an Actual alert asks first: it goes to the members at once and can only be followed by a Cancel. */
+  function confirmActual(form) {
+    form.addEventListener("submit", function (event) {
+      var button = event.submitter;
+      if (!button || button.value !== "publish" || !button.dataset.confirmActual) return;
+      var status = form.elements.status;
+      var value = status && (status.value || (status[0] && status[0].value));
+      if (value === "actual" && !window.confirm(button.dataset.confirmActual)) event.preventDefault();
+    });
+  }
+
   function composer(form) {
+    confirmActual(form);
     var mapElement = document.getElementById("compose-map");
     var areaList = document.getElementById("areas");
     var noAreas = document.getElementById("no-areas");
