@@ -4,6 +4,8 @@ mouse, no click, no value set by script: `_tab_to` fails when Tab cannot reach a
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from pytest_django.live_server_helper import LiveServer
@@ -75,6 +77,24 @@ def test_an_alert_is_composed_and_published_with_the_keyboard_alone(
         _tab_to(page, "#tool-member")
         page.keyboard.press("Enter")
         expect(page.locator("#areas .area-row.kind-member .area-desc")).to_have_value("Kazakhstan")
+        # A circle typed: its button adds a row and puts the focus in its first field.
+        _tab_to(page, "#type-circle")
+        page.keyboard.press("Enter")
+        circle = page.locator("#areas .area-row.kind-circle")
+        expect(circle).to_have_count(1)
+        assert page.evaluate("document.activeElement.classList.contains('area-desc')")
+        page.keyboard.type("Talgar district")
+        _type_into(page, "#areas .area-row.kind-circle .area-lat", "43.3")
+        _type_into(page, "#areas .area-row.kind-circle .area-lon", "77.2")
+        expect(circle.locator(".area-radius")).to_have_value("25")
+        # A first-level region, chosen from the list: sent as its ISO 3166-2 code.
+        _tab_to(page, "#region-choice")
+        page.keyboard.type("KZ · Almaty")
+        _tab_to(page, "#tool-region")
+        page.keyboard.press("Enter")
+        region = page.locator("#areas .area-row.kind-geocode")
+        expect(region.locator(".area-geocode-name")).to_have_value("ISO 3166-2")
+        expect(region.locator(".area-geocode-value")).to_have_value(re.compile(r"^KZ-"))
         # Every member, TLP:GREEN.
         _tab_to(page, 'input[name="audience"]')
         page.keyboard.press("Home")  # radio group: the first choice, "Every member"
@@ -86,6 +106,14 @@ def test_an_alert_is_composed_and_published_with_the_keyboard_alone(
         with page.expect_navigation():
             page.keyboard.press("Enter")
         expect(page.locator("h1")).to_have_text("Anthrax cases near Almaty")
+        expect(page.locator("#alert-map")).to_have_attribute("data-ready", "true")
+        expect(page.locator("#alert-map path.leaflet-interactive")).to_have_count(2)  # the outline and the circle
+        expect(page.locator("main")).to_contain_text("Talgar district")
+        found = re.search(r"/alerts/([0-9a-f-]{36})/", page.url)
+        assert found, page.url
+        record_uuid = found.group(1)
+        cap = page.request.get(f"{live_server.url}/api/v1/alerts/{record_uuid}.cap").text()
+        assert "<valueName>ISO 3166-2</valueName>" in cap and "<circle>43.3,77.2 25</circle>" in cap
         expect(page.locator("ul.messages")).to_contain_text("The alert is published.")
         assert len(asked) == 1 and "Actual alert" in asked[0]
     finally:

@@ -325,6 +325,26 @@
       fitAreas();
     });
 
+    /* Areas typed (a polygon's points, a circle's centre and radius) or chosen from the first-level regions. */
+    function focusFirst(row) {
+      var field = row.querySelector("textarea, input:not([type=hidden])");
+      if (field) field.focus();
+    }
+    document.getElementById("type-polygon").addEventListener("click", function () {
+      focusFirst(addRow("polygon", {}));
+    });
+    document.getElementById("type-circle").addEventListener("click", function () {
+      var radius = document.getElementById("circle-radius").value || "25";
+      focusFirst(addRow("circle", { radius: radius }));
+    });
+    document.getElementById("tool-region").addEventListener("click", function () {
+      var select = document.getElementById("region-choice");
+      var option = select.options[select.selectedIndex];
+      if (!option) return;
+      var name = option.textContent.replace(/^[A-Z0-9]+ · /, "").replace(/ \([A-Z0-9-]+\)$/, "").trim();
+      addRow("geocode", { desc: name, "geocode-name": "ISO 3166-2", "geocode-value": option.value });
+    });
+
     /* Info blocks: one per language. */
     var infos = document.getElementById("infos");
 
