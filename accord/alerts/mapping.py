@@ -119,6 +119,31 @@ def _ring(text: str) -> list[tuple[float, float]] | None:
     return ring
 
 
+def area_geometry(kind: str, text: str) -> dict[str, Any] | None:
+    """The GeoJSON geometry of a CAP polygon ("lat,lon lat,lon ...") or circle ("lat,lon radius-km"), as an alert's
+    areas are drawn; None when the text is neither."""
+    found = _geometry(kind, text)
+    return json_geometry(found[0]) if found is not None else None
+
+
+def json_geometry(geometry: dict[str, Any]) -> dict[str, Any]:
+    """A geometry with lists rather than tuples, as JSON reads back."""
+    import json
+
+    result: dict[str, Any] = json.loads(json.dumps(geometry))
+    return result
+
+
+def cap_polygon_text(geometry: dict[str, Any]) -> str | None:
+    """A GeoJSON Polygon's outer ring as CAP polygon text (latitude,longitude pairs), when it is one; else None."""
+    if geometry.get("type") != "Polygon" or not geometry.get("coordinates"):
+        return None
+    try:
+        return " ".join(f"{float(lat):g},{float(lon):g}" for lon, lat, *_rest in geometry["coordinates"][0])
+    except (TypeError, ValueError):
+        return None
+
+
 def _geometry(kind: str, text: str) -> tuple[dict[str, Any], tuple[float, float, float, float]] | None:
     """The GeoJSON geometry (as shapely.geometry.mapping writes it) and bounds of a CAP polygon or circle, computed
     directly for the usual finite ones (shapely costs more than the rest of the projection), else with shapely."""

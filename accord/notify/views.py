@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accord.alerts import forms as alert_forms
+from accord.alerts import mapping
 from accord.alerts import queries as alert_queries
 from accord.alerts.models import view_of
 from accord.members.models import Account, Member, Organisation
@@ -114,6 +115,14 @@ class ChannelForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Name (optional)"), max_length=100, required=False)
 
 
+def _area_text(area: dict[str, Any] | None) -> str:
+    """A stored area as the form shows it: a polygon as latitude,longitude points (as the composer writes them),
+    anything else as GeoJSON."""
+    if not area:
+        return ""
+    return mapping.cap_polygon_text(area) or json.dumps(area)
+
+
 def _comma_list(text: str) -> list[str]:
     return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
 
@@ -150,11 +159,17 @@ class SubscriptionForm(forms.Form):
         label=gettext_lazy("Areas touching the territory of"), required=False, widget=forms.CheckboxSelectMultiple
     )
     area = forms.CharField(
-        label=gettext_lazy("Or within this area (GeoJSON Polygon, longitude and latitude)"),
+        label=gettext_lazy(
+            "Or within this polygon: its points as latitude,longitude, as in the alert composer, the first repeated "
+            "last (GeoJSON is read too)"
+        ),
         required=False,
         max_length=100_000,
         widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
     )
+    circle_lat = forms.FloatField(label=gettext_lazy("Latitude"), required=False, min_value=-90, max_value=90)
+    circle_lon = forms.FloatField(label=gettext_lazy("Longitude"), required=False, min_value=-180, max_value=180)
+    circle_radius = forms.FloatField(label=gettext_lazy("Radius (km)"), required=False, min_value=0.1, max_value=5000)
     mode = forms.ChoiceField(label=gettext_lazy("Send"), choices=Subscription.Mode.choices)
     immediate_severity = forms.ChoiceField(label=gettext_lazy("In a digest, still send at once from"), required=False)
     channels = forms.MultipleChoiceField(
@@ -202,6 +217,16 @@ class SubscriptionForm(forms.Form):
         text = str(self.cleaned_data.get("area") or "").strip()
         if not text:
             return None
+        if not text.startswith(("{", "[")):
+            geometry = mapping.area_geometry("polygon", text)
+            if geometry is None:
+                raise ValidationError(
+                    _(
+                        "Write at least four points as latitude,longitude separated by spaces, e.g. 43.0,68.0 43.5,68.0 "
+                        "43.5,69.0 43.0,68.0."
+                    )
+                )
+            return geometry
         try:
             value = json.loads(text)
         except json.JSONDecodeError as error:
@@ -211,6 +236,20 @@ class SubscriptionForm(forms.Form):
         if not isinstance(value, dict):
             raise ValidationError(_("The area must be a GeoJSON Polygon or MultiPolygon."))
         return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        circle = [data.get(name) for name in ("circle_lat", "circle_lon", "circle_radius")]
+        given = [value is not None for value in circle]
+        if any(given) and not all(given):
+            self.add_error("circle_radius", _("A circle needs its centre's latitude and longitude and its radius."))
+        elif all(given):
+            if data.get("area"):
+                self.add_error("area", _("Give a polygon or a circle, not both."))
+            else:
+                lat, lon, radius = circle
+                data["area"] = mapping.area_geometry("circle", f"{lat},{lon} {radius}")
+        return data
 
     def filters(self) -> actions.Filters:
         data = self.cleaned_data
@@ -246,7 +285,7 @@ class SubscriptionForm(forms.Form):
             "min_urgency": subscription.min_urgency,
             "min_certainty": subscription.min_certainty,
             "area_members": subscription.area_members,
-            "area": json.dumps(subscription.area) if subscription.area else "",
+            "area": _area_text(subscription.area),
             "mode": subscription.mode,
             "immediate_severity": subscription.immediate_severity,
             "channels": [str(c.uuid) for c in subscription.channels.all()],

@@ -500,3 +500,41 @@ def test_the_alert_page_links_to_its_delivery_log_for_coordinators_only(world: W
     for reader in (world.carol, world.dave):  # in the audience, but not coordinators
         page = _html(client_for(reader).get(f"/alerts/{version.record_uuid}/"))
         assert "Cholera in Turkistan" in page and link not in page
+
+
+def test_a_subscription_area_is_chosen_as_in_the_composer(world: World) -> None:
+    """Points as latitude,longitude (the composer's order), or a circle; stored as GeoJSON (longitude first)."""
+    client = client_for(world.carol)
+    polygon = client.post(
+        "/notifications/subscriptions/new/",
+        _subscription_form(name="Turkistan", area="43.0,68.0 43.5,68.0 43.5,69.0 43.0,69.0 43.0,68.0"),
+    )
+    assert polygon.status_code == 302, _html(polygon)
+    stored = Subscription.objects.get(name="Turkistan").area
+    assert stored["type"] == "Polygon" and stored["coordinates"][0][0] == [68.0, 43.0]
+    edit = client.get(f"/notifications/subscriptions/{Subscription.objects.get(name='Turkistan').uuid}/")
+    assert "43,68 43.5,68 43.5,69 43,69 43,68" in _html(edit)
+    circle = client.post(
+        "/notifications/subscriptions/new/",
+        _subscription_form(name="Almaty", circle_lat="43.25", circle_lon="76.9", circle_radius="50"),
+    )
+    assert circle.status_code == 302, _html(circle)
+    ring = Subscription.objects.get(name="Almaty").area["coordinates"][0]
+    assert all(76 < lon < 77.6 and 42.7 < lat < 43.8 for lon, lat in ring)
+    for overrides, message in (
+        ({"area": "43.0,68.0 43.5"}, "Write at least four points as latitude,longitude"),
+        ({"circle_lat": "43.2", "circle_lon": "76.9"}, "A circle needs its centre"),
+        (
+            {
+                "area": "43.0,68.0 43.5,68.0 43.5,69.0 43.0,68.0",
+                "circle_lat": "1",
+                "circle_lon": "2",
+                "circle_radius": "3",
+            },
+            "Give a polygon or a circle, not both",
+        ),
+        ({"circle_lat": "95", "circle_lon": "76.9", "circle_radius": "5"}, "less than or equal to 90"),
+    ):
+        response = client.post("/notifications/subscriptions/new/", _subscription_form(name="bad", **overrides))
+        assert response.status_code == 400 and message in _html(response), overrides
+    assert not Subscription.objects.filter(name="bad").exists()
