@@ -222,8 +222,8 @@ class SubscriptionForm(forms.Form):
             if geometry is None:
                 raise ValidationError(
                     _(
-                        "Write at least four points as latitude,longitude separated by spaces, e.g. 43.0,68.0 43.5,68.0 "
-                        "43.5,69.0 43.0,68.0."
+                        "Write at least four points as latitude,longitude separated by spaces, e.g. "
+                        "43.0,68.0 43.5,68.0 43.5,69.0 43.0,68.0."
                     )
                 )
             return geometry
