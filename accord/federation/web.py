@@ -143,21 +143,35 @@ def _event_rows(events: list[FederationEvent]) -> list[dict[str, Any]]:
     return [{"event": event, "level_label": EVENT_LEVELS.get(event.level, event.level)} for event in events]
 
 
-def _forbidden(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "federation/forbidden.html",
-        {"message": _("Only the administrators of this node see its federation state.")},
-        status=403,
-    )
+def forbidden(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "federation/forbidden.html", {"message": message}, status=403)
+
+
+def _may_read(user: object) -> bool:
+    return isinstance(user, Account) and bool(user.role_names() & {"admin", "coordinator"})
 
 
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def federation_admin(request: HttpRequest) -> HttpResponse:
+    return admin_page(request)
+
+
+def admin_page(
+    request: HttpRequest,
+    *,
+    errors: dict[str, str] | None = None,
+    invitation: str = "",
+    invitation_hours: int = 0,
+    peer_form: dict[str, str] | None = None,
+    status: int | None = None,
+) -> HttpResponse:
+    """The page: this node, its peers, the log and the quarantine; with the forms for an administrator, the
+    problems of the last one sent (`errors`, by field), and a new invitation to copy (shown once, never stored)."""
     user = request.user
-    if not isinstance(user, Account) or not user.has_role("admin"):
-        return _forbidden(request)
+    if not _may_read(user):
+        return forbidden(request, _("Only the administrators and coordinators of this node see its federation state."))
+    assert isinstance(user, Account)
     node = this_node()
     current_key = (
         NodeKey.objects.filter(node_id=node.node_id, active=True, revoked_at__isnull=True)
@@ -180,5 +194,12 @@ def federation_admin(request: HttpRequest) -> HttpResponse:
             "quarantined": [{"item": item, "peer_name": names.get(item.origin_node)} for item in quarantined],
             "quarantined_total": QuarantinedVersion.objects.count(),
             "events_shown": EVENTS_SHOWN,
+            "is_admin": user.has_role("admin"),
+            "errors": errors or {},
+            "invitation": invitation,
+            "invitation_hours": invitation_hours,
+            "peer_form": peer_form or {},
+            "members": list(Member.objects.filter(active=True).order_by("code")),
         },
+        status=status if status is not None else (400 if errors else 200),
     )

@@ -26,8 +26,9 @@ from accord.lib import canonical
 from accord.members import actions as member_actions
 from accord.members.models import Account, NodeKey
 from accord.records import actions
+from accord.records.actions import this_node
 from accord.records.envelope import Audience, build_envelope, encode
-from accord.records.models import QuarantinedVersion, Version
+from accord.records.models import AuditEntry, QuarantinedVersion, Version
 from tests.alerts.support import cap, info
 from tests.conftest import PASSWORD, World, client_for
 
@@ -245,13 +246,48 @@ def test_the_page_is_translated(world: World) -> None:
     assert "联合日志" in page and "没有被隔离的版本。" in page
 
 
-def test_only_admins_see_the_federation_page(world: World) -> None:
+def test_only_admins_and_coordinators_see_the_federation_page(world: World) -> None:
     _remote(_admin(world))
-    for account in (world.alice, world.sam, world.dave):
+    for account in (world.alice, world.dave):
         response = client_for(account).get(PAGE)
         assert response.status_code == 403
         assert "kz-node" not in _html(response)
-        assert "Only the administrators of this node see its federation state." in _html(response)
+        assert "Only the administrators and coordinators of this node see its federation state." in _html(response)
+    coordinator = _html(client_for(world.sam).get(PAGE))
+    assert "kz-node" in coordinator and "Create an invitation" not in coordinator  # reads, does not act
+    refused = client_for(world.sam).post("/admin/federation/peers/kz-node/revoke/", {"reason": "x"})
+    assert refused.status_code == 403 and Peer.objects.get(name="kz-node").state == Peer.State.ACTIVE
+
+
+def test_an_admin_invites_adds_and_revokes_peers_in_the_page(world: World) -> None:
+    admin = _admin(world)
+    client = client_for(admin)
+    invited = _html(client.post("/admin/federation/invite/", {"hours": "48"}))
+    token = invited.split('id="fed-invitation"', 1)[1].split(">", 1)[1].split("</textarea>", 1)[0]
+    assert token.startswith(federation.INVITATION_PREFIX)
+    assert federation.read_invitation(token)["node_id"] == str(this_node().node_id)
+    assert client.post("/admin/federation/invite/", {"hours": "0"}).status_code == 400
+    damaged = client.post("/admin/federation/accept/", {"token": federation.INVITATION_PREFIX + "xyz"})
+    assert damaged.status_code == 400 and "the invitation is damaged" in _html(damaged)
+    key = canonical.generate_private_key()
+    fields = {
+        "name": "kg-node",
+        "node_id": str(uuid.uuid4()),
+        "public_key": canonical.public_key_b64(key),
+        "member": "KG",
+        "url": "https://kg.accord.example",
+    }
+    missing = client.post("/admin/federation/peers/add/", {**fields, "public_key": ""})
+    assert missing.status_code == 400 and 'href="#fed-public_key"' in _html(missing) and "kg-node" in _html(missing)
+    assert not Peer.objects.filter(name="kg-node").exists()
+    added = client.post("/admin/federation/peers/add/", fields)
+    assert added.status_code == 302 and Peer.objects.get(name="kg-node").member == "KG"
+    assert AuditEntry.objects.filter(action="peer.add").exists()
+    unexplained = client.post("/admin/federation/peers/kg-node/revoke/", {"reason": ""})
+    assert unexplained.status_code == 400 and Peer.objects.get(name="kg-node").state == Peer.State.ACTIVE
+    revoked = client.post("/admin/federation/peers/kg-node/revoke/", {"reason": "key leaked"})
+    assert revoked.status_code == 302 and Peer.objects.get(name="kg-node").state == Peer.State.REVOKED
+    assert AuditEntry.objects.filter(action="peer.revoke", data__reason="key leaked").exists()
 
 
 def test_anonymous_visitors_are_sent_to_log_in(world: World) -> None:
