@@ -104,6 +104,8 @@ RULES_BEYOND_THE_SCHEMA = {
     ("POST", "/api/v1/alliances/{slug}/documents"): "the metadata part is JSON text; files are checked by content",
     ("POST", "/api/v1/legal-register"): "member, language, link, and the date of an adopted instrument are checked",
     ("PUT", "/api/v1/legal-register/{record_uuid}"): "the same rules, and an entry keeps its member",
+    ("GET", "/api/v1/search"): "kind names kinds that are searched, separated by commas",
+    ("GET", "/api/v1/map.geojson"): "kind names layers of the map, separated by commas",
 }
 
 
