@@ -235,3 +235,13 @@ def worst_severity(cap: dict[str, Any]) -> str:
 def first_info(cap: dict[str, Any]) -> dict[str, Any]:
     infos = cap.get("info", [])
     return infos[0] if infos else {}
+
+
+def info_in(cap: dict[str, Any], language: str) -> dict[str, Any]:
+    """The info block in the reader's language (by its first two letters), else the first one."""
+    infos = [i for i in cap.get("info") or [] if isinstance(i, dict)]
+    prefix = language[:2].lower()
+    for info in infos:
+        if str(info.get("language", "en-US")).lower().startswith(prefix):
+            return info
+    return infos[0] if infos else {}

@@ -21,8 +21,10 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from accord.alerts import mapping
 from accord.alerts.actions import addressed_members, notification_clock
 from accord.alerts.models import AcknowledgementView, AlertView
 from accord.alliances.mobilise_models import RosterCalled, RosterReplyView
@@ -111,11 +113,12 @@ def _acknowledgements(principal: Principal, account: Account) -> Iterator[Item]:
         assert record.current_version is not None
         if member not in addressed_members(record.current_version):
             continue
+        info = mapping.info_in((record.current_version.body.get("cap") or {}), get_language() or "en")
         yield Item(
             "acknowledgements",
             "acknowledgement",
             str(record.uuid),
-            view.headline or view.event,
+            str(info.get("headline") or info.get("event") or view.headline or view.event),
             kinds.page_path("alert", record.uuid),
             due=view.ack_deadline,
             action=_("Acknowledge receipt"),

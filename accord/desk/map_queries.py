@@ -22,7 +22,9 @@ from typing import Any
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 
+from accord.alerts import mapping
 from accord.alerts.queries import AlertFilter, alerts_for
 from accord.members.capitals import capital
 from accord.records import kinds
@@ -98,14 +100,18 @@ def _alerts(principal: Principal, where: MapFilter) -> list[dict[str, Any]]:
             | Q(alert_view__categories__contains=f",{hazard},")
         )
     out: list[dict[str, Any]] = []
+    language = get_language() or "en"
     for record in rows[:MAX_FEATURES]:
         view = record.alert_view
+        info = mapping.info_in(
+            (record.current_version.body.get("cap") or {}) if record.current_version else {}, language
+        )
         feature = _feature(
             _alert_geometry(view.areas, view.member),
             {
                 "kind": "alert",
                 "record": str(record.uuid),
-                "title": view.headline or view.event,
+                "title": str(info.get("headline") or info.get("event") or view.headline or view.event),
                 "member": view.member,
                 "severity": view.severity or "Unknown",
                 "urgency": view.urgency,

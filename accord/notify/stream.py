@@ -54,6 +54,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
+from accord.alerts import mapping
 from accord.members.actions import TokenRejected, authenticate_token
 from accord.members.models import Account, ApiToken
 from accord.records import kinds as record_kinds
@@ -291,15 +292,6 @@ def _kinds_wanted(listener: Listener) -> set[str] | None:
     return wanted
 
 
-def _info_in(cap: dict[str, Any], language: str) -> dict[str, Any]:
-    infos = [i for i in cap.get("info") or [] if isinstance(i, dict)]
-    prefix = language[:2].lower()
-    for info in infos:
-        if str(info.get("language", "en-US")).lower().startswith(prefix):
-            return info
-    return infos[0] if infos else {}
-
-
 def describe(version: Version, language: str, matched: list[str]) -> dict[str, Any]:
     """The event's data: enough for a banner or an integration to decide, with links to the rest."""
     record_uuid = str(version.record_uuid)
@@ -319,7 +311,7 @@ def describe(version: Version, language: str, matched: list[str]) -> dict[str, A
     if version.kind == "alert":
         cap = body.get("cap") if isinstance(body.get("cap"), dict) else {}
         assert isinstance(cap, dict)
-        info = _info_in(cap, language)
+        info = mapping.info_in(cap, language)
         headline = str(info.get("headline") or info.get("event") or cap.get("identifier") or "")
         data.update(
             {

@@ -32,14 +32,14 @@ def test_the_desk_lists_real_items_and_acknowledges_in_one_click(
         group = page.locator("#desk-acknowledgements")
         expect(group.locator("li.desk-item")).to_have_count(3)  # the demo's two alerts and the site's own
         expect(group.locator("li.is-overdue")).to_have_count(1)
-        expect(group.locator("li.is-overdue")).to_contain_text("喀什地区暴雨洪水")
+        expect(group.locator("li.is-overdue")).to_contain_text("Flooding in the Kashgar prefecture")
         expect(group.locator("li.is-overdue")).to_contain_text("Overdue")  # in words, not only in colour
         expect(page.locator("#desk-tasks li.desk-item")).to_have_count(1)
         badge = page.locator("[data-desk-total]")
         expect(badge).to_be_visible()
         total = int(badge.inner_text())
         assert total >= 5
-        cholera = group.locator("li.desk-item", has_text="Холера в Туркестанской области")
+        cholera = group.locator("li.desk-item", has_text="Cholera in the Turkistan region")
         with page.expect_navigation():
             cholera.get_by_role("button", name="Acknowledge receipt").click()
         expect(page.locator(".message.success")).to_contain_text("acknowledgement is recorded")

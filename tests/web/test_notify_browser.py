@@ -105,6 +105,11 @@ def test_the_banner_appears_on_every_open_page_of_the_audience(
         # One tab of carol's reads the stream; the other waits for the lock and hears it from the first.
         expect(carol_records.locator("#live-banner")).to_have_attribute("data-live", "waiting")
 
+        # dave is on his desk (the home page after log-in): nothing waits for him yet.
+        assert dave.url == f"{server.url}/"
+        expect(dave.locator("[data-desk-total]")).to_be_hidden()
+        expect(dave.locator("p.empty")).to_be_visible()
+
         sam = sam_context.new_page()
         _log_in(sam, server, "sam")
         status, published = sam.evaluate(PUBLISH, [HEADLINE, RUSSIAN_HEADLINE])
@@ -125,6 +130,10 @@ def test_the_banner_appears_on_every_open_page_of_the_audience(
         dave_item = dave.locator(f'#live-banner .live-item[data-record="{record}"]')
         expect(dave_item.locator(".live-link")).to_have_text(RUSSIAN_HEADLINE)
         expect(dave_item.locator(".live-label")).to_have_text("Новое оповещение")
+        # ... and his desk counts the acknowledgement now due from Kazakhstan, without a reload.
+        expect(dave.locator("[data-desk-total]")).to_have_text("1")
+        expect(dave.locator("#desk-acknowledgements li.desk-item")).to_have_count(1)
+        expect(dave.locator("#desk-acknowledgements")).to_contain_text(RUSSIAN_HEADLINE.split()[0])
         shot = tmp_path / "banner.png"
         carol.screenshot(path=str(shot))
         assert shot.read_bytes().startswith(PNG_SIGNATURE)
