@@ -137,6 +137,14 @@ def test_production_hashes_passwords_with_argon2() -> None:
         ("en", "English"),
         ("zh-hans", "Chinese"),
         ("ru", "Russian"),
+        ("kk", "Kazakh"),
+        ("ky", "Kyrgyz"),
+        ("tg", "Tajik"),
+        ("uz", "Uzbek"),
+        ("hi", "Hindi"),
+        ("ur", "Urdu"),
+        ("fa", "Persian"),
+        ("be", "Belarusian"),
     ]
 
 

@@ -94,7 +94,7 @@ def test_tokens_are_created_and_revoked_with_the_keyboard_only(
     page.keyboard.type(PASSWORD)
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    assert page.url == f"{url}/records/"
+    assert page.url == f"{url}/"  # the desk, the home page after log-in
 
     _tab_to(page, "header nav a[href='/account/tokens/']")
     with page.expect_navigation():
@@ -182,7 +182,7 @@ def test_the_profile_changes_the_language_time_zone_and_password(
         _log_in(other, url, "alice")
         expect(other.locator("p.error")).to_be_visible()
         _log_in(other, url, "alice", NEW_PASSWORD)
-        assert other.url == f"{url}/records/"
+        assert other.url == f"{url}/"  # the desk, the home page after log-in
         expect(other.locator("html")).to_have_attribute("lang", "ru")
     finally:
         context.close()
@@ -224,7 +224,7 @@ def test_an_administrator_creates_and_disables_an_account(
     try:
         analyst = context.new_page()
         _log_in(analyst, url, "kz.analyst", "kz-analyst-passphrase")
-        assert analyst.url == f"{url}/records/"
+        assert analyst.url == f"{url}/"  # the desk, the home page after log-in
         # Not an administrator: the accounts are not there for them.
         expect(analyst.locator("header nav")).not_to_contain_text("Accounts")
         response = analyst.goto(f"{url}/admin/accounts/")
@@ -279,4 +279,4 @@ def test_a_password_reset_through_a_real_smtp_server(
     expect(page.locator("#invalid-link")).to_be_visible()
 
     _log_in(page, url, "carol", NEW_PASSWORD)
-    assert page.url == f"{url}/records/"
+    assert page.url == f"{url}/"  # the desk, the home page after log-in

@@ -97,7 +97,7 @@ def test_set_up_then_log_in_with_a_code_and_with_a_recovery_code(
     tab_to(page, "#continue-link")
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    assert page.url == f"{base}/records/"
+    assert page.url == f"{base}/records/"  # where the account was going when set-up was asked
 
     # Log out, then log in again: the code step, a wrong code refused, then the right one.
     tab_to(page, "form.account button")
@@ -112,14 +112,14 @@ def test_set_up_then_log_in_with_a_code_and_with_a_recovery_code(
     page.focus("#id_code")
     with page.expect_navigation():
         type_into_focused_field(page, totp(secret, ahead=1))
-    assert page.url == f"{base}/records/"
+    assert page.url == f"{base}/"  # the desk, the home page after log-in
 
     # A recovery code works once.
     page.click("form.account button")
     password_step(page, base, "alice")
     with page.expect_navigation():
         type_into_focused_field(page, codes[0])
-    assert page.url == f"{base}/records/"
+    assert page.url == f"{base}/"  # the desk, the home page after log-in
     page.click("form.account button")
     password_step(page, base, "alice")
     type_into_focused_field(page, codes[0])

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Dialog, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from tests.conftest import PASSWORD, World
@@ -61,7 +61,12 @@ def test_compose_publish_acknowledge_and_cancel_an_alert(
     try:
         page = author_context.new_page()
         asked: list[str] = []  # publishing an Actual alert asks first (a browser dialog, accepted here)
-        page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+
+        def answer(dialog: Dialog) -> None:
+            asked.append(dialog.message)
+            dialog.accept()
+
+        page.on("dialog", answer)
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         _log_in(page, live_server, "carol")

@@ -91,7 +91,8 @@ def test_alice_logs_in_sees_what_was_shared_and_reads_it_in_three_languages(
     page.fill("#id_password", PASSWORD)
     with page.expect_navigation():
         page.click("form.login button[type=submit]")
-    assert page.url == f"{live_server.url}/records/"
+    assert page.url == f"{live_server.url}/"  # the desk, the home page after log-in
+    page.goto(f"{live_server.url}/records/")
 
     # English, the default.
     expect(page.locator("html")).to_have_attribute("lang", "en")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Dialog, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from tests.conftest import PASSWORD, World
@@ -51,7 +51,12 @@ def test_an_alert_is_composed_and_published_with_the_keyboard_alone(
     try:
         page = context.new_page()
         asked: list[str] = []  # publishing an Actual alert asks first: the browser's dialog, answered OK
-        page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+
+        def answer(dialog: Dialog) -> None:
+            asked.append(dialog.message)
+            dialog.accept()
+
+        page.on("dialog", answer)
         page.goto(f"{live_server.url}/login/")
         _type_into(page, "#id_username", "carol")
         _type_into(page, "#id_password", PASSWORD)

@@ -511,7 +511,7 @@ def test_a_subscription_area_is_chosen_as_in_the_composer(world: World) -> None:
     )
     assert polygon.status_code == 302, _html(polygon)
     stored = Subscription.objects.get(name="Turkistan").area
-    assert stored["type"] == "Polygon" and stored["coordinates"][0][0] == [68.0, 43.0]
+    assert stored is not None and stored["type"] == "Polygon" and stored["coordinates"][0][0] == [68.0, 43.0]
     edit = client.get(f"/notifications/subscriptions/{Subscription.objects.get(name='Turkistan').uuid}/")
     assert "43,68 43.5,68 43.5,69 43,69 43,68" in _html(edit)
     circle = client.post(
@@ -519,7 +519,9 @@ def test_a_subscription_area_is_chosen_as_in_the_composer(world: World) -> None:
         _subscription_form(name="Almaty", circle_lat="43.25", circle_lon="76.9", circle_radius="50"),
     )
     assert circle.status_code == 302, _html(circle)
-    ring = Subscription.objects.get(name="Almaty").area["coordinates"][0]
+    circled = Subscription.objects.get(name="Almaty").area
+    assert circled is not None
+    ring = circled["coordinates"][0]
     assert all(76 < lon < 77.6 and 42.7 < lat < 43.8 for lon, lat in ring)
     for overrides, message in (
         ({"area": "43.0,68.0 43.5"}, "Write at least four points as latitude,longitude"),
