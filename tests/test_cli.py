@@ -49,15 +49,16 @@ def test_demo_is_idempotent_and_verifies_and_a_tampered_copy_does_not(tmp_path: 
         first = node.run("demo")
         assert "sco.coordinator" in first.stdout and "accord-demo-2026" in first.stdout and "pk.vet" in first.stdout
         # accounts: 23 of the members' organisations, 12 of the alliances' universities and institutes; records:
-        # 3 notes, 35 series-years of counts, an incident with 3 consents, 3 tasks (3 status updates), a meeting,
+        # 11 notes (3, and one in each of eight members' languages), 2 alerts, 35 series-years of counts, an
+        # incident with 3 consents, 3 tasks (3 status updates), a meeting,
         # a decision and its 3 positions, 42 daily situation reports; versions: 7 more (level 2, the 3 tasks'
         # status changes, the decision counting 3 positions); the alliances: 10 applications, 9 decisions (one left
         # pending), 3 activities, library documents and legal register entries (14), 12 expert profiles, a request for
         # an expert, a roster call for it and one reply
-        assert "35 accounts and 158 records created now" in first.stdout
+        assert "35 accounts and 166 records created now" in first.stdout
         assert "0 accounts and 0 records created now" in node.run("demo").stdout
         verified = node.run("audit", "verify")
-        assert "OK" in verified.stdout and "versions:      165" in verified.stdout
+        assert "OK" in verified.stdout and "versions:      173" in verified.stdout
         report = json.loads(node.run("audit", "verify", "--json").stdout)
         assert report["ok"] and report["audit_entries"] > 50
 

@@ -72,7 +72,8 @@ def _ensure_organisations() -> None:
 
 
 def _demo_records() -> int:
-    """A few shared notes, so the records page shows how audience and TLP work."""
+    """A few shared notes, so the records page shows how audience and TLP work, and one in each of eight members'
+    languages (demo_notes.py)."""
     from accord.records import actions as record_actions
     from accord.records.envelope import Audience
     from accord.records.models import Record
@@ -117,6 +118,12 @@ def _demo_records() -> int:
             "exercise",
         ),
     ]
+    from accord.members.demo_notes import NOTES
+
+    for member, language, title, text in NOTES:
+        author = Account.objects.get(username=f"{member.lower()}.health")
+        body = {"title": title, "text": text, "language": language}
+        notes.append((author, body, Audience(everyone=True), "GREEN", "actual"))
     for author, body, audience, tlp, status in notes:
         record_actions.publish("note", body, audience=audience, tlp=tlp, status=status, acting_user=author)
     return len(notes)

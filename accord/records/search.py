@@ -5,7 +5,8 @@ becomes the record's current one (`index`, called by both writers, one version a
 versions at once), and kept in `SearchEntry`, one row per record. The same function turns a query into tokens, so
 a document and a query always agree:
 
-* text is NFKC-normalised and lower-cased, and split into runs of letters and digits;
+* text is NFKC-normalised and lower-cased, and split into runs of letters and digits (with the combining marks
+  written inside words: Hindi's vowel signs, Urdu's and Persian's harakat);
 * a run of Han characters (Chinese has no spaces between words) becomes its overlapping **character bigrams**
   ("霍乱疫情" -> 霍乱 乱疫 疫情); a single Han character stays as it is;
 * any other word is kept, followed by its Snowball stem when it differs: Russian stems for Cyrillic words, English
@@ -43,7 +44,12 @@ if TYPE_CHECKING:
     from accord.records.models import Version
 
 MAX_QUERY_TOKENS = 32
-_WORD = re.compile(r"[^\W_]+")
+# The combining marks that belong inside words but that `\w` does not match: Devanagari vowel signs, virama and
+# nukta (Hindi), Arabic-script harakat (Urdu, Persian), Cyrillic and Latin combining marks. Without them "डेंगू"
+# would fall apart into "ड" and "ग", and every Hindi text holding those letters would match it.
+MARKS = "\u0300-\u036f\u0483-\u0487\u064b-\u065f\u0670\u06d6-\u06ed\u0900-\u0903\u093a-\u094f\u0951-\u0957\u0962\u0963"
+_MARK = re.compile(f"[{MARKS}]")
+_WORD = re.compile(f"(?:[^\\W_]|[{MARKS}])+")
 # CJK unified ideographs (and extension A), compatibility ideographs: the scripts written without spaces.
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
@@ -84,6 +90,11 @@ def _pieces(text: str) -> Iterable[tuple[bool, str]]:
             position = han.end()
         if position < len(word):
             yield False, word[position:]
+
+
+def has_mark(text: str) -> bool:
+    """Whether the text holds a combining mark that a word keeps (see MARKS)."""
+    return _MARK.search(text) is not None
 
 
 def document(text: str) -> str:

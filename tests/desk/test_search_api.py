@@ -108,3 +108,26 @@ def test_bad_searches_are_refused_naming_the_field(world: World, token_for: Any)
     assert _get(token, q="x", member="kazakhstan").json()["field"] == "member"
     assert Client().get("/api/v1/search", {"q": "x"}).status_code == 401
     assert _get(token, q="?!").json()["total"] == 0
+
+
+def test_a_hindi_word_keeps_its_vowel_signs(world: World, token_for: Any) -> None:
+    """Without the combining marks "डेंगू" would be the consonants ड and ग, found in any Hindi text holding them."""
+    dengue = record_actions.publish(
+        "note",
+        {"title": "डेंगू से बचाव हेतु स्वास्थ्य परामर्श", "text": "मच्छरदानी का प्रयोग करें", "language": "hi"},
+        audience=Audience(everyone=True),
+        tlp="GREEN",
+        acting_user=world.alice,
+    ).record_uuid
+    record_actions.publish(
+        "note",
+        {"title": "गाँव में डाक घर", "text": "डगर पर गड्ढे", "language": "hi"},
+        audience=Audience(everyone=True),
+        tlp="GREEN",
+        acting_user=world.alice,
+    )
+    token = token_for(world.carol)
+    found = _get(token, q="डेंगू").json()
+    assert [r["record"] for r in found["results"]] == [str(dengue)]
+    assert [found["results"][0]["snippet"][a:b] for a, b in found["results"][0]["highlights"]] == ["डेंगू"]
+    assert _get(token, q="मच्छरदानी").json()["total"] == 1

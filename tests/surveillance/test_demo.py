@@ -24,7 +24,7 @@ def test_the_demo_shares_weekly_counts_with_one_signal_and_loads_once() -> None:
     assert alliances > 0
     # (the alliances' demo also makes a request for an expert: an assistance request, beside its own kinds), and the
     # alerts' demo two alerts (accord/alerts/demo.py)
-    assert records == 3 + 7 * len(demo.SERIES) + 57 + 10 + 1 + alliances + 2
+    assert records == 3 + 8 + 7 * len(demo.SERIES) + 57 + 10 + 1 + alliances + 2  # 8 notes in members' languages
     assert SeriesView.objects.count() == 7 * len(demo.SERIES)
     assert Upload.objects.filter(status="done").count() == len(demo.SERIES)
     signal = Signal.objects.get()
