@@ -103,13 +103,12 @@ def _acknowledgements(principal: Principal, account: Account) -> Iterator[Item]:
         )
         .exclude(member=member)
         .exclude(msg_type="Cancel")
+        .exclude(record__uuid__in=AcknowledgementView.objects.filter(member=member).values("alert_record"))
         .select_related("record__current_version")
         .order_by("ack_deadline")
     )
     for view in views[:MAX_PER_SOURCE]:
         record = view.record
-        if AcknowledgementView.objects.filter(alert_record=record.uuid, member=member).exists():
-            continue
         assert record.current_version is not None
         if member not in addressed_members(record.current_version):
             continue
@@ -162,7 +161,7 @@ def _my_signals(principal: Principal) -> list[Signal]:
     else:
         rows = rows.filter(Q(member=principal.member) | Q(kind=Signal.Kind.JOINT))
     found = rows.order_by("-week_start", "-pk")[: MAX_PER_SOURCE * 2]
-    return [s for s in found if principal.member in ("SCO", s.member) or principal.member in (s.members or [])]
+    return [s for s in found if principal.member == "SCO" or s.involves(principal.member or "")]
 
 
 def _signal_title(signal: Signal) -> str:
@@ -286,16 +285,18 @@ def _roster(principal: Principal, account: Account) -> Iterator[Item]:
     calls = {
         c.pk: c for c in visible_calls(principal).filter(pk__in=called.values("call_id"), roster_call__active=True)
     }
+    replied = set(
+        RosterReplyView.objects.filter(call_record__in=[c.uuid for c in calls.values()], active=True).values_list(
+            "call_record", "profile_record"
+        )
+    )
+    today = timezone.now().date()
     for row in called[: MAX_PER_SOURCE * 2]:
         call = calls.get(row.call_id)
         if call is None:
             continue
         view = call.roster_call
-        if view.until < timezone.now().date():
-            continue
-        if RosterReplyView.objects.filter(
-            call_record=call.uuid, profile_record=row.profile_record, active=True
-        ).exists():
+        if view.until < today or (call.uuid, row.profile_record) in replied:
             continue
         yield Item(
             "roster",

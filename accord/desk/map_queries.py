@@ -169,7 +169,7 @@ def _signals(principal: Principal, where: MapFilter) -> list[dict[str, Any]]:
         rows = rows.filter(week_start__lte=where.until.date())
     out: list[dict[str, Any]] = []
     for signal in rows.order_by("-week_start", "-pk")[: MAX_FEATURES * 2]:
-        if where.member and where.member != signal.member and where.member not in (signal.members or []):
+        if where.member and not signal.involves(where.member):
             continue
         if len(out) >= MAX_FEATURES:
             break

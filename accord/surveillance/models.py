@@ -188,6 +188,10 @@ class Signal(models.Model):
             models.Index(fields=["disease", "member", "region", "week_start"]),
         ]
 
+    def involves(self, member: str) -> bool:
+        """Whether the signal is the member's: its own, or a joint signal that names it."""
+        return member == self.member or member in (self.members or [])
+
     @property
     def exceedance(self) -> float | None:
         """observed / threshold (how far above its threshold the count is)."""

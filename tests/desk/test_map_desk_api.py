@@ -85,6 +85,9 @@ def test_the_demo_focal_points_find_their_real_items_and_the_map_every_layer() -
     assert kg["counts"]["acknowledgements"] == 2
     overdue_first = [i["overdue"] for i in kg["items"] if i["group"] == "acknowledgements"]
     assert overdue_first == [True, False]
+    # the demo's roster call named kz.agri's profile, and kz.agri replied: nothing waits for it
+    agri = client_for(Account.objects.get(username="kz.agri")).get("/api/v1/desk").json()
+    assert "roster_call" not in {item["kind"] for item in agri["items"]}
     layers = kz.get("/api/v1/map.geojson").json()
     assert layers["counts"] == {"alert": 2, "incident": 1, "signal": 1, "deployment": 1}
     for feature in layers["features"]:
