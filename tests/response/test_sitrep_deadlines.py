@@ -13,7 +13,6 @@ from accord.records.principal import Principal
 from accord.response import sitrep_deadlines
 from accord.response.models import IncidentView
 from accord.response.sitrep_models import SitrepClock, SitrepEscalation
-from accord.response.sitrep_periods import period_containing
 from accord.response.sitrep_tasks import check_sitrep_deadlines
 from tests.response.conftest import Api, People
 from tests.response.sitrep_support import file, open_incident, report
@@ -27,6 +26,14 @@ def _opened(incident: str) -> date:
 
 def _at(day: date, hour: int) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=UTC)
+
+
+def _first_after(now: datetime, *, monday_only: bool) -> datetime:
+    """The first 12:00 UTC after `now` (of a Monday, if `monday_only`): counted here, day by day."""
+    moment = _at(now.date(), 12)
+    while moment <= now or (monday_only and moment.weekday() != 0):
+        moment += timedelta(days=1)
+    return moment
 
 
 def test_schedule_default_by_level_and_set_by_the_opener(people: People) -> None:
@@ -96,10 +103,10 @@ def test_the_clock_is_armed_once_and_a_superseded_check_does_nothing(people: Peo
     carol = Api(people.world.carol)
     incident = open_incident(carol)
     record = Record.objects.get(uuid=incident)
-    due = sitrep_deadlines.arm(record.pk)
+    now = datetime.now(UTC)
+    due = sitrep_deadlines.arm(record.pk, now)
     assert due is not None and SitrepClock.objects.get(incident=record).due == due
-    week = period_containing(datetime.now(UTC).date(), "weekly")
-    assert due.date() == week.end + timedelta(days=1)  # level 0: weekly, due the Monday after at 12:00 UTC
+    assert due == _first_after(now, monday_only=True)  # level 0: weekly, due on a Monday at 12:00 UTC
     assert sitrep_deadlines.arm(record.pk) == due
     assert check_sitrep_deadlines.call(record.pk, (due - timedelta(days=7)).isoformat()) == 0  # superseded
     assert check_sitrep_deadlines.call(record.pk, due.isoformat()) == 0  # nothing due yet
@@ -109,7 +116,9 @@ def test_the_clock_is_armed_once_and_a_superseded_check_does_nothing(people: Peo
     schedule = Record.objects.get(kind="sitrep_schedule")
     assert schedule.current_version is not None
     incident_changed(schedule.current_version.pk)
-    assert SitrepClock.objects.get(incident=record).due < due or week.end == datetime.now(UTC).date()
+    rearmed = SitrepClock.objects.get(incident=record).due
+    assert rearmed == _first_after(datetime.now(UTC), monday_only=False)  # daily now: due each day at 12:00 UTC
+    assert rearmed <= due
 
 
 def test_the_incident_says_whose_report_is_overdue(people: People) -> None:
