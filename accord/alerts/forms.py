@@ -496,6 +496,19 @@ def member_polygon(code: str) -> str | None:
         tolerance = tolerance * 1.4 if tolerance else 0.02
 
 
+def region_choices(*, outlined_only: bool = False) -> list[dict[str, str]]:
+    """The members' first-level regions (ISO 3166-2), by member then name, in the active language: the composer's and
+    the subscription form's region choosers (`outlined_only`: those with a bundled outline)."""
+    from accord.members import outlines
+    from accord.surveillance import reference
+
+    drawn = outlines.region_codes() if outlined_only else None
+    found = [r for r in reference.regions().values() if not r.whole_member and (drawn is None or r.code in drawn)]
+    return [
+        {"code": r.code, "name": r.name, "member": r.member} for r in sorted(found, key=lambda r: (r.member, r.name))
+    ]
+
+
 # ---- findings, back to the fields ------------------------------------------------------------------
 
 SECTIONS = ("epidemic", "status", "tlp", "audience")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # shapely (and numpy) load on first use: every `accord` command imports this module
     from shapely.geometry.base import BaseGeometry
 
+from accord.members import outlines
 from accord.records.envelope import Audience
 
 CAP_STATUS = {"actual": "Actual", "exercise": "Exercise", "test": "Test", "draft": "Draft"}
@@ -163,12 +164,35 @@ def _geometry(kind: str, text: str) -> tuple[dict[str, Any], tuple[float, float,
     return dict(mapping(shape)), shape.bounds
 
 
+def _region_areas(area: dict[str, Any], index: int) -> list[tuple[dict[str, Any], tuple[float, float, float, float]]]:
+    """The features of an area's ISO 3166-2 geocodes that have a bundled region outline, with their bounds."""
+    found = []
+    for code in area.get("geocode", []) or []:
+        if not isinstance(code, dict) or not outlines.is_region_code_name(str(code.get("valueName", ""))):
+            continue
+        region = outlines.region_geometry(str(code.get("value", "")))
+        if region is None:
+            continue
+        geometry, box = region
+        properties = {
+            "areaDesc": area.get("areaDesc", ""),
+            "info": index,
+            "geocode": str(code["value"]).strip().upper(),
+        }
+        found.append(({"type": "Feature", "geometry": geometry, "properties": properties}, box))
+    return found
+
+
 def areas_of(cap: dict[str, Any]) -> tuple[list[dict[str, Any]], tuple[float, float, float, float] | None]:
-    """GeoJSON features of every area of every info, and their bounding box (west, south, east, north)."""
+    """GeoJSON features of every area of every info, and their bounding box (west, south, east, north): its polygons
+    and circles, and the bundled outline of each first-level region it names by ISO 3166-2 geocode."""
     features: list[dict[str, Any]] = []
     bounds: list[tuple[float, float, float, float]] = []
     for index, info in enumerate(cap.get("info", [])):
         for area in info.get("area", []):
+            for feature, box in _region_areas(area, index):
+                features.append(feature)
+                bounds.append(box)
             shapes = [("polygon", p) for p in area.get("polygon", [])] + [("circle", c) for c in area.get("circle", [])]
             for kind, text in shapes:
                 found = _geometry(kind, text)
@@ -201,6 +225,9 @@ def _areas_with_shapely(cap: dict[str, Any]) -> tuple[list[dict[str, Any]], tupl
     bounds: list[tuple[float, float, float, float]] = []
     for index, info in enumerate(cap.get("info", [])):
         for area in info.get("area", []):
+            for feature, box in _region_areas(area, index):
+                features.append(feature)
+                bounds.append(box)
             shapes = [g for g in (_polygon(p) for p in area.get("polygon", [])) if g is not None]
             shapes += [g for g in (_circle(c) for c in area.get("circle", [])) if g is not None]
             for shape in shapes:

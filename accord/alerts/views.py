@@ -517,21 +517,11 @@ def _compose_page(
             "blank_areas": {
                 kind: forms.AreaRow(index=-1, kind=kind) for kind in ("polygon", "circle", "member", "geocode")
             },
-            "regions": _regions(),
+            "regions": forms.region_choices(),
             **(extra or {}),
         },
         status=status,
     )
-
-
-def _regions() -> list[dict[str, str]]:
-    """The members' first-level regions (ISO 3166-2), for the composer's region chooser, by member then name."""
-    from accord.surveillance import reference
-
-    found = [r for r in reference.regions().values() if not r.whole_member]
-    return [
-        {"code": r.code, "name": r.name, "member": r.member} for r in sorted(found, key=lambda r: (r.member, r.name))
-    ]
 
 
 def prefilled(data: QueryDict, member: str | None, language: str | None) -> forms.Composition:

@@ -179,8 +179,8 @@ def _area_passes(subscription: Subscription, facts: Facts) -> bool:
         return True
     shapes = facts.shapes()
     if not shapes:
-        # No geometry to compare: an alert without polygons or circles matches a member territory only
-        # when that member issued it; a drawn polygon never matches it.
+        # No geometry to compare (no polygon, circle or outlined ISO 3166-2 region): an alert matches a member
+        # territory only when that member issued it; a drawn polygon never matches it.
         return facts.origin_member in subscription.area_members
     area = area_of(subscription)
     return area is not None and any(area.intersects(s) for s in shapes)

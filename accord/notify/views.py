@@ -29,6 +29,7 @@ from accord.alerts import forms as alert_forms
 from accord.alerts import mapping
 from accord.alerts import queries as alert_queries
 from accord.alerts.models import view_of
+from accord.members import outlines
 from accord.members.models import Account, Member, Organisation
 from accord.members.site import absolute_url
 from accord.notify import actions, matching
@@ -170,6 +171,7 @@ class SubscriptionForm(forms.Form):
     circle_lat = forms.FloatField(label=gettext_lazy("Latitude"), required=False, min_value=-90, max_value=90)
     circle_lon = forms.FloatField(label=gettext_lazy("Longitude"), required=False, min_value=-180, max_value=180)
     circle_radius = forms.FloatField(label=gettext_lazy("Radius (km)"), required=False, min_value=0.1, max_value=5000)
+    area_region = forms.ChoiceField(label=gettext_lazy("Or within this first-level region"), required=False)
     mode = forms.ChoiceField(label=gettext_lazy("Send"), choices=Subscription.Mode.choices)
     immediate_severity = forms.ChoiceField(label=gettext_lazy("In a digest, still send at once from"), required=False)
     channels = forms.MultipleChoiceField(
@@ -187,6 +189,10 @@ class SubscriptionForm(forms.Form):
         self.fields["origin_members"].choices = [(m.code, f"{m.code} · {m.name}") for m in members]  # type: ignore[attr-defined]
         self.fields["area_members"].choices = [  # type: ignore[attr-defined]
             (m.code, f"{m.code} · {m.name}") for m in members if known_territory(m.code)
+        ]
+        self.fields["area_region"].choices = [("", _("None"))] + [  # type: ignore[attr-defined]
+            (r["code"], f"{r['member']} · {r['name']} ({r['code']})")
+            for r in alert_forms.region_choices(outlined_only=True)
         ]
         any_level = [("", _("Any"))]
         for field, scale, labels in (
@@ -249,6 +255,13 @@ class SubscriptionForm(forms.Form):
             else:
                 lat, lon, radius = circle
                 data["area"] = mapping.area_geometry("circle", f"{lat},{lon} {radius}")
+        region = data.get("area_region")
+        if region:
+            found = outlines.region_geometry(region)
+            if data.get("area") or any(given):
+                self.add_error("area_region", _("Give one area: a polygon, a circle or a region."))
+            elif found is not None:
+                data["area"] = found[0]
         return data
 
     def filters(self) -> actions.Filters:
@@ -272,6 +285,7 @@ class SubscriptionForm(forms.Form):
 
     @classmethod
     def initial_of(cls, subscription: Subscription) -> dict[str, Any]:
+        region = outlines.region_of_geometry(subscription.area) if subscription.area else None
         return {
             "name": subscription.name,
             "active": subscription.active,
@@ -285,7 +299,8 @@ class SubscriptionForm(forms.Form):
             "min_urgency": subscription.min_urgency,
             "min_certainty": subscription.min_certainty,
             "area_members": subscription.area_members,
-            "area": _area_text(subscription.area),
+            "area": "" if region else _area_text(subscription.area),
+            "area_region": region or "",
             "mode": subscription.mode,
             "immediate_severity": subscription.immediate_severity,
             "channels": [str(c.uuid) for c in subscription.channels.all()],

@@ -235,3 +235,21 @@ def test_the_outbox_row_commits_or_rolls_back_with_the_version(world: World) -> 
     assert not OutboxEntry.objects.exists()
     publish(world.alice)
     assert OutboxEntry.objects.count() == 1
+
+
+def test_an_alert_naming_a_region_matches_by_the_regions_outline(world: World, receiver: Receiver) -> None:
+    from accord.alerts import mapping
+
+    subscribe(world.carol, webhook=receiver.url("/almaty"), area=mapping.area_geometry("circle", "43.25,76.95 10"))
+    subscribe(world.carol, webhook=receiver.url("/aktau"), area=mapping.area_geometry("circle", "43.65,51.17 20"))
+    subscribe(world.carol, webhook=receiver.url("/in-kz"), area_members=["KZ"])
+    # No polygon, no circle: only the ISO 3166-2 code of Almaty (the city), issued by China.
+    almaty = [{"areaDesc": "Almaty", "geocode": [{"valueName": "ISO3166-2", "value": "KZ-75"}]}]
+    publish(world.alice, area=almaty)
+    drain()
+    assert _delivered_to(receiver) == {"/almaty", "/in-kz"}
+    # A region without an outline has no geometry: it matches a member's territory only when that member issued it.
+    receiver.received.clear()
+    publish(world.alice, area=[{"areaDesc": "Ulytau", "geocode": [{"valueName": "ISO3166-2", "value": "KZ-62"}]}])
+    drain()
+    assert _delivered_to(receiver) == set()

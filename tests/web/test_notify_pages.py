@@ -540,3 +540,39 @@ def test_a_subscription_area_is_chosen_as_in_the_composer(world: World) -> None:
         response = client.post("/notifications/subscriptions/new/", _subscription_form(name="bad", **overrides))
         assert response.status_code == 400 and message in _html(response), overrides
     assert not Subscription.objects.filter(name="bad").exists()
+
+
+def test_a_subscription_area_is_chosen_as_a_region_and_shown_so_again(world: World) -> None:
+    from accord.members import outlines
+
+    client = client_for(world.carol)
+    form = _html(client.get("/notifications/subscriptions/new/"))
+    assert '<option value="KZ-75">KZ · Almaty (KZ-75)</option>' in form
+    assert 'value="KZ-62"' not in form  # Ulytau has no outline to match by
+    response = client.post(
+        "/notifications/subscriptions/new/", _subscription_form(area_members=[], area_region="KZ-75")
+    )
+    assert response.status_code == 302, _html(response)
+    subscription = Subscription.objects.get(account=world.carol)
+    assert subscription.area == outlines.region_geometry("KZ-75")[0]  # type: ignore[index]
+    # Edited again, the form shows the region chosen, not its outline's points.
+    page = _html(client.get(f"/notifications/subscriptions/{subscription.uuid}/"))
+    assert '<option value="KZ-75" selected>' in page
+    assert re.search(r'<textarea name="area"[^>]*>\s*</textarea>', page)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"area_region": "KZ-75", "circle_lat": "43", "circle_lon": "77", "circle_radius": "5"}, "Give one area"),
+        ({"area_region": "KZ-75", "area": "43,68 43.5,68 43.5,69 43,68"}, "Give one area"),
+        ({"area_region": "KZ-62"}, "Select a valid choice"),
+    ],
+)
+def test_a_region_with_another_area_or_without_an_outline_is_refused(
+    world: World, overrides: dict[str, Any], message: str
+) -> None:
+    response = client_for(world.carol).post("/notifications/subscriptions/new/", _subscription_form(**overrides))
+    assert response.status_code == 400 and message in _html(response)
+    assert 'id="id_area_region"' in _html(response)
+    assert not Subscription.objects.exists()

@@ -1,7 +1,8 @@
 /* Accord's alert pages: the maps and the composer. Vanilla JavaScript and the bundled Leaflet.
  *
  * No tile server: the base layer is the bundled outline of the SCO member states
- * (static/accord/members.geojson); alert areas are drawn on top. Every map sets
+ * (static/accord/members.geojson); alert areas are drawn on top, a region named by its ISO 3166-2 code with its
+ * bundled outline (static/accord/regions.geojson). Every map sets
  * data-ready="true" on its element once the outlines are drawn (the browser tests wait for it).
  */
 (function () {
@@ -159,21 +160,55 @@
       } else if (kind === "member") {
         var feature = outlines[value(row, ".area-member")];
         if (feature) layer = L.geoJSON(feature, { style: AREA_STYLE });
-      } else if (value(row, ".area-geocode-name") === "ISO3166-2") {
-        // A region by its ISO 3166-2 code (a surveillance signal's): no region shapes are bundled, so its member
-        // state is outlined with dashes and the region named in the tooltip.
-        var region = outlines[value(row, ".area-geocode-value").split("-")[0]];
-        if (region) {
-          layer = L.geoJSON(region, { style: REGION_STYLE });
-          var label = document.createElement("bdi");
-          label.textContent = value(row, ".area-desc");
-          layer.bindTooltip(label, { permanent: true, direction: "center" });
-        }
+      } else if (/^ISO ?3166-2$/i.test(value(row, ".area-geocode-name").trim())) {
+        // A region by its ISO 3166-2 code: its bundled outline once loaded; until then, or for a region without
+        // one, its member state outlined with dashes. The region is named in the tooltip.
+        var code = value(row, ".area-geocode-value").trim().toUpperCase();
+        var member = outlines[code.split("-")[0]];
+        if (member) layer = named(L.geoJSON(member, { style: REGION_STYLE }), row);
+        regionOutlines().then(function (byCode) {
+          var region = byCode[code];
+          if (!region || !row.isConnected || (layers.get(row) || null) !== layer) return;
+          if (layer) map.removeLayer(layer);
+          var drawn = named(L.geoJSON(region, { style: AREA_STYLE }), row).addTo(map);
+          layers.set(row, drawn);
+          fitAreas();
+        });
       }
       if (layer) {
         layer.addTo(map);
         layers.set(row, layer);
       }
+    }
+
+    function named(layer, row) {
+      var label = document.createElement("bdi");
+      label.textContent = value(row, ".area-desc");
+      return layer.bindTooltip(label, { permanent: true, direction: "center" });
+    }
+
+    // The regions' outlines (static/accord/regions.geojson, about 75 kB compressed): fetched once, when the first
+    // region is drawn. A failed fetch leaves the dashed member outlines.
+    var regions = null;
+    function regionOutlines() {
+      if (!regions) {
+        regions = fetch(mapElement.dataset.regions, { credentials: "same-origin" })
+          .then(function (response) {
+            if (!response.ok) throw new Error("regions: HTTP " + response.status);
+            return response.json();
+          })
+          .then(function (data) {
+            var byCode = {};
+            data.features.forEach(function (feature) {
+              byCode[feature.properties.code] = feature;
+            });
+            return byCode;
+          })
+          .catch(function () {
+            return {};
+          });
+      }
+      return regions;
     }
 
     function fitAreas() {
@@ -342,7 +377,7 @@
       var option = select.options[select.selectedIndex];
       if (!option) return;
       var name = option.textContent.replace(/^[A-Z0-9]+ · /, "").replace(/ \([A-Z0-9-]+\)$/, "").trim();
-      addRow("geocode", { desc: name, "geocode-name": "ISO 3166-2", "geocode-value": option.value });
+      addRow("geocode", { desc: name, "geocode-name": "ISO3166-2", "geocode-value": option.value });
     });
 
     /* Info blocks: one per language. */

@@ -1,9 +1,10 @@
 /* Accord's incident pages: the incident map and the focus of a form's error summary. Vanilla JavaScript and the
  * bundled Leaflet; no tile server: the base layer is the bundled outline of the SCO member states.
  *
- * The map draws the affected members with dashes (no region shapes are bundled, so each named region is a label
- * on its member) and the linked alerts' areas in red. It sets data-ready="true" once drawn (the browser tests
- * wait for it).
+ * The map draws the affected members with dashes, each named region with its bundled outline
+ * (static/accord/regions.geojson, fetched only when the incident names a region; a region without an outline is a
+ * label on its member), and the linked alerts' areas in red. It sets data-ready="true" once drawn (the browser
+ * tests wait for it).
  */
 (function () {
   "use strict";
@@ -12,6 +13,7 @@
   var OUTLINE_STYLE = { color: "#8795a5", weight: 1, fillColor: "#fbf8f1", fillOpacity: 1 };
   var AFFECTED_STYLE = { color: "#b71c1c", weight: 2, dashArray: "6 4", fillColor: "#e53935", fillOpacity: 0.08 };
   var AREA_STYLE = { color: "#b71c1c", weight: 2, fillColor: "#e53935", fillOpacity: 0.3 };
+  var REGION_STYLE = { color: "#b71c1c", weight: 2, fillColor: "#e53935", fillOpacity: 0.15 };
 
   function label(text) {
     // As text in an isolating element: a string given to Leaflet would be parsed as HTML.
@@ -53,25 +55,53 @@
       })
       .then(function (outlines) {
         L.geoJSON(outlines, { pane: "outlines", style: OUTLINE_STYLE, interactive: false }).addTo(map);
-        outlines.features.forEach(function (feature) {
-          var code = feature.properties.code;
-          if (members.indexOf(code) < 0) return;
-          var layer = L.geoJSON(feature, { style: AFFECTED_STYLE }).addTo(map);
-          var names = regions
-            .filter(function (r) {
-              return r.code.split("-")[0] === code;
-            })
-            .map(function (r) {
-              return r.name;
+        return regionOutlines(element, regions).then(function (byCode) {
+          outlines.features.forEach(function (feature) {
+            var code = feature.properties.code;
+            if (members.indexOf(code) < 0) return;
+            var layer = L.geoJSON(feature, { style: AFFECTED_STYLE }).addTo(map);
+            var unmapped = [];
+            regions.forEach(function (r) {
+              if (r.code.split("-")[0] !== code) return;
+              if (!byCode[r.code]) {
+                unmapped.push(r.name);
+                return;
+              }
+              var drawn = L.geoJSON(byCode[r.code], { style: REGION_STYLE }).addTo(map);
+              drawn.bindTooltip(label(r.name), { permanent: true, direction: "center" });
+              extend(drawn);
             });
-          layer.bindTooltip(label(code + (names.length ? ": " + names.join(", ") : "")), {
-            permanent: names.length > 0,
-            direction: "center",
+            layer.bindTooltip(label(code + (unmapped.length ? ": " + unmapped.join(", ") : "")), {
+              permanent: unmapped.length > 0,
+              direction: "center",
+            });
+            extend(layer);
           });
-          extend(layer);
         });
+      })
+      .finally(function () {
         if (bounds) map.fitBounds(bounds, { padding: [24, 24], maxZoom: 6, animate: false });
         element.dataset.ready = "true";
+      });
+  }
+
+  /* The outlines of the named regions, by ISO 3166-2 code ({} when none is named or the file cannot be read). */
+  function regionOutlines(element, regions) {
+    if (!regions.length || !element.dataset.regions) return Promise.resolve({});
+    return fetch(element.dataset.regions, { credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("regions: HTTP " + response.status);
+        return response.json();
+      })
+      .then(function (data) {
+        var byCode = {};
+        data.features.forEach(function (feature) {
+          byCode[feature.properties.code] = feature;
+        });
+        return byCode;
+      })
+      .catch(function () {
+        return {};
       });
   }
 
