@@ -315,3 +315,22 @@ def test_chinese_has_a_single_plural_form() -> None:
     with translation.override("zh-hans"):
         forms = {translation.ngettext("%(counter)s record", "%(counter)s records", n) for n in (1, 2, 5)}
     assert forms == {"%(counter)s 条记录"}
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "ru", "kk", "ky", "tg", "uz", "hi", "ur", "fa", "be"])
+def test_dates_and_numbers_follow_each_language_not_english(language: str) -> None:
+    from datetime import UTC, datetime
+
+    from django.utils import formats
+
+    moment = datetime(2026, 12, 7, 14, 5, tzinfo=UTC)
+    with translation.override("en"):
+        english = formats.date_format(moment, "DATETIME_FORMAT")
+    with translation.override(language):
+        shown = formats.date_format(moment, "DATETIME_FORMAT")
+        number = formats.number_format(12345.5, 1, force_grouping=True)
+    assert shown != english and "2026" in shown and "Dec" not in shown, shown
+    if language in ("kk", "be", "ru"):  # comma decimals, a no-break space between thousands
+        assert number == "12\xa0345,5"
+    if language == "ur":
+        assert number == "12,345.5"
