@@ -1,4 +1,4 @@
-"""Belarusian: day, month name in the genitive and year (with the abbreviation of "year"), 24-hour time, comma decimals."""
+"""Belarusian: day, genitive month name and year (with "year" abbreviated), 24-hour time, comma decimals."""
 
 DATE_FORMAT = "j E Y г."
 TIME_FORMAT = "H:i"
