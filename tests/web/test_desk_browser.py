@@ -70,6 +70,18 @@ def test_the_map_shows_every_layer_filters_and_lists_what_is_in_view(
         expect(page.locator("#cop-map")).to_have_attribute("data-ready", "true")
         expect(items).to_have_count(3)
         expect(page.locator("[data-geojson-link]")).to_have_attribute("href", re.compile("kind=incident%2Csignal"))
+        # keyboard only: every marker is a focusable button with a name; Enter on a dot opens its popup
+        markers = page.locator("#cop-map .cop-dot, #cop-map .cop-cluster")
+        assert markers.count() >= 1
+        for index in range(markers.count()):
+            marker = markers.nth(index)
+            expect(marker).to_have_attribute("tabindex", "0")
+            expect(marker).to_have_attribute("aria-label", re.compile(r"\w"))
+        dots = page.locator("#cop-map .cop-dot")
+        assert dots.count() >= 1
+        dots.first.focus()
+        page.keyboard.press("Enter")
+        expect(page.locator(".leaflet-popup-content a")).to_have_count(1)
         # keyboard only: from the list, Enter opens the item's page
         link = page.locator(".cop-incident a").first
         link.focus()

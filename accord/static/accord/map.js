@@ -1,8 +1,9 @@
 /* The common operating picture (desk/map.html): everything current from GET /api/v1/map.geojson over the bundled
  * member outlines (no tile server). Markers that fall close together on screen are drawn as one numbered cluster
- * (click or zoom in to separate them); the list beside the map follows its bounds and is the keyboard's way to
- * every item. Text from the data is always set as text, never parsed as HTML. Sets data-ready="true" on the map
- * element when the data is drawn (the browser tests wait for it). */
+ * (click or zoom in to separate them). Every marker is focusable: Tab reaches it, Enter opens its popup (a single
+ * item) or zooms in (a cluster); the list beside the map follows its bounds and is the other way to every item.
+ * Text from the data is always set as text, never parsed as HTML. Sets data-ready="true" on the map element when
+ * the data is drawn (the browser tests wait for it). */
 (function () {
   "use strict";
 
@@ -99,10 +100,18 @@
       Object.keys(cells).forEach(function (key) {
         var group = cells[key];
         if (group.length === 1) {
+          // A focusable dot (Tab reaches it, Enter opens its popup), named by its title and kind in words.
           var props = group[0].properties;
-          L.circleMarker(group[0].anchor, {
-            radius: props.kind === "incident" ? 9 : 7, color: "#fff", weight: 2, fillColor: colour(props), fillOpacity: 0.95,
-          }).bindPopup(popup(props)).bindTooltip(describe(props)).addTo(markers);
+          var size = props.kind === "incident" ? 22 : 18;
+          var dot = L.divIcon({ className: "cop-dot cop-dot-" + props.kind, html: "", iconSize: [size, size] });
+          var single = L.marker(group[0].anchor, { icon: dot, keyboard: true, title: describe(props) });
+          single.on("add", function () {
+            var node = single.getElement();
+            if (!node) return;
+            node.style.backgroundColor = colour(props);
+            node.setAttribute("aria-label", (props.title || props.record) + " · " + describe(props));
+          });
+          single.bindPopup(popup(props)).addTo(markers);
           return;
         }
         var bounds = L.latLngBounds(group.map(function (f) { return f.anchor; }));
@@ -110,7 +119,9 @@
         var marker = L.marker(bounds.getCenter(), { icon: icon, keyboard: true, title: group.length + " " + labels.labelCluster });
         marker.on("add", function () {
           var node = marker.getElement();
-          if (node) node.textContent = String(group.length);
+          if (!node) return;
+          node.textContent = String(group.length);
+          node.setAttribute("aria-label", group.length + " " + labels.labelCluster);
         });
         marker.on("click", function () {
           if (bounds.getNorthEast().equals(bounds.getSouthWest())) {
