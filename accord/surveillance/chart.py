@@ -1,5 +1,7 @@
 """The series chart as inline SVG, drawn on the server: weekly counts as bars, the detector's threshold as a
-line, alarms marked. No JavaScript; the numbers are also in the table under the chart."""
+line, alarms marked. Each week (a bar, or a mark for a missing count) carries `data-week` and its value as a <title>:
+static/accord/chart.js reads them out when the keyboard steps through the chart; the numbers are also in the table
+under the chart."""
 
 from __future__ import annotations
 
@@ -89,7 +91,7 @@ def render(points: Sequence[Point], labels: Labels) -> SafeString:
             )
         if p.observed is None:
             out.append(
-                f'<circle class="missing" cx="{x(i):.1f}" cy="{y(0) - 2:.1f}" r="1.5">'
+                f'<circle class="missing" data-week="{escape(p.label)}" cx="{x(i):.1f}" cy="{y(0) - 2:.1f}" r="1.5">'
                 f"<title>{escape(p.label)}: {escape(labels.missing)}</title></circle>"
             )
         else:

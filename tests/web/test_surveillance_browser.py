@@ -11,6 +11,8 @@ immediate backend, in the live server's thread right after the upload commits.
 
 from __future__ import annotations
 
+import re
+
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -122,6 +124,25 @@ def test_upload_see_the_signal_verify_it_and_write_the_alert(
         expect(page.locator(f'svg.series-chart rect.bar.alarm[data-week="{week}"]')).to_have_count(1)
         observed = int(page.locator("#signal-observed").inner_text())
         assert observed >= 60
+        # From the keyboard: the chart in focus reads out the latest week, and the arrow keys step through the weeks.
+        chart = page.locator("figure.chart").first
+        readout = chart.locator("[data-chart-readout]")
+        chart.focus()
+        expect(readout).to_be_visible()
+        expect(readout).to_have_attribute("aria-live", "polite")
+        latest = readout.inner_text()
+        assert re.search(r": \d+", latest), latest
+        page.keyboard.press("ArrowLeft")
+        expect(readout).not_to_have_text(latest)
+        expect(chart.locator("svg .current")).to_have_count(1)
+        weeks = chart.locator("svg [data-week]")
+        for _ in range(weeks.count()):
+            page.keyboard.press("ArrowRight")
+            if week in readout.inner_text():
+                break
+        expect(readout).to_contain_text(f"{week}: {observed}")
+        page.keyboard.press("End")
+        expect(readout).to_have_text(latest)
 
         # Verified: straight into the alert composer, holding the draft saved for carol alone.
         page.fill("#verify-note", "Lab confirmed: 3 of 5 samples")
