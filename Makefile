@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 # Byte-compile at install: imports are then 2-3x faster for every `accord` command.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: run test env messages check-sys lint typecheck openapi conformance bench bench-scale bench-federation fuzz-federation fuzz-api clean
+.PHONY: run test env messages check-sys lint typecheck openapi conformance bench bench-scale bench-federation fuzz-federation fuzz-api a11y-all clean
 
 ## run: set up, migrate, load the demo data and serve Accord on http://127.0.0.1:$(PORT)
 run: env messages
@@ -83,6 +83,14 @@ fuzz-federation: env
 fuzz-api: env
 	env -u DATABASE_URL DJANGO_ALLOW_ASYNC_UNSAFE=true ACCORD_FUZZ_API_EXAMPLES=$${ACCORD_FUZZ_API_EXAMPLES:-1000} \
 	  $(VENV)/bin/pytest tests/test_api_fuzz.py -q -p no:cacheprovider
+
+## a11y-all: axe-core over every main page in every one of the eleven languages (the suite checks each page in English
+## and in one other language, and the most used pages in all)
+a11y-all: env
+	scripts/test-services.sh
+	$(MAKE) --no-print-directory messages
+	env -u DATABASE_URL DJANGO_ALLOW_ASYNC_UNSAFE=true ACCORD_A11Y_LANGUAGES=all \
+	  $(VENV)/bin/pytest tests/web/test_a11y_browser.py -q -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache

@@ -1,7 +1,8 @@
 """The demo's alerts (`accord demo`): two actual alerts whose acknowledgements are on the members' desks.
 
-* Kazakhstan's health ministry: cholera in the Turkistan region (Russian and English), to Kyrgyzstan, Uzbekistan,
-  China and the Secretariat at TLP:AMBER, Severe, with its case counts: acknowledgements due within 4 hours.
+* Kazakhstan's health ministry: cholera in the Turkistan region (Kazakh, Russian and English; its area is a polygon
+  and the region's ISO 3166-2 code, KZ-61), to Kyrgyzstan, Uzbekistan, China and the Secretariat at TLP:AMBER,
+  Severe, with its case counts: acknowledgements due within 4 hours.
 * China's emergency ministry: flooding around Kashgar (Chinese and English), a CAP message sent 30 hours before
   the demo was loaded, to everyone: the 24-hour acknowledgement deadline of a Moderate alert has passed.
 """
@@ -30,7 +31,9 @@ def _info(language: str, *texts: str) -> dict[str, object]:
         "headline": headline,
         "description": description,
         "instruction": instruction,
-        "area": [{"areaDesc": area, "polygon": [TURKISTAN]}],
+        "area": [
+            {"areaDesc": area, "polygon": [TURKISTAN], "geocode": [{"valueName": "ISO3166-2", "value": "KZ-61"}]}
+        ],
     }
 
 
@@ -88,6 +91,14 @@ def load_alerts() -> int:
                     "34 confirmed cases of cholera, 1 death. The source is an irrigation canal near Saryagash.",
                     "Strengthen sanitary control at the border crossings.",
                     "Turkistan region",
+                ),
+                _info(
+                    "kk-KZ",
+                    "Тырысқақ індеті",
+                    "Түркістан облысындағы тырысқақ",
+                    "Тырысқақтың 34 жағдайы расталды, 1 адам қайтыс болды. Көзі — Сарыағаш маңындағы суару арнасы.",
+                    "Шекарадан өткізу бекеттерінде санитарлық бақылауды күшейту.",
+                    "Түркістан облысы",
                 ),
             ]
         },

@@ -265,10 +265,11 @@ def first_info(cap: dict[str, Any]) -> dict[str, Any]:
 
 
 def info_in(cap: dict[str, Any], language: str) -> dict[str, Any]:
-    """The info block in the reader's language (by its first two letters), else the first one."""
+    """The info block in the reader's language (by its first two letters), else the English one (the working
+    language), else the first one."""
     infos = [i for i in cap.get("info") or [] if isinstance(i, dict)]
-    prefix = language[:2].lower()
-    for info in infos:
-        if str(info.get("language", "en-US")).lower().startswith(prefix):
-            return info
+    for prefix in (language[:2].lower(), "en"):
+        for info in infos:
+            if str(info.get("language", "en-US")).lower().startswith(prefix):
+                return info
     return infos[0] if infos else {}
