@@ -12,7 +12,6 @@ immediate backend, in the live server's thread right after the upload commits.
 from __future__ import annotations
 
 import re
-
 import threading
 from collections.abc import Iterator
 from pathlib import Path
