@@ -46,6 +46,12 @@ class Site:
     offer_uuid: str  # Kyrgyzstan's offer on the request: accepted in part, not yet committed nor deployed
     deployment_uuid: str  # Uzbekistan's deployment of PCR tests, arrived
     counts_uuid: str  # a year of Kazakhstan's weekly case counts
+    # The alliances' demo records: a library document, a legal instrument, an activity, the roster call, an expert.
+    document_uuid: str = ""
+    instrument_uuid: str = ""
+    activity_uuid: str = ""
+    roster_call_uuid: str = ""
+    expert_uuid: str = ""
 
     def main_pages(self) -> list[Visit]:
         kz = "kz.health"
@@ -102,6 +108,25 @@ class Site:
             Visit("new account", "sco.admin", reverse("admin-account-new")),
             Visit("an account", "sco.admin", reverse("admin-account", args=[kz])),
             Visit("password reset", None, reverse("password-reset")),
+            Visit("alert drafts", kz, reverse("alert-drafts")),
+            # The university alliances, as an expert of the medicine alliance and as the Secretariat's coordinator.
+            Visit("alliances", "ru.medical", reverse("alliances")),
+            Visit("an alliance", "ru.medical", reverse("alliance", kwargs={"slug": "medicine"})),
+            Visit("alliance activities", "ru.medical", reverse("alliance-activities", kwargs={"slug": "medicine"})),
+            Visit("new activity", "ru.medical", reverse("alliance-activity-new", kwargs={"slug": "medicine"})),
+            Visit("an activity", "ru.medical", reverse("alliance-activity", args=[self.activity_uuid])),
+            Visit("my expert profile", "ru.medical", reverse("roster-me")),
+            Visit("library", "ru.medical", reverse("library")),
+            Visit("new library document", "ru.medical", reverse("library-new")),
+            Visit("a library document", "ru.medical", reverse("library-document", args=[self.document_uuid])),
+            Visit("legal register", "ru.law", reverse("legal-register")),
+            Visit("new legal instrument", "ru.law", reverse("legal-instrument-new")),
+            Visit("a legal instrument", "ru.law", reverse("legal-instrument", args=[self.instrument_uuid])),
+            Visit("experts", "sco.coordinator", reverse("roster-search")),
+            Visit("an expert", "sco.coordinator", reverse("roster-expert", args=[self.expert_uuid])),
+            Visit("roster calls", "sco.coordinator", reverse("roster-calls")),
+            Visit("new roster call", kz, reverse("roster-call-new") + f"?request={self.request_uuid}"),
+            Visit("a roster call", "sco.coordinator", reverse("roster-call", args=[self.roster_call_uuid])),
         ]
 
 
@@ -147,7 +172,18 @@ def build_site() -> Site:
         offer_uuid=str(Record.objects.get(kind="assistance_offer", offer_view__member="KG").uuid),
         deployment_uuid=str(Record.objects.get(kind="deployment").uuid),
         counts_uuid=str(Record.objects.filter(kind="case_counts", origin_member="KZ").order_by("pk").first().uuid),  # type: ignore[union-attr]
+        document_uuid=_first("library_document"),
+        instrument_uuid=_first("legal_instrument"),
+        activity_uuid=_first("alliance_activity"),
+        roster_call_uuid=_first("roster_call"),
+        expert_uuid=_first("expert_profile"),
     )
+
+
+def _first(kind: str) -> str:
+    record = Record.objects.filter(kind=kind).order_by("pk").first()
+    assert record is not None, f"the demo has no {kind}"
+    return str(record.uuid)
 
 
 def log_in(page: Page, base_url: str, username: str, password: str = DEMO_PASSWORD) -> None:
