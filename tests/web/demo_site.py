@@ -127,6 +127,13 @@ class Site:
             Visit("roster calls", "sco.coordinator", reverse("roster-calls")),
             Visit("new roster call", kz, reverse("roster-call-new") + f"?request={self.request_uuid}"),
             Visit("a roster call", "sco.coordinator", reverse("roster-call", args=[self.roster_call_uuid])),
+            Visit("experts an organisation manages", kz, reverse("roster-managed")),
+            Visit("new managed expert", kz, reverse("roster-managed-new")),
+            Visit("edit an activity", "cn.medical", reverse("alliance-activity-edit", args=[self.activity_uuid])),
+            Visit(
+                "edit a legal instrument", "cn.health", reverse("legal-instrument-edit", args=[self.instrument_uuid])
+            ),
+            Visit("password reset sent", None, reverse("password-reset-done")),
         ]
 
 
