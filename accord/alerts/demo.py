@@ -31,9 +31,7 @@ def _info(language: str, *texts: str) -> dict[str, object]:
         "headline": headline,
         "description": description,
         "instruction": instruction,
-        "area": [
-            {"areaDesc": area, "polygon": [TURKISTAN], "geocode": [{"valueName": "ISO3166-2", "value": "KZ-61"}]}
-        ],
+        "area": [{"areaDesc": area, "polygon": [TURKISTAN], "geocode": [{"valueName": "ISO3166-2", "value": "KZ-61"}]}],
     }
 
 
