@@ -330,6 +330,8 @@ def test_dates_and_numbers_follow_each_language_not_english(language: str) -> No
         shown = formats.date_format(moment, "DATETIME_FORMAT")
         number = formats.number_format(12345.5, 1, force_grouping=True)
     assert shown != english and "2026" in shown and "Dec" not in shown, shown
+    if language in ("kk", "ky"):  # dates in numbers (Django's month names are capitalised for them)
+        assert shown == "07.12.2026 14:05"
     if language in ("kk", "be", "ru"):  # comma decimals, a no-break space between thousands
         assert number == "12\xa0345,5"
     if language == "ur":

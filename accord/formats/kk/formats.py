@@ -1,8 +1,9 @@
-"""Kazakh: day, month name and year ("7 желтоқсан 2026 ж."), 24-hour time, comma decimals (as Kazakhstan writes)."""
+"""Kazakh: dates in numbers (07.12.2026), as official documents write them; Django's month names are
+capitalised, which Kazakh does not do inside a date. 24-hour time, comma decimals."""
 
-DATE_FORMAT = "j F Y ж."
+DATE_FORMAT = "d.m.Y"
 TIME_FORMAT = "H:i"
-DATETIME_FORMAT = "j F Y ж. H:i"
+DATETIME_FORMAT = "d.m.Y H:i"
 YEAR_MONTH_FORMAT = "F Y ж."
 MONTH_DAY_FORMAT = "j F"
 SHORT_DATE_FORMAT = "d.m.Y"
