@@ -2,7 +2,7 @@
  *
  * No tile server: the base layer is the bundled outline of the SCO member states
  * (static/accord/members.geojson); alert areas are drawn on top, a region named by its ISO 3166-2 code with its
- * bundled outline (static/accord/regions.geojson). Every map sets
+ * bundled outline (static/accord/regions.geojson, through static/accord/regions.js in the composer). Every map sets
  * data-ready="true" on its element once the outlines are drawn (the browser tests wait for it).
  */
 (function () {
@@ -166,7 +166,8 @@
         var code = value(row, ".area-geocode-value").trim().toUpperCase();
         var member = outlines[code.split("-")[0]];
         if (member) layer = named(L.geoJSON(member, { style: REGION_STYLE }), row);
-        regionOutlines().then(function (byCode) {
+        // Fetched once (static/accord/regions.js); a failed fetch leaves the dashed member outline.
+        window.accordRegions(mapElement.dataset.regions).then(function (byCode) {
           var region = byCode[code];
           if (!region || !row.isConnected || (layers.get(row) || null) !== layer) return;
           if (layer) map.removeLayer(layer);
@@ -185,30 +186,6 @@
       var label = document.createElement("bdi");
       label.textContent = value(row, ".area-desc");
       return layer.bindTooltip(label, { permanent: true, direction: "center" });
-    }
-
-    // The regions' outlines (static/accord/regions.geojson, about 75 kB compressed): fetched once, when the first
-    // region is drawn. A failed fetch leaves the dashed member outlines.
-    var regions = null;
-    function regionOutlines() {
-      if (!regions) {
-        regions = fetch(mapElement.dataset.regions, { credentials: "same-origin" })
-          .then(function (response) {
-            if (!response.ok) throw new Error("regions: HTTP " + response.status);
-            return response.json();
-          })
-          .then(function (data) {
-            var byCode = {};
-            data.features.forEach(function (feature) {
-              byCode[feature.properties.code] = feature;
-            });
-            return byCode;
-          })
-          .catch(function () {
-            return {};
-          });
-      }
-      return regions;
     }
 
     function fitAreas() {

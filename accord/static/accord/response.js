@@ -1,10 +1,10 @@
 /* Accord's incident pages: the incident map and the focus of a form's error summary. Vanilla JavaScript and the
  * bundled Leaflet; no tile server: the base layer is the bundled outline of the SCO member states.
  *
- * The map draws the affected members with dashes, each named region with its bundled outline
- * (static/accord/regions.geojson, fetched only when the incident names a region; a region without an outline is a
- * label on its member), and the linked alerts' areas in red. It sets data-ready="true" once drawn (the browser
- * tests wait for it).
+ * The map draws the affected members with dashes, each named region with its bundled outline (through
+ * static/accord/regions.js, fetched only when the incident names a region; a region without an outline is a label
+ * on its member), and the linked alerts' areas in red. It sets data-ready="true" once drawn (the browser tests wait
+ * for it).
  */
 (function () {
   "use strict";
@@ -87,22 +87,7 @@
 
   /* The outlines of the named regions, by ISO 3166-2 code ({} when none is named or the file cannot be read). */
   function regionOutlines(element, regions) {
-    if (!regions.length || !element.dataset.regions) return Promise.resolve({});
-    return fetch(element.dataset.regions, { credentials: "same-origin" })
-      .then(function (response) {
-        if (!response.ok) throw new Error("regions: HTTP " + response.status);
-        return response.json();
-      })
-      .then(function (data) {
-        var byCode = {};
-        data.features.forEach(function (feature) {
-          byCode[feature.properties.code] = feature;
-        });
-        return byCode;
-      })
-      .catch(function () {
-        return {};
-      });
+    return regions.length ? window.accordRegions(element.dataset.regions) : Promise.resolve({});
   }
 
   document.addEventListener("DOMContentLoaded", function () {
