@@ -305,7 +305,7 @@ LANGUAGES = [
     ("be", _("Belarusian")),
 ]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
-FORMAT_MODULE_PATH = ["accord.formats"]  # Kazakh, Urdu and Belarusian formats; Django has the others
+FORMAT_MODULE_PATH = ["accord.formats"]  # Kazakh, Kyrgyz, Urdu and Belarusian formats; Django has the others
 USE_I18N = True
 TIME_ZONE = "UTC"
 USE_TZ = True

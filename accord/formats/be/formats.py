@@ -1,15 +1,8 @@
 """Belarusian: day, genitive month name and year (with "year" abbreviated), 24-hour time, comma decimals."""
 
+from accord.formats.common import *  # noqa: F403  (short dates, time, numbers)
+
 DATE_FORMAT = "j E Y г."
-TIME_FORMAT = "H:i"
 DATETIME_FORMAT = "j E Y г. H:i"
 YEAR_MONTH_FORMAT = "F Y г."
 MONTH_DAY_FORMAT = "j E"
-SHORT_DATE_FORMAT = "d.m.Y"
-SHORT_DATETIME_FORMAT = "d.m.Y H:i"
-FIRST_DAY_OF_WEEK = 1  # Monday
-DATE_INPUT_FORMATS = ["%d.%m.%Y", "%d.%m.%y", "%Y-%m-%d"]
-DATETIME_INPUT_FORMATS = ["%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
-DECIMAL_SEPARATOR = ","
-THOUSAND_SEPARATOR = "\xa0"  # a no-break space
-NUMBER_GROUPING = 3
