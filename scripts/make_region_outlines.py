@@ -44,12 +44,14 @@ from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.ops import unary_union
 from shapely.validation import make_valid
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_member_outlines import DECIMALS, rounded  # the same rounding and GeoJSON writing
+
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "accord" / "static" / "accord" / "regions.geojson"
 REGIONS = ROOT / "accord" / "surveillance" / "data" / "regions.json"
 TOLERANCE = 0.04  # degrees, for the coverage simplification
 MIN_AREA = 0.05  # square degrees: smaller islands are left out
-DECIMALS = 3
 
 # ISO 3166-2 code -> the Natural Earth features (country alpha-2, English `name`) that make the region.
 SOURCE: dict[str, tuple[tuple[str, str], ...]] = {
@@ -126,17 +128,6 @@ def polygons(geometry: Any) -> list[Polygon]:
         geometry = make_valid(geometry)
     parts = sorted((p for p in getattr(geometry, "geoms", [geometry]) if isinstance(p, Polygon)), key=lambda p: -p.area)
     return parts[:1] + [p for p in parts[1:] if p.area >= MIN_AREA]  # a small region (a city) keeps its one part
-
-
-def rounded(geometry: Polygon | MultiPolygon) -> dict[str, Any]:
-    def coords(seq: Any) -> list[list[float]]:
-        return [[round(x, DECIMALS), round(y, DECIMALS)] for x, y in seq]
-
-    shapes = [geometry] if isinstance(geometry, Polygon) else list(geometry.geoms)
-    rings = [[coords(p.exterior.coords)] + [coords(h.coords) for h in p.interiors] for p in shapes]
-    if len(rings) == 1:
-        return {"type": "Polygon", "coordinates": rings[0]}
-    return {"type": "MultiPolygon", "coordinates": rings}
 
 
 def main() -> int:
